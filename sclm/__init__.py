@@ -1,0 +1,1 @@
+"""sclm (curated API assembled once the stage modules land)."""

@@ -1,0 +1,82 @@
+"""The ``sclm`` command line.
+
+sclm report <case> [--params FILE] [--set NAME=VALUE ...] [--report-dir DIR]
+sclm execute <case> ...      # papermill only → build/executed/<case>.ipynb
+sclm export <case> ...       # HTML + manifest from the executed notebook
+sclm cases                   # list the case studies
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from sclm import config
+
+
+def _parse_set(items: Sequence[str]) -> dict[str, Any]:
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise SystemExit(f"--set expects NAME=VALUE, got {item!r}")
+        name, value = item.split("=", 1)
+        out[name.strip()] = yaml.safe_load(value)
+    return out
+
+
+def _case(name: str) -> str:
+    if name not in config.CASES:
+        raise argparse.ArgumentTypeError(f"unknown case {name!r}; choose from {', '.join(config.CASES)}")
+    return name
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sclm", description="sclm: supply-chain analytics reports and tools"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in (
+        ("report", "execute a case-study notebook and export its HTML report"),
+        ("execute", "execute a case-study notebook with papermill (build/executed/<case>.ipynb)"),
+        ("export", "export an executed notebook to reports/<case>/ (index.html, manifest.json)"),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("case", type=_case, help=f"one of {', '.join(config.CASES)}")
+        p.add_argument("--params", help="YAML parameters file (default params/<case>.yaml)")
+        p.add_argument(
+            "--set", action="append", default=[], metavar="NAME=VALUE", help="override one parameter"
+        )
+        p.add_argument("--report-dir", help="output folder (default reports/<case>)")
+    sub.add_parser("cases", help="list the case studies")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "cases":
+        for case, stem in config.CASES.items():
+            print(f"{case}\tnotebooks/{stem}.ipynb\tparams/{case}.yaml")
+        return 0
+    from sclm import reporting
+
+    params_file = args.params or config.PARAMS_DIR / f"{args.case}.yaml"
+    overrides = _parse_set(args.set)
+    try:
+        if args.command in ("report", "execute"):
+            out = reporting.execute(args.case, params_file, overrides, report_dir=args.report_dir)
+            print(f"executed {reporting.relative_name(out)}")
+        if args.command in ("report", "export"):
+            html = reporting.export(args.case, report_dir=args.report_dir, params_file=params_file)
+            print(f"wrote {reporting.relative_name(html)}")
+    except (FileNotFoundError, ValueError, KeyError) as exc:
+        print(f"sclm {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""Figures shared by the walkthrough and case-study notebooks (matplotlib, PNG-friendly).
+
+Every function takes the project's data contracts (Readings, Panel, faults table) and
+returns the matplotlib ``Figure``, so notebooks can show it and ``Report.figure`` can save it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+SOURCE_STYLE: dict[str, dict[str, object]] = {
+    "iot": {"color": "#d95f02", "marker": "."},
+    "erp": {"color": "#1b9e77", "marker": "x"},
+    "wms": {"color": "#7570b3", "marker": "+"},
+    "carrier": {"color": "#e7298a", "marker": "1"},
+    "pos": {"color": "#66a61e", "marker": "."},
+    "sensor": {"color": "#a6761d", "marker": "."},
+    "document": {"color": "#666666", "marker": "d"},
+}
+
+
+def _style(source: str) -> dict[str, object]:
+    return SOURCE_STYLE.get(source, {"color": "#444444", "marker": "."})
+
+
+def plot_panel(
+    panel: pd.DataFrame,
+    variables: Sequence[str],
+    *,
+    nodes: Sequence[str] | None = None,
+    title: str | None = None,
+    width: float = 11.0,
+) -> Figure:
+    """One row of axes per variable, one line per node.
+
+    Parameters
+    ----------
+    panel
+        Wide Panel, index (``node``, ``ts``).
+    variables
+        Columns to draw, each on its own axes (shared time axis).
+    nodes
+        Nodes to draw (default: all).
+    """
+    missing = [v for v in variables if v not in panel.columns]
+    if missing:
+        raise KeyError(f"panel has no column(s) {missing}; it has {list(panel.columns)}")
+    nodes = list(nodes) if nodes is not None else list(panel.index.get_level_values("node").unique())
+    fig, axes = plt.subplots(
+        len(variables), 1, figsize=(width, 2.1 * len(variables)), sharex=True, squeeze=False
+    )
+    for ax, var in zip(axes[:, 0], variables, strict=True):
+        for node in nodes:
+            s = panel.loc[node, var]
+            ax.plot(s.index, s.to_numpy(), lw=0.8, label=str(node))
+        ax.set_ylabel(var)
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(ncol=min(len(nodes), 6), fontsize=8, loc="upper left")
+    if title:
+        axes[0, 0].set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_sources_vs_truth(
+    readings: pd.DataFrame,
+    truth: pd.DataFrame,
+    *,
+    node: str,
+    variable: str,
+    faults: pd.DataFrame | None = None,
+    days: int | None = 120,
+    title: str | None = None,
+) -> Figure:
+    """Raw readings of every source for one (node, variable) against the ground truth.
+
+    Outlier faults are circled and missing days marked on the time axis.  Values are drawn
+    in each source's own unit, so a source reporting in cases visibly sits below the truth.
+    """
+    sel = readings[(readings["node"] == node) & (readings["variable"] == variable)]
+    if sel.empty:
+        raise KeyError(f"no readings for node {node!r} and variable {variable!r}")
+    true = truth.loc[node, variable]
+    if days is not None:
+        start = true.index.min()
+        end = start + pd.Timedelta(days=days - 1)
+        true = true.loc[:end]
+        sel = sel[sel["ts"] <= end]
+    fig, ax = plt.subplots(figsize=(11, 3.4))
+    ax.plot(true.index, true.to_numpy(), color="black", lw=1.6, label="truth", zorder=3)
+    for (source, unit), grp in sel.groupby(["source", "unit"], sort=True):
+        st = _style(str(source))
+        ax.scatter(
+            grp["ts"], grp["value"], s=12, color=st["color"], marker=st["marker"], label=f"{source} [{unit}]"
+        )
+    if faults is not None and len(faults):
+        f = faults[(faults["node"] == node) & (faults["variable"] == variable) & faults["ts"].notna()]
+        f = f[f["ts"] <= true.index.max()]
+        out = f[f["kind"] == "outlier"]
+        if len(out):
+            ax.scatter(
+                out["ts"],
+                out["observed_value"],
+                s=90,
+                facecolors="none",
+                edgecolors="red",
+                lw=1.2,
+                label="outlier (key)",
+            )
+        miss = f[f["kind"] == "missing"]
+        if len(miss):
+            ax.plot(miss["ts"], np.zeros(len(miss)), "|", color="red", ms=10, label="missing (key)")
+    ax.set_ylabel(variable)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, ncol=4, loc="upper left")
+    ax.set_title(title or f"{variable} at {node}: raw sources vs truth")
+    fig.tight_layout()
+    return fig
+
+
+def fault_counts(faults: pd.DataFrame) -> pd.DataFrame:
+    """Faults per kind and source (a table for reports)."""
+    if faults.empty:
+        return pd.DataFrame()
+    return faults.pivot_table(index="kind", columns="source", values="node", aggfunc="count", fill_value=0)
+
+
+def source_counts(readings: pd.DataFrame) -> pd.DataFrame:
+    """Readings per (source, variable, unit): what each raw source reports."""
+    return (
+        readings.groupby(["source", "variable", "unit"], sort=True)
+        .agg(readings=("value", "size"), nodes=("node", "nunique"), first=("ts", "min"), last=("ts", "max"))
+        .reset_index()
+    )

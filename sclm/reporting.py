@@ -1,0 +1,381 @@
+"""Reports: record metrics and figures from a notebook, execute it with papermill,
+export byte-stable HTML, and write ``metrics.json`` and ``manifest.json``.
+
+The flow for one case study (``make report-<case>`` or ``sclm report <case>``)::
+
+    params/<case>.yaml ──► papermill ──► build/executed/<case>.ipynb
+        ──► renumber cell ids, drop timings ──► nbconvert (no input cells)
+        ──► reports/<case>/index.html + metrics.json + manifest.json
+
+The notebook learns where to write through the environment variable
+``SCLM_REPORT_DIR`` (set by :func:`execute`); run interactively it writes under
+``build/lab/<case>`` instead, so JupyterLab never overwrites a rendered report.
+Nothing written depends on time, host or absolute paths: the same parameters
+give the same bytes on the same machine.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import math
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sclm import config
+from sclm.repro import provenance, relative_name, sha256_file
+
+REPORT_DIR_ENV = "SCLM_REPORT_DIR"
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types for numpy/pandas scalars and containers; non-finite floats become None."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [_jsonable(v) for v in value.tolist()]
+    if isinstance(value, np.bool_ | bool):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        v = float(value)
+        return v if math.isfinite(v) else None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def dump_json(obj: Any, path: str | os.PathLike[str]) -> Path:
+    """Write ``obj`` as sorted, indented JSON with a trailing newline (byte-stable)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps(_jsonable(obj), indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    return path
+
+
+class Report:
+    """Collects metrics, figures and inputs while a case-study notebook runs.
+
+    Parameters
+    ----------
+    case
+        Case-study name (``manufacturing``, ``logistics``, ``retail``, or any label).
+    params
+        The notebook's parameters, recorded in ``metrics.json`` and the provenance.
+    report_dir
+        Output folder; default ``$SCLM_REPORT_DIR`` or ``build/lab/<case>``.
+    """
+
+    def __init__(
+        self,
+        case: str,
+        params: Mapping[str, Any] | None = None,
+        report_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.case = case
+        self.params = dict(params or {})
+        chosen = report_dir or os.environ.get(REPORT_DIR_ENV) or config.BUILD_DIR / "lab" / case
+        self.report_dir = Path(chosen)
+        self.metrics: dict[str, Any] = {}
+        self.descriptions: dict[str, str] = {}
+        self.inputs: list[Path] = []
+        self.figures: list[str] = []
+
+    def metric(self, name: str, value: Any, description: str = "") -> Any:
+        """Record one metric (a number, string or small list/dict) and return the value."""
+        if name in self.metrics:
+            raise ValueError(f"metric {name!r} recorded twice in report {self.case!r}")
+        self.metrics[name] = _jsonable(value)
+        if description:
+            self.descriptions[name] = description
+        return value
+
+    def add_input(self, path: str | os.PathLike[str]) -> None:
+        """Record a file the report read; its sha256 goes into the manifest."""
+        p = Path(path)
+        if not p.is_file():
+            raise FileNotFoundError(f"report input {str(p)!r} does not exist")
+        self.inputs.append(p)
+
+    def figure(self, fig: Any, name: str) -> Path:
+        """Save a matplotlib figure as ``figures/<name>.png`` (no timestamp metadata) and return the path.
+
+        The figure stays open so the notebook still shows it inline.
+        """
+        if not name.replace("_", "").replace("-", "").isalnum():
+            raise ValueError(f"figure name {name!r} must be alphanumeric with - or _")
+        path = self.report_dir / "figures" / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, format="png", dpi=100, metadata={"Software": None}, bbox_inches="tight")
+        self.figures.append(name)
+        return path
+
+    def save(self) -> Path:
+        """Write ``metrics.json`` (case, parameters, metrics, descriptions) and return its path."""
+        return dump_json(
+            {
+                "case": self.case,
+                "params": self.params,
+                "metrics": self.metrics,
+                "descriptions": self.descriptions,
+                "figures": self.figures,
+            },
+            self.report_dir / "metrics.json",
+        )
+
+    def provenance(self) -> dict[str, Any]:
+        """Provenance of this report (versions, parameters, sha256 of inputs and sources)."""
+        return provenance(self.params, self.inputs)
+
+    def provenance_markdown(self) -> str:
+        """A short Markdown block for the end of the report."""
+        prov = self.provenance()
+        pk = ", ".join(f"{k} {v}" for k, v in prov["packages"].items())
+        params = ", ".join(f"`{k}={v!r}`" for k, v in prov["params"].items())
+        lines = [
+            "### Provenance",
+            f"- Parameters: {params}",
+            f"- Python {prov['python']}; {pk}",
+            f"- sclm sources sha256: `{prov['sources_sha256'][:16]}…` ({len(prov['sources'])} files)",
+        ]
+        for name, digest in prov["inputs"].items():
+            lines.append(f"- Input `{name}` sha256 `{digest[:16]}…`")
+        lines.append("- Full record: `manifest.json` beside this page.")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- running notebooks
+
+
+def load_params(
+    path: str | os.PathLike[str] | None, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Read a YAML parameters file (a flat mapping of literals) and apply overrides."""
+    import yaml
+
+    params: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"parameters file {str(path)!r} does not exist")
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise ValueError(
+                f"parameters file {str(path)!r} must hold a mapping of name: value, got {type(loaded).__name__}"
+            )
+        params.update(loaded)
+    params.update(overrides or {})
+    return params
+
+
+def notebook_parameters(notebook: str | os.PathLike[str]) -> dict[str, Any]:
+    """Names and default values of the notebook's ``parameters`` cell (literals only)."""
+    import ast
+
+    import nbformat
+
+    nb = nbformat.read(os.fspath(notebook), as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise ValueError(
+            f"notebook {relative_name(notebook)!r} must have exactly one cell tagged 'parameters', found {len(cells)}"
+        )
+    out: dict[str, Any] = {}
+    for node in ast.parse(cells[0].source).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                out[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError as exc:
+                raise ValueError(
+                    f"parameter {node.targets[0].id!r} in {relative_name(notebook)!r} is not a literal; "
+                    "put derived values in the next cell"
+                ) from exc
+    return out
+
+
+def executed_path(case: str) -> Path:
+    """Where the executed notebook of ``case`` is kept."""
+    return config.BUILD_DIR / "executed" / f"{case}.ipynb"
+
+
+def execute(
+    case: str,
+    params_file: str | os.PathLike[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    output: str | os.PathLike[str] | None = None,
+    report_dir: str | os.PathLike[str] | None = None,
+    notebook: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Run a case-study notebook with papermill and return the executed notebook's path.
+
+    Parameters
+    ----------
+    case
+        Case name; selects ``notebooks/4.x-<case>.ipynb`` unless ``notebook`` is given.
+    params_file, overrides
+        YAML parameters and per-run overrides; every name must exist in the notebook's
+        ``parameters`` cell.
+    output
+        Executed notebook path (default ``build/executed/<case>.ipynb``).
+    report_dir
+        Folder for ``metrics.json`` and figures (default ``reports/<case>``).
+    """
+    import papermill as pm
+
+    notebook = Path(notebook) if notebook else config.notebook_path(case)
+    params = load_params(params_file, overrides)
+    known = notebook_parameters(notebook)
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise ValueError(
+            f"unknown parameter(s) {unknown} for notebook {relative_name(notebook)!r}"
+            + (f" (from {relative_name(params_file)!r})" if params_file else "")
+            + f"; its parameters are {sorted(known)}"
+        )
+    output = Path(output) if output else executed_path(case)
+    report_dir = Path(report_dir) if report_dir else config.REPORTS_DIR / case
+    output.parent.mkdir(parents=True, exist_ok=True)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    for stale in ("metrics.json", "manifest.json", "index.html"):
+        (report_dir / stale).unlink(missing_ok=True)
+    old = os.environ.get(REPORT_DIR_ENV)
+    os.environ[REPORT_DIR_ENV] = os.fspath(report_dir.resolve())
+    try:
+        pm.execute_notebook(
+            os.fspath(notebook),
+            os.fspath(output),
+            parameters=params,
+            kernel_name="python3",
+            progress_bar=False,
+            log_output=False,
+            request_save_on_cell_execute=False,
+            cwd=os.fspath(notebook.parent),
+        )
+    finally:
+        if old is None:
+            os.environ.pop(REPORT_DIR_ENV, None)
+        else:
+            os.environ[REPORT_DIR_ENV] = old
+    if not (report_dir / "metrics.json").is_file():
+        raise RuntimeError(
+            f"notebook {relative_name(notebook)!r} ran but wrote no metrics.json (call report.save())"
+        )
+    return output
+
+
+def _stabilise(nb: Any) -> tuple[Any, list[str]]:
+    """Renumber cell ids, drop timing metadata and stderr streams (returned separately)."""
+    nb = copy.deepcopy(nb)
+    stderr: list[str] = []
+    nb.metadata.pop("papermill", None)
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i:04d}"
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                stderr.append(out.get("text", ""))
+                continue
+            kept.append(out)
+        cell["outputs"] = kept
+    return nb, stderr
+
+
+def export_html(
+    executed: str | os.PathLike[str], html_path: str | os.PathLike[str], *, title: str
+) -> list[str]:
+    """Export an executed notebook to HTML without input cells; return any stderr text dropped.
+
+    Cells tagged ``remove-cell`` are dropped and cells tagged ``remove-output`` lose
+    their outputs; papermill's injected-parameters cell never shows.
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    nb = nbformat.read(os.fspath(executed), as_version=4)
+    nb, stderr = _stabilise(nb)
+    nb.metadata["title"] = title
+    exporter = HTMLExporter(
+        template_name="lab", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
+    exporter.register_preprocessor(
+        TagRemovePreprocessor(
+            remove_cell_tags={"remove-cell", "injected-parameters"},
+            remove_all_outputs_tags={"remove-output"},
+            enabled=True,
+        ),
+        enabled=True,
+    )
+    body, _ = exporter.from_notebook_node(nb)
+    html_path = Path(html_path)
+    html_path.parent.mkdir(parents=True, exist_ok=True)
+    html_path.write_text(body, encoding="utf-8")
+    return stderr
+
+
+def export(
+    case: str,
+    executed: str | os.PathLike[str] | None = None,
+    report_dir: str | os.PathLike[str] | None = None,
+    *,
+    params_file: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Export ``build/executed/<case>.ipynb`` to ``reports/<case>/index.html`` and write the manifest."""
+    executed = Path(executed) if executed else executed_path(case)
+    report_dir = Path(report_dir) if report_dir else config.REPORTS_DIR / case
+    metrics_path = report_dir / "metrics.json"
+    if not metrics_path.is_file():
+        raise FileNotFoundError(f"{relative_name(metrics_path)!r} is missing: execute the notebook first")
+    html = report_dir / "index.html"
+    stderr = export_html(executed, html, title=f"sclm — {case} case study")
+    if stderr:
+        print(f"[sclm] {case}: dropped {len(stderr)} stderr output(s) from the report:", file=sys.stderr)
+        for text in stderr:
+            print(io.StringIO(text).read().rstrip()[:2000], file=sys.stderr)
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    inputs = [p for p in [params_file] if p]
+    prov = provenance(metrics.get("params", {}), inputs)
+    outputs = {"index.html": sha256_file(html), "metrics.json": sha256_file(metrics_path)}
+    for name in metrics.get("figures", []):
+        fig = report_dir / "figures" / f"{name}.png"
+        if fig.is_file():
+            outputs[f"figures/{name}.png"] = sha256_file(fig)
+    manifest = {
+        "case": case,
+        "notebook": relative_name(config.notebook_path(case)) if case in config.CASES else None,
+        "executed_notebook": relative_name(executed),
+        "provenance": prov,
+        "outputs": outputs,
+        "stderr_outputs_dropped": len(stderr),
+    }
+    dump_json(manifest, report_dir / "manifest.json")
+    return html
+
+
+def render(
+    case: str,
+    params_file: str | os.PathLike[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    report_dir: str | os.PathLike[str] | None = None,
+    executed: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Execute and export one case study; return the path of ``index.html``."""
+    out = execute(case, params_file, overrides, output=executed, report_dir=report_dir)
+    return export(case, out, report_dir, params_file=params_file)

@@ -1,0 +1,119 @@
+"""The report pipeline: metrics, parameters, papermill execution and byte-stable HTML export."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from sclm import cli, config, reporting
+from sclm.reporting import Report
+
+SMOKE = config.PARAMS_DIR / "smoke.yaml"
+
+
+def test_report_records_metrics_as_plain_sorted_json(tmp_path):
+    r = Report("demo", {"seed": 1}, report_dir=tmp_path)
+    r.metric("b", np.float32(0.5), "a half")
+    r.metric("a", {"x": np.int64(3), "y": [np.nan, 1.0]})
+    with pytest.raises(ValueError, match="metric 'a' recorded twice"):
+        r.metric("a", 1)
+    path = r.save()
+    data = json.loads(path.read_text())
+    assert data["metrics"] == {"a": {"x": 3, "y": [None, 1.0]}, "b": 0.5}
+    assert data["descriptions"] == {"b": "a half"}
+    assert list(data) == sorted(data)
+
+
+def test_report_dir_defaults_to_env_then_build_lab(tmp_path, monkeypatch):
+    monkeypatch.delenv(reporting.REPORT_DIR_ENV, raising=False)
+    assert Report("x").report_dir == config.BUILD_DIR / "lab" / "x"
+    monkeypatch.setenv(reporting.REPORT_DIR_ENV, str(tmp_path))
+    assert Report("x").report_dir == tmp_path
+
+
+def test_figures_are_saved_without_timestamps(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    r = Report("demo", report_dir=tmp_path)
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0])
+    a = r.figure(fig, "line").read_bytes()
+    b = r.figure(fig, "line").read_bytes()
+    plt.close(fig)
+    assert a == b and a[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"Software" not in a and b"Creation" not in a
+    with pytest.raises(ValueError, match="figure name"):
+        r.figure(fig, "../escape")
+
+
+def test_params_and_notebook_parameters_agree():
+    nb = config.notebook_path("retail")
+    known = reporting.notebook_parameters(nb)
+    for case in config.CASES:
+        params = reporting.load_params(config.PARAMS_DIR / f"{case}.yaml")
+        assert set(params) <= set(known), case
+    assert set(reporting.load_params(SMOKE)) <= set(known)
+
+
+def test_unknown_parameter_is_refused_before_running(tmp_path):
+    with pytest.raises(
+        ValueError, match=r"unknown parameter\(s\) \['epochz'\] for notebook 'notebooks/4.3-retail.ipynb'"
+    ):
+        reporting.execute("retail", SMOKE, {"epochz": 3}, output=tmp_path / "x.ipynb", report_dir=tmp_path)
+    with pytest.raises(FileNotFoundError, match="parameters file .*nope.yaml' does not exist"):
+        reporting.load_params(tmp_path / "nope.yaml")
+
+
+def test_cli_lists_cases_and_rejects_unknown(capsys):
+    assert cli.main(["cases"]) == 0
+    out = capsys.readouterr().out
+    assert all(case in out for case in config.CASES)
+    with pytest.raises(SystemExit):
+        cli.main(["report", "bakery"])
+    assert "unknown case 'bakery'" in capsys.readouterr().err
+
+
+def _render(case, out_dir):
+    return reporting.render(case, SMOKE, report_dir=out_dir, executed=out_dir / "executed.ipynb")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(config.CASES))
+def test_case_study_renders_with_smoke_parameters(case, tmp_path):
+    html = _render(case, tmp_path)
+    text = html.read_text()
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    # the report is the outputs, not the code
+    assert "make_scenario(" not in text and "report.metric(" not in text
+    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', text)) >= 3
+    assert "Raw sources" in text and "answer key" in text
+    # the numbers are computed and consistent with the parameters
+    m = metrics["metrics"]
+    assert metrics["params"]["n_days"] == 120 and m["n_days"] == 120
+    assert m["balance_max_abs_error"] < 1e-6
+    assert abs(m["iot_ratio_to_truth"] - 0.9) < 0.03
+    assert m["n_readings"] > 1000 and m["faults_by_kind"]["outlier"] > 0
+    # nothing machine-specific; every output is hashed in the manifest
+    for blob in (text, json.dumps(manifest)):
+        assert str(tmp_path) not in blob and str(config.PROJECT_ROOT) not in blob
+    assert set(manifest["outputs"]) >= {"index.html", "metrics.json", "figures/truth_qkd.png"}
+    assert manifest["stderr_outputs_dropped"] == 0
+    assert manifest["provenance"]["inputs"] == {"params/smoke.yaml": reporting.sha256_file(SMOKE)}
+
+
+@pytest.mark.slow
+def test_same_parameters_give_byte_identical_reports(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    _render("logistics", a)
+    _render("logistics", b)
+    for name in ("index.html", "metrics.json", "manifest.json", "figures/raw_q.png"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), (
+            f"{name} differs between two identical runs"
+        )
