@@ -1,1 +1,31 @@
-"""sclm (curated API assembled once the stage modules land)."""
+"""sclm — transformer/LLM-based supply-chain analytics.
+
+The curated public API; everything else lives in its stage module
+(``sclm.scenarios``, ``sclm.datasets``, ``sclm.schema``, ``sclm.reporting``, ...).
+"""
+
+from sclm import config, repro, schema
+from sclm.datasets import DATASETS, load_dataset
+from sclm.repro import provenance, seed_everything
+from sclm.scenarios import SCENARIOS, Scenario, make_scenario
+from sclm.schema import DataValidationError, UnknownNameError, validate_panel, validate_readings
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DATASETS",
+    "SCENARIOS",
+    "DataValidationError",
+    "Scenario",
+    "UnknownNameError",
+    "__version__",
+    "config",
+    "load_dataset",
+    "make_scenario",
+    "provenance",
+    "repro",
+    "schema",
+    "seed_everything",
+    "validate_panel",
+    "validate_readings",
+]

@@ -117,7 +117,7 @@ def plot_sources_vs_truth(
             ax.plot(miss["ts"], np.zeros(len(miss)), "|", color="red", ms=10, label="missing (key)")
     ax.set_ylabel(variable)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, ncol=4, loc="upper left")
+    ax.legend(fontsize=8, ncol=6, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
     ax.set_title(title or f"{variable} at {node}: raw sources vs truth")
     fig.tight_layout()
     return fig
@@ -137,3 +137,35 @@ def source_counts(readings: pd.DataFrame) -> pd.DataFrame:
         .agg(readings=("value", "size"), nodes=("node", "nunique"), first=("ts", "min"), last=("ts", "max"))
         .reset_index()
     )
+
+
+def tagged_markdown(tokens: Sequence[str], tags: Sequence[str]) -> str:
+    """Markdown for a BIO-tagged sentence: each entity span in bold with its type as a subscript.
+
+    >>> tagged_markdown(["Ship", "40", "units", "to", "Cork"], ["O", "B-QTY", "O", "O", "B-LOC"])
+    'Ship **40**<sub>QTY</sub> units to **Cork**<sub>LOC</sub>'
+    """
+    if len(tokens) != len(tags):
+        raise ValueError(f"{len(tokens)} tokens but {len(tags)} tags")
+    out: list[str] = []
+    span: list[str] = []
+    kind = ""
+
+    def close() -> None:
+        if span:
+            out.append(f"**{' '.join(span)}**<sub>{kind}</sub>")
+            span.clear()
+
+    for tok, tag in zip(tokens, tags, strict=True):
+        if tag.startswith("B-") or (tag.startswith("I-") and tag[2:] != kind):
+            close()
+            kind = tag[2:]
+            span.append(tok)
+        elif tag.startswith("I-"):
+            span.append(tok)
+        else:
+            close()
+            kind = ""
+            out.append(tok)
+    close()
+    return " ".join(out)
