@@ -21,6 +21,10 @@ SOURCE_STYLE: dict[str, dict[str, object]] = {
     "pos": {"color": "#66a61e", "marker": "."},
     "sensor": {"color": "#a6761d", "marker": "."},
     "document": {"color": "#666666", "marker": "d"},
+    "mes": {"color": "#e6ab02", "marker": "x"},
+    "rfid": {"color": "#1f78b4", "marker": "+"},
+    "tms": {"color": "#b2df8a", "marker": "1"},
+    "web": {"color": "#999999", "marker": "."},
 }
 
 

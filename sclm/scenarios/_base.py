@@ -280,7 +280,7 @@ class ScenarioParams:
     start: str = "2023-01-02"
     p: float = 0.1
     noise_iot: float = 0.01
-    noise_erp: float = 0.005
+    noise_erp: float = 0.015
     noise_wms: float = 0.02
     outlier_rate: float = 0.002
     missing_rate: float = 0.01

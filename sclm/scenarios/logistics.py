@@ -24,8 +24,9 @@ Variables (every node has the same columns; counts are integer units)
     ``humidity``
         Distractor (percent): an independent AR(1) around a site level; drives nothing.
 Sources
-    ``orders``: erp; ``shipments``: iot (dock scanner, binomial thinning, miss rate p) and erp;
-    ``inventory``: erp and wms (in cases); ``delivery``: erp and carrier; ``humidity``: sensor.
+    ``orders``: erp; ``shipments``: iot (dock scanner, binomial thinning, miss rate p), erp and
+    tms; ``inventory``: erp, wms (in cases) and rfid; ``delivery``: erp, carrier and tms;
+    ``humidity``: sensor.
 Defaults
     ``lead_time`` L = 2: deliveries follow orders at lag 2, shipments follow orders at lag 3 and
     inventory at lag 2; alpha = 1, beta = 0.25, cover 5 days.
@@ -71,10 +72,13 @@ CHANNELS = (
     Channel("orders", "erp"),
     Channel("shipments", "iot", thinning=True),
     Channel("shipments", "erp"),
+    Channel("shipments", "tms"),
     Channel("inventory", "erp"),
     Channel("inventory", "wms", cases=True),
+    Channel("inventory", "rfid"),
     Channel("delivery", "erp"),
     Channel("delivery", "carrier"),
+    Channel("delivery", "tms"),
     Channel("humidity", "sensor", unit="percent"),
 )
 DOCUMENTS = {
@@ -93,6 +97,10 @@ class LogisticsParams(ScenarioParams):
     ----------
     noise_carrier, noise_sensor
         Relative noise σ of the carrier feed and of the humidity sensor.
+    noise_rfid, noise_tms
+        Relative noise σ of the third source of inventory (RFID cycle counts) and of shipments
+        and deliveries (transport management system); comparable to ERP's by default so that
+        fusion has something to gain.
     capacity_factor
         Daily fleet capacity of a node as a multiple of its expected peak orders (>= 1.1).
     """
@@ -101,8 +109,10 @@ class LogisticsParams(ScenarioParams):
     lead_time: int = 2
     beta: float = 0.25
     cover_days: float = 5.0
-    noise_carrier: float = 0.03
+    noise_carrier: float = 0.02
     noise_sensor: float = 0.02
+    noise_rfid: float = 0.02
+    noise_tms: float = 0.02
     capacity_factor: float = 1.8
 
     scenario: ClassVar[str] = "logistics"

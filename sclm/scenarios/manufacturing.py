@@ -21,8 +21,8 @@ Variables (every node has the same columns; counts are integer units)
     ``ambient_temp``
         Distractor (°C): an independent AR(1) around a site level; drives nothing.
 Sources
-    ``orders``: erp; ``production``: iot (binomial thinning, miss rate p) and erp;
-    ``inventory``: erp and wms (in cases); ``logistics``: erp and carrier;
+    ``orders``: erp; ``production``: iot (binomial thinning, miss rate p), erp and mes;
+    ``inventory``: erp, wms (in cases) and rfid; ``logistics``: erp, carrier and tms;
     ``ambient_temp``: sensor.
 Defaults
     ``lead_time`` L = 1, so production follows orders at lag 2 and inventory at lag 1, and
@@ -70,10 +70,13 @@ CHANNELS = (
     Channel("orders", "erp"),
     Channel("production", "iot", thinning=True),
     Channel("production", "erp"),
+    Channel("production", "mes"),
     Channel("inventory", "erp"),
     Channel("inventory", "wms", cases=True),
+    Channel("inventory", "rfid"),
     Channel("logistics", "erp"),
     Channel("logistics", "carrier"),
+    Channel("logistics", "tms"),
     Channel("ambient_temp", "sensor", unit="degC"),
 )
 DOCUMENTS = {
@@ -92,13 +95,21 @@ class ManufacturingParams(ScenarioParams):
     ----------
     noise_carrier, noise_sensor
         Relative noise σ of the carrier feed and of the ambient sensor.
+    noise_mes, noise_rfid, noise_tms
+        Relative noise σ of the third source of production (manufacturing execution system),
+        inventory (RFID cycle counts) and logistics (transport management system).  The
+        defaults are comparable to ERP's, so that no single source dominates and fusion has
+        something to gain (with one dominant source, fusion cannot beat it by much).
     capacity_factor
         Plant capacity as a multiple of its expected peak demand (>= 1.1).
     """
 
     n_nodes: int = 5
-    noise_carrier: float = 0.03
+    noise_carrier: float = 0.02
     noise_sensor: float = 0.02
+    noise_mes: float = 0.015
+    noise_rfid: float = 0.02
+    noise_tms: float = 0.02
     capacity_factor: float = 1.8
 
     scenario: ClassVar[str] = "manufacturing"

@@ -31,7 +31,7 @@ Variables (every node has the same columns; counts are integer units)
 Sources
     ``demand``: pos (stores; transactions plus logged lost sales), erp (dc); ``sales``: pos
     (stores) and erp; ``orders``: erp; ``shipments``: iot (RFID gate, binomial thinning, miss
-    rate p) and erp; ``inventory``: erp and wms (in cases); ``promotion``, ``price``: erp,
+    rate p), erp and tms; ``inventory``: erp, wms (in cases) and rfid; ``promotion``, ``price``: erp,
     exact master data (no noise, no faults); ``web_traffic``: web.
 Defaults
     ``lead_time`` L = 2, alpha = 1, beta = 0.25, cover 3 days (a few stock-outs), promo_effect 0.4 (×1.49),
@@ -88,8 +88,10 @@ CHANNELS = (
     Channel("orders", "erp"),
     Channel("shipments", "iot", thinning=True),
     Channel("shipments", "erp"),
+    Channel("shipments", "tms"),
     Channel("inventory", "erp"),
     Channel("inventory", "wms", cases=True),
+    Channel("inventory", "rfid"),
     Channel("promotion", "erp", unit="flag", exact=True),
     Channel("price", "erp", unit="EUR", exact=True),
     Channel("web_traffic", "web", unit="visits"),
@@ -110,6 +112,10 @@ class RetailParams(ScenarioParams):
     ----------
     noise_pos, noise_web
         Relative noise σ of the point-of-sale feed and of the web analytics.
+    noise_rfid, noise_tms
+        Relative noise σ of the third source of inventory (RFID cycle counts) and of
+        shipments (transport management system); comparable to ERP's by default so that
+        fusion has something to gain.
     promo_effect
         Log-demand uplift of a promotion day (0 to 2).
     price_elasticity
@@ -126,6 +132,8 @@ class RetailParams(ScenarioParams):
     cover_days: float = 3.0
     noise_pos: float = 0.005
     noise_web: float = 0.05
+    noise_rfid: float = 0.02
+    noise_tms: float = 0.02
     promo_effect: float = 0.4
     price_elasticity: float = 1.8
     promo_rate: float = 1 / 30
