@@ -5,7 +5,9 @@ The curated public API; everything else lives in its stage module
 """
 
 from sclm import config, repro, schema
+from sclm.cleaning import clean
 from sclm.datasets import DATASETS, load_dataset
+from sclm.fusion import fuse
 from sclm.repro import provenance, seed_everything
 from sclm.scenarios import SCENARIOS, Scenario, make_scenario
 from sclm.schema import DataValidationError, UnknownNameError, validate_panel, validate_readings
@@ -19,7 +21,9 @@ __all__ = [
     "Scenario",
     "UnknownNameError",
     "__version__",
+    "clean",
     "config",
+    "fuse",
     "load_dataset",
     "make_scenario",
     "provenance",

@@ -173,3 +173,62 @@ def tagged_markdown(tokens: Sequence[str], tags: Sequence[str]) -> str:
             out.append(tok)
     close()
     return " ".join(out)
+
+
+def plot_cleaning(
+    truth: pd.DataFrame,
+    raw: pd.DataFrame,
+    cleaned: pd.DataFrame,
+    *,
+    node: str,
+    variable: str,
+    source: str,
+    fused: pd.DataFrame | None = None,
+    days: int | None = 120,
+    title: str | None = None,
+) -> Figure:
+    """One source of one (node, variable) before and after cleaning, with the fused value, against the truth.
+
+    Parameters
+    ----------
+    truth
+        Truth Panel (index node, ts).
+    raw, cleaned
+        Raw and cleaned Readings.
+    node, variable, source
+        What to draw.
+    fused
+        Optional fused Panel to overlay.
+    days
+        Show the first ``days`` days only.
+    """
+
+    def series(readings: pd.DataFrame) -> pd.Series:
+        sel = readings[
+            (readings["node"] == node) & (readings["variable"] == variable) & (readings["source"] == source)
+        ]
+        return sel.groupby("ts")["value"].first().sort_index()
+
+    true = truth.loc[node, variable]
+    if days is not None:
+        true = true.iloc[:days]
+    end = true.index.max()
+    before, after = series(raw).loc[:end], series(cleaned).loc[:end]
+    units = raw.loc[(raw["source"] == source) & (raw["variable"] == variable), "unit"].unique()
+    fig, ax = plt.subplots(figsize=(11, 3.4))
+    # the truth is drawn wide and light underneath: cleaned values should sit inside it
+    ax.plot(true.index, true.to_numpy(), color="#bbbbbb", lw=4, label="truth", zorder=1)
+    raw_label = f"raw {source} [{', '.join(units)}]"
+    ax.plot(before.index, before.to_numpy(), ".", color="#d95f02", ms=5, label=raw_label, zorder=2)
+    ax.plot(after.index, after.to_numpy(), "-", color="#1b9e77", lw=1.0, label=f"cleaned {source}", zorder=3)
+    if fused is not None:
+        f = fused.loc[node, variable].loc[:end]
+        ax.plot(f.index, f.to_numpy(), "--", color="#7570b3", lw=1.0, label="fused (all sources)", zorder=4)
+    top = float(np.nanmax(true.to_numpy())) * 1.5
+    ax.set_ylim(0 if float(np.nanmin(true.to_numpy())) >= 0 else None, top)
+    ax.set_ylabel(variable)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
+    ax.set_title(title or f"{variable} at {node}: {source} before and after cleaning")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,148 @@
+"""Benchmark: cleaning and fusion against the scenarios' ground truth, and throughput at 10M readings.
+
+On all three scenarios at p in {0.05, 0.1, 0.2} and seeds {0, 1, 2} (27 runs):
+
+- |p_hat - p| of the IoT noise rate, estimated by reconciliation against ERP (median; goal <= 0.005);
+- RMSE(cleaned IoT vs truth) / RMSE(raw IoT vs truth) (median over runs; goal <= 0.25);
+- outlier detection precision and recall against the injected-fault key (pooled; goals >= 0.95);
+- inverse-variance fused RMSE / best single cleaned source RMSE, per multi-source variable (median;
+  goal <= 0.75), with the mean-fusion ratio beside it;
+- throughput of clean + fuse on ~10 million readings (readings per second), its time ratio to one
+  pandas groupby-mean over the same table (goal <= 3), and the extra peak memory (RSS).
+
+Prints the table and writes build/bench/cleaning_fusion.json.  Run: make bench, or
+.venv/bin/python bench/cleaning_fusion.py [--quick] [--large-nodes N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import resource
+import time
+
+import numpy as np
+
+from sclm import make_scenario, scoring
+from sclm.benchmarking import Bench
+from sclm.cleaning import ReadingsCleaner
+from sclm.fusion import fuse
+
+
+def run_one(name: str, p: float, seed: int) -> dict:
+    sc = make_scenario(name, seed=seed, p=p)
+    cleaner = ReadingsCleaner(units=sc.units)
+    cleaned = cleaner.fit_transform(sc.readings)
+    audit = cleaner.audit_
+    q = sc.meta["targets"]["q"]
+    out: dict = {}
+    # noise rate, estimated against ERP
+    est = cleaner.p_
+    row = est[(est["source"] == "iot") & (est["variable"] == q)].iloc[0]
+    out["p_err"] = abs(float(row["p_hat"]) - p)
+    out["p_in_ci"] = bool(row["ci_low"] <= p <= row["ci_high"])
+    # IoT before/after against the truth
+    out["iot_ratio"] = scoring.rmse_vs_truth(cleaned, sc.truth, q, "iot") / scoring.rmse_vs_truth(
+        sc.readings, sc.truth, q, "iot"
+    )
+    # outliers against the injected-fault key
+    o = scoring.outlier_scores(audit, sc.faults)
+    out["tp"], out["n_flagged"], out["n_injected"] = o["true_positives"], o["flagged"], o["injected"]
+    # fusion vs the best single cleaned source, per variable with three sources
+    imputed = scoring.imputed_keys(audit)
+    panels = {m: fuse(cleaned, m, imputed=imputed) for m in ("inverse_variance", "mean")}
+    table = scoring.fusion_scores(cleaned, panels, sc.truth, sc.meta["sources"], min_sources=3)
+    out["fuse_iv"] = table["ratio_inverse_variance"].tolist()
+    out["fuse_mean"] = table["ratio_mean"].tolist()
+    return out
+
+
+def throughput(bench: Bench, n_nodes: int) -> None:
+    sc = make_scenario("manufacturing", seed=0, n_nodes=n_nodes)
+    readings = sc.readings
+    units = sc.units
+    n = len(readings)
+    del sc
+    gc.collect()
+    t0 = time.perf_counter()
+    readings.groupby(["node", "ts", "variable"], sort=False)["value"].mean()
+    t_groupby = time.perf_counter() - t0
+    gc.collect()
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    cleaner = ReadingsCleaner(units=units)
+    cleaned = cleaner.fit_transform(readings)
+    t_clean = time.perf_counter() - t0
+    panel = fuse(cleaned, "inverse_variance", imputed=scoring.imputed_keys(cleaner.audit_))
+    t_total = time.perf_counter() - t0
+    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    bench.add(f"clean+fuse readings ({n:,} rows)", n)
+    bench.add("clean seconds (10M)", round(t_clean, 2))
+    bench.add("clean+fuse seconds (10M)", round(t_total, 2))
+    bench.add("clean+fuse readings per second", round(n / t_total))
+    bench.add("pandas groupby-mean seconds (same table)", round(t_groupby, 2))
+    bench.add("clean+fuse time / groupby-mean time", round(t_total / t_groupby, 2), "<= 3")
+    bench.add("extra peak RSS during clean+fuse (MiB)", round((rss1 - rss0) / 1024, 1))
+    bench.add("panel rows x variables", f"{panel.shape[0]:,} x {panel.shape[1]}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="one seed, one p, no 10M run")
+    ap.add_argument(
+        "--large-nodes", type=int, default=1200, help="manufacturing nodes for the throughput run"
+    )
+    args = ap.parse_args()
+    ps = (0.1,) if args.quick else (0.05, 0.1, 0.2)
+    seeds = (0,) if args.quick else (0, 1, 2)
+    bench = Bench("cleaning_fusion")
+    runs = []
+    for name in ("manufacturing", "logistics", "retail"):
+        per = [run_one(name, p, seed) for p in ps for seed in seeds]
+        runs += per
+        bench.add(
+            f"{name}: median |p_hat - p|", round(float(np.median([r["p_err"] for r in per])), 5), "<= 0.005"
+        )
+        bench.add(
+            f"{name}: median RMSE ratio cleaned/raw IoT",
+            round(float(np.median([r["iot_ratio"] for r in per])), 4),
+            "<= 0.25",
+        )
+        tp = sum(r["tp"] for r in per)
+        bench.add(
+            f"{name}: outlier precision", round(tp / max(1, sum(r["n_flagged"] for r in per)), 4), ">= 0.95"
+        )
+        bench.add(
+            f"{name}: outlier recall", round(tp / max(1, sum(r["n_injected"] for r in per)), 4), ">= 0.95"
+        )
+        bench.add(
+            f"{name}: inverse-variance fused / best source RMSE",
+            round(float(np.median([x for r in per for x in r["fuse_iv"]])), 4),
+            "<= 0.75",
+        )
+        bench.add(
+            f"{name}: mean fused / best source RMSE",
+            round(float(np.median([x for r in per for x in r["fuse_mean"]])), 4),
+        )
+    bench.add("all: median |p_hat - p|", round(float(np.median([r["p_err"] for r in runs])), 5), "<= 0.005")
+    bench.add("all: share of runs whose CI holds p", round(float(np.mean([r["p_in_ci"] for r in runs])), 3))
+    bench.add(
+        "all: max RMSE ratio cleaned/raw IoT",
+        round(float(np.max([r["iot_ratio"] for r in runs])), 4),
+        "<= 0.25",
+    )
+    tp = sum(r["tp"] for r in runs)
+    bench.add("all: outlier precision", round(tp / max(1, sum(r["n_flagged"] for r in runs)), 4), ">= 0.95")
+    bench.add("all: outlier recall", round(tp / max(1, sum(r["n_injected"] for r in runs)), 4), ">= 0.95")
+    bench.add(
+        "all: max inverse-variance fused / best source RMSE",
+        round(float(np.max([x for r in runs for x in r["fuse_iv"]])), 4),
+        "<= 0.75",
+    )
+    if not args.quick:
+        throughput(bench, args.large_nodes)
+    bench.finish()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""The 0.x teaching walkthroughs run end to end under papermill with small parameters."""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+
+from sclm import config
+from sclm.reporting import notebook_parameters
+
+SMOKE = {"n_days": 120}
+
+
+def _run(name: str, tmp_path, **params):
+    import papermill as pm
+
+    nb = config.NOTEBOOKS_DIR / name
+    known = notebook_parameters(nb)
+    params = {k: v for k, v in {**SMOKE, **params}.items() if k in known}
+    out = tmp_path / name
+    pm.execute_notebook(
+        str(nb), str(out), parameters=params, kernel_name="python3", progress_bar=False, cwd=str(nb.parent)
+    )
+    return nbformat.read(out, as_version=4)
+
+
+def _text(nb) -> str:
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            parts.append(out.get("text", "") + data.get("text/markdown", "") + data.get("text/plain", ""))
+    return "\n".join(parts)
+
+
+@pytest.mark.slow
+def test_cleaning_and_fusion_walkthrough(tmp_path):
+    nb = _run("0.1-cleaning-and-fusion.ipynb", tmp_path, p=0.2)
+    text = _text(nb)
+    p_hat = float(re.search(r"p̂ = \*\*([0-9.]+)\*\*", text).group(1))
+    assert abs(p_hat - 0.2) < 0.02
+    assert "(balanced)" in text
+    assert sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", [])) >= 4
+    if config.has_data():
+        assert "No month deviates on its own" in text and "line items" in text
