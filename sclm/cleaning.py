@@ -366,8 +366,15 @@ def _window_median(z: np.ndarray, offsets: list[int]) -> tuple[np.ndarray, np.nd
 
 
 def _factorize_labels(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``pd.factorize`` of an object column: codes and the unique values in order of first appearance."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    """``pd.factorize`` of an object column: codes and the unique values in order of first appearance.
+
+    Missing labels get their own code (their value is None/NaN, which the caller's ``str`` check
+    rejects).  Factorizing with the default sentinel first avoids pandas' slow NA scan of object
+    arrays when, as usual, no label is missing.
+    """
+    codes, uniques = pd.factorize(values)
+    if len(codes) and codes.min() < 0:
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
     return codes, np.asarray(uniques, dtype=object)
 
 
