@@ -89,7 +89,6 @@ manufacturing scenario takes a few seconds (see the benchmark).
 
 from __future__ import annotations
 
-import inspect
 import math
 import os
 import warnings
@@ -102,6 +101,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from sclm.estimator import NotFittedError, Transformer
 from sclm.schema import (
     QUANTITY_VARIABLES,
     READING_COLUMNS,
@@ -179,10 +179,6 @@ _R_NOISE = "noise_rate"
 _R_HAMPEL = "outlier_hampel"
 _R_CROSS = "outlier_cross_source"
 _R_GAP_LONG = "gap_too_long"
-
-
-class NotFittedError(ValueError, AttributeError):
-    """A transformer was used before ``fit`` (the same base classes as scikit-learn's)."""
 
 
 # ==================================================================================================
@@ -2004,54 +2000,10 @@ def _gaps(
 # ==================================================================================================
 
 
-class _Step:
-    """scikit-learn conventions without the dependency: params, ``fit``/``transform``, repr."""
+class _Step(Transformer):
+    """Cleaning steps: the shared scikit-learn conventions (:mod:`sclm.estimator`) plus the Readings columns."""
 
     _fitted_attr: ClassVar[str] = "n_features_in_"
-
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        return [p for p in sig.parameters if p != "self"]
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The constructor parameters (scikit-learn protocol)."""
-        return {k: getattr(self, k) for k in self._param_names()}
-
-    def set_params(self, **params: Any) -> _Step:
-        """Set constructor parameters (scikit-learn protocol); returns ``self``."""
-        valid = self._param_names()
-        for k, v in params.items():
-            if k not in valid:
-                raise ValueError(
-                    f"invalid parameter {k!r} for {type(self).__name__}; expected one of {valid}"
-                )
-            setattr(self, k, v)
-        return self
-
-    def __repr__(self) -> str:
-        sig = inspect.signature(type(self).__init__)
-        shown = []
-        for k, p in sig.parameters.items():
-            if k == "self":
-                continue
-            v = getattr(self, k)
-            default = p.default
-            same = v is default
-            if not same:
-                try:
-                    same = bool(v == default)
-                except Exception:  # frames and arrays do not compare to a bool
-                    same = False
-            if not same:
-                shown.append(f"{k}={'<DataFrame>' if isinstance(v, pd.DataFrame) else repr(v)}")
-        return f"{type(self).__name__}({', '.join(shown)})"
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, self._fitted_attr):
-            raise NotFittedError(
-                f"this {type(self).__name__} is not fitted yet; call fit(readings) before transform"
-            )
 
     def _record_input(self, readings: pd.DataFrame) -> None:
         self.feature_names_in_ = np.asarray(list(readings.columns), dtype=object)
@@ -2064,16 +2016,6 @@ class _Step:
         if hasattr(self, "feature_names_in_"):
             return self.feature_names_in_.copy()
         return np.asarray(READING_COLUMNS, dtype=object)
-
-    def fit(self, readings: pd.DataFrame, y: Any = None) -> _Step:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def transform(self, readings: pd.DataFrame) -> pd.DataFrame:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def fit_transform(self, readings: pd.DataFrame, y: Any = None) -> pd.DataFrame:
-        """``fit(readings).transform(readings)``."""
-        return self.fit(readings, y).transform(readings)
 
     def _finish(self, run: _Run, *, sort: bool = False) -> pd.DataFrame:
         self.audit_ = _audit_frame(run)

@@ -70,7 +70,6 @@ Nothing is read from a simulator's truth or meta: the weights come from the read
 from __future__ import annotations
 
 import functools
-import inspect
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -80,6 +79,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import nnls
 
+from sclm.estimator import NotFittedError, Transformer
 from sclm.schema import QUANTITY_VARIABLES, DataValidationError, validate_readings
 
 __all__ = [
@@ -173,71 +173,10 @@ _FLOOR_ABS = 1e-20
 _NS_PER_DAY = 86_400_000_000_000
 
 
-class NotFittedError(ValueError, AttributeError):
-    """A transformer was used before ``fit`` (same bases as scikit-learn's ``NotFittedError``)."""
-
-
-# --------------------------------------------------------------------------------------------------
-# scikit-learn style base (no scikit-learn dependency; compatible with sklearn.base.clone)
-# --------------------------------------------------------------------------------------------------
-
-
-class _Transformer:
-    """``get_params``/``set_params`` from the ``__init__`` signature, ``fit_transform``, ``repr``."""
+class _Transformer(Transformer):
+    """Fusion transformers: the shared scikit-learn conventions (:mod:`sclm.estimator`)."""
 
     _fitted_attr = ""
-
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        return [p for p in sig.parameters if p != "self"]
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The constructor parameters, as a dict (scikit-learn convention)."""
-        return {k: getattr(self, k) for k in self._param_names()}
-
-    def set_params(self, **params: Any) -> _Transformer:
-        """Set constructor parameters; returns ``self``."""
-        names = self._param_names()
-        for k, v in params.items():
-            if k not in names:
-                raise ValueError(
-                    f"invalid parameter {k!r} for {type(self).__name__}; expected one of: {', '.join(names)}"
-                )
-            setattr(self, k, v)
-        return self
-
-    def __repr__(self) -> str:
-        sig = inspect.signature(type(self).__init__)
-        shown = [
-            f"{k}={getattr(self, k)!r}"
-            for k, p in sig.parameters.items()
-            if k != "self" and not _same(getattr(self, k), p.default)
-        ]
-        return f"{type(self).__name__}({', '.join(shown)})"
-
-    def _check_fitted(self) -> None:
-        if not hasattr(self, self._fitted_attr):
-            raise NotFittedError(
-                f"this {type(self).__name__} is not fitted yet; call fit(...) before transform(...)"
-            )
-
-    def fit(self, X: pd.DataFrame, y: Any = None) -> _Transformer:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-    def fit_transform(self, X: pd.DataFrame, y: Any = None) -> pd.DataFrame:
-        """``fit(X).transform(X)``."""
-        return self.fit(X, y).transform(X)
-
-
-def _same(a: Any, b: Any) -> bool:
-    try:
-        return bool(a == b) if type(a) is type(b) else a is b
-    except (TypeError, ValueError):
-        return a is b
 
 
 def _choice(name: str, value: Any, allowed: tuple[Any, ...]) -> None:
