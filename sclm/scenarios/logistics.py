@@ -146,7 +146,7 @@ def simulate(params: LogisticsParams) -> Scenario:
     -------
     Scenario
         Truth panel of ``n_nodes × n_days`` rows with columns ``orders, shipments, inventory,
-        delivery, humidity``; about 8 readings per node-day.
+        delivery, humidity``; 11 readings per node-day before faults.
     """
     rngs = streams(params.seed, params.scenario)
     rs = rngs["structure"]

@@ -143,7 +143,7 @@ def simulate(params: ManufacturingParams) -> Scenario:
     -------
     Scenario
         Truth panel of ``n_nodes × n_days`` rows with columns ``orders, production, inventory,
-        logistics, ambient_temp``; about 8 readings per node-day.
+        logistics, ambient_temp``; 11 readings per node-day before faults.
     """
     rngs = streams(params.seed, params.scenario)
     rs = rngs["structure"]

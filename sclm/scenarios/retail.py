@@ -198,8 +198,8 @@ def simulate(params: RetailParams) -> Scenario:
     -------
     Scenario
         Truth panel of ``n_nodes × n_days`` rows with columns ``demand, sales, orders,
-        shipments, inventory, promotion, price, web_traffic``; about 11 readings per store-day
-        and 10 per dc-day.
+        shipments, inventory, promotion, price, web_traffic``; 13 readings per store-day
+        and 12 per dc-day before faults.
     """
     rngs = streams(params.seed, params.scenario)
     rs = rngs["structure"]
