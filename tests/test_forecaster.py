@@ -1,0 +1,241 @@
+"""sclm.models: Forecaster shapes (patch and LM backbones), losses, persistence, GPT4TS freezing."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from sclm.models import Forecaster, ForecasterConfig, ForecastOutput, default_lm_path, joint_mse, pinball
+from sclm.repro import seed_everything
+from sclm.training import fit, predict
+
+N, T, C, F, K, H = 6, 24, 3, 2, 2, 5
+
+
+def tiny(**kw) -> ForecasterConfig:
+    base = dict(
+        n_channels=C,
+        n_future=F,
+        n_targets=K,
+        input_size=T,
+        horizon=H,
+        patch_len=8,
+        stride=4,
+        d_model=16,
+        n_heads=2,
+        n_layers=1,
+        dropout=0.0,
+    )
+    return ForecasterConfig(**{**base, **kw})
+
+
+def batch(n: int = N, f: int = F, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    return (
+        torch.randn(n, T, C, generator=g),
+        torch.randn(n, H, f, generator=g),
+        torch.randn(n, H, K, generator=g),
+    )
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny models: intra-op threads only add contention (70x slower on a loaded 2-core box)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+# --------------------------------------------------------------------------------------------------
+# Losses
+# --------------------------------------------------------------------------------------------------
+
+
+def test_joint_mse_by_hand():
+    rng = np.random.default_rng(0)
+    p, y = rng.normal(size=(4, 3, 2)), rng.normal(size=(4, 3, 2))
+    expected = sum(np.mean((p[..., k] - y[..., k]) ** 2) for k in range(2))
+    got = joint_mse(torch.tensor(p), torch.tensor(y))
+    assert got.item() == pytest.approx(expected, rel=1e-6)
+    # a single cell: (3 - 1)^2 over 1 cell for target 0, 0 for target 1
+    assert joint_mse(torch.tensor([[[3.0, 1.0]]]), torch.tensor([[[1.0, 1.0]]])).item() == 4.0
+    with pytest.raises(ValueError, match="shape mismatch"):
+        joint_mse(torch.zeros(2, 3, 1), torch.zeros(2, 3, 2))
+
+
+def test_pinball_by_hand():
+    y = torch.tensor([[[1.0]]])  # N=H=K=1
+    q = torch.tensor([[[[0.0, 2.0]]]])  # levels 0.1, 0.9
+    # τ=0.1, e=+1 → 0.1; τ=0.9, e=-1 → 0.1·1 = 0.1 ; mean over Q = 0.1
+    assert pinball(q, y, (0.1, 0.9)).item() == pytest.approx(0.1)
+    with pytest.raises(ValueError):
+        pinball(q, y, (0.5,))
+
+
+# --------------------------------------------------------------------------------------------------
+# Config
+# --------------------------------------------------------------------------------------------------
+
+
+def test_config_json_roundtrip_and_validation():
+    cfg = tiny(quantiles=(0.1, 0.5, 0.9), nonneg=(True, False))
+    again = ForecasterConfig.from_dict(json.loads(cfg.to_json()))
+    assert again == cfg
+    with pytest.raises(ValueError, match="patch_len"):
+        tiny(patch_len=T + 1)
+    with pytest.raises(ValueError, match="quantiles"):
+        tiny(quantiles=(0.9, 0.1))
+    with pytest.raises(ValueError, match="nonneg"):
+        tiny(nonneg=(True,))
+    with pytest.raises(ValueError, match="backbone"):
+        tiny(backbone="gpt")
+    with pytest.raises(ValueError, match="unknown"):
+        ForecasterConfig.from_dict({**cfg.to_dict(), "bogus": 1})
+
+
+# --------------------------------------------------------------------------------------------------
+# Patch backbone
+# --------------------------------------------------------------------------------------------------
+
+
+def test_patch_shapes_point_and_quantiles():
+    x, xf, y = batch()
+    out = Forecaster(tiny())(x, xf)
+    assert isinstance(out, ForecastOutput)
+    assert out.point.shape == (N, H, K) and out.quantiles is None
+    m = Forecaster(tiny(quantiles=(0.1, 0.5, 0.9)))
+    out = m(x, xf)
+    assert out.point.shape == (N, H, K) and out.quantiles.shape == (N, H, K, 3)
+    loss = m.loss(out, y)
+    assert loss.ndim == 0 and torch.isfinite(loss)
+    assert loss.item() > joint_mse(out.point, y).item()  # pinball term added
+
+
+def test_no_future_covariates_and_shape_errors():
+    x, _, _ = batch()
+    m = Forecaster(tiny(n_future=0))
+    assert m(x).point.shape == (N, H, K)
+    assert m(x, torch.zeros(N, H, 0)).point.shape == (N, H, K)
+    with pytest.raises(ValueError, match="x must have shape"):
+        m(torch.zeros(N, T + 1, C))
+    with pytest.raises(ValueError, match="x_future"):
+        Forecaster(tiny())(x)
+
+
+def test_future_covariates_change_the_forecast():
+    x, xf, _ = batch()
+    m = Forecaster(tiny()).eval()
+    assert not torch.equal(m(x, xf).point, m(x, xf + 1).point)
+
+
+def test_save_load_roundtrip_identical(tmp_path):
+    seed_everything(0)
+    m = Forecaster(tiny(quantiles=(0.1, 0.9), nonneg=(True, False))).eval()
+    x, xf, _ = batch()
+    m.save_pretrained(tmp_path / "m")
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["config.json", "model.safetensors"]
+    m2 = Forecaster.from_pretrained(tmp_path / "m").eval()
+    assert m2.config == m.config
+    o1, o2 = m(x, xf), m2(x, xf)
+    assert torch.equal(o1.point, o2.point) and torch.equal(o1.quantiles, o2.quantiles)
+    with pytest.raises(FileNotFoundError):
+        Forecaster.from_pretrained(tmp_path / "missing")
+
+
+def test_predict_inverse_and_nonneg_clamp():
+    seed_everything(0)
+    m = Forecaster(tiny(quantiles=(0.1, 0.5, 0.9), nonneg=(True, False)))
+    x, xf, _ = batch()
+    raw = predict(m, x.numpy(), xf.numpy(), device="cpu", batch_size=4)
+    assert raw.point.shape == (N, H, K) and raw.quantiles.shape == (N, H, K, 3)
+    assert np.all(np.diff(raw.quantiles, axis=-1) >= 0)  # sorted
+    out = predict(m, x.numpy(), xf.numpy(), device="cpu", inverse=lambda a: a * 10 - 100)
+    assert (out.point[..., 0] == 0).all() and (out.point[..., 1] < 0).all()
+    assert (out.quantiles[..., 0, :] >= 0).all() and (out.quantiles[..., 1, :] < 0).any()
+    np.testing.assert_allclose(out.point[..., 1], raw.point[..., 1] * 10 - 100, rtol=1e-6)
+
+
+# --------------------------------------------------------------------------------------------------
+# LM backbone (GPT4TS style)
+# --------------------------------------------------------------------------------------------------
+
+
+def lm_cfg(**kw) -> ForecasterConfig:
+    return tiny(**{"backbone": "lm", "lm_layers": 1, "patch_len": 8, "stride": 8, **kw})
+
+
+def _is_attention_or_ffn(name: str) -> bool:
+    return "encoder.layer." in name and "LayerNorm" not in name
+
+
+def test_lm_shapes_and_parameter_counts():
+    x, xf, _ = batch()
+    m = Forecaster(lm_cfg(quantiles=(0.5,)))
+    assert m.config.d_model == 384 and m.config.lm_config["num_hidden_layers"] == 1
+    out = m(x, xf)
+    assert out.point.shape == (N, H, K) and out.quantiles.shape == (N, H, K, 1)
+    counts = m.trainable_parameters()
+    assert counts["trainable"] + counts["frozen"] == counts["total"] == sum(p.numel() for p in m.parameters())
+    frozen = {n for n, p in m.named_parameters() if not p.requires_grad}
+    # exactly the attention/FFN weights (+ token-type table and word-embedding stub) are frozen
+    assert {n for n in frozen if "encoder.layer." in n} == {
+        n for n, _ in m.named_parameters() if _is_attention_or_ffn(n)
+    }
+    assert all(p.requires_grad for n, p in m.named_parameters() if "LayerNorm" in n or n.startswith("head"))
+    assert m.backbone.bert.embeddings.position_embeddings.weight.requires_grad
+    assert m.patch_embed.weight.requires_grad
+    # one layer of MiniLM: 4 attention 384×384 + 2 FFN 384×1536 matrices with biases
+    assert counts["frozen"] >= 4 * 384 * 384 + 2 * 384 * 1536
+
+
+def test_lm_pretrained_weights_loaded_vs_random():
+    ref = load_file(f"{default_lm_path()}/model.safetensors")
+    key = next(k for k in ref if k.endswith("encoder.layer.0.attention.self.query.weight"))
+    pre = Forecaster(lm_cfg())
+    rand = Forecaster(lm_cfg(lm_pretrained=False))
+    w_pre = pre.backbone.bert.encoder.layer[0].attention.self.query.weight
+    w_rand = rand.backbone.bert.encoder.layer[0].attention.self.query.weight
+    assert torch.equal(w_pre, ref[key].float())
+    assert not torch.equal(w_rand, w_pre)
+    assert pre.trainable_parameters() == rand.trainable_parameters()
+
+
+def test_lm_training_step_keeps_attention_and_ffn_frozen():
+    seed_everything(0)
+    m = Forecaster(lm_cfg(lm_layers=2))
+    before = {n: p.detach().clone() for n, p in m.named_parameters()}
+    x, xf, y = batch(n=8)
+    kw = {"epochs": 1, "batch_size": 8, "lr": 1e-2, "max_steps": 1, "device": "cpu", "progress": False}
+    fit(m, (x.numpy(), xf.numpy(), y.numpy()), None, seed=0, **kw)
+    after = dict(m.named_parameters())
+    for n in before:
+        if _is_attention_or_ffn(n):
+            assert torch.equal(before[n], after[n]), f"frozen weight {n} changed"
+    for n in (
+        "head.weight",
+        "patch_embed.weight",
+        "backbone.bert.embeddings.LayerNorm.weight",
+        "backbone.bert.encoder.layer.0.attention.output.LayerNorm.weight",
+        "backbone.bert.encoder.layer.1.output.LayerNorm.bias",
+        "backbone.bert.embeddings.position_embeddings.weight",
+    ):
+        assert not torch.equal(before[n], after[n]), f"trainable weight {n} did not change"
+
+
+def test_lm_save_load_roundtrip_without_lm_dir(tmp_path):
+    seed_everything(0)
+    m = Forecaster(lm_cfg(lm_path=default_lm_path())).eval()
+    m.save_pretrained(tmp_path)
+    cfg = json.loads((tmp_path / "config.json").read_text())
+    cfg["lm_path"] = str(tmp_path / "nowhere")  # the LM directory is not needed to load
+    (tmp_path / "config.json").write_text(json.dumps(cfg))
+    m2 = Forecaster.from_pretrained(tmp_path).eval()
+    x, xf, _ = batch()
+    assert torch.equal(m(x, xf).point, m2(x, xf).point)
+    assert m2.trainable_parameters() == m.trainable_parameters()
+    assert (tmp_path / "model.safetensors").stat().st_size < 10e6  # no 30k-word embedding table
