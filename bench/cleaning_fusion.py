@@ -95,7 +95,7 @@ def main() -> None:
     args = ap.parse_args()
     ps = (0.1,) if args.quick else (0.05, 0.1, 0.2)
     seeds = (0,) if args.quick else (0, 1, 2)
-    bench = Bench("cleaning_fusion")
+    bench = Bench("cleaning_fusion", out_dir=args.out_dir)
     runs = []
     for name in ("manufacturing", "logistics", "retail"):
         per = [run_one(name, p, seed) for p in ps for seed in seeds]
