@@ -89,6 +89,7 @@ def throughput(bench: Bench, n_nodes: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="one seed, one p, no 10M run")
+    ap.add_argument("--out-dir", default=None, help="folder for cleaning_fusion.json (default build/bench)")
     ap.add_argument(
         "--large-nodes", type=int, default=1200, help="manufacturing nodes for the throughput run"
     )
