@@ -43,7 +43,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 
 from sclm.schema import READING_COLUMNS, validate_panel, validate_readings
 
@@ -412,6 +411,8 @@ def ar1(rng: np.random.Generator, shape: tuple[int, int], phi: float) -> np.ndar
     """
     eps = rng.standard_normal(shape)
     eps[1:] *= math.sqrt(1.0 - phi * phi)
+    from scipy.signal import lfilter  # scipy.signal costs ~0.4 s to import: load it on first use
+
     return lfilter([1.0], [1.0, -phi], eps, axis=0)
 
 
