@@ -1,0 +1,366 @@
+"""Benchmark: the transformer forecaster M against the baselines, rolling origin, one table per data set.
+
+Data sets and protocol
+- ``manufacturing``, ``logistics``, ``retail``: the truth panel of ``sclm.make_scenario(name)``;
+  targets q, k, d of ``sc.meta["targets"]`` (+ ``demand`` in retail), forecast jointly by M;
+  the past covariates of ``sc.meta["covariates"]`` as extra input channels, the known-future
+  ones (retail: promotion, price) plus the calendar as known-future inputs.  Simple split: the
+  last 3 origins × horizon 14 are the test windows; M is trained once on everything before the
+  first test day and forecasts each test window from its origin (the history up to the origin
+  as input).  The baselines run per (node, target) series and are fitted at each origin.
+- ``pasta`` and ``yaz``: the real-data protocols of ``bench/forecast_baselines.py`` (imported):
+  pasta = 118 series, horizon 28, three origins 28 days apart over the last 84 days, errors on
+  open days only, ``closed`` and ``promotion`` known-future; YAZ = 7 series, horizon 7, four
+  origins over the last 28 days, weather and calendar flags known-future.  M is retrained at
+  every origin.
+
+M at each training end: ``PanelScaler("mean_abs", per="node")`` fitted on the training part only
+(targets and non-binary covariates), windows ``make_windows(..., end=train_end)``, a time-ordered
+validation split (``train_val_split``, ``purge="targets"``) with early stopping; the test window
+is cut at the origin, predicted, inverse-scaled and clamped at 0.  Three variants: ``M (patch)``
+from scratch; ``M (MiniLM)`` on the pretrained MiniLM backbone (frozen attention/FFN); ``M
+(MiniLM, random)`` the same architecture with random weights (``lm_pretrained=False``).
+
+Scores (per data set and model)
+- relMASE: geometric mean over series of model MASE / seasonal-naive MASE; a series' MASE is the
+  mean over origins of MAE(horizon) / scale, scale = in-sample seasonal-naive MAE (m=7) of the
+  series up to that origin (series with a zero scale or zero naive error are left out);
+- WQL over the quantiles 0.1..0.9 (pooled), 80 % coverage = share inside [q0.1, q0.9];
+- train s and predict s, summed over origins (for the baselines, fitting happens at forecast
+  time, so "train s" is fit+predict and "predict s" is not recorded).  Torch keeps its default
+  thread count (printed as a figure).
+
+Goals: pasta M (patch) relMASE <= 0.68; YAZ M (patch) < 0.72; each synthetic scenario M (patch)
+relMASE <= the best baseline's.
+
+Run: .venv/bin/python bench/forecast.py [--quick] [--datasets pasta,yaz] [--epochs N] [--device cuda]
+Prints the table and writes build/bench/forecast.json (forecast_quick.json with --quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from forecast_baselines import pasta_task, snaive_scale, yaz_task
+
+from sclm import make_scenario
+from sclm.baselines import DEFAULT_QUANTILES, forecast, quantile_column
+from sclm.benchmarking import Bench
+from sclm.models import Forecaster, ForecasterConfig
+from sclm.repro import seed_everything
+from sclm.training import fit, predict
+from sclm.windows import PanelScaler, make_windows, rolling_origin_splits, train_val_split
+
+SYNTHETIC = ("manufacturing", "logistics", "retail")
+ALL = (*SYNTHETIC, "pasta", "yaz")
+GOALS = {"pasta": "<= 0.68", "yaz": "< 0.72"}
+QCOLS = [quantile_column(q) for q in DEFAULT_QUANTILES]
+M_VARIANTS = {  # label -> ForecasterConfig overrides
+    "M (patch)": {"backbone": "patch"},
+    "M (MiniLM)": {"backbone": "lm", "lm_pretrained": True},
+    "M (MiniLM, random)": {"backbone": "lm", "lm_pretrained": False},
+}
+BASELINES = {"Seasonal Naive": "seasonal_naive", "AutoETS": "auto_ets", "LightGBM": "lightgbm"}
+
+
+@dataclass
+class Setup:
+    """One data set: a wide panel for M and a long frame (per series) for the baselines."""
+
+    name: str
+    panel: pd.DataFrame  # index (node, ts)
+    targets: list[str]
+    covariates: list[str]  # past-only input channels
+    known_future: list[str]  # panel columns known over the horizon (+ "calendar" added for M)
+    scaled: list[str]  # columns PanelScaler rescales
+    horizon: int
+    origins: list[pd.Timestamp]  # forecast origins (last input day)
+    retrain: bool  # True: M retrained at every origin; False: once before the first test day
+    input_size: int
+    open_col: str | None = None  # boolean panel column: score only these days
+    exog: list[str] = field(default_factory=list)  # LightGBM known-future columns
+
+
+def series_id(node: str, target: str, n_targets: int) -> str:
+    return node if n_targets == 1 else f"{node}/{target}"
+
+
+def long_frame(s: Setup) -> pd.DataFrame:
+    """unique_id, ds, y, exog..., open: one series per (node, target)."""
+    p = s.panel.reset_index()
+    parts = []
+    for t in s.targets:
+        d = pd.DataFrame(
+            {
+                "unique_id": [series_id(n, t, len(s.targets)) for n in p["node"]],
+                "ds": p["ts"],
+                "y": p[t].astype("float64"),
+            }
+        )
+        for c in s.exog:
+            d[c] = p[c].astype("float64").to_numpy()
+        d["open"] = p[s.open_col].to_numpy(bool) if s.open_col else True
+        parts.append(d)
+    return pd.concat(parts, ignore_index=True)
+
+
+def synthetic_setup(name: str, quick: bool) -> Setup:
+    sc = make_scenario(name, seed=0, **({"n_days": 420} if quick else {}))
+    tmap = sc.meta["targets"]
+    targets = [tmap["q"], tmap["k"], tmap["d"], *([tmap["demand"]] if "demand" in tmap else [])]
+    kf = [c for c in sc.meta["known_future"] if c not in targets]
+    cov = [c for c in sc.meta["covariates"] if c not in targets and c not in kf]
+    panel = sc.truth[[*targets, *cov, *kf]].astype("float64")
+    splits = rolling_origin_splits(panel, horizon=14, n_origins=3)
+    binary = [c for c in kf if set(np.unique(panel[c])) <= {0.0, 1.0}]
+    return Setup(
+        name=name,
+        panel=panel,
+        targets=targets,
+        covariates=cov,
+        known_future=kf,
+        scaled=[c for c in panel.columns if c not in binary],
+        horizon=14,
+        origins=[sp.train_end for sp in splits],
+        retrain=False,
+        input_size=56,
+        exog=kf,
+    )
+
+
+def real_setup(name: str, quick: bool) -> Setup:
+    task = pasta_task(12 if quick else None) if name == "pasta" else yaz_task(None)
+    df = task.data.rename(columns={"unique_id": "node", "ds": "ts", "y": "target"})
+    exog = [c for c in df.columns if c not in ("node", "ts", "target", "open")]
+    panel = df.set_index(["node", "ts"]).sort_index()
+    panel[exog] = panel[exog].astype("float64")
+    panel["target"] = panel["target"].astype("float64")
+    binary = [c for c in exog if set(np.unique(panel[c])) <= {0.0, 1.0}]
+    end = df["ts"].max()
+    origins = [end - pd.Timedelta(days=task.horizon * k) for k in range(task.n_origins, 0, -1)]
+    return Setup(
+        name=name,
+        panel=panel,
+        targets=["target"],
+        covariates=[],
+        known_future=exog,
+        scaled=["target", *[c for c in exog if c not in binary]],
+        horizon=task.horizon,
+        origins=origins,
+        retrain=True,
+        input_size=84 if name == "pasta" else 56,
+        open_col="open",
+        exog=exog,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# M
+# --------------------------------------------------------------------------------------------------
+
+
+def train_m(
+    s: Setup, train_end: pd.Timestamp, overrides: dict, args
+) -> tuple[Forecaster, PanelScaler, float]:
+    panel = s.panel.drop(columns=[s.open_col] if s.open_col else [])
+    scaler = PanelScaler("mean_abs", per="node", columns=s.scaled).fit(panel, end=train_end)
+    scaled = scaler.transform(panel[panel.index.get_level_values("ts") <= train_end])
+    kw = {
+        "targets": s.targets,
+        "covariates": s.covariates,
+        "known_future": [*s.known_future, "calendar"],
+        "input_size": s.input_size,
+        "horizon": s.horizon,
+    }
+    stride = args.stride or (7 if args.quick and s.name == "pasta" else 1)
+    w = make_windows(scaled, **kw, end=train_end, stride=stride)
+    tr, va = train_val_split(w, 0.2, purge="targets")
+    cfg = ForecasterConfig(
+        n_channels=w.X.shape[2],
+        n_future=w.X_future.shape[2],
+        n_targets=len(s.targets),
+        input_size=s.input_size,
+        horizon=s.horizon,
+        patch_len=8,
+        stride=8,
+        quantiles=DEFAULT_QUANTILES,
+        nonneg=(True,) * len(s.targets),
+        lm_layers=args.lm_layers,
+        **overrides,
+    )
+    seed_everything(0)
+    model = Forecaster(cfg)
+    t0 = time.perf_counter()
+    fit(
+        model,
+        (tr.X, tr.X_future, tr.Y),
+        (va.X, va.X_future, va.Y),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        patience=args.patience,
+        device=args.device,
+        progress=False,
+        seed=0,
+    )
+    return model, scaler, time.perf_counter() - t0
+
+
+def predict_m(s: Setup, model: Forecaster, scaler: PanelScaler, origin: pd.Timestamp, args) -> pd.DataFrame:
+    panel = s.panel.drop(columns=[s.open_col] if s.open_col else [])
+    scaled = scaler.transform(panel)
+    w = make_windows(
+        scaled,
+        targets=s.targets,
+        covariates=s.covariates,
+        known_future=[*s.known_future, "calendar"],
+        input_size=s.input_size,
+        horizon=s.horizon,
+        origins=[origin],
+    )
+    inv = lambda a: scaler.inverse_transform(a, nodes=w.nodes, columns=w.targets)  # noqa: E731
+    pred = predict(model, w.X, w.X_future, device=args.device, inverse=inv)
+    n, h, k = pred.point.shape
+    days = origin + pd.to_timedelta(np.arange(1, h + 1), unit="D")
+    rows = []
+    for j, t in enumerate(s.targets):
+        for i, node in enumerate(w.nodes):
+            d = pd.DataFrame({"unique_id": series_id(node, t, k), "ds": days, "mean": pred.point[i, :, j]})
+            d[QCOLS] = pred.quantiles[i, :, j, :]
+            rows.append(d)
+    return pd.concat(rows, ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Scoring
+# --------------------------------------------------------------------------------------------------
+
+
+def score(name: str, results: dict[str, pd.DataFrame], secs: dict, bench: Bench) -> None:
+    mase = {}
+    for label, r in results.items():
+        r = r.assign(ae=(r["y"] - r["mean"]).abs())
+        per = r.groupby(["unique_id", "origin"]).agg(mae=("ae", "mean"), scale=("scale", "first"))
+        per = per[per["scale"] > 0]
+        mase[label] = (per["mae"] / per["scale"]).groupby("unique_id").mean()
+    rel = {}
+    for label, m in mase.items():
+        ratio = (m / mase["Seasonal Naive"]).replace([np.inf, -np.inf], np.nan).dropna()
+        ratio = ratio[ratio > 0]
+        rel[label] = (float(np.exp(np.mean(np.log(ratio)))), len(ratio))
+    best_base = min(v[0] for k, v in rel.items() if k in BASELINES)
+    for label, r in results.items():
+        if label == "M (patch)":
+            goal = GOALS.get(name, f"<= {best_base:.4f}")
+            note = "goal: best baseline" if name not in GOALS else ""
+        else:
+            goal, note = None, ""
+        value, n_series = rel[label]
+        bench.add(f"{name}: {label}: relMASE", round(value, 4), goal, f"{n_series} series {note}".strip())
+        y = r["y"].to_numpy()
+        wql = []
+        for q, c in zip(DEFAULT_QUANTILES, QCOLS, strict=True):
+            d = y - r[c].to_numpy()
+            wql.append(2 * np.sum(np.maximum(q * d, (q - 1) * d)) / np.sum(np.abs(y)))
+        bench.add(f"{name}: {label}: WQL", round(float(np.mean(wql)), 4))
+        cover = float(np.mean((y >= r["q0.1"].to_numpy()) & (y <= r["q0.9"].to_numpy())))
+        bench.add(f"{name}: {label}: cov80", round(cover, 4))
+        bench.add(f"{name}: {label}: train s", round(secs[label][0], 2))
+        if secs[label][1] is not None:
+            bench.add(f"{name}: {label}: predict s", round(secs[label][1], 3))
+
+
+def run(s: Setup, args, bench: Bench) -> None:
+    data = long_frame(s)
+    labels = [*BASELINES, *(k for k in M_VARIANTS if k in args.m_variants)]
+    parts: dict[str, list[pd.DataFrame]] = {k: [] for k in labels}
+    secs: dict[str, list] = {k: [0.0, None] for k in BASELINES} | {
+        k: [0.0, 0.0] for k in labels[len(BASELINES) :]
+    }
+    models: dict[str, tuple] = {}
+    for origin in s.origins:
+        train = data[data["ds"] <= origin].drop(columns="open")
+        test = data[(data["ds"] > origin) & (data["ds"] <= origin + pd.Timedelta(days=s.horizon))]
+        scale = snaive_scale(train).rename("scale")
+        fx = test[["unique_id", "ds", *s.exog]]
+        fcs = {}
+        for label, bname in BASELINES.items():
+            t0 = time.perf_counter()
+            kw = {"use_exog": s.exog or False} if bname == "lightgbm" else {}
+            fcs[label] = forecast(bname, train, s.horizon, future_exog=fx if s.exog else None, seed=0, **kw)
+            secs[label][0] += time.perf_counter() - t0
+        for label, ov in M_VARIANTS.items():
+            if label not in labels:
+                continue
+            if s.retrain or label not in models:
+                model, scaler, t_train = train_m(s, origin, ov, args)
+                models[label] = (model, scaler)
+                secs[label][0] += t_train
+            model, scaler = models[label]
+            t0 = time.perf_counter()
+            fcs[label] = predict_m(s, model, scaler, origin, args)
+            secs[label][1] += time.perf_counter() - t0
+            print(f"  {s.name} origin {origin.date()} {label}: done", flush=True)
+        for label, fc in fcs.items():
+            m = fc.merge(test[["unique_id", "ds", "y", "open"]], on=["unique_id", "ds"], how="inner")
+            m = m[m["open"]].merge(scale, left_on="unique_id", right_index=True)
+            parts[label].append(m.assign(origin=origin))
+    results = {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+    score(s.name, results, secs, bench)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small scenarios, pasta 12 series, few epochs")
+    ap.add_argument("--datasets", default=",".join(ALL), help=f"comma-separated subset of {','.join(ALL)}")
+    ap.add_argument("--epochs", type=int, default=None, help="max epochs (default 30; quick 10)")
+    ap.add_argument("--patience", type=int, default=None, help="early-stopping patience (default 5; quick 2)")
+    ap.add_argument(
+        "--stride",
+        type=int,
+        default=None,
+        help="days between training windows (default 1; quick: pasta 7, others 1)",
+    )
+    ap.add_argument("--lm-layers", type=int, default=None, help="MiniLM layers kept (default 6; quick 2)")
+    ap.add_argument(
+        "--m-variants", default="patch,lm,lm-random", help="M rows to run: subset of patch,lm,lm-random"
+    )
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    ap.add_argument("--out-dir", default=None, help="where the JSON goes (default build/bench)")
+    args = ap.parse_args(argv)
+    q = args.quick
+    args.epochs = args.epochs or (10 if q else 30)
+    args.patience = args.patience or (2 if q else 5)
+    args.lm_layers = args.lm_layers or (2 if q else 6)
+    keys = dict(zip(("patch", "lm", "lm-random"), M_VARIANTS, strict=True))
+    args.m_variants = [keys[k.strip()] for k in args.m_variants.split(",") if k.strip()]
+    names = [n.strip() for n in args.datasets.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(ALL))
+    if unknown:
+        ap.error(f"unknown data set(s) {unknown}; choose from {list(ALL)}")
+    bench = Bench("forecast_quick" if q else "forecast", out_dir=args.out_dir)
+    bench.add("torch threads", torch.get_num_threads())
+    t_all = time.perf_counter()
+    for name in names:
+        s = synthetic_setup(name, q) if name in SYNTHETIC else real_setup(name, q)
+        t0 = time.perf_counter()
+        run(s, args, bench)
+        bench.add(f"{name}: total s", round(time.perf_counter() - t0, 1))
+    bench.add("total s", round(time.perf_counter() - t_all, 1))
+    bench.finish()
+
+
+if __name__ == "__main__":
+    main()
