@@ -42,13 +42,7 @@ def batch(n: int = N, f: int = F, seed: int = 0):
     )
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny models: intra-op threads only add contention (70x slower on a loaded 2-core box)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # --------------------------------------------------------------------------------------------------

@@ -57,13 +57,7 @@ def same_weights(a: dict, b: dict) -> bool:
 KW = dict(batch_size=16, lr=3e-3, weight_decay=0.01, seed=1, device="cpu", progress=False)
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny models: intra-op threads only add contention (70x slower on a loaded 2-core box)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # --------------------------------------------------------------------------------------------------

@@ -107,11 +107,27 @@ def _coverage_violations(routes: list[list[int]], n_nodes: int) -> list[str]:
     return out
 
 
+class _DepotNodes:
+    """Node counts shared by the routing instances (``coords`` holds the depot first)."""
+
+    coords: np.ndarray
+
+    @property
+    def n_nodes(self) -> int:
+        """Nodes including the depot."""
+        return len(self.coords)
+
+    @property
+    def n_customers(self) -> int:
+        """Customers (nodes minus the depot)."""
+        return len(self.coords) - 1
+
+
 # --------------------------------------------------------------------------- CVRP
 
 
 @dataclass(frozen=True, eq=False)
-class CVRPInstance:
+class CVRPInstance(_DepotNodes):
     """A capacitated VRP instance (TSPLIB ``EUC_2D``) with its reference solution.
 
     Attributes
@@ -151,16 +167,6 @@ class CVRPInstance:
     solution_cost: float | None = None
     comment: str = ""
     depot: int = 0
-
-    @property
-    def n_nodes(self) -> int:
-        """Nodes including the depot."""
-        return len(self.coords)
-
-    @property
-    def n_customers(self) -> int:
-        """Customers (nodes minus the depot)."""
-        return len(self.coords) - 1
 
     def distance_matrix(self) -> np.ndarray:
         """TSPLIB ``EUC_2D`` distances: Euclidean, rounded to the nearest integer (``nint``).
@@ -375,7 +381,7 @@ def load_cvrp(folder: Path) -> InstanceSet[CVRPInstance]:
 
 
 @dataclass(frozen=True, eq=False)
-class VRPTWInstance:
+class VRPTWInstance(_DepotNodes):
     """A Solomon VRP with time windows (100 customers) and its best-known values.
 
     Attributes
@@ -423,16 +429,6 @@ class VRPTWInstance:
     solution: list[list[int]] = field(default_factory=list)
     solution_cost: float | None = None
     depot: int = 0
-
-    @property
-    def n_nodes(self) -> int:
-        """Nodes including the depot."""
-        return len(self.coords)
-
-    @property
-    def n_customers(self) -> int:
-        """Customers (nodes minus the depot)."""
-        return len(self.coords) - 1
 
     def distance_matrix(self, truncate_decimals: int | None = None) -> np.ndarray:
         """Euclidean distances (= travel times).
