@@ -233,3 +233,51 @@ def test_lm_save_load_roundtrip_without_lm_dir(tmp_path):
     assert torch.equal(m(x, xf).point, m2(x, xf).point)
     assert m2.trainable_parameters() == m.trainable_parameters()
     assert (tmp_path / "model.safetensors").stat().st_size < 10e6  # no 30k-word embedding table
+
+
+# --------------------------------------------------------------------------------------------------
+# RevIN and the linear skip path
+# --------------------------------------------------------------------------------------------------
+
+
+def test_revin_is_equivariant_to_level_and_scale_of_the_window():
+    """With instance normalisation, shifting/scaling every input channel by (a, b) maps the
+    forecast to a + b·forecast (the known-future term scales with the window too)."""
+    seed_everything(0)
+    model = Forecaster(tiny(revin=True, linear_skip=True, quantiles=(0.1, 0.5, 0.9))).eval()
+    x, xf, _ = batch()
+    with torch.no_grad():
+        base = model(x, xf)
+        moved = model(x * 3.0 + 10.0, xf)
+    assert torch.allclose(moved.point, base.point * 3.0 + 10.0, atol=1e-3)
+    assert torch.allclose(moved.quantiles, base.quantiles * 3.0 + 10.0, atol=1e-3)
+    # without RevIN the same shift does not carry through
+    plain = Forecaster(tiny()).eval()
+    with torch.no_grad():
+        assert not torch.allclose(plain(x * 3.0 + 10.0, xf).point, plain(x, xf).point * 3.0 + 10.0, atol=1e-2)
+
+
+def test_revin_constant_window_gives_finite_output():
+    model = Forecaster(tiny(revin=True)).eval()
+    x = torch.full((2, T, C), 5.0)
+    with torch.no_grad():
+        out = model(x, torch.zeros(2, H, F)).point
+    assert torch.isfinite(out).all()
+
+
+def test_linear_skip_adds_a_trainable_history_path_and_roundtrips(tmp_path):
+    seed_everything(0)
+    model = Forecaster(tiny(linear_skip=True, quantiles=(0.5,)))
+    assert model.skip.weight.shape == (H * 2, T)
+    x, xf, _ = batch()
+    with torch.no_grad():
+        model.eval()
+        before = model(x, xf).point.clone()
+        model.skip.bias.add_(1.0)  # every output of every target moves by exactly 1
+        after = model(x, xf).point
+    assert torch.allclose(after - before, torch.ones_like(before), atol=1e-5)
+    model.save_pretrained(tmp_path)
+    again = Forecaster.from_pretrained(tmp_path).eval()
+    assert again.config.linear_skip and not again.config.revin
+    with torch.no_grad():
+        assert torch.equal(again(x, xf).point, after)

@@ -21,6 +21,16 @@ Architecture
    head output.  So a planned promotion or price shifts the forecast of the day it applies
    to (an additive, history-independent effect on the scaled axis).
 
+Options that help on short, non-stationary data
+-----------------------------------------------
+``revin`` (reversible instance normalisation, Kim et al. 2022, as in PatchTST): each window's
+channels are standardised by their own mean and standard deviation over the T input days before
+patching, and the target outputs are mapped back with the targets' statistics (the known-future
+term is added before that, so its effect scales with the window's level).  ``linear_skip``: a
+linear map from each target's own T-day history to its H-day forecast (shared across targets,
+as in DLinear/NLinear, Zeng et al. 2023) is added to the transformer head's output — a strong
+seasonal/level prior that the transformer then corrects.
+
 Outputs and losses
 ------------------
 ``forward`` returns :class:`ForecastOutput` ``(point N×H×K, quantiles N×H×K×Q or None)``, on
@@ -54,6 +64,7 @@ from sclm.models.backbones import LMBackbone, PatchBackbone
 
 __all__ = ["ForecastOutput", "Forecaster", "ForecasterConfig", "forecast_loss", "joint_mse", "pinball"]
 
+REVIN_EPS = 1e-5  # variance floor of the instance normalisation (scaled units squared)
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 
@@ -93,6 +104,10 @@ class ForecasterConfig:
         False: same architecture, random weights (ablation).
     future_hidden : int
         Width of the known-future MLP.
+    revin : bool
+        Standardise each window's channels by their own mean/std (reversed on the targets).
+    linear_skip : bool
+        Add a linear map from each target's T-day history to its H-day forecast.
     lm_config : dict or None
         Filled in when the model is built (LM architecture, so that ``from_pretrained`` needs no
         LM directory); ignored when building a fresh model.
@@ -116,6 +131,8 @@ class ForecasterConfig:
     lm_layers: int = 6
     lm_pretrained: bool = True
     future_hidden: int = 32
+    revin: bool = False
+    linear_skip: bool = False
     lm_config: dict[str, Any] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -267,6 +284,9 @@ class Forecaster(nn.Module):
             if cfg.n_future > 0
             else None
         )
+        self.skip = (
+            nn.Linear(cfg.input_size, cfg.horizon * (1 + cfg.n_quantiles)) if cfg.linear_skip else None
+        )
 
     # ---- forward -------------------------------------------------------------------------------
 
@@ -277,6 +297,11 @@ class Forecaster(nn.Module):
                 f"x must have shape (N, {cfg.input_size}, {cfg.n_channels}), got {tuple(x.shape)}"
             )
         n = x.shape[0]
+        k = cfg.n_targets
+        if cfg.revin:
+            mu = x.mean(dim=1, keepdim=True)  # N, 1, C
+            sd = torch.sqrt(x.var(dim=1, keepdim=True, unbiased=False) + REVIN_EPS)
+            x = (x - mu) / sd
         start = (cfg.input_size - cfg.patch_len) % cfg.stride
         patches = x[:, start:, :].transpose(1, 2).unfold(-1, cfg.patch_len, cfg.stride)  # N, C, P, L
         tokens = self.patch_embed(patches.reshape(n * cfg.n_channels, cfg.n_patches, cfg.patch_len))
@@ -288,6 +313,11 @@ class Forecaster(nn.Module):
                 got = None if x_future is None else tuple(x_future.shape)
                 raise ValueError(f"x_future must have shape ({n}, {cfg.horizon}, {cfg.n_future}), got {got}")
             out = out + self.future(x_future).reshape(n, cfg.horizon, cfg.n_targets, 1 + cfg.n_quantiles)
+        if self.skip is not None:  # N, K, T -> N, K, H, 1+Q -> N, H, K, 1+Q
+            lin = self.skip(x[:, :, :k].transpose(1, 2)).reshape(n, k, cfg.horizon, 1 + cfg.n_quantiles)
+            out = out + lin.transpose(1, 2)
+        if cfg.revin:
+            out = out * sd[:, :, :k, None] + mu[:, :, :k, None]
         point = out[..., 0]
         quant = out[..., 1:] if cfg.n_quantiles else None
         return ForecastOutput(point, quant)
