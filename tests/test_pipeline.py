@@ -1,0 +1,100 @@
+"""sclm.pipeline: the scenario → task → M → forecast → backtest path shared by notebooks and benches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from sclm import make_scenario
+from sclm.pipeline import ForecastTask, backtest, scenario_task, score_forecasts, train_forecaster
+from sclm.schema import UnknownNameError
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+TINY = {"epochs": 2, "patience": 1, "d_model": 16, "n_heads": 2, "n_layers": 1, "batch_size": 128}
+
+
+@pytest.fixture(scope="module")
+def retail():
+    return make_scenario("retail", seed=0, n_days=150)
+
+
+def test_scenario_task_roles(retail):
+    task = scenario_task(retail, horizon=7, input_size=28)
+    assert task.targets == ("shipments", "inventory", "sales", "demand")
+    assert "web_traffic" in task.covariates  # the distractor is fed as an input
+    assert set(task.known_future) == {"promotion", "price"}
+    assert "promotion" not in task.scaled and "price" in task.scaled  # binary flags stay 0/1
+    no_d = scenario_task(retail, distractors=False)
+    assert "web_traffic" not in no_d.covariates
+    with pytest.raises(ValueError, match=r"panel has no column\(s\) \['nope'\]"):
+        ForecastTask(panel=task.panel, targets=("nope",))
+    with pytest.raises(ValueError, match="horizon must be a positive integer"):
+        ForecastTask(panel=task.panel, targets=("sales",), horizon=0)
+
+
+def test_train_forecaster_sees_nothing_after_train_end(retail):
+    task = scenario_task(retail, horizon=7, input_size=28)
+    end = task.last_day - pd.Timedelta(days=30)
+    a = train_forecaster(task, train_end=end, **TINY)
+    later = task.panel.index.get_level_values("ts") > end
+    changed = task.panel.copy()
+    changed.loc[later, "sales"] = 1e6  # a wild future: must not reach the scaler or the weights
+    b = train_forecaster(ForecastTask(**{**task.__dict__, "panel": changed}), train_end=end, **TINY)
+    for (name, pa), pb in zip(a.model.state_dict().items(), b.model.state_dict().values(), strict=True):
+        assert torch.equal(pa, pb), name
+    fc = a.forecast()
+    assert len(fc) == retail.truth.index.get_level_values("node").nunique() * len(task.targets) * 7
+    assert fc["ts"].min() == end + pd.Timedelta(days=1)
+    q = fc[[c for c in fc.columns if c.startswith("q0.")]].to_numpy()
+    assert (np.diff(q, axis=1) >= 0).all() and (q >= 0).all() and (fc["mean"] >= 0).all()
+
+
+def test_backtest_scores_m_and_baselines_on_the_same_cells(retail):
+    task = scenario_task(retail, horizon=7, input_size=28)
+    table, fc = backtest(
+        task, n_origins=2, truth=retail.truth, baselines=("seasonal_naive", "auto_ets"), **TINY
+    )
+    assert list(table.index) == ["M", "Seasonal Naive", "AutoETS"]
+    assert table.loc["Seasonal Naive", "relMASE"] == pytest.approx(1.0)
+    counts = fc.groupby("model").size()
+    assert counts.nunique() == 1  # every model scored on every (origin, node, variable, day)
+    assert fc["origin"].nunique() == 2 and fc["ts"].max() == task.last_day
+    # actual values are the truth's
+    t = retail.truth["sales"].rename("truth").reset_index()
+    m = fc[fc["variable"] == "sales"].merge(t, on=["node", "ts"])
+    assert np.allclose(m["y"], m["truth"])
+    assert ((table["cov80"] >= 0) & (table["cov80"] <= 1)).all()
+    with pytest.raises(UnknownNameError, match="unknown baseline"):
+        backtest(task, baselines=("seasonal_naive", "prophet"))
+    with pytest.raises(ValueError, match="needs 'seasonal_naive'"):
+        backtest(task, baselines=("auto_ets",))
+
+
+def test_score_forecasts_by_hand():
+    rows = []
+    for model, err in (("Seasonal Naive", 2.0), ("X", 1.0)):
+        for node, scale in (("a", 1.0), ("b", 4.0)):
+            for day in range(2):
+                rows.append(
+                    {
+                        "model": model,
+                        "origin": 0,
+                        "node": node,
+                        "variable": "v",
+                        "ts": day,
+                        "y": 10.0,
+                        "mean": 10.0 + (err if node == "a" else 4 * err),
+                        "scale": scale,
+                    }
+                    | {f"q0.{i}": 10.0 - 1 + 0.25 * i for i in range(1, 10)}
+                )
+    table = score_forecasts(pd.DataFrame(rows))
+    assert table.loc["X", "relMASE"] == pytest.approx(0.5)  # half the naive error on both series
+    assert table.loc["X", "MASE"] == pytest.approx(1.0)  # a: 1/1, b: 4/4
+    assert table.loc["Seasonal Naive", "MAE"] == pytest.approx(5.0)  # (2 + 8) / 2
+    assert table.loc["X", "cov80"] == 1.0
+    with pytest.raises(ValueError, match="reference model 'Z'"):
+        score_forecasts(pd.DataFrame(rows), reference="Z")
