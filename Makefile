@@ -33,7 +33,7 @@ PYTEST_ARGS ?=
 
 help: ## list the targets
 	@echo "sclm — make targets:"
-	@grep -hE '^[a-zA-Z_%-]+:.*?## ' $(MAKEFILE_LIST) | sed -E 's/^([^:]+):.*## (.*)/  \1\t\2/' | expand -t 22
+	@grep -hE '^[a-zA-Z_%$$(), -]+:.*?## ' $(MAKEFILE_LIST) | sed -E 's/^\$$\(addprefix ([a-z-]+),.*## (.*)/\1<case>: ## \2/; s/^([^:]+):.*## (.*)/  \1\t\2/' | expand -t 22
 
 setup: $(STAMP) ## build .venv from pyproject.toml and constraints.txt
 
@@ -49,7 +49,8 @@ test: $(STAMP) ## run lint, notebook hygiene and the whole test suite
 
 reports: $(foreach c,$(CASES),reports/$(c)/index.html) ## render all three case-study reports
 
-report-%: reports/%/index.html ## render one report: report-manufacturing, report-logistics, report-retail
+# report-<case> is phony, and make applies no pattern rule to a phony target: a static pattern rule.
+$(addprefix report-,$(CASES)): report-%: reports/%/index.html ## render one report: report-manufacturing, report-logistics, report-retail
 	@:
 
 # Executed notebooks stay under build/ for inspection; make must not delete them.
