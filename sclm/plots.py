@@ -232,3 +232,70 @@ def plot_cleaning(
     ax.set_title(title or f"{variable} at {node}: {source} before and after cleaning")
     fig.tight_layout()
     return fig
+
+
+def plot_fan(
+    history: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    *,
+    node: str,
+    variables: Sequence[str],
+    actual: pd.DataFrame | None = None,
+    history_days: int = 56,
+    title: str | None = None,
+    width: float = 11.0,
+) -> Figure:
+    """Fan chart per variable: history, the median forecast, 80 % and 40 % bands, and the actuals.
+
+    Parameters
+    ----------
+    history
+        Wide Panel, index (``node``, ``ts``): the series the model saw (e.g. the fused panel).
+    forecasts
+        Long frame ``node, variable, ts, q0.1 ... q0.9`` (``mean`` optional) of **one** origin.
+    node
+        The node to draw.
+    variables
+        One axes per variable (top to bottom).
+    actual
+        Wide Panel of the values that happened (e.g. the truth); drawn over the horizon.
+    history_days
+        Days of history before the first forecast day.
+    """
+    fc = forecasts[forecasts["node"] == node]
+    if fc.empty:
+        raise KeyError(f"no forecast rows for node {node!r}")
+    need = ["q0.1", "q0.3", "q0.5", "q0.7", "q0.9"]
+    missing = [c for c in need if c not in fc.columns]
+    if missing:
+        raise KeyError(f"forecasts lack the quantile column(s) {missing}")
+    start = fc["ts"].min()
+    fig, axes = plt.subplots(
+        len(variables), 1, figsize=(width, 2.3 * len(variables)), sharex=True, squeeze=False
+    )
+    hist = history.xs(node, level="node")
+    hist = hist[(hist.index < start) & (hist.index >= start - pd.Timedelta(days=history_days))]
+    for ax, var in zip(axes[:, 0], variables, strict=True):
+        f = fc[fc["variable"] == var].sort_values("ts")
+        if f.empty:
+            raise KeyError(f"no forecast rows for variable {var!r} at node {node!r}")
+        ax.plot(hist.index, hist[var], color="#333333", lw=1.1, label="history (model input)")
+        ax.fill_between(
+            f["ts"], f["q0.1"], f["q0.9"], color="#2c7fb8", alpha=0.18, lw=0, label="80 % interval"
+        )
+        ax.fill_between(
+            f["ts"], f["q0.3"], f["q0.7"], color="#2c7fb8", alpha=0.35, lw=0, label="40 % interval"
+        )
+        ax.plot(f["ts"], f["q0.5"], color="#08519c", lw=1.6, label="median forecast")
+        if actual is not None:
+            a = actual.xs(node, level="node")[var]
+            a = a[(a.index >= start) & (a.index <= f["ts"].max())]
+            ax.plot(a.index, a.to_numpy(), "o", ms=3.5, color="#d95f02", label="actual")
+        ax.axvline(start - pd.Timedelta(hours=12), color="#999999", lw=0.8, ls="--")
+        ax.set_ylabel(var)
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(loc="upper left", fontsize=8, ncol=5, framealpha=0.9)
+    axes[0, 0].set_title(title or f"{node}: forecast from {(start - pd.Timedelta(days=1)).date()}")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
