@@ -14,9 +14,11 @@ Data sets and protocol
   origins over the last 28 days, weather and calendar flags known-future.  M is retrained at
   every origin.
 
-M at each training end: ``PanelScaler("mean_abs", per="node")`` fitted on the training part only
-(targets and non-binary covariates), windows ``make_windows(..., end=train_end)``, a time-ordered
-validation split (``train_val_split``, ``purge="targets"``) with early stopping; the test window
+M at each training end, through ``sclm.pipeline.train_forecaster`` (the case studies' code path):
+``PanelScaler("mean_abs", per="node")`` fitted on the training part only (targets and non-binary
+covariates), windows ``make_windows(..., end=train_end)``, a time-ordered validation split
+(``train_val_split``, ``purge="targets"``) with early stopping; weekly patches, RevIN and the linear
+skip path on (``--no-revin``, ``--no-linear-skip``, ``--patch-len`` to ablate); the test window
 is cut at the origin, predicted, inverse-scaled and clamped at 0.  Three variants: ``M (patch)``
 from scratch; ``M (MiniLM)`` on the pretrained MiniLM backbone (frozen attention/FFN); ``M
 (MiniLM, random)`` the same architecture with random weights (``lm_pretrained=False``).
@@ -56,10 +58,8 @@ from forecast_baselines import pasta_task, snaive_scale, yaz_task
 from sclm import make_scenario
 from sclm.baselines import DEFAULT_QUANTILES, forecast, quantile_column
 from sclm.benchmarking import Bench
-from sclm.models import Forecaster, ForecasterConfig
-from sclm.repro import seed_everything
-from sclm.training import fit, predict
-from sclm.windows import PanelScaler, make_windows, rolling_origin_splits, train_val_split
+from sclm.pipeline import ForecastTask, TrainedForecaster, scenario_task, train_forecaster
+from sclm.windows import rolling_origin_splits
 
 SYNTHETIC = ("manufacturing", "logistics", "retail")
 ALL = (*SYNTHETIC, "pasta", "yaz")
@@ -116,25 +116,20 @@ def long_frame(s: Setup) -> pd.DataFrame:
 
 def synthetic_setup(name: str, quick: bool) -> Setup:
     sc = make_scenario(name, seed=0, **({"n_days": 420} if quick else {}))
-    tmap = sc.meta["targets"]
-    targets = [tmap["q"], tmap["k"], tmap["d"], *([tmap["demand"]] if "demand" in tmap else [])]
-    kf = [c for c in sc.meta["known_future"] if c not in targets]
-    cov = [c for c in sc.meta["covariates"] if c not in targets and c not in kf]
-    panel = sc.truth[[*targets, *cov, *kf]].astype("float64")
-    splits = rolling_origin_splits(panel, horizon=14, n_origins=3)
-    binary = [c for c in kf if set(np.unique(panel[c])) <= {0.0, 1.0}]
+    task = scenario_task(sc, horizon=14, input_size=56)  # the case studies' roles (distractor included)
+    splits = rolling_origin_splits(task.panel, horizon=14, n_origins=3)
     return Setup(
         name=name,
-        panel=panel,
-        targets=targets,
-        covariates=cov,
-        known_future=kf,
-        scaled=[c for c in panel.columns if c not in binary],
+        panel=task.panel,
+        targets=list(task.targets),
+        covariates=list(task.covariates),
+        known_future=list(task.known_future),
+        scaled=list(task.scaled),
         horizon=14,
         origins=[sp.train_end for sp in splits],
         retrain=False,
         input_size=56,
-        exog=kf,
+        exog=list(task.known_future),
     )
 
 
@@ -169,78 +164,48 @@ def real_setup(name: str, quick: bool) -> Setup:
 # --------------------------------------------------------------------------------------------------
 
 
-def train_m(
-    s: Setup, train_end: pd.Timestamp, overrides: dict, args
-) -> tuple[Forecaster, PanelScaler, float]:
+def task_of(s: Setup) -> ForecastTask:
+    """The data set as a :class:`sclm.pipeline.ForecastTask` (the open-day flag is not an input)."""
     panel = s.panel.drop(columns=[s.open_col] if s.open_col else [])
-    scaler = PanelScaler("mean_abs", per="node", columns=s.scaled).fit(panel, end=train_end)
-    scaled = scaler.transform(panel[panel.index.get_level_values("ts") <= train_end])
-    kw = {
-        "targets": s.targets,
-        "covariates": s.covariates,
-        "known_future": [*s.known_future, "calendar"],
-        "input_size": s.input_size,
-        "horizon": s.horizon,
-    }
-    stride = args.stride or (7 if args.quick and s.name == "pasta" else 1)
-    w = make_windows(scaled, **kw, end=train_end, stride=stride)
-    tr, va = train_val_split(w, 0.2, purge="targets")
-    cfg = ForecasterConfig(
-        n_channels=w.X.shape[2],
-        n_future=w.X_future.shape[2],
-        n_targets=len(s.targets),
-        input_size=s.input_size,
+    return ForecastTask(
+        panel=panel,
+        targets=tuple(s.targets),
+        covariates=tuple(s.covariates),
+        known_future=tuple(s.known_future),
         horizon=s.horizon,
-        patch_len=8,
-        stride=8,
-        quantiles=DEFAULT_QUANTILES,
-        nonneg=(True,) * len(s.targets),
+        input_size=s.input_size,
+        scaled=tuple(s.scaled),
+    )
+
+
+def train_m(s: Setup, train_end: pd.Timestamp, overrides: dict, args) -> tuple[TrainedForecaster, float]:
+    """M through :func:`sclm.pipeline.train_forecaster` (the case studies' code path)."""
+    stride = args.stride or (7 if args.quick and s.name == "pasta" else 1)
+    t0 = time.perf_counter()
+    trained = train_forecaster(
+        task_of(s),
+        train_end=train_end,
+        epochs=args.epochs,
+        patience=args.patience,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        window_stride=stride,
+        seed=0,
+        device=args.device,
         lm_layers=args.lm_layers,
         revin=args.revin,
         linear_skip=args.linear_skip,
+        patch_len=args.patch_len,
+        stride=args.patch_len,
         **overrides,
     )
-    seed_everything(0)
-    model = Forecaster(cfg)
-    t0 = time.perf_counter()
-    fit(
-        model,
-        (tr.X, tr.X_future, tr.Y),
-        (va.X, va.X_future, va.Y),
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        patience=args.patience,
-        device=args.device,
-        progress=False,
-        seed=0,
-    )
-    return model, scaler, time.perf_counter() - t0
+    return trained, time.perf_counter() - t0
 
 
-def predict_m(s: Setup, model: Forecaster, scaler: PanelScaler, origin: pd.Timestamp, args) -> pd.DataFrame:
-    panel = s.panel.drop(columns=[s.open_col] if s.open_col else [])
-    scaled = scaler.transform(panel)
-    w = make_windows(
-        scaled,
-        targets=s.targets,
-        covariates=s.covariates,
-        known_future=[*s.known_future, "calendar"],
-        input_size=s.input_size,
-        horizon=s.horizon,
-        origins=[origin],
-    )
-    inv = lambda a: scaler.inverse_transform(a, nodes=w.nodes, columns=w.targets)  # noqa: E731
-    pred = predict(model, w.X, w.X_future, device=args.device, inverse=inv)
-    n, h, k = pred.point.shape
-    days = origin + pd.to_timedelta(np.arange(1, h + 1), unit="D")
-    rows = []
-    for j, t in enumerate(s.targets):
-        for i, node in enumerate(w.nodes):
-            d = pd.DataFrame({"unique_id": series_id(node, t, k), "ds": days, "mean": pred.point[i, :, j]})
-            d[QCOLS] = pred.quantiles[i, :, j, :]
-            rows.append(d)
-    return pd.concat(rows, ignore_index=True)
+def predict_m(s: Setup, trained: TrainedForecaster, origin: pd.Timestamp, args) -> pd.DataFrame:
+    fc = trained.forecast(origin, device=args.device)
+    uid = [series_id(n, t, len(s.targets)) for n, t in zip(fc["node"], fc["variable"], strict=True)]
+    return fc.assign(unique_id=uid, ds=fc["ts"])[["unique_id", "ds", "mean", *QCOLS]]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -320,12 +285,11 @@ def run(s: Setup, args, bench: Bench) -> None:
             if label not in labels:
                 continue
             if s.retrain or label not in models:
-                model, scaler, t_train = train_m(s, origin, ov, args)
-                models[label] = (model, scaler)
+                trained, t_train = train_m(s, origin, ov, args)
+                models[label] = trained
                 secs[label][0] += t_train
-            model, scaler = models[label]
             t0 = time.perf_counter()
-            fcs[label] = predict_m(s, model, scaler, origin, args)
+            fcs[label] = predict_m(s, models[label], origin, args)
             secs[label][1] += time.perf_counter() - t0
             print(f"  {s.name} origin {origin.date()} {label}: done", flush=True)
         for label, fc in fcs.items():
@@ -352,10 +316,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--m-variants", default="patch,lm,lm-random", help="M rows to run: subset of patch,lm,lm-random"
     )
-    ap.add_argument("--revin", action=argparse.BooleanOptionalAction, default=False, help="instance norm")
+    ap.add_argument("--revin", action=argparse.BooleanOptionalAction, default=True, help="instance norm")
     ap.add_argument(
-        "--linear-skip", action=argparse.BooleanOptionalAction, default=False, help="linear history path"
+        "--linear-skip", action=argparse.BooleanOptionalAction, default=True, help="linear history path"
     )
+    ap.add_argument("--patch-len", type=int, default=7, help="patch length = patch stride (days)")
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")

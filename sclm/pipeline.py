@@ -213,7 +213,7 @@ def train_forecaster(
     patience: int = 5,
     batch_size: int = 64,
     lr: float = 1e-3,
-    stride: int = 1,
+    window_stride: int = 1,
     val_fraction: float = 0.2,
     seed: int = 0,
     device: str = "auto",
@@ -230,8 +230,8 @@ def train_forecaster(
     backbone : {"patch", "lm"}
         Patch transformer from scratch, or the frozen MiniLM backbone.
     epochs, patience, batch_size, lr : training settings of :func:`sclm.training.fit`.
-    stride : int
-        Days between training windows.
+    window_stride : int
+        Days between training windows (``stride`` is the patch step of the model config).
     val_fraction : float
         Share of the latest origins used for early stopping (``purge="targets"``).
     seed, device, progress : see :func:`sclm.training.fit`.
@@ -257,7 +257,7 @@ def train_forecaster(
         input_size=task.input_size,
         horizon=task.horizon,
         end=train_end,
-        stride=stride,
+        stride=window_stride,
     )
     tr, va = train_val_split(w, val_fraction, purge="targets")
     defaults: dict[str, Any] = {

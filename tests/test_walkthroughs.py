@@ -45,3 +45,21 @@ def test_cleaning_and_fusion_walkthrough(tmp_path):
     assert sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", [])) >= 4
     if config.has_data():
         assert "No month deviates on its own" in text and "line items" in text
+
+
+@pytest.mark.slow
+def test_training_walkthrough(tmp_path):
+    nb = _run(
+        "0.2-training-a-forecaster.ipynb",
+        tmp_path,
+        horizon=7,
+        input_size=28,
+        epochs=2,
+        compare_backbones=False,
+    )
+    text = _text(nb)
+    assert "Training tensors unchanged after scrambling the future: **True**" in text
+    assert "Reloaded model gives identical forecasts: **True**" in text
+    assert re.search(r"best epoch \*\*[12]\*\*", text)
+    assert "Seasonal Naive" in text and "relMASE" in text
+    assert sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", [])) >= 2
