@@ -23,6 +23,7 @@ __all__ = [
     "__version__",
     "clean",
     "config",
+    "explain",
     "fuse",
     "load_dataset",
     "make_scenario",
@@ -33,3 +34,12 @@ __all__ = [
     "validate_panel",
     "validate_readings",
 ]
+
+
+def __getattr__(name: str):
+    """Public names that import torch, loaded on first use (``import sclm`` stays torch-free)."""
+    if name == "explain":
+        import importlib
+
+        return importlib.import_module("sclm.explain")
+    raise AttributeError(f"module 'sclm' has no attribute {name!r}")

@@ -63,3 +63,15 @@ def test_training_walkthrough(tmp_path):
     assert re.search(r"best epoch \*\*[12]\*\*", text)
     assert "Seasonal Naive" in text and "relMASE" in text
     assert sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", [])) >= 2
+
+
+@pytest.mark.slow
+def test_explainability_walkthrough(tmp_path):
+    nb = _run("0.4-explainability.ipynb", tmp_path, epochs=2, n_windows=40, tagger_steps=2)
+    text = _text(nb)
+    errors = [float(e) for e in re.findall(r"completeness error: ([0-9.e+-]+)", text)]
+    assert len(errors) == 2 and errors[0] < 1e-4  # the toy linear model is exact
+    assert "refused on transformer models" in text and "DeepExplainer" in text
+    html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
+    assert html.count("sclm-tokens") >= 2
+    assert sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", [])) >= 5

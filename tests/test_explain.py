@@ -1,0 +1,447 @@
+"""sclm.explain: every method, exactness on linear models, checks, refusals, devices, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from sclm.explain import (
+    METHODS,
+    REFUSED,
+    TEXT_METHODS,
+    Attribution,
+    checks,
+    explain,
+    explain_forecast_summary,
+    plots,
+)
+from sclm.models import Forecaster, ForecasterConfig
+from sclm.windows import Windows
+
+T, C, H, F, K = 12, 3, 4, 2, 2
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    torch.manual_seed(0)
+    cfg = ForecasterConfig(
+        n_channels=C,
+        n_future=F,
+        n_targets=K,
+        input_size=T,
+        horizon=H,
+        patch_len=4,
+        stride=4,
+        d_model=8,
+        n_heads=2,
+        n_layers=1,
+        quantiles=(0.1, 0.5, 0.9),
+    )
+    model = Forecaster(cfg).eval()
+    rng = np.random.default_rng(0)
+    w = Windows(
+        X=rng.normal(size=(5, T, C)).astype(np.float32),
+        X_future=rng.normal(size=(5, H, F)).astype(np.float32),
+        Y=np.zeros((5, H, K), np.float32),
+        meta=pd.DataFrame({"node": ["a"] * 5, "origin": pd.date_range("2024-01-01", periods=5)}),
+        channels=("q", "k", "temp"),
+        targets=("q", "k"),
+        known_future=("promo", "price"),
+        input_size=T,
+        horizon=H,
+    )
+    return model, w
+
+
+class Planted(nn.Module):
+    """Linear forecaster: y[:, h, k] = Σ W[h, k] ⊙ x (+ b), optionally one planted cell only."""
+
+    def __init__(self, weight: torch.Tensor):
+        super().__init__()
+        self.w = nn.Parameter(weight)  # (H, K, T, C)
+        self.b = nn.Parameter(torch.tensor(0.5))
+
+    def forward(self, x):
+        return torch.einsum("ntc,hktc->nhk", x, self.w) + self.b
+
+
+def planted_model(cell=(1, 2), horizon=2, k=1):
+    """Only x[:, T-1-lag, c] at step ``horizon`` of target ``k`` matters."""
+    lag, c = cell
+    w = torch.zeros(H, K, T, C)
+    w[horizon - 1, k, T - 1 - lag, c] = 2.0
+    return Planted(w)
+
+
+WINDOW_ONLY = [m for m in METHODS if m not in TEXT_METHODS and m not in REFUSED]
+
+
+@pytest.mark.parametrize("method", WINDOW_ONLY)
+def test_every_window_method_returns_the_input_shape(tiny, method, one_torch_thread):
+    model, w = tiny
+    att = explain(model, w, method, target="k", horizon=2, device="cpu")
+    assert isinstance(att, Attribution)
+    assert att.values.shape == w.X.shape
+    assert att.future_values.shape == w.X_future.shape
+    assert att.feature_names == w.channels and att.future_names == w.known_future
+    assert att.values.dtype == np.float64 and np.isfinite(att.values).all()
+    assert np.abs(att.values).sum() > 0
+    assert att.target["target"] == "k" and att.target["horizon"] == [2]
+    assert att.outputs.shape == (5,)
+
+
+@pytest.mark.parametrize("method", ["integrated_gradients", "shapley_value_sampling", "shap_permutation"])
+def test_additive_methods_sum_to_the_output_gap(tiny, method, one_torch_thread):
+    model, w = tiny
+    att = (
+        explain(model, w, method, target=0, horizon="all", device="cpu", n_samples=50)
+        if method == ("shapley_value_sampling")
+        else explain(model, w, method, target=0, device="cpu")
+    )
+    err = checks.completeness(att)["relative_error"]
+    assert err < 1e-3
+    if method == "integrated_gradients":
+        assert np.abs(att.delta).max() < 1e-3
+
+
+def test_integrated_gradients_is_exact_on_a_linear_model(one_torch_thread):
+    torch.manual_seed(1)
+    model = Planted(torch.randn(H, K, T, C))
+    x = np.random.default_rng(1).normal(size=(4, T, C)).astype(np.float32)
+    base = x.mean(axis=(0, 1), keepdims=True)
+    att = explain(model, x, "integrated_gradients", target=(3, 1), device="cpu")
+    expected = model.w.detach().numpy()[2, 1][None] * (x - base)
+    np.testing.assert_allclose(att.values, expected, rtol=1e-4, atol=1e-5)
+    # DeepLift is allowed on a model without LayerNorm/attention and is exact here too
+    dl = explain(model, x, "deep_lift", target=(3, 1), device="cpu")
+    np.testing.assert_allclose(dl.values, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_aup_is_one_with_one_planted_driver(one_torch_thread):
+    model = planted_model(cell=(1, 2), horizon=2, k=1)
+    x = np.random.default_rng(2).normal(size=(8, T, C)).astype(np.float32)
+    att = explain(model, x, "integrated_gradients", target=(2, 1), device="cpu")
+    # the scenario answer key: y1[t] depends on x2[t-3]; forecast 2 days ahead → cell (x2, lag 1)
+    drivers = pd.DataFrame(
+        {"target": ["y1"], "driver": ["x2"], "lag": [3], "effect": [2.0], "node_type": ["all"], "note": [""]}
+    )
+    cells = checks.driver_cells(drivers, "y1", 2, channels=att.feature_names, input_size=T)
+    assert cells == {("x2", 1)}
+    pr = checks.precision_recall(att, cells)
+    assert pr["aup"] == 1.0 and pr["aur"] == 1.0 and pr["top"] == [("x2", 1)]
+    # a wrong answer key scores low
+    assert checks.precision_recall(att, {("x0", 0)})["aup"] == 0.0
+    # the deletion curve drops at once when the planted cell goes first
+    dele = checks.deletion_curve(model, att, steps=10, n_random=2)
+    assert dele["ratio"] < 0.5 and dele["curve"][0] == pytest.approx(1.0)
+
+
+def test_driver_cells_maps_lags_horizons_future_and_proxies():
+    drivers = pd.DataFrame(
+        {
+            "target": ["q", "q", "d", "dem"],
+            "driver": ["orders", "k", "orders", "promo"],
+            "lag": [2, 1, 1, 0],
+            "effect": [1.0, -0.3, 1.0, 0.4],
+            "node_type": ["all", "all", "all", "store"],
+            "note": [""] * 4,
+        }
+    )
+    chans = ("q", "k", "d", "orders")
+    assert checks.driver_cells(drivers, "q", 1, channels=chans) == {("orders", 1), ("k", 0)}
+    assert checks.driver_cells(drivers, "q", 2, channels=chans) == {("orders", 0)}  # k[t-1] is future
+    assert checks.driver_cells(drivers, "q", 1, channels=chans, proxies=True) == {
+        ("orders", 1),
+        ("k", 0),
+        ("d", 0),  # d[t] = orders[t-1] is an exact copy of orders at lag 1
+    }
+    drivers_k = pd.concat([drivers, drivers.iloc[[1]].assign(target="k", driver="d", lag=1)])
+    assert checks.driver_cells(drivers_k, "k", 1, channels=chans, proxies=True) == {("d", 0), ("orders", 1)}
+    fut = checks.driver_cells(drivers, "dem", 3, channels=chans, future_names=("promo",), node_type="store")
+    assert fut == {("promo", -3)}
+    assert (
+        checks.driver_cells(drivers, "dem", 3, channels=chans, future_names=("promo",), node_type="dc")
+        == set()
+    )
+    with pytest.raises(ValueError, match="columns"):
+        checks.driver_cells(drivers.drop(columns="lag"), "q", 1, channels=chans)
+
+
+def test_precision_recall_rejects_unknown_cells(one_torch_thread):
+    att = explain(planted_model(), np.ones((2, T, C), np.float32) * 0.5, "integrated_gradients", target=1)
+    with pytest.raises(ValueError, match="no true driver cells"):
+        checks.precision_recall(att, set())
+    with pytest.raises(ValueError, match="not inputs"):
+        checks.precision_recall(att, {("nope", 0)})
+
+
+@pytest.mark.parametrize("method", sorted(REFUSED))
+def test_deeplift_and_deep_explainer_are_refused_on_transformers(tiny, method):
+    model, w = tiny
+    with pytest.raises(ValueError, match="refused on transformer") as exc:
+        explain(model, w, method)
+    msg = str(exc.value)
+    assert "LayerNorm" in msg and "attention" in msg and "instead" in msg
+    if method == "shap_deep":
+        assert "additivity" in msg and "shap_gradient" in msg
+    else:
+        assert "integrated_gradients" in msg
+    with pytest.raises(ValueError, match="refused"):
+        explain(model, w, "DeepLift" if method == "deep_lift" else "deep_explainer")
+
+
+def test_same_seed_same_attributions(tiny, one_torch_thread):
+    model, w = tiny
+    for method in ("gradient_shap", "shap_gradient", "shapley_value_sampling"):
+        a = explain(model, w, method, target=1, seed=3, device="cpu")
+        b = explain(model, w, method, target=1, seed=3, device="cpu")
+        np.testing.assert_array_equal(a.values, b.values)
+    c = explain(model, w, "gradient_shap", target=1, seed=4, device="cpu")
+    assert not np.array_equal(c.values, explain(model, w, "gradient_shap", target=1, seed=3).values)
+
+
+def _devices():
+    out = ["cpu"]
+    if torch.cuda.is_available():  # pragma: no cover - no GPU in CI
+        out.append("cuda")
+    return out
+
+
+@pytest.mark.parametrize("built_on", _devices())
+def test_same_attributions_on_cpu_whatever_device_or_mode_the_model_was_in(tiny, built_on, one_torch_thread):
+    model, w = tiny
+    ref = explain(model, w, "integrated_gradients", target=1, device="cpu")
+    other = Forecaster(model.config)
+    other.load_state_dict(model.state_dict())
+    other.to(built_on).train()  # built for another device, left in training mode (dropout on)
+    att = explain(other, w, "integrated_gradients", target=1, device="cpu")
+    np.testing.assert_allclose(att.values, ref.values, rtol=1e-5, atol=1e-7)
+    assert isinstance(att.values, np.ndarray)
+    # the caller's model is neither moved nor switched to eval mode
+    assert next(other.parameters()).device.type == torch.device(built_on).type
+    assert other.training
+
+
+def test_targets_reductions_and_quantiles(tiny, one_torch_thread):
+    model, w = tiny
+    week = explain(model, w, "integrated_gradients", target="q", horizon=range(1, 4), device="cpu")
+    one = [explain(model, w, "integrated_gradients", target="q", horizon=h, device="cpu") for h in (1, 2, 3)]
+    np.testing.assert_allclose(week.values, sum(a.values for a in one), rtol=1e-4, atol=1e-6)
+    mean = explain(model, w, "integrated_gradients", target=("mean", "q"), device="cpu")
+    full = explain(model, w, "integrated_gradients", target="q", device="cpu")
+    np.testing.assert_allclose(mean.values * H, full.values, rtol=1e-4, atol=1e-6)
+    q9 = explain(model, w, "integrated_gradients", target="q", output=0.9, device="cpu")
+    assert q9.target["output"] == 0.9 and not np.allclose(q9.values, full.values)
+    fixed = explain(model, w, "integrated_gradients", target="q", attribute_future=False, device="cpu")
+    assert fixed.future_values is None and fixed.values.shape == w.X.shape
+
+
+def test_bad_inputs_raise_clear_errors(tiny):
+    model, w = tiny
+    with pytest.raises(ValueError, match="unknown method 'lime'"):
+        explain(model, w, "lime")
+    with pytest.raises(ValueError, match=r"unknown target 'sales'; the model forecasts \['q', 'k'\]"):
+        explain(model, w, target="sales")
+    with pytest.raises(ValueError, match="horizon steps must be in 1..4"):
+        explain(model, w, horizon=9)
+    with pytest.raises(ValueError, match=r"expects \(T, C\) = \(12, 3\)"):
+        explain(model, np.zeros((2, 10, 3), np.float32), x_future=np.zeros((2, H, F), np.float32))
+    with pytest.raises(ValueError, match="needs x_future"):
+        explain(model, w.X)
+    with pytest.raises(ValueError, match=r"option\(s\) \['n_stepz'\] are not used"):
+        explain(model, w, n_stepz=3)
+    with pytest.raises(ValueError, match="finite"):
+        bad = w.X.copy()
+        bad[0, 0, 0] = np.nan
+        explain(model, bad, x_future=w.X_future)
+    with pytest.raises(ValueError, match="quantile levels"):
+        explain(model, w, output=0.3)
+    with pytest.raises(ValueError, match="for a document tagger use"):
+        explain(_tagger(), ["a b"], "integrated_gradients")
+    with pytest.raises(ValueError, match="explains texts"):
+        explain(model, w, "shap_partition")
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        explain(object(), w)
+
+
+def test_attribution_api_and_shap_explanation(tiny, one_torch_thread):
+    import shap
+
+    model, w = tiny
+    att = explain(model, w, "integrated_gradients", target="k", horizon=1, device="cpu")
+    cells = att.cells()
+    assert len(cells) == T * C + H * F and cells.index.names == ["channel", "lag"]
+    assert set(cells.index.get_level_values("lag")) == set(range(-H, T))
+    top = att.top_k(5)
+    assert len(top) == 5 and top["importance"].is_monotonic_decreasing
+    assert top["importance"].iloc[0] == pytest.approx(cells.max())
+    ch = att.per_channel()
+    assert list(ch.index) == ["q", "k", "temp", "promo", "price"]
+    assert ch.sum() == pytest.approx(cells.sum())
+    assert att.per_lag().shape == (T + H, C + F)
+    ex = att.to_shap_explanation()
+    assert ex.values.shape == (5, T * C + H * F) and ex.data.shape == ex.values.shape
+    assert (
+        "q[t]" in ex.feature_names and "promo[t+1]" in ex.feature_names and "temp[t-11]" in ex.feature_names
+    )
+    np.testing.assert_allclose(ex.values.sum(axis=1) + ex.base_values, att.outputs, rtol=1e-4, atol=1e-5)
+    ex_ch = att.to_shap_explanation(by="channel")
+    assert ex_ch.values.shape == (5, C + F)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    shap.plots.bar(ex_ch, show=False)
+    sub = att.subset([0, 2])
+    assert len(sub) == 2 and sub.future_values.shape == (2, H, F)
+    with pytest.raises(ValueError, match="k must be a positive integer"):
+        att.top_k(0)
+
+
+def test_rank_agreement_and_randomization(tiny, one_torch_thread):
+    model, w = tiny
+    a = explain(model, w, "integrated_gradients", target=1, device="cpu")
+    same = checks.rank_agreement(a, a)
+    assert same["spearman"] == pytest.approx(1.0) and same["top_overlap"] == 1.0
+    b = explain(model, w, "shap_gradient", target=1, device="cpu", nsamples=64)
+    assert checks.rank_agreement(a, b)["spearman"] > 0.5  # same model, two libraries
+    planted = planted_model()
+    x = np.random.default_rng(3).normal(size=(6, T, C)).astype(np.float32)
+    rnd = checks.randomization_check(planted, x, target=(2, 1), n_stages=2, threshold=0.5)
+    # one module owns every weight: one stage; random weights use every cell, not the planted one
+    assert rnd["passes"] and len(rnd["stages"]) == 1 and rnd["max_spearman"] < 0.5
+    res = checks.randomization_check(model, w, target=1, n_stages=3)
+    assert [s["modules"][0] for s in res["stages"]][0] in ("future.2", "head")  # output side first
+
+
+def test_plots_draw(tiny, one_torch_thread):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    model, w = tiny
+    att = explain(model, w, "integrated_gradients", target=1, device="cpu")
+    for fig in (plots.heatmap(att), plots.channel_bar(att, top=3), plots.overlay(att, sample=1)):
+        assert fig.axes
+    with pytest.raises(ValueError, match="unknown channel"):
+        plots.overlay(att, channels=["nope"])
+    with pytest.raises(ValueError, match="text attributions"):
+        plots.token_html(att)
+
+
+def test_explain_forecast_summary(tiny, one_torch_thread):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    model, w = tiny
+    drivers = pd.DataFrame(
+        {
+            "target": ["k", "k"],
+            "driver": ["k", "promo"],
+            "lag": [1, 0],
+            "effect": [1.0, 1.0],
+            "node_type": "all",
+        }
+    )
+    table, res, fig = explain_forecast_summary(model, w, drivers, target="k", horizon=range(1, 3))
+    assert list(table.columns) == ["channel", "importance", "share", "direction", "peak_lag", "driver"]
+    assert table["importance"].is_monotonic_decreasing and table["share"].sum() == pytest.approx(1.0)
+    assert dict(zip(table["channel"], table["driver"], strict=True))["promo"] is True
+    assert dict(zip(table["channel"], table["driver"], strict=True))["temp"] is False
+    assert res["driver_cells"] == [("k", 0), ("promo", -2), ("promo", -1)]
+    assert 0 <= res["aup"] <= 1 and res["completeness_error"] < 0.01
+    assert set(res["passes"]) == {"completeness", "agreement", "randomization", "deletion", "drivers"}
+    assert res["all_pass"] == all(res["passes"].values())
+    assert fig.axes
+
+
+# --------------------------------------------------------------------------------------------------
+# Text (document tagger stand-in: tiny random BERT + the offline MiniLM tokenizer)
+# --------------------------------------------------------------------------------------------------
+
+
+def _tagger():
+    from transformers import AutoTokenizer, BertConfig, BertForTokenClassification
+
+    from sclm.models.backbones import default_lm_path
+
+    class StandIn:
+        labels = ["O", "B-ORG", "I-ORG", "B-QTY", "I-QTY"]
+
+    torch.manual_seed(0)
+    tok = AutoTokenizer.from_pretrained(default_lm_path())
+    cfg = BertConfig(
+        vocab_size=tok.vocab_size,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        num_labels=len(StandIn.labels),
+    )
+    t = StandIn()
+    t.model, t.tokenizer = BertForTokenClassification(cfg).eval(), tok
+    return t
+
+
+TEXTS = ["Acme Logistics shipped 120 pallets to Hamburg", "Invoice from Globex: 35 units"]
+
+
+@pytest.mark.parametrize("method", TEXT_METHODS)
+def test_text_methods_return_one_value_per_token(method, one_torch_thread):
+    tagger = _tagger()
+    att = explain(tagger, TEXTS, method, target=(2, "B-QTY"), device="cpu")
+    n_tok = [len(tagger.tokenizer(t.split(), is_split_into_words=True)["input_ids"]) for t in TEXTS]
+    assert att.kind == "text" and att.values.shape == (2, max(n_tok))
+    assert [len(t) for t in att.tokens] == n_tok and att.mask.sum(axis=1).tolist() == n_tok
+    assert att.tokens[0][0] == "[CLS]" and att.tokens[0][n_tok[0] - 1] == "[SEP]"
+    assert np.abs(att.values[0]).sum() > 0 and (att.values[1, n_tok[1] :] == 0).all()
+    if method == "layer_integrated_gradients":
+        gap = att.outputs - att.base_values
+        np.testing.assert_allclose(att.values.sum(axis=1), gap, rtol=0.05, atol=1e-3)
+    html = plots.token_html(att, sample=0)
+    assert "shipped" in html and "[CLS]" not in html and "<span" in html
+    words = att.per_word(0)
+    assert "acme" in list(words["word"])  # uncased tokenizer
+    ex = att.to_shap_explanation()
+    assert len(ex.values[0]) == n_tok[0]
+
+
+def test_text_targets_are_checked():
+    tagger = _tagger()
+    with pytest.raises(ValueError, match="unknown label 'B-XYZ'"):
+        explain(tagger, TEXTS, "layer_integrated_gradients", target=(0, "B-XYZ"))
+    with pytest.raises(ValueError, match="word position 40 out of range: the text has 7 words"):
+        explain(tagger, TEXTS[:1], "layer_integrated_gradients", target=(40, "O"))
+    with pytest.raises(ValueError, match=r"\(word_index, label\)"):
+        explain(tagger, TEXTS, "shap_partition", target="O")
+    with pytest.raises(ValueError, match="list of texts"):
+        explain(tagger, [], "shap_partition", target=(0, "O"))
+
+
+def test_the_package_is_callable_as_the_verb(tiny, one_torch_thread):
+    import sclm.explain as pkg
+
+    model, w = tiny
+    a = pkg(model, w, "integrated_gradients", target=1, horizon=1, device="cpu")
+    b = explain(model, w, "integrated_gradients", target=1, horizon=1, device="cpu")
+    np.testing.assert_array_equal(a.values, b.values)
+
+
+def test_text_token_types_are_passed_to_the_model(one_torch_thread):
+    tagger = _tagger()
+    plain = explain(tagger, TEXTS[:1], "layer_integrated_gradients", target=(0, "B-ORG"), device="cpu")
+
+    def casing(words):  # 1 on the pieces of capitalised words, 0 elsewhere ([CLS]/[SEP] too)
+        enc = tagger.tokenizer(words, is_split_into_words=True)
+        return [0 if w is None else int(words[w][:1].isupper()) for w in enc.word_ids()]
+
+    tagger.token_type_ids = casing
+    cased = explain(tagger, TEXTS[:1], "layer_integrated_gradients", target=(0, "B-ORG"), device="cpu")
+    assert cased.outputs[0] != pytest.approx(plain.outputs[0])  # the logit the tagger itself computes
+    np.testing.assert_allclose(
+        cased.values.sum(axis=1), cased.outputs - cased.base_values, rtol=0.05, atol=1e-3
+    )
+    tagger.token_type_ids = lambda words: [0]
+    with pytest.raises(ValueError, match="token_type_ids gave 1 values"):
+        explain(tagger, TEXTS[:1], "shap_partition", target=(0, "B-ORG"))
