@@ -42,6 +42,7 @@ Prints the table and writes build/bench/forecast.json (forecast_quick.json with 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from dataclasses import dataclass, field
@@ -197,7 +198,7 @@ def train_m(s: Setup, train_end: pd.Timestamp, overrides: dict, args) -> tuple[T
         linear_skip=args.linear_skip,
         patch_len=args.patch_len,
         stride=args.patch_len,
-        **overrides,
+        **{**args.config, **overrides},
     )
     return trained, time.perf_counter() - t0
 
@@ -300,6 +301,16 @@ def run(s: Setup, args, bench: Bench) -> None:
     score(s.name, results, secs, bench)
 
 
+def _config_item(item: str, ap: argparse.ArgumentParser) -> tuple[str, object]:
+    key, sep, value = item.partition("=")
+    if not sep:
+        ap.error(f"--config expects KEY=VALUE, got {item!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small scenarios, pasta 12 series, few epochs")
@@ -324,12 +335,20 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
+    ap.add_argument(
+        "--config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="further ForecasterConfig field for every M row, e.g. --config d_model=32 (repeatable)",
+    )
     ap.add_argument("--out-dir", default=None, help="where the JSON goes (default build/bench)")
     args = ap.parse_args(argv)
     q = args.quick
     args.epochs = args.epochs or (10 if q else 30)
     args.patience = args.patience or (2 if q else 5)
     args.lm_layers = args.lm_layers or (2 if q else 6)
+    args.config = dict(_config_item(item, ap) for item in args.config)
     keys = dict(zip(("patch", "lm", "lm-random"), M_VARIANTS, strict=True))
     args.m_variants = [keys[k.strip()] for k in args.m_variants.split(",") if k.strip()]
     names = [n.strip() for n in args.datasets.split(",") if n.strip()]
