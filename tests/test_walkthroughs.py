@@ -66,6 +66,18 @@ def test_training_walkthrough(tmp_path):
 
 
 @pytest.mark.slow
+def test_documents_walkthrough(tmp_path):
+    nb = _run("0.3-documents.ipynb", tmp_path)
+    text = _text(nb)
+    f1 = float(re.search(r"Micro F1 on the scenario documents: \*\*([0-9.]+)\*\*", text).group(1))
+    assert 0.0 <= f1 <= 1.0
+    assert "The document fills the gap with the true value: **True**" in text
+    assert "[PER]" in text or "[EMAIL]" in text or "[PHONE]" in text
+    html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "<sup" in html and "sclm-tokens" in html  # entity highlighting and token attributions
+
+
+@pytest.mark.slow
 def test_explainability_walkthrough(tmp_path):
     nb = _run("0.4-explainability.ipynb", tmp_path, epochs=2, n_windows=40, tagger_steps=2)
     text = _text(nb)

@@ -1,4 +1,4 @@
-"""Forecasting models: the patch-transformer :class:`Forecaster` and its backbones."""
+"""Models: the patch-transformer :class:`Forecaster` and its backbones; the document :class:`Tagger`."""
 
 from sclm.models.backbones import LMBackbone, PatchBackbone, default_lm_path
 from sclm.models.forecaster import (
@@ -9,6 +9,7 @@ from sclm.models.forecaster import (
     joint_mse,
     pinball,
 )
+from sclm.models.tagger import Tagger, train_wordpiece
 
 __all__ = [
     "ForecastOutput",
@@ -16,8 +17,10 @@ __all__ = [
     "ForecasterConfig",
     "LMBackbone",
     "PatchBackbone",
+    "Tagger",
     "default_lm_path",
     "forecast_loss",
     "joint_mse",
     "pinball",
+    "train_wordpiece",
 ]

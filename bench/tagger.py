@@ -1,0 +1,229 @@
+"""Benchmark: the document tagger on real text (WNUT-17) and on held-out supply-chain documents.
+
+- WNUT-17 (emerging entities in social-media text): MiniLM-L6 (offline weights) fine-tuned on
+  train+dev, scored on the adjudicated test set with seqeval (entity-level, conlleval rules).
+  Goal: micro F1 >= 50 (%).  References: best 2017 shared-task system 41.86; a plain MiniLM
+  fine-tune 46.3 (train+dev, 5 epochs).  Options: ``--casing`` (casing classes as token types),
+  ``--all-subtokens``, ``--class-weights balanced``, epochs, learning rate, schedule.
+- Supply-chain documents, English: MiniLM-L6 fine-tuned on generated documents of the training
+  templates/names, scored on documents of the held-out templates *and* held-out names
+  (:func:`sclm.scenarios.documents.make_corpus`).  Goal: micro F1 >= 0.95.
+- Supply-chain documents, Chinese: a WordPiece tokenizer trained with ``tokenizers`` on the
+  training texts and a small BERT trained from scratch; same held-out protocol.  Goal >= 0.95.
+- Text → readings: the English tagger reads scenario documents (raw text, not gold tokens)
+  and :func:`sclm.documents.extract` turns them into Readings; the share whose (node, day,
+  variable, quantity) equals the truth.  Goal >= 0.95.
+- Training seconds, training and inference word pieces per second (pieces include [CLS]/[SEP]).
+
+Prints the table and writes build/bench/tagger.json.  Run:
+.venv/bin/python bench/tagger.py [--quick] [--out-dir DIR] [--skip-wnut] [--wnut-epochs 3] ...
+The full run takes ~25 min on a shared 2-core CPU (documents ~8 min, WNUT ~15 min); run the two
+parts separately with ``--skip-wnut`` / ``--skip-docs`` (each under 20 min).  Use ``--threads 1``
+(default) on a loaded machine: two threads were 6x slower there.  ``--quick`` takes about a minute
+(tiny models and data: the figures exercise the code, their goals are not expected to hold).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import pandas as pd
+import torch
+
+import sclm
+from sclm.benchmarking import Bench
+from sclm.documents import extract
+from sclm.models.tagger import Tagger, train_wordpiece
+from sclm.scenarios import documents as gen
+
+
+def _pieces(tagger: Tagger, tokens: list[list[str]]) -> int:
+    return tagger.dataset(tokens).n_pieces
+
+
+def _infer(bench: Bench, tagger: Tagger, tokens: list[list[str]], tags: list[list[str]], prefix: str):
+    t0 = time.perf_counter()
+    pred = tagger.predict(tokens, batch_size=64)
+    secs = time.perf_counter() - t0
+    from sclm.documents import ner_scores
+
+    scores = ner_scores(tags, pred)
+    bench.add(f"{prefix} inference pieces/s", round(_pieces(tagger, tokens) / secs, 1))
+    return scores
+
+
+def _add_fit(bench: Bench, prefix: str, rep) -> None:
+    bench.add(f"{prefix} training seconds", rep.seconds, note=f"{rep.epochs:g} epochs, {rep.steps} steps")
+    bench.add(f"{prefix} training pieces/s", round(rep.tokens_per_second, 1))
+
+
+def wnut(bench: Bench, args: argparse.Namespace) -> None:
+    ds = sclm.load_dataset("ner_wnut17")
+    train = pd.concat([ds.train, ds.dev], ignore_index=True) if not args.train_only else ds.train
+    test = ds.test
+    if args.quick:
+        train, test = train.iloc[:100], test.iloc[:100]
+        tagger = Tagger.from_scratch(
+            ds.labels, hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128,
+            max_length=128, casing=args.casing, label_all_subtokens=args.all_subtokens, seed=args.seed,
+            device=args.device,
+        )  # fmt: skip
+        epochs, lr = 1, 1e-3
+    else:
+        tagger = Tagger.from_lm(
+            ds.labels, max_length=128, casing=args.casing, label_all_subtokens=args.all_subtokens,
+            seed=args.seed, device=args.device,
+        )  # fmt: skip
+        epochs, lr = args.wnut_epochs, args.lr
+    rep = tagger.fit(
+        train["tokens"].tolist(), train["tags"].tolist(), epochs=epochs, learning_rate=lr,
+        batch_size=args.batch_size, scheduler=args.scheduler, warmup=args.warmup,
+        class_weights=args.class_weights, seed=args.seed, progress=args.progress,
+    )  # fmt: skip
+    print(f"WNUT-17 training config: {rep.config}, train sentences {len(train)}", flush=True)
+    scores = _infer(bench, tagger, test["tokens"].tolist(), test["tags"].tolist(), "WNUT-17")
+    micro = scores.loc["micro avg"]
+    bench.add(
+        "WNUT-17 test entity F1 (%)",
+        round(100 * float(micro["f1"]), 2),
+        ">= 50",
+        note=f"{'train' if args.train_only else 'train+dev'}, {epochs} epochs, lr {lr}, casing={args.casing}, "
+        f"all_subtokens={args.all_subtokens}, class_weights={args.class_weights}",
+    )
+    bench.add("WNUT-17 test precision (%)", round(100 * float(micro["precision"]), 2))
+    bench.add("WNUT-17 test recall (%)", round(100 * float(micro["recall"]), 2))
+    for typ in ds.entity_types:
+        if typ in scores.index:
+            bench.add(f"WNUT-17 F1 {typ} (%)", round(100 * float(scores.loc[typ, "f1"]), 2))
+    _add_fit(bench, "WNUT-17", rep)
+    print(scores.round(4).to_string(), flush=True)
+
+
+def _templates_only(bench: Bench, tagger: Tagger, lang: str, n: int, seed: int) -> None:
+    """F1 on held-out templates filled with names of the training part (templates alone unseen)."""
+    test = gen.make_corpus(n, seed=seed + 2, lang=lang, split="heldout", names="train")
+    f1 = tagger.evaluate(test["tokens"].tolist(), test["tags"].tolist()).loc["micro avg", "f1"]
+    bench.add(f"docs {lang.upper()} held-out templates (seen names) F1", round(float(f1), 4))
+
+
+def docs_en(bench: Bench, args: argparse.Namespace) -> Tagger:
+    n_train, n_test = (48, 40) if args.quick else (args.docs_train, 400)
+    train = gen.make_corpus(n_train, seed=args.seed, split="train")
+    test = gen.make_corpus(n_test, seed=args.seed + 1, split="heldout")
+    if args.quick:
+        tagger = Tagger.from_scratch(gen.LABELS, hidden_size=64, num_hidden_layers=1, num_attention_heads=2,
+                                     intermediate_size=128, seed=args.seed, device=args.device)  # fmt: skip
+        epochs, lr = 3, 3e-3
+    else:
+        tagger = Tagger.from_lm(gen.LABELS, seed=args.seed, device=args.device, casing=True)
+        epochs, lr = args.docs_epochs, 2e-4
+    rep = tagger.fit(train["tokens"].tolist(), train["tags"].tolist(), epochs=epochs, learning_rate=lr,
+                     batch_size=16, seed=args.seed, progress=args.progress)  # fmt: skip
+    scores = _infer(bench, tagger, test["tokens"].tolist(), test["tags"].tolist(), "docs EN")
+    bench.add(
+        "docs EN held-out F1",
+        round(float(scores.loc["micro avg", "f1"]), 4),
+        ">= 0.95",
+        note=f"MiniLM, {n_train} training docs, {epochs} epochs; unseen templates and unseen names",
+    )
+    _templates_only(bench, tagger, "en", n_test, args.seed)
+    for typ in gen.ENTITY_TYPES:
+        bench.add(f"docs EN F1 {typ}", round(float(scores.loc[typ, "f1"]), 4))
+    _add_fit(bench, "docs EN", rep)
+    print(scores.round(4).to_string(), flush=True)
+    return tagger
+
+
+def docs_zh(bench: Bench, args: argparse.Namespace) -> None:
+    n_train, n_test = (48, 40) if args.quick else (args.docs_train_zh, 400)
+    train = gen.make_corpus(n_train, seed=args.seed, lang="zh", split="train")
+    test = gen.make_corpus(n_test, seed=args.seed + 1, lang="zh", split="heldout")
+    tok = train_wordpiece(train["text"].tolist(), vocab_size=3000)
+    size = {"hidden_size": 64, "num_hidden_layers": 1, "intermediate_size": 128} if args.quick else {}
+    tagger = Tagger.from_scratch(
+        gen.LABELS, tok, **{"hidden_size": 128, "num_hidden_layers": 2, "intermediate_size": 512, **size},
+        num_attention_heads=4 if not args.quick else 2, seed=args.seed, device=args.device,
+    )  # fmt: skip
+    epochs = 3 if args.quick else args.zh_epochs
+    rep = tagger.fit(train["tokens"].tolist(), train["tags"].tolist(), epochs=epochs, learning_rate=2e-3,
+                     batch_size=16, unk_dropout=args.unk_dropout, seed=args.seed, progress=args.progress)  # fmt: skip
+    held = tagger.dataset(test["tokens"].tolist())
+    unk = sum(i == tok.unk_token_id for it in held.items for i in it["input_ids"]) / held.n_pieces
+    bench.add(
+        "docs ZH held-out [UNK] share", round(unk, 4), note="pieces the trained WordPiece does not know"
+    )
+    scores = _infer(bench, tagger, test["tokens"].tolist(), test["tags"].tolist(), "docs ZH")
+    _templates_only(bench, tagger, "zh", n_test, args.seed)
+    bench.add(
+        "docs ZH held-out F1",
+        round(float(scores.loc["micro avg", "f1"]), 4),
+        ">= 0.95",
+        note=f"from-scratch BERT + trained WordPiece ({len(tok)} pieces), {n_train} docs, {epochs} epochs",
+    )
+    for typ in gen.ENTITY_TYPES:
+        bench.add(f"docs ZH F1 {typ}", round(float(scores.loc[typ, "f1"]), 4))
+    _add_fit(bench, "docs ZH", rep)
+    print(scores.round(4).to_string(), flush=True)
+
+
+def to_readings(bench: Bench, tagger: Tagger, args: argparse.Namespace) -> None:
+    right, total = 0, 0
+    for name in ("manufacturing", "logistics", "retail"):
+        sc = sclm.make_scenario(name, seed=args.seed, n_documents=12 if args.quick else 150)
+        docs = sc.documents
+        ex = extract(docs["text"].tolist(), tagger, nodes=sc.nodes, spec=sc.meta["documents"])
+        r = ex.records
+        ok = (r["node"] == docs["node"]) & (r["ts"] == docs["ts"]) & (r["quantity"] == docs["quantity"])
+        ok &= r["variable"] == docs["variable"]
+        right += int(ok.sum())
+        total += len(docs)
+    bench.add("docs EN text → reading exact (share)", round(right / total, 4), ">= 0.95",
+              note=f"{total} scenario documents, raw text")  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="tiny models and data (~1 min)")
+    ap.add_argument("--out-dir", default=None)
+    ap.add_argument("--device", default="auto")
+    ap.add_argument(
+        "--threads", type=int, default=1, help="torch threads (1 is fastest on a shared 2-core machine)"
+    )
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--skip-wnut", action="store_true")
+    ap.add_argument("--skip-docs", action="store_true")
+    ap.add_argument("--wnut-epochs", type=float, default=3)
+    ap.add_argument("--lr", type=float, default=1e-4, help="WNUT learning rate")
+    ap.add_argument("--batch-size", type=int, default=16)
+    ap.add_argument("--warmup", type=float, default=0.1)
+    ap.add_argument("--scheduler", default="linear")
+    ap.add_argument("--casing", action=argparse.BooleanOptionalAction, default=True)
+    ap.add_argument("--all-subtokens", action="store_true")
+    ap.add_argument("--class-weights", default=None)
+    ap.add_argument("--train-only", action="store_true", help="WNUT: train split only (no dev)")
+    ap.add_argument("--docs-train", type=int, default=800)
+    ap.add_argument("--docs-epochs", type=float, default=3)
+    ap.add_argument("--docs-train-zh", type=int, default=1500)
+    ap.add_argument("--zh-epochs", type=float, default=6)
+    ap.add_argument("--unk-dropout", type=float, default=0.1, help="ZH: share of pieces replaced by [UNK]")
+    ap.add_argument("--progress", action="store_true")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    bench = Bench("tagger", out_dir=args.out_dir)
+    t0 = time.perf_counter()
+    if not args.skip_docs:
+        tagger = docs_en(bench, args)
+        to_readings(bench, tagger, args)
+        docs_zh(bench, args)
+    if not args.skip_wnut:
+        wnut(bench, args)
+    bench.add("bench seconds", round(time.perf_counter() - t0, 1))
+    bench.finish()
+
+
+if __name__ == "__main__":
+    main()

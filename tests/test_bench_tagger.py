@@ -1,0 +1,35 @@
+"""bench/tagger.py runs end to end in --quick mode (tiny models; the full run belongs to `make bench`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from sclm import config
+
+
+@pytest.mark.slow
+def test_tagger_bench_quick(tmp_path):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    args = [sys.executable, "bench/tagger.py", "--quick", "--threads", "1", "--out-dir", str(tmp_path)]
+    if not config.has_data():
+        args.append("--skip-wnut")
+    res = subprocess.run(args, cwd=config.PROJECT_ROOT, capture_output=True, text=True, timeout=600, env=env)
+    assert res.returncode == 0, res.stderr[-3000:]
+    data = json.loads((tmp_path / "tagger.json").read_text())
+    for lang in ("EN", "ZH"):
+        f1 = data[f"docs {lang} held-out F1"]
+        assert f1["goal"] == ">= 0.95" and 0.0 <= f1["value"] <= 1.0 and isinstance(f1["holds"], bool)
+        assert data[f"docs {lang} training pieces/s"]["value"] > 0
+        assert data[f"docs {lang} inference pieces/s"]["value"] > 0
+        assert data[f"docs {lang} training seconds"]["value"] > 0
+    assert 0.0 <= data["docs EN text → reading exact (share)"]["value"] <= 1.0
+    if config.has_data():
+        wnut = data["WNUT-17 test entity F1 (%)"]
+        assert wnut["goal"] == ">= 50" and 0.0 <= wnut["value"] <= 100.0
+        assert data["WNUT-17 training seconds"]["value"] > 0
+    assert "docs EN held-out F1" in res.stdout and "# tagger" in res.stdout
