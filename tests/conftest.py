@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# pytest runs on two workers (``-n 2``) on two cores: one OpenMP thread per process (torch,
+# LightGBM, and the kernels papermill starts, which inherit the environment) avoids
+# oversubscription, which slows tiny models down by an order of magnitude.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 @pytest.fixture

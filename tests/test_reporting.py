@@ -100,6 +100,24 @@ def test_case_study_renders_with_smoke_parameters(case, tmp_path):
     assert m["balance_max_abs_error"] < 1e-6
     assert abs(m["iot_ratio_to_truth"] - 0.9) < 0.03
     assert m["n_readings"] > 1000 and m["faults_by_kind"]["outlier"] > 0
+    # forecasting: M and the baselines scored on the same cells; seasonal naive is the yardstick
+    scores = m["forecast_scores"]
+    assert set(scores) == {"M", "Seasonal Naive", "AutoETS", "LightGBM"}
+    assert scores["Seasonal Naive"]["relMASE"] == 1.0
+    assert len({s["series"] for s in scores.values()}) == 1
+    assert all(0.0 <= s["cov80"] <= 1.0 for s in scores.values())
+    # explanations: every check reported with a verdict; IG is complete
+    assert set(m["explain_checks_pass"]) == {
+        "completeness",
+        "agreement",
+        "randomization",
+        "deletion",
+        "drivers",
+    }
+    assert m["explain_checks"]["completeness"] <= 0.01 and m["explain_checks_pass"]["completeness"]
+    # documents: the smoke tagger (a tiny BERT, seconds of training) reads part of them
+    assert m["documents_f1_scenario"] > 0.3
+    assert 0.0 < m["documents_read_exactly"] <= 1.0
     # nothing machine-specific; every output is hashed in the manifest
     for blob in (text, json.dumps(manifest)):
         assert str(tmp_path) not in blob and str(config.PROJECT_ROOT) not in blob
