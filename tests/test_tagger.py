@@ -300,3 +300,30 @@ def test_tagger_errors(lm_tokenizer, one_torch_thread):
         Tagger(t.model, object(), LABELS, device="cpu")
     with pytest.raises(FileNotFoundError, match=r"is not a Hugging Face model directory"):
         Tagger.from_lm(LABELS, path=os.devnull + "_missing", device="cpu")
+
+
+def test_token_type_ids_give_explanations_the_casing_the_model_was_trained_with(one_torch_thread):
+    from sclm.explain import explain
+
+    words = ["Apple", "ships", "IBM", "42", "units"]
+    cased = Tagger.from_scratch(LABELS, **TINY, seed=0, device="cpu", casing=True)
+    types = cased.token_type_ids(words)
+    wids = cased.tokenizer(words, is_split_into_words=True, truncation=True).word_ids()
+    assert len(types) == len(wids) and types[0] == 0 and types[-1] == 0  # [CLS], [SEP]
+    by_word = {wids[j]: types[j] for j in range(len(wids)) if wids[j] is not None}
+    assert by_word == {
+        0: casing_classes("Apple"),
+        1: 0,
+        2: casing_classes("IBM"),
+        3: casing_classes("42"),
+        4: 0,
+    }
+    assert len(set(by_word.values())) == 4  # lower, Capitalised, UPPER, digit
+    plain = Tagger.from_scratch(LABELS, **TINY, seed=0, device="cpu")
+    assert set(plain.token_type_ids(words)) == {0}
+    # the explained logit is the one the tagger predicts with its casing classes
+    att = explain(
+        cased, [" ".join(words)], method="layer_integrated_gradients", target=(3, "B-QTY"), n_steps=8
+    )
+    logits = cased.logits([words])[0]
+    assert np.isclose(float(np.ravel(att.outputs)[0]), logits[3, LABELS.index("B-QTY")], atol=1e-4)

@@ -775,6 +775,19 @@ class Tagger:
                 out.append(words)
         return out
 
+    def token_type_ids(self, words: Sequence[str]) -> list[int]:
+        """Token type of each piece of ``tokenizer(words, is_split_into_words=True, truncation=True)``.
+
+        The casing class of the piece's word (:func:`casing_classes`) with ``casing=True``, else 0;
+        special tokens get 0.  :mod:`sclm.explain` feeds these to the model, so attributions of a
+        casing tagger see the same inputs as its predictions.
+        """
+        words = list(words)
+        wids = self.tokenizer(words, is_split_into_words=True, truncation=True).word_ids()
+        if not self.casing:
+            return [0] * len(wids)
+        return [0 if w is None else casing_classes(words[w]) for w in wids]
+
     def predict(self, texts: Sequence[str | Sequence[str]], *, batch_size: int = 32) -> list[list[str]]:
         """BIO tags per word.
 
