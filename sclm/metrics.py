@@ -23,10 +23,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from sclm.documents import ner_scores  # seqeval entity scores (kept with the text code)
+
 __all__ = [
     "coverage",
     "mae",
     "mase",
+    "ner_scores",
     "pinball_loss",
     "relative_mase",
     "rmse",
