@@ -153,6 +153,19 @@ def scenario_task(
     )
 
 
+def _windows(task: ForecastTask, scaled: pd.DataFrame, **options: Any) -> Windows:
+    """The task's windows of an already scaled panel (the calendar is always a known-future input)."""
+    return make_windows(
+        scaled,
+        targets=task.targets,
+        covariates=task.covariates,
+        known_future=[*task.known_future, "calendar"],
+        input_size=task.input_size,
+        horizon=task.horizon,
+        **options,
+    )
+
+
 @dataclass
 class TrainedForecaster:
     """M fitted on a task up to ``train_end``, with the scaler fitted on the same days."""
@@ -165,17 +178,7 @@ class TrainedForecaster:
 
     def windows(self, origins: Sequence | None = None, *, end: object | None = None) -> Windows:
         """Scaled windows of the task (as the model sees them), e.g. for explanations."""
-        t = self.task
-        return make_windows(
-            self.scaler.transform(t.panel),
-            targets=t.targets,
-            covariates=t.covariates,
-            known_future=[*t.known_future, "calendar"],
-            input_size=t.input_size,
-            horizon=t.horizon,
-            origins=origins,
-            end=end,
-        )
+        return _windows(self.task, self.scaler.transform(self.task.panel), origins=origins, end=end)
 
     def forecast(self, origin: object | None = None, *, device: str = "auto") -> pd.DataFrame:
         """Forecast the H days after ``origin`` (default: the training end) for every node.
@@ -249,16 +252,7 @@ def train_forecaster(
     panel = task.panel[task.columns]
     scaler = PanelScaler("mean_abs", per="node", columns=list(task.scaled)).fit(panel, end=train_end)
     scaled = scaler.transform(panel[panel.index.get_level_values("ts") <= train_end])
-    w = make_windows(
-        scaled,
-        targets=task.targets,
-        covariates=task.covariates,
-        known_future=[*task.known_future, "calendar"],
-        input_size=task.input_size,
-        horizon=task.horizon,
-        end=train_end,
-        stride=window_stride,
-    )
+    w = _windows(task, scaled, end=train_end, stride=window_stride)
     tr, va = train_val_split(w, val_fraction, purge="targets")
     defaults: dict[str, Any] = {
         "patch_len": 7,
