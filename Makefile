@@ -66,7 +66,7 @@ lab: $(STAMP) ## open JupyterLab on the project
 	$(VENV)/bin/jupyter lab --notebook-dir=.
 
 # bench/forecast.py's full run takes hours on 2 CPU cores (it wants a GPU): make bench runs its
-# --quick mode (~15 min); run the full one by hand: .venv/bin/python bench/forecast.py --device cuda
+# --quick mode (about an hour); run the full one by hand: .venv/bin/python bench/forecast.py --device cuda
 BENCH_ARGS_forecast := --quick
 
 bench: $(STAMP) ## run every benchmark in bench/ (tables on stdout, JSON under build/bench/)

@@ -36,7 +36,21 @@ Goals: pasta M (patch) relMASE <= 0.68; YAZ M (patch) < 0.72; each synthetic sce
 relMASE <= the best baseline's.
 
 Run: .venv/bin/python bench/forecast.py [--quick] [--datasets pasta,yaz] [--epochs N] [--device cuda]
-Prints the table and writes build/bench/forecast.json (forecast_quick.json with --quick).
+Prints the table and writes build/bench/forecast.json (forecast_quick.json with --quick;
+forecast_<tag>.json with --tag).
+
+Training budgets
+- default (full): 30 epochs, patience 5, every training window (stride 1), the 6 MiniLM layers,
+  every M row retrained at each pasta/YAZ origin: many hours on 2 CPU cores; meant for a GPU.
+- ``--quick``: scenarios of 420 days, pasta 12 series (window stride 7), 10 epochs, patience 2,
+  2 MiniLM layers (about an hour on 2 loaded cores).
+- the CPU budget used for the table in the notes (all data: 760-day scenarios, the 118 pasta
+  series, YAZ; two processes, one core each, about an hour):
+  ``--datasets pasta --stride 7 --lm-stride 14 --no-lm-retrain --lm-layers 2 --epochs 10 --patience 2``
+  and ``--datasets yaz,manufacturing,logistics,retail --lm-stride 2 --lm-layers 2 --epochs 10 --patience 2``
+  (``OMP_NUM_THREADS=1``, ``--tag`` to keep the two JSON files apart).  With ``--no-lm-retrain``
+  the MiniLM rows are trained once, on the data before the first origin, and forecast every origin
+  from it (no leakage; they just see up to 56 fewer days than the patch row at later origins).
 """
 
 from __future__ import annotations
@@ -179,32 +193,43 @@ def task_of(s: Setup) -> ForecastTask:
     )
 
 
-def train_m(s: Setup, train_end: pd.Timestamp, overrides: dict, args) -> tuple[TrainedForecaster, float]:
-    """M through :func:`sclm.pipeline.train_forecaster` (the case studies' code path)."""
+def train_m(
+    s: Setup, train_end: pd.Timestamp, overrides: dict, args
+) -> tuple[list[TrainedForecaster], float]:
+    """M through :func:`sclm.pipeline.train_forecaster` (the case studies' code path), seeds 0..K-1."""
     stride = args.stride or (7 if args.quick and s.name == "pasta" else 1)
+    if overrides.get("backbone") == "lm" and args.lm_stride:
+        stride = args.lm_stride
     t0 = time.perf_counter()
-    trained = train_forecaster(
-        task_of(s),
-        train_end=train_end,
-        epochs=args.epochs,
-        patience=args.patience,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        window_stride=stride,
-        seed=0,
-        device=args.device,
-        lm_layers=args.lm_layers,
-        revin=args.revin,
-        linear_skip=args.linear_skip,
-        patch_len=args.patch_len,
-        stride=args.patch_len,
-        **{**args.config, **overrides},
-    )
-    return trained, time.perf_counter() - t0
+    members = [
+        train_forecaster(
+            task_of(s),
+            train_end=train_end,
+            epochs=args.epochs,
+            patience=args.patience,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            window_stride=stride,
+            seed=seed,
+            device=args.device,
+            lm_layers=args.lm_layers,
+            revin=args.revin,
+            linear_skip=args.linear_skip,
+            patch_len=args.patch_len,
+            stride=args.patch_len,
+            **{**args.config, **overrides},
+        )
+        for seed in range(args.seeds)
+    ]
+    return members, time.perf_counter() - t0
 
 
-def predict_m(s: Setup, trained: TrainedForecaster, origin: pd.Timestamp, args) -> pd.DataFrame:
-    fc = trained.forecast(origin, device=args.device)
+def predict_m(s: Setup, members: list[TrainedForecaster], origin: pd.Timestamp, args) -> pd.DataFrame:
+    """The members' forecasts averaged: the mean, and each quantile (Vincentization)."""
+    fcs = [m.forecast(origin, device=args.device) for m in members]
+    fc = fcs[0].copy()
+    cols = ["mean", *QCOLS]
+    fc[cols] = np.mean([f[cols].to_numpy() for f in fcs], axis=0)
     uid = [series_id(n, t, len(s.targets)) for n, t in zip(fc["node"], fc["variable"], strict=True)]
     return fc.assign(unique_id=uid, ds=fc["ts"])[["unique_id", "ds", "mean", *QCOLS]]
 
@@ -226,9 +251,9 @@ def score(name: str, results: dict[str, pd.DataFrame], secs: dict, bench: Bench)
         ratio = (m / mase["Seasonal Naive"]).replace([np.inf, -np.inf], np.nan).dropna()
         ratio = ratio[ratio > 0]
         rel[label] = (float(np.exp(np.mean(np.log(ratio)))), len(ratio))
-    rel_med = {}  # the median of the quantile head as the point forecast (MASE is an absolute error)
+    rel_med = {}  # the median forecast as the point forecast (MASE is an absolute error; Chronos uses it)
     for label, r in results.items():
-        if label in BASELINES:
+        if label == "Seasonal Naive":
             continue
         r = r.assign(ae=(r["y"] - r["q0.5"]).abs())
         per = r.groupby(["unique_id", "origin"]).agg(mae=("ae", "mean"), scale=("scale", "first"))
@@ -265,10 +290,11 @@ def score(name: str, results: dict[str, pd.DataFrame], secs: dict, bench: Bench)
 
 def run(s: Setup, args, bench: Bench) -> None:
     data = long_frame(s)
-    labels = [*BASELINES, *(k for k in M_VARIANTS if k in args.m_variants)]
+    baselines = {k: v for k, v in BASELINES.items() if k in args.baselines}
+    labels = [*baselines, *(k for k in M_VARIANTS if k in args.m_variants)]
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in labels}
     secs: dict[str, list] = {k: [0.0, None] for k in BASELINES} | {
-        k: [0.0, 0.0] for k in labels[len(BASELINES) :]
+        k: [0.0, 0.0] for k in labels[len(baselines) :]
     }
     models: dict[str, tuple] = {}
     for origin in s.origins:
@@ -277,7 +303,7 @@ def run(s: Setup, args, bench: Bench) -> None:
         scale = snaive_scale(train).rename("scale")
         fx = test[["unique_id", "ds", *s.exog]]
         fcs = {}
-        for label, bname in BASELINES.items():
+        for label, bname in baselines.items():
             t0 = time.perf_counter()
             kw = {"use_exog": s.exog or False} if bname == "lightgbm" else {}
             fcs[label] = forecast(bname, train, s.horizon, future_exog=fx if s.exog else None, seed=0, **kw)
@@ -285,14 +311,21 @@ def run(s: Setup, args, bench: Bench) -> None:
         for label, ov in M_VARIANTS.items():
             if label not in labels:
                 continue
-            if s.retrain or label not in models:
+            retrain = s.retrain and (args.lm_retrain or M_VARIANTS[label]["backbone"] != "lm")
+            how = "trained" if retrain or label not in models else "reused"
+            if how == "trained":
                 trained, t_train = train_m(s, origin, ov, args)
                 models[label] = trained
                 secs[label][0] += t_train
             t0 = time.perf_counter()
             fcs[label] = predict_m(s, models[label], origin, args)
             secs[label][1] += time.perf_counter() - t0
-            print(f"  {s.name} origin {origin.date()} {label}: done", flush=True)
+            fr = models[label][0].fit_result
+            print(
+                f"  {s.name} origin {origin.date()} {label}: {how}"
+                f" (epochs {fr.epochs_run}, best {fr.best_epoch}, val loss {fr.best_val_loss or float('nan'):.4g})",
+                flush=True,
+            )
         for label, fc in fcs.items():
             m = fc.merge(test[["unique_id", "ds", "y", "open"]], on=["unique_id", "ds"], how="inner")
             m = m[m["open"]].merge(scale, left_on="unique_id", right_index=True)
@@ -325,13 +358,31 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--lm-layers", type=int, default=None, help="MiniLM layers kept (default 6; quick 2)")
     ap.add_argument(
+        "--lm-stride", type=int, default=None, help="days between training windows of the MiniLM rows"
+    )
+    ap.add_argument(
+        "--lm-retrain",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="retrain the MiniLM rows at every origin of pasta/YAZ (--no-lm-retrain: once, before the first)",
+    )
+    ap.add_argument(
         "--m-variants", default="patch,lm,lm-random", help="M rows to run: subset of patch,lm,lm-random"
+    )
+    ap.add_argument(
+        "--baselines",
+        default="snaive,ets,lightgbm",
+        help="baseline rows: subset of snaive,ets,lightgbm (Seasonal Naive always runs: it is relMASE's base)",
+    )
+    ap.add_argument(
+        "--input-size", type=int, default=None, help="days of history M sees (default 56; pasta 84)"
     )
     ap.add_argument("--revin", action=argparse.BooleanOptionalAction, default=True, help="instance norm")
     ap.add_argument(
         "--linear-skip", action=argparse.BooleanOptionalAction, default=True, help="linear history path"
     )
     ap.add_argument("--patch-len", type=int, default=7, help="patch length = patch stride (days)")
+    ap.add_argument("--seeds", type=int, default=1, help="M rows: average the forecasts of seeds 0..K-1")
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
@@ -343,23 +394,32 @@ def main(argv: list[str] | None = None) -> None:
         help="further ForecasterConfig field for every M row, e.g. --config d_model=32 (repeatable)",
     )
     ap.add_argument("--out-dir", default=None, help="where the JSON goes (default build/bench)")
+    ap.add_argument("--tag", default=None, help="JSON name suffix: build/bench/forecast_<tag>.json")
     args = ap.parse_args(argv)
     q = args.quick
     args.epochs = args.epochs or (10 if q else 30)
     args.patience = args.patience or (2 if q else 5)
     args.lm_layers = args.lm_layers or (2 if q else 6)
     args.config = dict(_config_item(item, ap) for item in args.config)
+    bkeys = dict(zip(("snaive", "ets", "lightgbm"), BASELINES, strict=True))
+    unknown = sorted({k.strip() for k in args.baselines.split(",") if k.strip()} - set(bkeys))
+    if unknown:
+        ap.error(f"unknown baseline(s) {unknown}; choose from {list(bkeys)}")
+    args.baselines = ["Seasonal Naive", *(bkeys[k.strip()] for k in args.baselines.split(",") if k.strip())]
     keys = dict(zip(("patch", "lm", "lm-random"), M_VARIANTS, strict=True))
     args.m_variants = [keys[k.strip()] for k in args.m_variants.split(",") if k.strip()]
     names = [n.strip() for n in args.datasets.split(",") if n.strip()]
     unknown = sorted(set(names) - set(ALL))
     if unknown:
         ap.error(f"unknown data set(s) {unknown}; choose from {list(ALL)}")
-    bench = Bench("forecast_quick" if q else "forecast", out_dir=args.out_dir)
+    stem = "forecast_quick" if q else "forecast"
+    bench = Bench(f"{stem}_{args.tag}" if args.tag else stem, out_dir=args.out_dir)
     bench.add("torch threads", torch.get_num_threads())
     t_all = time.perf_counter()
     for name in names:
         s = synthetic_setup(name, q) if name in SYNTHETIC else real_setup(name, q)
+        if args.input_size:
+            s.input_size = args.input_size
         t0 = time.perf_counter()
         run(s, args, bench)
         bench.add(f"{name}: total s", round(time.perf_counter() - t0, 1))

@@ -1,4 +1,4 @@
-"""bench/forecast.py runs end to end at its smallest settings (YAZ, patch M, one epoch)."""
+"""bench/forecast.py runs end to end at its smallest settings (YAZ, one epoch, a 1-layer MiniLM)."""
 
 from __future__ import annotations
 
@@ -21,9 +21,16 @@ def test_bench_forecast_smoke(tmp_path):
             "--datasets",
             "yaz",
             "--m-variants",
-            "patch",
+            "patch,lm",
+            "--lm-layers",
+            "1",
+            "--lm-stride",
+            "7",
+            "--no-lm-retrain",
             "--epochs",
             "1",
+            "--tag",
+            "smoke",
             "--device",
             "cpu",
             "--out-dir",
@@ -35,8 +42,14 @@ def test_bench_forecast_smoke(tmp_path):
         timeout=300,
     )
     assert res.returncode == 0, res.stderr[-2000:]
-    data = json.loads((tmp_path / "forecast_quick.json").read_text())
-    for model in ("Seasonal Naive", "AutoETS", "LightGBM", "M (patch)"):
+    data = json.loads((tmp_path / "forecast_quick_smoke.json").read_text())
+    for model in ("Seasonal Naive", "AutoETS", "LightGBM", "M (patch)", "M (MiniLM)"):
         assert data[f"yaz: {model}: relMASE"]["value"] > 0
+    for model in ("LightGBM", "M (patch)", "M (MiniLM)"):  # the median forecast scored too
+        assert data[f"yaz: {model}: relMASE of q0.5"]["value"] > 0
+    # YAZ has 4 origins: the patch row is retrained at each, the MiniLM row (--no-lm-retrain) once
+    assert res.stdout.count("M (patch): trained") == 4
+    assert res.stdout.count("M (MiniLM): trained") == 1
+    assert res.stdout.count("M (MiniLM): reused") == 3
     assert data["yaz: M (patch): relMASE"]["goal"] == "< 0.72"
     assert 0 <= data["yaz: M (patch): cov80"]["value"] <= 1
