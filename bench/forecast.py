@@ -51,6 +51,8 @@ Training budgets
   (``OMP_NUM_THREADS=1``, ``--tag`` to keep the two JSON files apart).  With ``--no-lm-retrain``
   the MiniLM rows are trained once, on the data before the first origin, and forecast every origin
   from it (no leakage; they just see up to 56 fewer days than the patch row at later origins).
+- ``--seeds K`` trains every M row K times (seeds 0..K-1) and averages the forecasts, quantile by
+  quantile; ``--baselines snaive`` skips AutoETS and LightGBM when only M is being compared.
 """
 
 from __future__ import annotations
