@@ -52,7 +52,9 @@ Training budgets
   the MiniLM rows are trained once, on the data before the first origin, and forecast every origin
   from it (no leakage; they just see up to 56 fewer days than the patch row at later origins).
 - ``--seeds K`` trains every M row K times (seeds 0..K-1) and averages the forecasts, quantile by
-  quantile; ``--baselines snaive`` skips AutoETS and LightGBM when only M is being compared.
+  quantile; ``--baselines snaive`` skips AutoETS and LightGBM when only M is being compared;
+  ``--static`` gives M each pasta/YAZ series' zero-day share and log mean (days up to the first
+  origin only) as constant known-future channels, in place of the series id LightGBM uses.
 """
 
 from __future__ import annotations
@@ -179,6 +181,24 @@ def real_setup(name: str, quick: bool) -> Setup:
 # --------------------------------------------------------------------------------------------------
 # M
 # --------------------------------------------------------------------------------------------------
+
+
+def add_static(s: Setup) -> None:
+    """Give M two per-series constants as known-future channels (not rescaled, not for LightGBM).
+
+    ``zero_share`` (share of zero days among open days) and ``log_mean`` (log1p of the mean), both
+    over the days up to the first origin only, so no origin's test days leak into them.  They stand
+    in for the series identity that LightGBM gets as a categorical feature.
+    """
+    p = s.panel
+    past = p[p.index.get_level_values("ts") <= s.origins[0]]
+    if s.open_col:
+        past = past[past[s.open_col].astype(bool)]
+    y = past[s.targets[0]].groupby(level="node")
+    nodes = p.index.get_level_values("node")
+    p["zero_share"] = nodes.map(y.apply(lambda v: float((v == 0).mean()))).to_numpy(float)
+    p["log_mean"] = nodes.map(np.log1p(y.mean())).to_numpy(float)
+    s.known_future = [*s.known_future, "zero_share", "log_mean"]
 
 
 def task_of(s: Setup) -> ForecastTask:
@@ -379,6 +399,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--input-size", type=int, default=None, help="days of history M sees (default 56; pasta 84)"
     )
+    ap.add_argument(
+        "--static", action="store_true", help="pasta/YAZ: per-series zero share and log mean as M inputs"
+    )
     ap.add_argument("--revin", action=argparse.BooleanOptionalAction, default=True, help="instance norm")
     ap.add_argument(
         "--linear-skip", action=argparse.BooleanOptionalAction, default=True, help="linear history path"
@@ -422,6 +445,8 @@ def main(argv: list[str] | None = None) -> None:
         s = synthetic_setup(name, q) if name in SYNTHETIC else real_setup(name, q)
         if args.input_size:
             s.input_size = args.input_size
+        if args.static and name not in SYNTHETIC:
+            add_static(s)
         t0 = time.perf_counter()
         run(s, args, bench)
         bench.add(f"{name}: total s", round(time.perf_counter() - t0, 1))
