@@ -51,6 +51,8 @@ Training budgets
   (``OMP_NUM_THREADS=1``, ``--tag`` to keep the two JSON files apart).  With ``--no-lm-retrain``
   the MiniLM rows are trained once, on the data before the first origin, and forecast every origin
   from it (no leakage; they just see up to 56 fewer days than the patch row at later origins).
+  The 6-layer MiniLM rows of the notes: ``--m-variants lm,lm-random --baselines snaive --lm-layers 6``
+  with the same strides, and ``--no-lm-retrain`` on YAZ too (about 25 min per data set on one core).
 - ``--seeds K`` trains every M row K times (seeds 0..K-1) and averages the forecasts, quantile by
   quantile; ``--baselines snaive`` skips AutoETS and LightGBM when only M is being compared;
   ``--static`` gives M each pasta/YAZ series' zero-day share and log mean (days up to the first
