@@ -320,7 +320,7 @@ def run(s: Setup, args, bench: Bench) -> None:
     secs: dict[str, list] = {k: [0.0, None] for k in BASELINES} | {
         k: [0.0, 0.0] for k in labels[len(baselines) :]
     }
-    models: dict[str, tuple] = {}
+    models: dict[str, list[TrainedForecaster]] = {}  # label -> seed members
     for origin in s.origins:
         train = data[data["ds"] <= origin].drop(columns="open")
         test = data[(data["ds"] > origin) & (data["ds"] <= origin + pd.Timedelta(days=s.horizon))]
