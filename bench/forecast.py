@@ -317,7 +317,7 @@ def run(s: Setup, args, bench: Bench) -> None:
     baselines = {k: v for k, v in BASELINES.items() if k in args.baselines}
     labels = [*baselines, *(k for k in M_VARIANTS if k in args.m_variants)]
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in labels}
-    secs: dict[str, list] = {k: [0.0, None] for k in BASELINES} | {
+    secs: dict[str, list] = {k: [0.0, None] for k in baselines} | {
         k: [0.0, 0.0] for k in labels[len(baselines) :]
     }
     models: dict[str, list[TrainedForecaster]] = {}  # label -> seed members
@@ -366,6 +366,15 @@ def _config_item(item: str, ap: argparse.ArgumentParser) -> tuple[str, object]:
         return key, json.loads(value)
     except json.JSONDecodeError:
         return key, value
+
+
+def _choices(text: str, keys: dict[str, str], what: str, ap: argparse.ArgumentParser) -> list[str]:
+    """A comma-separated option mapped through ``keys``; an unknown item is a usage error."""
+    items = [k.strip() for k in text.split(",") if k.strip()]
+    unknown = sorted(set(items) - set(keys))
+    if unknown:
+        ap.error(f"unknown {what}(s) {unknown}; choose from {list(keys)}")
+    return [keys[k] for k in items]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -429,16 +438,10 @@ def main(argv: list[str] | None = None) -> None:
     args.lm_layers = args.lm_layers or (2 if q else 6)
     args.config = dict(_config_item(item, ap) for item in args.config)
     bkeys = dict(zip(("snaive", "ets", "lightgbm"), BASELINES, strict=True))
-    unknown = sorted({k.strip() for k in args.baselines.split(",") if k.strip()} - set(bkeys))
-    if unknown:
-        ap.error(f"unknown baseline(s) {unknown}; choose from {list(bkeys)}")
-    args.baselines = ["Seasonal Naive", *(bkeys[k.strip()] for k in args.baselines.split(",") if k.strip())]
-    keys = dict(zip(("patch", "lm", "lm-random"), M_VARIANTS, strict=True))
-    args.m_variants = [keys[k.strip()] for k in args.m_variants.split(",") if k.strip()]
-    names = [n.strip() for n in args.datasets.split(",") if n.strip()]
-    unknown = sorted(set(names) - set(ALL))
-    if unknown:
-        ap.error(f"unknown data set(s) {unknown}; choose from {list(ALL)}")
+    args.baselines = ["Seasonal Naive", *_choices(args.baselines, bkeys, "baseline", ap)]
+    mkeys = dict(zip(("patch", "lm", "lm-random"), M_VARIANTS, strict=True))
+    args.m_variants = _choices(args.m_variants, mkeys, "M variant", ap)
+    names = _choices(args.datasets, {n: n for n in ALL}, "data set", ap)
     stem = "forecast_quick" if q else "forecast"
     bench = Bench(f"{stem}_{args.tag}" if args.tag else stem, out_dir=args.out_dir)
     bench.add("torch threads", torch.get_num_threads())
