@@ -30,13 +30,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sclm.benchmarking import Bench  # noqa: E402
+from sclm.benchmarking import Bench
 
 PARTS = ("routing", "scheduling", "inventory")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {PARTS}")
     parser.add_argument("--quick", action="store_true", help="a few instances and short limits")
     parser.add_argument("--out-dir", default=None, help="folder for decisions.json (default build/bench)")
