@@ -220,7 +220,7 @@ def scenario_network(
         spec[n] = {
             "role": "plant",
             "cost": cost,
-            "label": f"plant making {product[n]}",
+            "label": f"{product[n]} plant in {city[n]}",
             **where(city[n], country[n]),
         }
         if np.isfinite(plant_cap[n]):
@@ -229,7 +229,7 @@ def scenario_network(
         spec[n] = {
             "role": "warehouse",
             "cost": HANDLING_COST,
-            "label": f"warehouse {n}",
+            "label": f"warehouse in {city[n]}",
             **where(city[n], country[n]),
         }
     children: dict[str, list[str]] = {}
@@ -243,7 +243,7 @@ def scenario_network(
         spec[f"customers_{n}"] = {
             "role": "customer",
             "demand": {product[n]: round(max(0.0, q), 6)},
-            "label": f"customers of {n}",
+            "label": f"customers of {n} ({city[n]})",
             **where(city[n], country[n]),
         }
     arcs = []

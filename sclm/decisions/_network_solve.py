@@ -588,6 +588,12 @@ def _reasons(
     customer: str | None,
 ) -> list[str]:
     node_use, arc_use = _usage(net, sol)
+    eff = _down if net.integer else float  # whole units: a capacity of 38.5 allows 38
+
+    def full(used: float, cap: float) -> bool:
+        c = eff(cap)
+        return used >= c - 1e-6 * max(1.0, c)
+
     binding, closed, forbidden, restricted = [], [], [], []
     for n in net.nodes:  # file order
         if n not in nodes:
@@ -595,7 +601,7 @@ def _reasons(
         node = net.nodes[n]
         if n in rules.closed:
             closed.append(f"{node.role} {n}")
-        elif node.capacity is not None and node_use[n] >= node.capacity - 1e-6 * max(1.0, node.capacity):
+        elif node.capacity is not None and full(node_use[n], node.capacity):
             binding.append(f"{node.role} {n} (capacity {_fmt(node.capacity)}, uses {_fmt(node_use[n])})")
         if n in rules.serves_only and customer is not None and customer not in rules.serves_only[n]:
             restricted.append(f"{n} serves only {', '.join(sorted(rules.serves_only[n]))}")
@@ -605,7 +611,7 @@ def _reasons(
         for k in dict.fromkeys((None, None if a.raw else product)):
             if (key, k) in rules.forbidden:
                 forbidden.append(f"{a}" + (f" ({k})" if k else ""))
-        if a.capacity is not None and arc_use[key] >= a.capacity - 1e-6 * max(1.0, a.capacity):
+        if a.capacity is not None and full(arc_use[key], a.capacity):
             binding.append(f"arc {a} (capacity {_fmt(a.capacity)}, carries {_fmt(arc_use[key])})")
     if customer is not None and customer in rules.buys_only:
         only = sorted(rules.buys_only[customer])
@@ -657,7 +663,8 @@ def diagnose(net: Network, rules: Rules) -> tuple[str, list[dict[str, Any]], Sol
     lines, rows = [], []
     short_total = sum(sol.short.values())
     if short_total > 1e-6:
-        lines.append(f"demand exceeds what the network can deliver by {_fmt(short_total)} units in total")
+        unit = "unit" if abs(short_total - 1) < 1e-9 else "units"
+        lines.append(f"demand exceeds what the network can deliver by {_fmt(short_total)} {unit} in total")
     for (c, k), u in sol.short.items():
         if u <= 1e-6:
             continue
