@@ -427,7 +427,7 @@ LOAD_ERRORS = [
     ),
     (_with(["arcs", 2, "cost"], _DEL), NetworkFileError, "arc s2->p1: missing required field 'cost'"),
     (_with(["arcs", 2, "from"], _DEL), NetworkFileError, r"arcs\[2\].*missing required field 'from'"),
-    (_with(["arcs", 2, "mode"], "rail"), NetworkFileError, r"arc s2->p1: unknown key\(s\) \['mode'\]"),
+    (_with(["arcs", 2, "speed"], 80), NetworkFileError, r"arc s2->p1: unknown key\(s\) \['speed'\]"),
     (_with(["arcs", 0, "cost"], {"a": 1}), NetworkFileError, "arc s1->p1: carries raw material"),
     (
         _with(["arcs", 5], {"from": "p1", "to": "c1", "cost": 2}),
@@ -480,6 +480,16 @@ def test_files_round_trip_json_yaml(tmp_path):
     for f in ("t.json", "t.yaml"):
         assert plan_network(tmp_path / f).cost == pytest.approx(360)
     assert net.lookup("hamburg", role="warehouse") == ["w1"] and net.lookup("DC north") == ["w1"]
+    # descriptive keys are kept and never change the plan
+    d = copy.deepcopy(T) | {"currency": "EUR", "period": "one week"}
+    d["arcs"][0] |= {"mode": "rail", "distance": 120}
+    d["nodes"]["p1"] |= {"region": "north", "label": "main plant"}
+    again = load_network(load_network(d).to_dict())
+    assert (
+        again.meta == {"currency": "EUR", "period": "one week"}
+        and again.arcs[("s1", "p1")].info["mode"] == "rail"
+    )
+    assert again.lookup("main plant") == ["p1"] and plan_network(again).cost == pytest.approx(360)
     assert net.lookup("Hamburg", role="plant") == []
 
 
@@ -746,11 +756,13 @@ def linprog_cost(d: dict) -> float | None:
 # property tests on random small networks
 # ---------------------------------------------------------------------------------------------
 @st.composite
-def networks(draw, capacities: bool = True) -> dict:
+def networks(draw, capacities: bool = True, dense: bool = False) -> dict:
+    """Random small networks; ``dense``: more plants and arcs, looser capacities (mostly feasible)."""
     products = ["a", "b"][: draw(st.integers(1, 2))]
     cost = st.integers(0, 9)
+    cap_max, arc_odds = (150, 6) if dense else (60, 3)
     maybe_cap = (
-        (lambda: {"capacity": draw(st.integers(0, 60))} if draw(st.booleans()) else {})
+        (lambda: {"capacity": draw(st.integers(0, cap_max))} if draw(st.booleans()) else {})
         if capacities
         else dict
     )
@@ -758,7 +770,7 @@ def networks(draw, capacities: bool = True) -> dict:
     for i in range(draw(st.integers(0, 2))):
         nodes[f"s{i}"] = {"role": "supplier", "cost": draw(cost), **maybe_cap()}
     made: set = set()
-    for i in range(draw(st.integers(1, 3))):
+    for i in range(draw(st.integers(2 if dense else 1, 3))):
         makes = draw(st.lists(st.sampled_from(products), min_size=1, unique=True))
         made |= set(makes)
         nodes[f"p{i}"] = {"role": "plant", "cost": {k: draw(cost) for k in sorted(makes)}, **maybe_cap()}
@@ -774,7 +786,7 @@ def networks(draw, capacities: bool = True) -> dict:
     }
     arcs = []
     for a, b in itertools.permutations(nodes, 2):
-        if (nodes[a]["role"], nodes[b]["role"]) in allowed and draw(st.integers(0, 3)) > 0:
+        if (nodes[a]["role"], nodes[b]["role"]) in allowed and draw(st.integers(0, arc_odds)) > 0:
             arcs.append({"from": a, "to": b, "cost": draw(cost), **maybe_cap()})
     return {"name": "random", "products": products, "nodes": nodes, "arcs": arcs}
 
@@ -824,6 +836,147 @@ def test_lp_cost_scales_with_demand(d, f):
     assert scaled.status == base.status
     if base.ok:
         assert scaled.cost == pytest.approx(f * base.cost, rel=1e-7, abs=1e-6)
+
+
+def path_lp_cost(
+    d: dict, allowed=lambda plant, via, customer: True, closed: frozenset = frozenset()
+) -> float | None:
+    """The LP optimum over explicit paths plant -> (warehouse ->) customer, so every restriction on
+    (plant, via, customer) is a path left out: an independent check of the origin-tracked model.
+    ``closed`` nodes carry nothing.  Fixed costs are the caller's business; None when infeasible."""
+    products, nodes = d["products"], d["nodes"]
+    arcs = {(a["from"], a["to"]): a for a in d["arcs"]}
+
+    def per(v, k):
+        return v.get(k) if isinstance(v, dict) else v
+
+    def cost_of(key, k):
+        return per(arcs[key]["cost"], k) if key in arcs else None
+
+    cols, cost, uses = [], [], []  # uses: nodes and arcs a column loads
+    for (s_, p_), a in arcs.items():
+        if nodes[s_]["role"] == "supplier" and not {s_, p_} & closed:
+            cols.append(("raw", s_, p_))
+            cost.append(nodes[s_].get("cost", 0) + a["cost"])
+            uses.append([s_, (s_, p_)])
+    for p_, sp in nodes.items():
+        if sp["role"] != "plant" or p_ in closed:
+            continue
+        for k in products:
+            pc = per(sp["cost"], k)
+            if pc is None:
+                continue
+            for c_, sc in nodes.items():
+                if sc["role"] != "customer":
+                    continue
+                if cost_of((p_, c_), k) is not None and allowed(p_, "", c_):
+                    cols.append(("path", p_, "", c_, k))
+                    cost.append(pc + cost_of((p_, c_), k))
+                    uses.append([p_, (p_, c_)])
+                for w_, sw in nodes.items():
+                    if sw["role"] != "warehouse" or w_ in closed or not allowed(p_, w_, c_):
+                        continue
+                    h = per(sw.get("cost", 0), k)
+                    a1, a2 = cost_of((p_, w_), k), cost_of((w_, c_), k)
+                    if None not in (h, a1, a2):
+                        cols.append(("path", p_, w_, c_, k))
+                        cost.append(pc + a1 + h + a2)
+                        uses.append([p_, w_, (p_, w_), (w_, c_)])
+    demand = [
+        (c_, k, q)
+        for c_, sc in nodes.items()
+        if sc["role"] == "customer"
+        for k, q in (sc["demand"] if isinstance(sc["demand"], dict) else {products[0]: sc["demand"]}).items()
+        if q > 0
+    ]
+    if not cols:
+        return None if demand else 0.0
+    n = len(cols)
+    A_ub, b_ub, A_eq, b_eq = [], [], [], []
+    things = {u for us in uses for u in us}
+    for t in things:
+        cap = arcs[t].get("capacity") if isinstance(t, tuple) else nodes[t].get("capacity")
+        if cap is not None:
+            A_ub.append([1.0 if t in us else 0.0 for us in uses])
+            b_ub.append(cap)
+    for p_, sp in nodes.items():
+        if sp["role"] == "plant" and any(a[1] == p_ and nodes[a[0]]["role"] == "supplier" for a in arcs):
+            A_eq.append(
+                [
+                    1.0 if c[0] == "raw" and c[2] == p_ else -1.0 if c[0] == "path" and c[1] == p_ else 0.0
+                    for c in cols
+                ]
+            )
+            b_eq.append(0.0)
+    for c_, k, q in demand:
+        A_ub.append([-1.0 if c[0] == "path" and c[3] == c_ and c[4] == k else 0.0 for c in cols])
+        b_ub.append(-q)
+    res = linprog(
+        cost,
+        A_ub=np.array(A_ub) if A_ub else None,
+        b_ub=b_ub or None,
+        A_eq=np.array(A_eq) if A_eq else None,
+        b_eq=b_eq or None,
+        bounds=[(0, None)] * n,
+        method="highs",
+    )
+    return float(res.fun) if res.status == 0 else None
+
+
+@settings(PROPS, max_examples=80)
+@given(networks(dense=True), st.data())
+def test_random_restrictions_and_fixed_costs_match_path_lp(d, data):
+    """Random restrict / source-only / exclusive / close edits and fixed costs, against the path LP
+    minimised over every set of open fixed-cost facilities."""
+    nodes = d["nodes"]
+    facilities = [n for n, v in nodes.items() if v["role"] != "customer"]
+    plants = [n for n, v in nodes.items() if v["role"] == "plant"]
+    customers = [n for n, v in nodes.items() if v["role"] == "customer"]
+    fixed = data.draw(st.lists(st.sampled_from(facilities), max_size=2, unique=True))
+    for n in fixed:
+        nodes[n]["fixed_cost"] = data.draw(st.integers(1, 200))
+    edits, serves, buys, closed = [], {}, {}, set()
+    for _ in range(data.draw(st.integers(1, 2))):
+        kind = data.draw(
+            st.sampled_from(["restrict_facility", "source_only_from", "exclusive_pair", "close_facility"])
+        )
+        if kind == "restrict_facility":
+            cands = [n for n in facilities if nodes[n]["role"] != "supplier"]
+            node = data.draw(st.sampled_from(cands))
+            cs = data.draw(st.lists(st.sampled_from(customers), min_size=1, unique=True))
+            edits.append({"kind": kind, "node": node, "customers": cs})
+            serves[node] = serves.get(node, set(customers)) & set(cs)
+        elif kind in ("source_only_from", "exclusive_pair"):
+            p_, c_ = data.draw(st.sampled_from(plants)), data.draw(st.sampled_from(customers))
+            edits.append({"kind": kind, "customer": c_, "plant": p_})
+            buys[c_] = buys.get(c_, {p_}) & {p_}
+            if kind == "exclusive_pair":
+                serves[p_] = serves.get(p_, set(customers)) & {c_}
+        else:
+            node = data.draw(st.sampled_from(facilities))
+            edits.append({"kind": kind, "node": node})
+            closed.add(node)
+
+    def allowed(p_, w_, c_):
+        ok = c_ in serves.get(p_, {c_}) and p_ in buys.get(c_, {p_})
+        return ok and (not w_ or c_ in serves.get(w_, {c_}))
+
+    best = None
+    payable = [n for n in fixed if n not in closed]
+    for k in range(len(payable) + 1):
+        for shut in itertools.combinations(payable, k):
+            opened = [n for n in payable if n not in shut]
+            c = path_lp_cost(d, allowed, frozenset(closed | set(shut)))
+            if c is not None:
+                c += sum(nodes[n]["fixed_cost"] for n in opened)
+                best = c if best is None else min(best, c)
+    plan = plan_network(d, edits)
+    if best is None:
+        assert plan.status == "infeasible"
+    else:
+        assert plan.status == "optimal" and plan.cost == pytest.approx(best, rel=1e-7, abs=1e-6)
+        paid = plan.facilities.set_index("node").loc[fixed]
+        assert plan.cost_parts["fixed"] == pytest.approx(float((paid["open"] * paid["fixed_cost"]).sum()))
 
 
 # ---------------------------------------------------------------------------------------------

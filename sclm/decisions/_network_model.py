@@ -42,15 +42,17 @@ SENDS_TO: dict[str, tuple[str, ...]] = {
 }
 """Which role may send to which (warehouse→warehouse is not allowed)."""
 
-_TOP_KEYS = ("name", "description", "integer", "products", "nodes", "arcs")
-_INFO_KEYS = ("city", "country", "label", "aliases", "description", "lat", "lon")
+_META_KEYS = ("currency", "units", "period", "notes")
+_TOP_KEYS = ("name", "description", "integer", "products", "nodes", "arcs", *_META_KEYS)
+_INFO_KEYS = ("city", "country", "region", "label", "aliases", "description", "lat", "lon")
+_ARC_INFO_KEYS = ("label", "mode", "distance", "description")
 _ROLE_KEYS: dict[str, tuple[str, ...]] = {
     "supplier": ("capacity", "cost", "fixed_cost"),
     "plant": ("capacity", "cost", "fixed_cost"),
     "warehouse": ("capacity", "cost", "fixed_cost"),
     "customer": ("demand",),
 }
-_ARC_KEYS = ("from", "to", "cost", "capacity")
+_ARC_KEYS = ("from", "to", "cost", "capacity", *_ARC_INFO_KEYS)
 _BAD_NAME_PARTS = ("->", "→", ",")
 
 
@@ -118,13 +120,15 @@ class Node:
 class Arc:
     """One arc: ``cost`` per unit by commodity (``{"raw": c}`` on supplier→plant arcs; a product
     missing from a product arc's dict = the arc does not carry it); ``capacity`` in units over all
-    commodities (``None`` = unbounded); ``raw`` is true on supplier→plant arcs."""
+    commodities (``None`` = unbounded); ``raw`` is true on supplier→plant arcs; ``info`` keeps the
+    descriptive keys ``label``, ``mode``, ``distance``, ``description`` as given."""
 
     src: str
     dst: str
     cost: Mapping[str, float]
     capacity: float | None = None
     raw: bool = False
+    info: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -138,6 +142,7 @@ class Arc:
         out["cost"] = self.cost[RAW] if self.raw else dict(self.cost)
         if self.capacity is not None:
             out["capacity"] = self.capacity
+        out.update(self.info)
         return out
 
 
@@ -151,6 +156,8 @@ class Network:
     ----------
     name, description
         Free text.
+    meta
+        Descriptive top-level keys kept as given: ``currency``, ``units``, ``period``, ``notes``.
     integer
         Whole units on every arc (the plan is a MILP); default ``False`` (LP).
     products
@@ -167,6 +174,7 @@ class Network:
     arcs: Mapping[tuple[str, str], Arc]
     integer: bool = False
     description: str = ""
+    meta: Mapping[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ lookups
     def role(self, role: str) -> list[str]:
@@ -273,11 +281,13 @@ class Network:
         out["products"] = list(self.products)
         out["nodes"] = {n: v.to_dict() for n, v in self.nodes.items()}
         out["arcs"] = [a.to_dict() for a in self.arcs.values()]
+        out.update(self.meta)
         return out
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{r} {len(self.role(r))}" for r in ROLES)
-        kind = "MILP (whole units)" if self.integer else "LP"
+        fixed = any(n.fixed_cost > 0 for n in self.nodes.values())
+        kind = "MILP (whole units)" if self.integer else "MILP (fixed costs)" if fixed else "LP"
         return (
             f"Network({self.name!r}: {counts}; arcs {len(self.arcs)}; products {list(self.products)}; {kind})"
         )
@@ -443,6 +453,7 @@ def _build(data: Any, where: str) -> Network:
         arcs=arcs,
         integer=integer,
         description=str(data.get("description") or ""),
+        meta={k: data[k] for k in _META_KEYS if k in data},
     )
 
 
@@ -569,6 +580,7 @@ def _build_arcs(raw: Any, nodes: dict[str, Node], products: tuple[str, ...], whe
         else:
             cost = _per_product(spec["cost"], products, f"{label} cost")
         arcs[key] = Arc(
+            info={k: spec[k] for k in _ARC_INFO_KEYS if k in spec},
             src=src,
             dst=dst,
             cost=cost,

@@ -19,10 +19,11 @@ A network file (YAML or JSON) describes suppliers → plants → (warehouses →
 File format (every rule is checked on load; an error names the node or arc)
     Top level: ``name``, ``description``, ``integer`` (default false), ``products`` (required,
     unique, not ``"raw"``), ``nodes`` (a mapping name → node, or a list of nodes with ``name``),
-    ``arcs`` (a list).  Any other key is an error.
+    ``arcs`` (a list), and the descriptive ``currency``, ``units``, ``period``, ``notes`` (kept,
+    never used).  Any other key is an error.
     Every node: ``role`` (supplier, plant, warehouse, customer) and optional descriptive keys,
-    kept as given: ``city``, ``country``, ``label``, ``aliases`` (list), ``description``, ``lat``,
-    ``lon``.  A key that does not belong to the role is an error.
+    kept as given: ``city``, ``country``, ``region``, ``label``, ``aliases`` (list),
+    ``description``, ``lat``, ``lon``.  A key that does not belong to the role is an error.
     ``supplier``: ``capacity`` (raw units out; missing or null = unbounded), ``cost`` (per raw
     unit; default 0), ``fixed_cost`` (default 0).
     ``plant``: ``cost`` (required; processing per unit made: a number = every product, or per
@@ -37,7 +38,8 @@ File format (every rule is checked on load; an error names the node or arc)
     number only in a one-product network.  Every product demanded (> 0) must be made by some plant.
     Arcs: ``from``, ``to`` (required, known nodes), ``cost`` (required, per unit: a number = every
     product, or per product — a product missing from the dict is not carried; supplier→plant arcs
-    carry raw material and take one number), optional ``capacity`` (units over all products).
+    carry raw material and take one number), optional ``capacity`` (units over all products) and
+    the descriptive ``label``, ``mode``, ``distance``, ``description`` (kept, never used).
     Allowed: supplier→plant, plant→warehouse, plant→customer, warehouse→customer (no
     warehouse→warehouse, so a warehouse restriction is exact); one arc per ordered pair.
     Numbers are finite and >= 0.
@@ -107,6 +109,7 @@ from sclm.decisions._network_solve import (
 
 __all__ = [
     "COST_PARTS",
+    "FLOW_COLUMNS",
     "RAW",
     "ROLES",
     "Arc",
