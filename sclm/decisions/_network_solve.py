@@ -522,7 +522,7 @@ class FlowModel:
 
 
 def _clean(v: Any) -> float:
-    x = float(v.solution_value())
+    x = round(float(v.solution_value()), 9)  # solver noise (1e-14) off the reported flows
     return 0.0 if abs(x) < FLOW_EPS else x
 
 
