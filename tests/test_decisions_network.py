@@ -923,7 +923,7 @@ def path_lp_cost(
     return float(res.fun) if res.status == 0 else None
 
 
-@settings(PROPS, max_examples=80)
+@settings(PROPS, max_examples=60)
 @given(networks(dense=True), st.data())
 def test_random_restrictions_and_fixed_costs_match_path_lp(d, data):
     """Random restrict / source-only / exclusive / close edits and fixed costs, against the path LP
@@ -986,7 +986,7 @@ def test_random_restrictions_and_fixed_costs_match_path_lp(d, data):
 def manufacturing():
     from sclm.scenarios import make_scenario
 
-    return make_scenario("manufacturing", seed=0, n_days=60)
+    return make_scenario("manufacturing", seed=0, n_days=40)
 
 
 def test_scenario_network_from_truth(manufacturing):
@@ -1039,10 +1039,13 @@ def test_scenario_network_from_forecast_frame(manufacturing):
 
 
 def test_scenario_network_needs_manufacturing():
-    from sclm.scenarios import make_scenario
+    from types import SimpleNamespace
 
-    with pytest.raises(ValueError, match="plants and warehouses"):
-        scenario_network(make_scenario("retail", seed=0, n_days=30))
+    retail = SimpleNamespace(
+        name="retail", nodes=pd.DataFrame({"node": ["dc_01", "store_01"], "node_type": ["dc", "store"]})
+    )
+    with pytest.raises(ValueError, match="node types \\['dc', 'store'\\].*plants and warehouses"):
+        scenario_network(retail)
 
 
 def test_frames_have_stable_columns():
