@@ -268,12 +268,16 @@ def test_scenario_plan_from_a_forecast_frame(manufacturing):
 def test_plot_production_plan(manufacturing, tmp_path):
     plan = scenario_production_plan(manufacturing, horizon=10, capacity_scale=0.5, overtime_share=0.2)
     fig = plot_production_plan(plan)
-    bar_axes = fig.axes[: len(plan.plants)]
-    assert len(fig.axes) == 2 * len(plan.plants)  # units/day and a twin for stock
-    for ax, p in zip(bar_axes, plan.plants, strict=True):
+    assert len(fig.axes) == 2 * len(plan.plants)  # production panel and stock panel per plant
+    for ax, p in zip(fig.axes[0::2], plan.plants, strict=True):
         assert ax.get_title(loc="left") == p
         assert len(ax.patches) == 2 * 10  # regular and overtime bars per day
+    for ax in fig.axes[1::2]:
+        assert {line.get_label() for line in ax.lines} == {"closing stock", "safety stock", "backlog"}
     fig.savefig(tmp_path / "plan.png")
+    plt.close(fig)
+    plain = plot_production_plan(plan_production(frame({"a": [4, 14]}), 10, costs=HAND))
+    assert len(plain.axes) == 2 and len(plain.axes[0].patches) == 2  # no overtime capacity: no overtime bars
+    plt.close(plain)
     with pytest.raises(UnknownNameError):
         plot_production_plan(plan, plants=["nowhere"])
-    plt.close(fig)

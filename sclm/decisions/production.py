@@ -740,7 +740,7 @@ def scenario_production_plan(
 
 
 def plot_production_plan(plan: ProductionPlan, *, plants: Sequence[str] | None = None) -> Figure:
-    """One panel per plant: production bars (regular, overtime) against demand and capacity, stock line.
+    """Two stacked panels per plant: production against demand and capacity, then stock and backlog.
 
     Parameters
     ----------
@@ -752,9 +752,11 @@ def plot_production_plan(plan: ProductionPlan, *, plants: Sequence[str] | None =
     Returns
     -------
     matplotlib.figure.Figure
-        Left axis: units/day (bars: regular and overtime production; black line: demand;
-        dashed: regular capacity; dotted: with overtime).  Right axis: closing stock (green) and
-        backlog (red), units.
+        ``2 × plants`` axes, top to bottom, sharing the day axis.  Upper panel of a plant
+        (units/day): bars of regular production (and overtime on top, when the plan has overtime
+        capacity), the demand (black), the regular capacity (red dashes) and capacity with
+        overtime (red dots).  Lower panel (units): closing stock (green), the safety stock
+        (green dots, when set) and the backlog (red).
     """
     import matplotlib.pyplot as plt
 
@@ -762,30 +764,45 @@ def plot_production_plan(plan: ProductionPlan, *, plants: Sequence[str] | None =
     for p in chosen:
         if p not in plan.plants:
             raise unknown_name("plant", p, plan.plants)
-    fig, axes = plt.subplots(len(chosen), 1, figsize=(9, 2.6 * len(chosen)), sharex=True, squeeze=False)
-    for ax, p in zip(axes[:, 0], chosen, strict=True):
+    overtime = bool((plan.frame["overtime_capacity"] > 0).any())
+    safety: dict[str, float] = {}
+    for key, v in plan.meta.get("safety_stock", {}).items():
+        safety[key.split("|")[0]] = safety.get(key.split("|")[0], 0.0) + v
+    fig, axes = plt.subplots(
+        2 * len(chosen),
+        1,
+        figsize=(9, 3.4 * len(chosen)),
+        sharex=True,
+        squeeze=False,
+        gridspec_kw={"height_ratios": [2.2, 1.0] * len(chosen)},
+    )
+    for k, p in enumerate(chosen):
+        ax, low = axes[2 * k, 0], axes[2 * k + 1, 0]
         d = plan.frame[plan.frame["node"] == p]
         t = np.arange(len(d))
         ax.bar(t, d["regular"], color="C0", label="production (regular)")
-        ax.bar(t, d["overtime"], bottom=d["regular"], color="C1", label="production (overtime)")
+        if overtime:
+            ax.bar(t, d["overtime"], bottom=d["regular"], color="C1", label="production (overtime)")
         ax.plot(t, d["demand"], "k.-", label="demand")
         ax.step(t, d["capacity"], where="mid", color="C3", ls="--", label="capacity")
-        if (d["overtime_capacity"] > 0).any():
+        if overtime:
             ax.step(
                 t, d["capacity"] + d["overtime_capacity"], where="mid", color="C3", ls=":", label="+ overtime"
             )
         ax.set_ylabel("units/day")
-        ax.set_title(p, loc="left", fontsize=10)
-        ax2 = ax.twinx()
-        ax2.plot(t, d["stock"], color="C2", lw=2, label="closing stock")
-        if (d["backlog"] > 1e-9).any():
-            ax2.plot(t, d["backlog"], color="C3", lw=2, label="backlog")
-        ax2.set_ylabel("units")
-        ax2.set_ylim(bottom=0)
         ax.set_ylim(bottom=0)
-    h1, l1 = axes[0, 0].get_legend_handles_labels()
-    h2, l2 = ax2.get_legend_handles_labels()
-    fig.legend(h1 + h2, l1 + l2, loc="upper center", ncol=4, fontsize=8, frameon=False)
+        ax.set_title(p, loc="left", fontsize=10)
+        low.plot(t, d["stock"], color="C2", lw=2, label="closing stock")
+        if safety.get(p, 0.0) > 0:
+            low.axhline(safety[p], color="C2", ls=":", lw=1.2, label="safety stock")
+        low.plot(t, d["backlog"], color="C3", lw=1.5, label="backlog")
+        low.set_ylabel("units")
+        low.set_ylim(bottom=0)
+    handles, names = [], []
+    for ax in axes[:2, 0]:
+        h, lab = ax.get_legend_handles_labels()
+        handles, names = handles + h, names + lab
+    fig.legend(handles, names, loc="upper center", ncol=4, fontsize=8, frameon=False)
     labels = plan.frame.loc[plan.frame["node"] == chosen[-1], "ts"]
     ticks = [x.strftime("%m-%d") if isinstance(x, pd.Timestamp) else str(x) for x in labels]
     axes[-1, 0].set_xticks(np.arange(len(ticks)), ticks, rotation=45, fontsize=8)
