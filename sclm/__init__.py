@@ -16,11 +16,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DATASETS",
+    "Answer",
     "SCENARIOS",
     "DataValidationError",
     "Scenario",
     "UnknownNameError",
     "__version__",
+    "ask",
     "clean",
     "config",
     "explain",
@@ -42,4 +44,8 @@ def __getattr__(name: str):
         import importlib
 
         return importlib.import_module("sclm.explain")
+    if name in ("ask", "Answer"):
+        from sclm import assistant
+
+        return getattr(assistant, name)
     raise AttributeError(f"module 'sclm' has no attribute {name!r}")
