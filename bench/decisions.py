@@ -3,6 +3,10 @@
 Parts (each in ``bench/_decisions/<part>.py`` with ``add_arguments(parser)`` and
 ``run(bench, args)``, recording its figures on the shared :class:`sclm.benchmarking.Bench`):
 
+``network``
+    Supply-network plans: the coffee network's known optimum, the europe network against an
+    independent solver, plan / what-if / why timings.
+
 ``routing``
     PyVRP on every Augerat A/B/P CVRP instance (fleet fixed to the k of the name; gap to the
     proven optimum, share of optima reached, seconds) and on the 56 Solomon VRPTW instances
@@ -32,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from sclm.benchmarking import Bench
 
-PARTS = ("routing", "scheduling", "inventory")
+PARTS = ("network", "routing", "scheduling", "inventory")
 
 
 def main(argv: list[str] | None = None) -> int:
