@@ -1,0 +1,398 @@
+"""Network names in instructions: nodes, products, role words and arcs.
+
+:func:`network_view` reads a network (a :class:`sclm.decisions.network.Network`, a file path, a
+dict in the network file format, or any object with ``nodes``/``products``/``arcs``) into a
+small read-only view.  :func:`find_entities` finds, in a normalised instruction, every mention of
+
+* a node: its name as the network spells it (case-insensitive, ``s01`` = ``s1``), its ``label``,
+  an ``alias``, its ``city`` or ``country`` (English, or Chinese for common cities: 汉堡 =
+  Hamburg), a role word and a number (``supplier 3`` / ``供应商3`` / ``3号供应商`` = the supplier
+  whose name ends in 3), or an ordinal (``the third supplier`` / ``第三个供应商`` = the third
+  supplier in file order);
+* a product: its name (``dark``, ``dark roast``) or a Chinese name for common ones (深烘 = dark);
+* a role group: a role word not attached to a node (``all plants``, ``所有工厂``, ``plant
+  capacity``), meaning every node of that role.
+
+A role word next to a node (``warehouse w1``, ``w1仓库``, ``the DC in Hamburg``) must agree
+with the node's role: ``supplier p1`` is an :class:`~sclm.language.instructions.InstructionError`.
+A name that looks like a node of this network but is not one (``w9``, ``supplier 5``) or a
+product slot holding an unknown word (``c1对espresso的需求``, ``demand for espresso``) is an
+:class:`~sclm.language.instructions.UnknownEntityError` that names it and lists the known ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sclm.language._lexicon import (
+    CITY_VARIANTS,
+    CITY_ZH,
+    NOT_PRODUCT_WORDS,
+    PRODUCT_ZH,
+    ROLE_WORDS,
+    Hit,
+    scan,
+)
+from sclm.language._numbers import to_number
+
+ROLES = ("supplier", "plant", "warehouse", "customer")
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """What the parser needs of a node."""
+
+    name: str
+    role: str
+    city: str | None = None
+    country: str | None = None
+    label: str | None = None
+    aliases: tuple[str, ...] = ()
+    has_capacity: bool = False
+    demand: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NetworkView:
+    """Nodes (in file order), products and arcs of a network, for name resolution."""
+
+    name: str
+    nodes: Mapping[str, NodeInfo]
+    products: tuple[str, ...]
+    arcs: tuple[tuple[str, str], ...]
+
+    def role(self, role: str) -> list[str]:
+        return [n for n, v in self.nodes.items() if v.role == role]
+
+    def has_arc(self, a: str, b: str) -> bool:
+        return (a, b) in set(self.arcs)
+
+
+def _get(obj: Any, key: str, default: Any = None) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(key, default)
+    return getattr(obj, key, default)
+
+
+def _node_info(name: str, spec: Any) -> NodeInfo:
+    info = _get(spec, "info") or {}
+    look: Callable[[str], Any] = lambda k: _get(spec, k) if _get(spec, k) is not None else _get(info, k)  # noqa: E731
+    aliases = look("aliases") or ()
+    if isinstance(aliases, str):
+        aliases = (aliases,)
+    role = str(look("role") or "").strip().lower()
+    if role not in ROLES:
+        raise ValueError(f"node {name!r} has role {role!r}; expected one of {', '.join(ROLES)}")
+    demand = look("demand") or {}
+    return NodeInfo(
+        name=str(name),
+        role=role,
+        city=look("city"),
+        country=look("country"),
+        label=look("label"),
+        aliases=tuple(str(a) for a in aliases),
+        has_capacity=look("capacity") is not None,
+        demand=dict(demand) if isinstance(demand, Mapping) else {},
+    )
+
+
+def _arc_pair(a: Any) -> tuple[str, str]:
+    if isinstance(a, tuple | list) and len(a) == 2:
+        return (str(a[0]), str(a[1]))
+    for src, dst in (("from", "to"), ("src", "dst"), ("source", "target"), ("tail", "head")):
+        if _get(a, src) is not None and _get(a, dst) is not None:
+            return (str(_get(a, src)), str(_get(a, dst)))
+    raise ValueError(f"cannot read arc {a!r}: expected from/to")
+
+
+def network_view(network: Any) -> NetworkView | None:
+    """A :class:`NetworkView` of ``network`` (Network, path, dict or duck-typed object), or ``None``."""
+    if network is None:
+        return None
+    if isinstance(network, NetworkView):
+        return network
+    if isinstance(network, str | os.PathLike | Mapping):
+        try:
+            from sclm.decisions.network import load_network
+        except ImportError:  # pragma: no cover - network.py not available
+            load_network = None
+        if load_network is not None:
+            network = load_network(network)
+        elif isinstance(network, str | os.PathLike):  # pragma: no cover
+            text = Path(network).read_text(encoding="utf-8")
+            if str(network).endswith(".json"):
+                network = json.loads(text)
+            else:
+                import yaml
+
+                network = yaml.safe_load(text)
+    raw_nodes = _get(network, "nodes")
+    if raw_nodes is None:
+        raise ValueError(f"network {network!r} has no nodes")
+    if isinstance(raw_nodes, Mapping):
+        items = list(raw_nodes.items())
+    else:
+        items = [(_get(n, "name"), n) for n in raw_nodes]
+    nodes = {str(k): _node_info(str(k), v) for k, v in items}
+    raw_arcs = _get(network, "arcs") or []
+    arcs = (
+        tuple(_arc_pair(k) for k in raw_arcs)
+        if isinstance(raw_arcs, Mapping)
+        else tuple(_arc_pair(a) for a in raw_arcs)
+    )
+    products = tuple(
+        str(_get(p, "name", p)) if not isinstance(p, str) else p for p in (_get(network, "products") or ())
+    )
+    return NetworkView(name=str(_get(network, "name", "") or ""), nodes=nodes, products=products, arcs=arcs)
+
+
+# ------------------------------------------------------------------------------------------ mentions
+@dataclass
+class NodeMention:
+    start: int
+    end: int
+    names: tuple[str, ...]  # candidates (one when resolved)
+    how: str  # "name", "label", "city", "number", "ordinal", "token"
+    role_hint: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.names[0]
+
+
+@dataclass
+class Entities:
+    """Mentions found in one instruction."""
+
+    nodes: list[NodeMention] = field(default_factory=list)
+    products: list[Hit] = field(default_factory=list)  # label = product name
+    groups: list[Hit] = field(default_factory=list)  # label = role
+    attached_roles: list[Hit] = field(default_factory=list)  # role words naming a node
+    spans: list[tuple[int, int]] = field(default_factory=list)  # every consumed span
+
+
+_NAME_TOKEN = re.compile(r"(?<![a-z0-9_])([a-z]{1,3})[_\-]?(\d{1,3})(?![a-z0-9_])")
+_NOT_NODE_PREFIX = {"x", "h", "q", "co", "no", "vs", "mp", "v", "t", "pm", "am", "k", "kg", "km", "m", "n"}
+_ORD_EN = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "1st": 1,
+    "2nd": 2,
+    "3rd": 3,
+    "4th": 4,
+    "5th": 5,
+}
+_NUM_WORD = r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|[一二两三四五六七八九十]+"
+_GAP_LEFT = re.compile(r"(?:\s|the\b|our\b|of\b|in\b|at\b|near\b|from\b|based in\b|located in\b)*$")
+_GAP_RIGHT = re.compile(r"^(?:\s|这家|这个|那个|那家|这座|那座|这一|那边的|那边|的|'s)*")
+
+
+def _ascii_pattern(text: str) -> str:
+    body = r"\s*".join(re.escape(w) for w in text.split())
+    if re.search(r"[a-z0-9]", text[:1]) or re.search(r"[a-z0-9]", text[-1:]):
+        return rf"(?<![a-z0-9_]){body}(?![a-z0-9_])"
+    return body
+
+
+def _name_key(name: str) -> str:
+    m = re.fullmatch(r"([a-z]+)[_\-]?0*(\d+)", name.lower())
+    return f"{m.group(1)}{int(m.group(2))}" if m else name.lower()
+
+
+def find_entities(
+    text: str, net: NetworkView | None, taken: list[bool], errors: type, unknown: type
+) -> Entities:
+    """Every node, product and role-group mention in ``text`` (see the module docstring).
+
+    ``taken`` marks characters already consumed (attributes, stop phrases); it is updated.
+    ``errors`` / ``unknown`` are the exception classes for a role mismatch / an unknown name.
+    """
+    ents = Entities()
+    if net is None:
+        for m in _NAME_TOKEN.finditer(text):
+            if m.group(1) in _NOT_NODE_PREFIX or any(taken[m.start() : m.end()]):
+                continue
+            ents.nodes.append(NodeMention(m.start(), m.end(), (m.group(0).replace("-", "_"),), "token"))
+        _attach_roles(text, ents, None, taken, errors)
+        _take(ents, taken)
+        return ents
+
+    # 1. literal mentions: names, labels, aliases, cities, countries, products
+    table: dict[str, list[str]] = {}
+    owner: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+    def add(key: str, pattern: str, kind: str, names: tuple[str, ...]) -> None:
+        table.setdefault(key, []).append(pattern)
+        owner[key] = (kind, names)
+
+    keyed: dict[str, str] = {}
+    for name in net.nodes:
+        keyed[_name_key(name)] = name
+        add(f"node:{name}", _ascii_pattern(name.lower()), "name", (name,))
+    for m in _NAME_TOKEN.finditer(text):
+        k = f"{m.group(1)}{int(m.group(2))}"
+        if k in keyed and m.group(0) != keyed[k].lower():
+            add(f"node:{keyed[k]}", re.escape(m.group(0)), "name", (keyed[k],))
+    places: dict[str, list[str]] = {}
+    for name, node in net.nodes.items():
+        for lab in (node.label, *node.aliases):
+            if lab:
+                add(f"label:{lab.lower()}", _ascii_pattern(lab.lower()), "label", (name,))
+        for place in (node.city, node.country):
+            if place:
+                places.setdefault(place.lower(), []).append(name)
+    for place, names in places.items():
+        pats = [_ascii_pattern(place)]
+        pats += [_ascii_pattern(v) for v, canon in CITY_VARIANTS.items() if canon == place]
+        pats += [zh for zh, en in CITY_ZH.items() if en == place]
+        for p in pats:
+            add(f"city:{place}", p, "city", tuple(names))
+    for prod in net.products:
+        add(f"product:{prod}", _ascii_pattern(prod.lower()) + r"(?:\s*roast(?:ed)?)?", "product", (prod,))
+        for zh in PRODUCT_ZH.get(prod.lower(), []):
+            add(f"product:{prod}", zh, "product", (prod,))
+    for h in scan(text, table, taken):
+        kind, names = owner[h.label]
+        if kind == "product":
+            ents.products.append(Hit(h.start, h.end, names[0]))
+        else:
+            ents.nodes.append(NodeMention(h.start, h.end, names, kind))
+    busy = list(taken)
+    for a in ents.nodes + ents.products:  # type: ignore[operator]
+        for i in range(a.start, a.end):
+            busy[i] = True
+
+    # 2. role words with a number or an ordinal: "supplier 3", "3号供应商", "the third supplier"
+    role_alt = {r: "|".join(sorted(ROLE_WORDS[r], key=len, reverse=True)) for r in ROLES}
+    for role, alt in role_alt.items():
+        members = net.role(role)
+        pats = [
+            (
+                rf"(?<![a-z0-9_])(?:{alt})\s*(?:#|no\.?\s*|number\s*)?(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten)(?![a-z0-9_%]|\s*(?:%|天|周|个月|days?|weeks?|percent))",
+                "number",
+            ),
+            (rf"(?<![a-z0-9_])(?:{alt})(?P<n>[一二三四五六七八九十]+|\d+)号", "number"),
+            (rf"(?P<n>\d+|[一二三四五六七八九十]+)号(?:的)?(?:{alt})", "number"),
+            (rf"第(?P<n>\d+|[一二三四五六七八九十]+)(?:个|家|座|号|位)?(?:{alt})", "ordinal"),
+            (rf"(?<![a-z])(?P<n>{'|'.join(_ORD_EN)})\s+(?:{alt})(?![a-z])", "ordinal"),
+        ]
+        for pat, how in pats:
+            for m in re.finditer(pat, text):
+                if any(busy[m.start() : m.end()]):
+                    continue
+                raw = m.group("n")
+                n = _ORD_EN[raw] if raw in _ORD_EN else int(to_number(raw))
+                if how == "ordinal":
+                    hit = [members[n - 1]] if 0 < n <= len(members) else []
+                else:
+                    hit = [x for x in members if re.search(rf"(?<!\d)0*{n}$", x)]
+                if len(hit) != 1:
+                    raise unknown(
+                        f"unknown {role} {m.group(0)!r} in network {net.name!r}: no {role} "
+                        f"{'number' if how == 'number' else 'at position'} {n}; the {role}s are: "
+                        f"{', '.join(members) or 'none'}"
+                    )
+                ents.nodes.append(NodeMention(m.start(), m.end(), (hit[0],), how, role))
+                for i in range(m.start(), m.end()):
+                    busy[i] = True
+    ents.nodes.sort(key=lambda x: x.start)
+
+    # 3. names that look like nodes of this network but are not
+    prefixes = {
+        re.match(r"[a-z]+", _name_key(n)).group(0) for n in net.nodes if re.match(r"[a-z]+\d", _name_key(n))
+    }  # type: ignore[union-attr]
+    for m in _NAME_TOKEN.finditer(text):
+        if any(busy[m.start() : m.end()]) or m.group(1) in _NOT_NODE_PREFIX:
+            continue
+        if m.group(1) in prefixes:
+            raise unknown(
+                f"unknown node {m.group(0)!r} in network {net.name!r}; expected one of: {', '.join(net.nodes)}"
+            )
+    _unknown_products(text, net, busy, unknown)
+
+    _attach_roles(text, ents, net, taken, errors)
+    _take(ents, taken)
+    return ents
+
+
+_PRODUCT_SLOTS = [
+    r"对(?P<w>[a-z][a-z\-]*)(?:的|产品|咖啡)",
+    r"(?<![a-z0-9_])(?P<w>[a-z][a-z\-]+)(?:产品|咖啡|款|系列)",
+    r"产品(?P<w>[a-z][a-z\-]*)",
+    r"demand for (?P<w>[a-z][a-z\-]*)",
+    r"(?:product|sku|item)s?\s+(?P<w>[a-z][a-z0-9\-]*)",
+]
+
+
+def _unknown_products(text: str, net: NetworkView, busy: list[bool], unknown: type) -> None:
+    known = {p.lower() for p in net.products} | {n.lower() for n in net.nodes}
+    for pat in _PRODUCT_SLOTS:
+        for m in re.finditer(pat, text):
+            w = m.group("w")
+            if busy[m.start("w")] or w in known or w in NOT_PRODUCT_WORDS or len(w) < 3:
+                continue
+            raise unknown(
+                f"unknown product {w!r} in network {net.name!r}; expected one of: {', '.join(net.products)}"
+            )
+
+
+def _attach_roles(
+    text: str, ents: Entities, net: NetworkView | None, taken: list[bool], errors: type
+) -> None:
+    """Role words next to a node name agree with it and are consumed; the others are groups."""
+    roles = scan(text, ROLE_WORDS, [t for t in taken])
+    node_spans = [(n.start, n.end) for n in ents.nodes]
+    for h in roles:
+        if any(s <= h.start < e or s < h.end <= e for s, e in node_spans):
+            continue  # part of "supplier 3"
+        target: NodeMention | None = None
+        for n in ents.nodes:
+            if n.start >= h.end and _GAP_LEFT.fullmatch(text[h.end : n.start]) and n.start - h.end <= 14:
+                target = n
+                break
+            if n.end <= h.start and _GAP_RIGHT.match(text[n.end : h.start]).end() == h.start - n.end:  # type: ignore[union-attr]
+                if h.start - n.end <= 6:
+                    target = n
+        if target is None:
+            ents.groups.append(h)
+            continue
+        ents.attached_roles.append(h)
+        if net is None:
+            target.role_hint = h.label
+            continue
+        fitting = tuple(x for x in target.names if net.nodes[x].role == h.label)
+        if not fitting:
+            node = net.nodes[target.names[0]]
+            raise errors(
+                f"{text[h.start : h.end]!r} {target.names[0]!r}: {target.names[0]} is a {node.role} in network "
+                f"{net.name!r}, not a {h.label}; the {h.label}s are: {', '.join(net.role(h.label)) or 'none'}"
+            )
+        target.names = fitting
+        target.role_hint = h.label
+    for n in ents.nodes:
+        if len(n.names) > 1 and net is not None:
+            raise errors(
+                f"{text[n.start : n.end]!r} could be any of {', '.join(n.names)} in network {net.name!r}; "
+                "name the node or add its role (e.g. 'the warehouse in Hamburg')"
+            )
+
+
+def _take(ents: Entities, taken: list[bool]) -> None:
+    for a in [*ents.nodes, *ents.products, *ents.attached_roles]:
+        ents.spans.append((a.start, a.end))
+        for i in range(a.start, a.end):
+            taken[i] = True

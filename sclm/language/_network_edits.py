@@ -1,0 +1,487 @@
+"""Operators + the names around them -> network edits (:mod:`sclm.decisions.edits`) and global
+what-if factors.
+
+Each operator (:mod:`._ops`) acts on the mentions in its *clause*: the part of its sentence
+between the previous operator and the next one, cut at a comma or a conjunction (and, 同时,
+且, ...) when one lies between them.  Within the clause, the changed attribute is the attribute
+or variable word nearest the operator (``需求增加20%``: demand; ``increase capacity at all plants
+by 10%``: capacity), and the nodes, products and role groups in the clause say where it applies.
+
+Rules (a *facility* is a supplier, plant or warehouse):
+
+* a cost with two nodes -> the arc between them (``scale_arc_cost`` / ``set_arc_cost``); with
+  one node -> that node's cost (``scale_node_cost`` / ``set_node_cost``); with a role group or a
+  kind of cost and no node (``所有工厂的加工成本``, ``shipping costs``) -> every such node or arc;
+* capacity or supply (产能, 供应, "can only deliver half") of facilities -> ``scale_capacity`` /
+  ``set_capacity`` on each; a node's production, shipments or deliveries are its capacity; a
+  facility with a factor and no attribute (``s3 -50%``) too; with no node -> global what-if
+  ``capacity`` (a role group -> each of its nodes, e.g. "all plants");
+* demand (orders, sales) of customers and/or a product -> ``scale_demand``; of every customer
+  and product -> global what-if ``demand``; a customer with a factor and no attribute (``c1
+  +30%``) too; a new demand level becomes the factor new / old from the network file;
+* price, promotion, production, inventory, shipments (logistics) and deliveries with no node
+  -> global what-if factors;
+* close: one facility -> ``close_facility`` (a customer -> ``scale_demand`` x 0); two nodes ->
+  ``forbid_arc``; forbid: two nodes -> ``forbid_arc`` (one facility -> ``close_facility``);
+  force: two nodes -> ``force_arc``; restrict -> ``restrict_facility``; source -> ``source_only_from``;
+  a restriction and a sourcing rule on the same plant and customer -> ``exclusive_pair``;
+* why: two nodes -> ``forbid_arc`` (the flow we ask about, removed); one facility ->
+  ``close_facility``.
+
+Arcs are oriented by the network (``c3 gets dark from p2`` is the arc p2->c3); without a
+network, by ``from``/``从``/``by``/``由`` (the node after it is upstream) or mention order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from sclm.decisions.edits import (
+    CloseFacility,
+    ExclusivePair,
+    ForbidArc,
+    ForceArc,
+    RestrictFacility,
+    ScaleArcCost,
+    ScaleCapacity,
+    ScaleDemand,
+    ScaleNodeCost,
+    SetArcCost,
+    SetCapacity,
+    SetNodeCost,
+    SourceOnlyFrom,
+)
+from sclm.language._entities import Entities, NetworkView, NodeMention
+from sclm.language._lexicon import ROLE_ORDER, Hit
+from sclm.language._ops import Op, resolve_pending
+
+_SENTENCE = re.compile(r"[。！？!?；;\n]|\.(?=\s|$)")
+_SPLIT = re.compile(
+    r"[,，、]|(?<![a-z])(?:and|but|while|plus|also|whereas|meanwhile|then)(?![a-z])|同时|并且|而且|另外|此外|以及|然后|还有|并|且|和|及|与"
+)
+_IF = re.compile(
+    r"如果|假如|假设|若|要是|万一|倘若|(?<![a-z])(?:if|suppose|assuming|assume|what if|imagine)(?![a-z])"
+)
+_FROM = re.compile(r"(?<![a-z])(?:from|by|out of|via)(?![a-z])|从|由|自")
+_FACILITY = ("supplier", "plant", "warehouse")
+
+
+@dataclass
+class Clause:
+    op: Op
+    start: int
+    end: int
+
+
+@dataclass
+class Built:
+    """What the operators say: edits (in mention order), global factors, the variable hits
+    they used as subjects, whether a why question about a flow was asked."""
+
+    edits: list[Any] = field(default_factory=list)
+    what_if: dict[str, float] = field(default_factory=dict)
+    used: set[tuple[int, int]] = field(default_factory=set)
+    why: bool = False
+    why_plain: bool = False  # a why with no node: a question about the forecast
+
+
+def clauses(text: str, ops: list[Op]) -> list[Clause]:
+    """The clause of each operator (see the module docstring)."""
+    bounds = [0] + [m.end() for m in _SENTENCE.finditer(text)] + [len(text)]
+    out: list[Clause] = []
+    for s, e in zip(bounds[:-1], bounds[1:], strict=True):
+        inside = [o for o in ops if s <= o.start < e]
+        cuts = [s]
+        for a, b in zip(inside[:-1], inside[1:], strict=True):
+            seps = [m for m in _SPLIT.finditer(text, a.end, b.start)]
+            ifs = [m for m in _IF.finditer(text, a.end, b.start)]
+            if ifs:
+                cuts.append(ifs[-1].start())
+            elif seps:
+                cuts.append(seps[-1].end())
+            else:
+                cuts.append(a.end)
+        cuts.append(e)
+        for i, o in enumerate(inside):
+            out.append(Clause(o, cuts[i], cuts[i + 1]))
+    return out
+
+
+class _Ctx:
+    def __init__(
+        self, text: str, ents: Entities, net: NetworkView | None, errors: type, unknown: type
+    ) -> None:
+        self.text, self.ents, self.net, self.errors, self.unknown = text, ents, net, errors, unknown
+
+    def role(self, n: NodeMention) -> str | None:
+        if self.net is not None:
+            return self.net.nodes[n.name].role
+        return n.role_hint
+
+    def nodes(self, c: Clause) -> list[NodeMention]:
+        return [n for n in self.ents.nodes if c.start <= n.start < c.end]
+
+    def products(self, c: Clause) -> list[str]:
+        return [p.label for p in self.ents.products if c.start <= p.start < c.end]
+
+    def groups(self, c: Clause) -> list[Hit]:
+        return [g for g in self.ents.groups if c.start <= g.start < c.end]
+
+    def members(self, role: str, *, capacity: bool = False) -> list[str]:
+        if self.net is None:
+            return []
+        names = self.net.role(role)
+        if capacity:
+            with_cap = [n for n in names if self.net.nodes[n].has_capacity]
+            return with_cap or names
+        return names
+
+    # ---------------------------------------------------------------- arcs
+    def orient(self, a: NodeMention, b: NodeMention) -> tuple[str, str] | None:
+        if self.net is not None:
+            if self.net.has_arc(a.name, b.name):
+                return (a.name, b.name)
+            if self.net.has_arc(b.name, a.name):
+                return (b.name, a.name)
+            return None
+        ra, rb = self.role(a), self.role(b)
+        if ra and rb and ra != rb:
+            return (a.name, b.name) if ROLE_ORDER[ra] < ROLE_ORDER[rb] else (b.name, a.name)
+        if _FROM.search(self.text, a.end, b.start) and not _FROM.search(
+            self.text, max(0, a.start - 4), a.start
+        ):
+            return (b.name, a.name)
+        return (a.name, b.name)
+
+    def arcs(self, nodes: list[NodeMention], *, strict: bool = True) -> list[tuple[str, str]]:
+        """Arcs between the nodes of a clause (pairs in mention order that are arcs)."""
+        if len(nodes) < 2:
+            return []
+        if self.net is None:
+            arc = self.orient(nodes[0], nodes[1])
+            return [arc] if arc else []
+        out: list[tuple[str, str]] = []
+        for i, a in enumerate(nodes):
+            for b in nodes[i + 1 :]:
+                arc = self.orient(a, b)
+                if arc and arc not in out:
+                    out.append(arc)
+        if not out and strict:
+            a, b = nodes[0].name, nodes[1].name
+            outs = [f"{x}->{y}" for x, y in self.net.arcs if x == a] + [
+                f"{x}->{y}" for x, y in self.net.arcs if x == b
+            ]
+            raise self.unknown(
+                f"unknown arc {a}->{b} (or {b}->{a}) in network {self.net.name!r}; arcs out of {a} and {b}: "
+                f"{', '.join(outs) or 'none'}"
+            )
+        return out
+
+
+def build(
+    text: str,
+    ops: list[Op],
+    ents: Entities,
+    subjects: list[Hit],
+    net: NetworkView | None,
+    *,
+    errors: type,
+    unknown: type,
+) -> Built:
+    """Edits and global factors for ``ops`` (see the module docstring).
+
+    ``subjects`` are attribute and variable hits (label = "demand", "cost:transport", ...).
+    """
+    ctx = _Ctx(text, ents, net, errors, unknown)
+    out = Built()
+    for c in clauses(text, ops):
+        op = c.op
+        if op.pending:
+            resolved = resolve_pending(op, text[c.start : op.start])
+            if resolved is None:
+                continue
+            op = resolved
+        nodes = ctx.nodes(c)
+        if op.kind == "why":
+            _why(ctx, c, nodes, out)
+        elif op.kind in ("factor", "set"):
+            _change(ctx, c, op, nodes, subjects, out)
+        elif op.kind == "close":
+            _close(ctx, c, nodes, out, forbid=False)
+        elif op.kind == "forbid":
+            _close(ctx, c, nodes, out, forbid=True)
+        elif op.kind == "force":
+            for arc in ctx.arcs(nodes):
+                out.edits.append(ForceArc(arc=arc, min_flow=op.value or 0.0, product=_first(ctx.products(c))))
+        elif op.kind in ("restrict", "source", "exclusive"):
+            _pairing(ctx, c, op, nodes, out)
+    out.edits = _merge_exclusive(out.edits)
+    return out
+
+
+def _first(xs: list[str]) -> str | None:
+    return xs[0] if xs else None
+
+
+def _why(ctx: _Ctx, c: Clause, nodes: list[NodeMention], out: Built) -> None:
+    if not nodes:
+        out.why_plain = True
+        return
+    if len(nodes) >= 2:
+        arcs = ctx.arcs(nodes)
+        out.edits.append(ForbidArc(arc=arcs[0], product=_first(ctx.products(c))))
+        out.why = True
+        return
+    n = nodes[0]
+    if ctx.role(n) == "customer":
+        out.why_plain = True  # "why is c1's demand rising": a question about the forecast
+        return
+    out.edits.append(CloseFacility(node=n.name))
+    out.why = True
+
+
+def _close(ctx: _Ctx, c: Clause, nodes: list[NodeMention], out: Built, *, forbid: bool) -> None:
+    if len(nodes) >= 2:
+        arcs = ctx.arcs(nodes, strict=True)
+        prod = _first(ctx.products(c))
+        out.edits.extend(ForbidArc(arc=a, product=prod) for a in arcs[:1])
+        return
+    targets = [n.name for n in nodes]
+    if not targets and not forbid:
+        for g in ctx.groups(c):
+            if g.label in _FACILITY and re.search(
+                r"所有|全部|每|各|(?<![a-z])(?:all|every|each)(?![a-z])",
+                ctx.text[max(0, g.start - 12) : g.start],
+            ):
+                targets += ctx.members(g.label)
+    for name in targets:
+        role = ctx.net.nodes[name].role if ctx.net is not None else None
+        if role == "customer":
+            if not forbid:
+                out.edits.append(ScaleDemand(customer=name, factor=0.0))
+            continue
+        out.edits.append(CloseFacility(node=name))
+
+
+def _pairing(ctx: _Ctx, c: Clause, op: Op, nodes: list[NodeMention], out: Built) -> None:
+    if op.only_before is not None:
+        # "only p2 may supply c4" / "只有p2能给c4供货": the node right after "only" is the source
+        after = [n for n in nodes if n.start >= op.only_before and n.start - op.only_before <= 12]
+        if not after or len(nodes) < 2:
+            return
+    if len(nodes) < 2:
+        return
+    roles = {n.name: ctx.role(n) for n in nodes}
+    custs = [n.name for n in nodes if roles[n.name] == "customer"]
+    facs = [n.name for n in nodes if roles[n.name] in _FACILITY]
+    if ctx.net is None:  # roles unknown: grammar decides
+        if op.kind == "source" and op.only_before is None:
+            before = [n.name for n in nodes if n.start < op.start]
+            after_op = [n.name for n in nodes if n.start >= op.end]
+            custs, facs = (before[:1], after_op[:1]) if before and after_op else (custs, facs)
+        elif not custs or not facs:
+            first = [n.name for n in nodes if n.start >= (op.only_before or 0)] if op.only_before else []
+            fac = first[0] if first else nodes[0].name
+            facs = [fac]
+            custs = [n.name for n in nodes if n.name != fac]
+    if not custs or not facs:
+        raise ctx.errors(
+            f"{ctx.text[c.start : c.end].strip()!r}: a restriction needs a plant or warehouse and a customer "
+            f"(found {', '.join(f'{k} ({v})' for k, v in roles.items())})"
+        )
+    fac = facs[0]
+    if op.kind == "restrict" and op.only_before is None:
+        if roles.get(fac) == "supplier":
+            raise ctx.errors(
+                f"{fac} is a supplier: only a plant or a warehouse can be restricted to customers"
+            )
+        out.edits.append(RestrictFacility(node=fac, customers=tuple(custs)))
+        return
+    if roles.get(fac) not in (None, "plant"):
+        raise ctx.errors(
+            f"{fac} is a {roles[fac]}: a customer can be sourced only from a plant "
+            f"(plants: {', '.join(ctx.members('plant')) or 'none'})"
+        )
+    if op.kind == "exclusive":
+        out.edits.append(ExclusivePair(plant=fac, customer=custs[0]))
+    else:
+        out.edits.extend(SourceOnlyFrom(customer=cu, plant=fac) for cu in custs)
+
+
+def _merge_exclusive(edits: list[Any]) -> list[Any]:
+    """restrict(P, [C]) + source_only_from(C, P) -> exclusive_pair(P, C); duplicates dropped."""
+    out: list[Any] = []
+    for e in edits:
+        if e in out:
+            continue
+        out.append(e)
+    for i, e in enumerate(list(out)):
+        if isinstance(e, RestrictFacility) and len(e.customers) == 1:
+            for j, f in enumerate(out):
+                if isinstance(f, SourceOnlyFrom) and f.plant == e.node and f.customer == e.customers[0]:
+                    out[i] = ExclusivePair(plant=e.node, customer=f.customer)
+                    out[j] = None
+    return [e for e in out if e is not None]
+
+
+# ------------------------------------------------------------------------------ factor / set
+def _subject(c: Clause, op: Op, subjects: list[Hit]) -> Hit | None:
+    best: tuple[float, Hit] | None = None
+    for h in subjects:
+        if not (c.start <= h.start < c.end):
+            continue
+        if h.end <= op.start:
+            d = op.start - h.end
+        elif h.start >= op.end:
+            d = h.start - op.end + 3
+        else:
+            d = 0  # inside the operator ("只能供应一半")
+        if best is None or d < best[0]:
+            best = (d, h)
+    return best[1] if best else None
+
+
+def _change(ctx: _Ctx, c: Clause, op: Op, nodes: list[NodeMention], subjects: list[Hit], out: Built) -> None:
+    subj = _subject(c, op, subjects)
+    kind = op.implied or (subj.label if subj else None)
+    if subj is not None and not op.implied:
+        out.used.add(subj.span)
+    prod = _first(ctx.products(c))
+    groups = ctx.groups(c)
+    roles = {n.name: ctx.role(n) for n in nodes}
+    custs = [n.name for n in nodes if roles[n.name] == "customer"]
+    facs = [n.name for n in nodes if roles[n.name] in _FACILITY or roles[n.name] is None]
+    is_set = op.kind == "set"
+    f, v = op.factor, op.value
+    what = ctx.text[c.start : c.end].strip()
+
+    if kind is not None and kind.startswith("cost"):
+        sub = kind.split(":", 1)[1] if ":" in kind else None
+        arcs = ctx.arcs(nodes) if len(nodes) >= 2 else []
+        if arcs:
+            for a in arcs:
+                out.edits.append(
+                    SetArcCost(arc=a, value=v, product=prod)
+                    if is_set
+                    else ScaleArcCost(arc=a, factor=f, product=prod)
+                )
+            return
+        names = [n.name for n in nodes]
+        if not names:
+            for g in groups:
+                names += [x for x in ctx.members(g.label) if x not in names]
+        if not names and ctx.net is not None:
+            role = {"processing": "plant", "handling": "warehouse", "purchase": "supplier"}.get(sub or "")
+            if role:
+                names = ctx.members(role)
+            elif sub == "transport":
+                for a in ctx.net.arcs:
+                    out.edits.append(
+                        SetArcCost(arc=a, value=v, product=prod)
+                        if is_set
+                        else ScaleArcCost(arc=a, factor=f, product=prod)
+                    )
+                return
+        if not names:
+            raise ctx.errors(
+                f"{what!r}: say whose cost changes (an arc such as s1->p1, or a node such as p1)"
+            )
+        for n in names:
+            out.edits.append(
+                SetNodeCost(node=n, value=v, product=prod)
+                if is_set
+                else ScaleNodeCost(node=n, factor=f, product=prod)
+            )
+        return
+
+    if kind in ("price", "promotion"):
+        if nodes:
+            raise ctx.errors(f"{what!r}: a {kind} change applies to the whole {kind}, not to a node")
+        if is_set:
+            raise ctx.errors(f"{what!r}: give a {kind} change as a percentage or a factor, not a new level")
+        out.what_if[kind] = f  # type: ignore[assignment]
+        return
+
+    cust_groups = [g for g in groups if g.label == "customer"]
+    fac_groups = [g for g in groups if g.label in _FACILITY]
+    capacity_like = (
+        kind in ("capacity", "supply")
+        or (kind in ("production", "logistics", "delivery") and bool(facs) and not custs)
+        or (kind is None and (facs or fac_groups) and not custs)
+    )
+    if capacity_like:
+        names = list(facs)
+        if not names:
+            for g in fac_groups:
+                names += [x for x in ctx.members(g.label, capacity=True) if x not in names]
+        if not names:
+            if is_set:
+                return  # a parameter with no node ("车辆容量为100"): not a network change
+            if fac_groups and ctx.net is None:
+                out.what_if["capacity"] = f  # type: ignore[assignment]
+                return
+            out.what_if["capacity"] = f  # type: ignore[assignment]
+            return
+        for n in names:
+            out.edits.append(SetCapacity(node=n, value=v) if is_set else ScaleCapacity(node=n, factor=f))
+        return
+
+    demand_like = (
+        kind == "demand"
+        or bool(custs)
+        or bool(cust_groups)
+        or (kind in ("logistics", "delivery") and bool(custs))
+        or (kind is None and prod is not None)
+    )
+    if demand_like:
+        all_customers = not custs and bool(cust_groups)
+        targets: list[str | None] = list(custs) if custs else [None]
+        if is_set:
+            factors = [_demand_factor(ctx, cu, prod, v, what) for cu in targets]
+        else:
+            factors = [f] * len(targets)
+        if targets == [None] and prod is None:
+            if is_set:
+                raise ctx.errors(
+                    f"{what!r}: give a demand change as a percentage or a factor, or name the customer"
+                )
+            out.what_if["demand"] = f  # type: ignore[assignment]
+            return
+        del all_customers
+        for cu, fa in zip(targets, factors, strict=True):
+            out.edits.append(ScaleDemand(customer=cu, product=prod, factor=fa))
+        return
+
+    if kind in ("production", "inventory", "logistics", "delivery"):
+        if is_set:
+            return
+        if nodes:
+            raise ctx.errors(
+                f"{what!r}: a change of {kind} at a node is not a network edit; supported: "
+                "demand of customers, capacity and costs of nodes and arcs"
+            )
+        out.what_if[kind] = f  # type: ignore[assignment]
+        return
+    if is_set:
+        return
+    raise ctx.errors(f"{what!r}: say what changes (demand, capacity, a cost, price, promotion, ...)")
+
+
+def _demand_factor(
+    ctx: _Ctx, customer: str | None, product: str | None, value: float | None, what: str
+) -> float:
+    if ctx.net is None or customer is None or value is None:
+        raise ctx.errors(f"{what!r}: give a demand change as a percentage or a factor")
+    dem = ctx.net.nodes[customer].demand
+    base = (
+        dem.get(product)
+        if product
+        else (next(iter(set(dem.values()))) if len(set(dem.values())) == 1 else None)
+    )
+    if not base:
+        raise ctx.errors(
+            f"{what!r}: {customer}'s demand differs by product; say which product, or give a factor"
+        )
+    return value / float(base)
