@@ -156,7 +156,8 @@ class ProductionPlan:
         capacity that day (the LP dual, >= 0).
     items
         One row per plant, product and day: ``node, product, ts`` and the item columns
-        ``demand, production, regular, overtime, shipped, stock, backlog``.
+        ``demand, production, regular, overtime, shipped, stock, backlog``; ``product`` is the
+        plant's name when the demand has no ``product`` column.
     costs
         The cost model used.
     meta
