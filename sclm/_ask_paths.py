@@ -436,7 +436,10 @@ def run_network(view: TaskView, net: Any, figures: bool) -> Outcome:
     if edits:
         wi = what_if(net, edits)
         delta = _change_delta(wi.baseline, wi.result, wi.changed_flows)
-        return Outcome(_plan_dict(wi.result), _plan_dict(wi.baseline), delta, notes=notes, network=net.name)
+        result = _plan_dict(wi.result)
+        if view.what_if:
+            result["what_if"] = _what_if_info(view.what_if)
+        return Outcome(result, _plan_dict(wi.baseline), delta, notes=notes, network=net.name)
     return Outcome(_plan_dict(plan_network(net)), notes=notes, network=net.name)
 
 

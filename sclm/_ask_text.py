@@ -408,19 +408,19 @@ def describe_edit(w: W, e: Mapping[str, Any]) -> str:
     where = f"{arc[0]}→{arc[1]}{_product(w, e.get('product'))}" if arc else ""
     prod = _product(w, e.get("product"))
     if k == "scale_demand":
-        return f"{e.get('customer') or '所有客户'}{prod}需求×{w.n(e['factor'])}"
+        return f"{e.get('customer') or '所有客户'}{prod}需求×{e['factor']:g}"
     if k == "scale_capacity":
-        return f"{e['node']}产能×{w.n(e['factor'])}"
+        return f"{e['node']}产能×{e['factor']:g}"
     if k == "set_capacity":
         return f"{e['node']}产能设为{w.n(e['value'])}"
     if k == "set_arc_cost":
         return f"{where}单位运费设为{w.n(e['value'])}"
     if k == "scale_arc_cost":
-        return f"{where}单位运费×{w.n(e['factor'])}"
+        return f"{where}单位运费×{e['factor']:g}"
     if k == "set_node_cost":
         return f"{e['node']}{prod}单位成本设为{w.n(e['value'])}"
     if k == "scale_node_cost":
-        return f"{e['node']}{prod}单位成本×{w.n(e['factor'])}"
+        return f"{e['node']}{prod}单位成本×{e['factor']:g}"
     if k == "forbid_arc":
         return f"禁止{where}"
     if k == "force_arc":

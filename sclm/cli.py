@@ -4,6 +4,7 @@ sclm report <case> [--params FILE] [--set NAME=VALUE ...] [--report-dir DIR]
 sclm execute <case> ...      # papermill only → build/executed/<case>.ipynb
 sclm export <case> ...       # HTML + manifest from the executed notebook
 sclm cases                   # list the case studies
+sclm ask "<instruction>" [--scenario NAME] [--network FILE] [--lang zh|en] [--json] [--seed N]
 """
 
 from __future__ import annotations
@@ -52,11 +53,58 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--report-dir", help="output folder (default reports/<case>)")
     sub.add_parser("cases", help="list the case studies")
+    a = sub.add_parser("ask", help="answer an instruction (zh or en): forecast, explain, plan, monitor")
+    a.add_argument("instruction", help='e.g. "预测未来两周的库存" or "Why do we ship from p1 to c2?"')
+    a.add_argument("--scenario", choices=list(config.CASES), help="scenario when the instruction names none")
+    a.add_argument("--network", metavar="FILE", help="network file (YAML/JSON) for network questions")
+    a.add_argument("--lang", choices=["zh", "en"], help="language of the answer (default: the instruction's)")
+    a.add_argument("--json", action="store_true", help="print the Answer as JSON instead of text")
+    a.add_argument("--seed", type=int, default=0, help="scenario and training seed (default 0)")
+    a.add_argument("--horizon", type=int, help="days, when the instruction names none")
+    a.add_argument("--figures", metavar="DIR", help="write the answer's figures as PNG files into DIR")
+    a.add_argument("--cache-dir", metavar="DIR", help="model cache (default build/ask)")
     return parser
+
+
+def _ask(args: argparse.Namespace) -> int:
+    import json
+
+    from sclm.assistant import TaskView, ask
+
+    try:
+        answer = ask(
+            args.instruction,
+            scenario=args.scenario,
+            network=args.network,
+            lang=args.lang,
+            seed=args.seed,
+            horizon=args.horizon,
+            cache_dir=args.cache_dir,
+            figures=bool(args.figures),
+        )
+    except (ValueError, KeyError, FileNotFoundError) as exc:  # parser refusals, unknown names, bad files
+        print(f"sclm ask: error: {exc}", file=sys.stderr)
+        return 2
+    paths = answer.save_figures(args.figures) if args.figures else []
+    if args.json:
+        out = answer.model_dump(mode="json")
+        out["figure_files"] = [str(p) for p in paths]
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+        return 0
+    task = TaskView.of(answer.task).as_dict()
+    shown = {k: v for k, v in task.items() if v not in (None, [], {})}
+    print("Task: " + json.dumps(shown, ensure_ascii=False))
+    print()
+    print(answer.text)
+    for p in paths:
+        print(f"figure: {p}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "ask":
+        return _ask(args)
     if args.command == "cases":
         for case, stem in config.CASES.items():
             print(f"{case}\tnotebooks/{stem}.ipynb\tparams/{case}.yaml")
