@@ -1,0 +1,233 @@
+"""Benchmark: monitoring and feedback — conformal coverage, anomaly alerts, drift, updating M.
+
+Protocol, per data set (``manufacturing``, ``logistics``, ``retail``: the truth panel of
+``sclm.make_scenario(name, seed=0)`` and ``scenario_task``; ``pasta``: the protocol of
+``bench/forecast.py``, closed days never scored)
+------------------------------------------------------------------------------------------
+Three stretches of days: M is trained on the first (``sclm.pipeline.train_forecaster``, the
+settings below), the next ``cal`` days are the clean calibration days, the last ``test`` days are
+monitored.  Scenarios: 760 days = 480 train + 140 calibration + 140 test (``--quick``: 420 days =
+240 + 90 + 90).  Pasta: the last 280 days = 140 + 140, M trained on everything before.
+
+1. Coverage (``sclm.monitor.rolling_forecasts``: M trained once, forecasts from every day).
+   Calibration rows: forecasts whose target day is in the calibration stretch; test rows:
+   forecasts made from an origin on or after the calibration end (every target day later).
+   ``cov80 raw`` = share of test actuals in M's [q0.1, q0.9]; ``cov80 split`` = split-conformal
+   CQR interval (per variable × horizon step, scores scaled by the series' calibration MAE);
+   ``cov80 ACI`` = the same start, updated online with γ = 0.005 as the test actuals arrive
+   (``calibrate_online``: an origin's intervals use only actuals known at that origin).
+   Goal: calibrated |cov80 − 0.80| <= 0.03.
+2. Alerts (scenarios).  ``inject_anomalies(rate=0.02)`` over the test days of the targets:
+   spikes of +1 level (the series' median day before the test: the day doubles), drops of
+   −1 level (floored at 0: the reading falls to about zero), level shifts of ±0.5 level for 21
+   days.  ``Monitor`` (calibrated on the clean calibration days, never on the key) runs day by day
+   over the injected panel: anomaly band = split conformal at 99.9 % on the one-step forecasts,
+   CUSUM drift detector with per-variable thresholds from the clean residuals, quarantine of
+   flagged values, M fine-tuned every 14 days.  ``score_alerts``: point precision/recall per
+   (node, variable, day) (shift days and the 7 after are not point cells); a shift is detected if
+   a drift alarm on its series falls within 7 days of its onset.  Goals: precision, recall >= 0.9.
+   The same Monitor over the clean panel gives the clean alert rate and false drift alarms.
+3. Feedback (the clean run).  Every 14 days M is fine-tuned from its weights
+   (``update_forecaster``: 3 epochs, lr 2e-4, the windows with the new days + 28 days of
+   context); the first ``--retrains`` updates are also compared with a full retrain (same
+   settings as M) on the same panel.  relMASE (seasonal-naive reference, ``score_relmase``) on
+   the next 14 (pasta 28) days from each compared update; goals: updated / retrained <= 1.02 and
+   update seconds / retrain seconds <= 0.2.  ``relMASE stale`` is M never updated, on the windows
+   after every update.
+
+Training budgets (CPU): scenarios 10 epochs, patience 2, every window; pasta 10 epochs, patience
+2, window stride 7 (118 series; ``--quick`` 12 series).  ``--quick``: 4 epochs, window stride 2.
+Timings are wall-clock on a shared machine.
+
+Run: .venv/bin/python bench/monitor.py [--quick] [--datasets retail,pasta] [--retrains 2]
+Prints the table and writes build/bench/monitor.json (monitor_quick.json with --quick).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sclm import make_scenario
+from sclm.benchmarking import Bench
+from sclm.monitor import (
+    ConformalCalibrator,
+    Monitor,
+    calibrate_online,
+    inject_anomalies,
+    rolling_forecasts,
+    score_alerts,
+)
+from sclm.pipeline import ForecastTask, scenario_task, train_forecaster
+
+SYNTHETIC = ("manufacturing", "logistics", "retail")
+ALL = (*SYNTHETIC, "pasta")
+DAY = pd.Timedelta(days=1)
+
+
+def setup(name: str, quick: bool) -> tuple[ForecastTask, dict, str | None]:
+    """The task, its training settings and the ignored-day column."""
+    if name in SYNTHETIC:
+        sc = make_scenario(name, seed=0, **({"n_days": 420} if quick else {}))
+        train = {"epochs": 4 if quick else 10, "patience": 2, "window_stride": 2 if quick else 1}
+        return scenario_task(sc, horizon=14, input_size=56), train, None
+    from forecast import real_setup, task_of  # bench/forecast.py: the pasta protocol
+
+    s = real_setup("pasta", quick)
+    task = task_of(s)
+    train = {"epochs": 4 if quick else 10, "patience": 2, "window_stride": 7}
+    return ForecastTask(**{**task.__dict__, "panel": s.panel.drop(columns="open")}), train, "closed"
+
+
+def stretches(task: ForecastTask, name: str, quick: bool) -> tuple[pd.Timestamp, pd.Timestamp]:
+    days = task.panel.index.get_level_values("ts")
+    first, last = days.min(), days.max()
+    if name in SYNTHETIC:
+        n_train, n_cal = (240, 90) if quick else (480, 140)
+        train_end = first + (n_train - 1) * DAY
+        return train_end, train_end + n_cal * DAY
+    n_test, n_cal = (84, 112) if quick else (140, 140)
+    cal_end = last - n_test * DAY
+    return cal_end - n_cal * DAY, cal_end
+
+
+def drop_closed(frame: pd.DataFrame, panel: pd.DataFrame, ignore: str | None) -> pd.DataFrame:
+    if ignore is None:
+        return frame
+    flag = panel[ignore].astype(bool).reindex(pd.MultiIndex.from_frame(frame[["node", "ts"]])).to_numpy()
+    return frame[~flag]
+
+
+def cov(f: pd.DataFrame, lo: str, hi: str) -> float:
+    return float(np.mean((f["y"] >= f[lo]) & (f["y"] <= f[hi])))
+
+
+def coverage(name: str, task, m, train_end, cal_end, ignore, bench: Bench) -> None:
+    last = task.last_day
+    fc = rolling_forecasts(m, pd.date_range(train_end, last - DAY), pad_known_future=True)
+    fc = drop_closed(fc[fc["ts"] <= last], task.panel, ignore)
+    cal, test = fc[fc["ts"] <= cal_end], fc[fc["origin"] >= cal_end]
+    split = ConformalCalibrator(alpha=0.2, method="split", floor=0.0).fit(cal)
+    aci = ConformalCalibrator(alpha=0.2, method="aci", gamma=0.005, floor=0.0).fit(cal)
+    out_split = split.transform(test)
+    out_aci = calibrate_online(aci, test)
+    raw, c_split, c_aci = cov(test, "q0.1", "q0.9"), cov(out_split, "lo", "hi"), cov(out_aci, "lo", "hi")
+    n = f"{len(test)} test cells, {len(cal)} calibration cells"
+    bench.add(f"{name}: cov80 raw", round(raw, 4), note=n)
+    bench.add(f"{name}: cov80 split", round(c_split, 4))
+    bench.add(f"{name}: cov80 ACI", round(c_aci, 4))
+    bench.add(f"{name}: |cov80 split - 0.8|", round(abs(c_split - 0.8), 4), "<= 0.03")
+    bench.add(f"{name}: |cov80 ACI - 0.8|", round(abs(c_aci - 0.8), 4), "<= 0.03")
+
+
+def monitoring(name, task, m, train, cal_end, ignore, args, bench: Bench) -> None:
+    options = {"epochs": 3, "lr": 2e-4, "context_days": 28}
+    mon = Monitor(m, ignore=ignore, update_every=14, update_options=options).calibrate(cal_end)
+    bench.add(
+        f"{name}: alert threshold (MAE units)", round(float(mon.alert_calibrator_.quantiles_.iloc[0]), 3)
+    )
+    retrain = dict(train)
+    t0 = time.perf_counter()
+    clean = mon.run(task.panel, compare_retrain=args.retrains, retrain_options=retrain)
+    g = clean.figures
+    cells = len(
+        drop_closed(clean.forecasts[clean.forecasts["step"] == 1].dropna(subset=["y"]), task.panel, ignore)
+    )
+    bench.add(f"{name}: loop s (clean run)", round(time.perf_counter() - t0, 1))
+    bench.add(f"{name}: loop cov80 raw", round(g["coverage_raw"], 4), note="updated M, as issued")
+    bench.add(f"{name}: loop cov80 ACI", round(g["coverage_calibrated"], 4))
+    bench.add(
+        f"{name}: clean alerts per 1000 cells", round(1000 * g["alerts"] / cells, 3), note=f"{cells} cells"
+    )
+    bench.add(f"{name}: clean drift alarms", g["drift_alarms"])
+    bench.add(f"{name}: relMASE stale", round(g["relmase_stale"], 4), note=f"{g['updates']:.0f} updates")
+    bench.add(f"{name}: relMASE updated", round(g["relmase_updated"], 4))
+    bench.add(
+        f"{name}: relMASE retrained", round(g["relmase_retrained"], 4), note=f"{args.retrains} retrains"
+    )
+    bench.add(f"{name}: relMASE updated / retrained", round(g["relmase_ratio"], 4), "<= 1.02")
+    bench.add(f"{name}: update s", round(g["update_seconds"], 2))
+    bench.add(f"{name}: retrain s", round(g["retrain_seconds"], 2))
+    bench.add(f"{name}: update s / retrain s", round(g["time_ratio"], 4), "<= 0.2")
+    print(f"  {name}: {clean.summary()}", flush=True)
+    if name not in SYNTHETIC:
+        return
+    start = cal_end + DAY
+    injected, key = inject_anomalies(task.panel, rate=0.02, columns=list(task.targets), start=start, seed=0)
+    res = mon.run(injected)
+    s = score_alerts(res.alerts, key, start=start, end=task.last_day, drift=res.drift, delay=7)
+    counts = key["kind"].value_counts().to_dict()
+    rel = (
+        (key["delta"].abs() / task.panel[list(task.targets)].abs().stack().median())
+        .groupby(key["kind"])
+        .median()
+    )
+    bench.add(
+        f"{name}: anomalies injected", float(len(key)), note=", ".join(f"{k} {v}" for k, v in counts.items())
+    )
+    bench.add(
+        f"{name}: alert precision",
+        round(s["point_precision"], 4),
+        ">= 0.9",
+        note=f"TP {s['point_tp']:.0f}, FP {s['point_fp']:.0f}",
+    )
+    bench.add(f"{name}: alert recall", round(s["point_recall"], 4), ">= 0.9", note=f"FN {s['point_fn']:.0f}")
+    bench.add(
+        f"{name}: shift recall (drift alarm <= 7 d)",
+        round(s["shift_recall"], 4),
+        ">= 0.9",
+        note=f"{s['shifts']:.0f} shifts",
+    )
+    bench.add(f"{name}: drift delay days", round(s["shift_delay_mean"], 2))
+    bench.add(f"{name}: false drift alarms (injected run)", s["drift_false_alarms"])
+    print(f"  {name}: injected |delta| / overall median level by kind: {rel.round(2).to_dict()}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="420-day scenarios, pasta 12 series, 4 epochs")
+    ap.add_argument("--datasets", default=",".join(ALL), help=f"comma-separated subset of {','.join(ALL)}")
+    ap.add_argument(
+        "--retrains", type=int, default=None, help="updates compared with a full retrain (default 3; quick 1)"
+    )
+    ap.add_argument("--out-dir", default=None, help="where the JSON goes (default build/bench)")
+    ap.add_argument("--tag", default=None, help="JSON name suffix: build/bench/monitor_<tag>.json")
+    args = ap.parse_args(argv)
+    names = [n.strip() for n in args.datasets.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(ALL))
+    if unknown:
+        ap.error(f"unknown data set(s) {unknown}; choose from {list(ALL)}")
+    args.retrains = args.retrains if args.retrains is not None else (1 if args.quick else 3)
+    stem = "monitor_quick" if args.quick else "monitor"
+    bench = Bench(f"{stem}_{args.tag}" if args.tag else stem, out_dir=args.out_dir)
+    bench.add("torch threads", torch.get_num_threads())
+    t_all = time.perf_counter()
+    for name in names:
+        t0 = time.perf_counter()
+        task, train, ignore = setup(name, args.quick)
+        train_end, cal_end = stretches(task, name, args.quick)
+        t1 = time.perf_counter()
+        m = train_forecaster(task, train_end=train_end, device="cpu", **train)
+        bench.add(
+            f"{name}: train s (M)",
+            round(time.perf_counter() - t1, 2),
+            note=f"{m.fit_result.epochs_run} epochs",
+        )
+        coverage(name, task, m, train_end, cal_end, ignore, bench)
+        monitoring(name, task, m, train, cal_end, ignore, args, bench)
+        bench.add(f"{name}: total s", round(time.perf_counter() - t0, 1))
+        print(f"  {name} done in {time.perf_counter() - t0:.0f} s", flush=True)
+    bench.add("total s", round(time.perf_counter() - t_all, 1))
+    bench.finish()
+
+
+if __name__ == "__main__":
+    main()

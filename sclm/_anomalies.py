@@ -1,0 +1,257 @@
+"""Injected anomalies with their answer key, and scoring alerts against it.
+
+Private module; the public names are re-exported by :mod:`sclm.monitor`.
+
+Kinds (each in units of the series' *level* ``L`` = median of ``|y|`` over the days before
+``start``, so that a magnitude reads as a share of a normal day)
+--------------------------------------------------------------------------------------------
+``spike``        one day ``y + m·L`` (default ``m = 1``: the day's value doubles on a typical day);
+``drop``         one day ``max(y − m·L, 0)`` (default ``m = 1``: the reading falls to about zero —
+                 a lost feed, an outage, a stock-out);
+``level_shift``  ``shift_days`` consecutive days ``max(y ± m·L, 0)``, the sign drawn at random
+                 (default ``m = 0.5`` for 21 days: half a normal day's volume gained or lost for
+                 three weeks — a new or lost customer, a closed line).
+
+Placement: ``round(rate · cells)`` events over the eligible cells (series × days in
+``[start, end]``), kinds drawn uniformly, each placed uniformly at random in a series with no
+other event within ``gap`` days of it (rejection sampling, seeded).  Series with ``L = 0`` get
+none.  Only the chosen ``columns`` change; nothing else in the panel does.
+
+Scoring (:func:`score_alerts`)
+------------------------------
+Point anomalies (spike, drop) are scored per (node, variable, day): an alert on such a cell is
+a true positive, an alert on any other scored cell a false positive.  Cells of a level shift,
+and the ``delay`` days after its end (the return to the old level is a change too), are left
+out of the point scores; level shifts are scored per event: detected when a drift alarm on
+that series falls in ``[start, start + delay]``; the delay is ``alarm day − start``.  A drift
+alarm that falls in no shift's ``[start, end + delay]`` is a false drift alarm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["KINDS", "inject_anomalies", "score_alerts"]
+
+KINDS: tuple[str, ...] = ("spike", "drop", "level_shift")
+DEFAULT_MAGNITUDE: dict[str, float] = {"spike": 1.0, "drop": 1.0, "level_shift": 0.5}
+KEY_COLUMNS = ["kind", "node", "variable", "start", "end", "magnitude", "delta"]
+
+
+def _days_of(panel: pd.DataFrame) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex(panel.index.get_level_values("ts"))
+
+
+def inject_anomalies(
+    panel: pd.DataFrame,
+    *,
+    rate: float,
+    kinds: Sequence[str] = KINDS,
+    magnitude: float | Mapping[str, float] | None = None,
+    seed: int = 0,
+    columns: Sequence[str] | None = None,
+    start: object | None = None,
+    end: object | None = None,
+    shift_days: int = 21,
+    gap: int = 7,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Add spikes, drops and level shifts to a panel and return the answer key.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        Panel indexed by (``node``, ``ts``), daily; not modified.
+    rate : float in [0, 1)
+        Expected share of eligible (node, variable, day) cells where an anomaly starts.
+    kinds : sequence of {"spike", "drop", "level_shift"}
+    magnitude : float or mapping kind → float, optional
+        In units of the series' level ``L`` (module docstring); a float applies to every kind.
+        Default ``{"spike": 1.0, "drop": 1.0, "level_shift": 0.5}``.
+    seed : int
+    columns : sequence of str, optional
+        Columns to corrupt (default: every column).
+    start, end : date, optional
+        First and last day an anomaly may touch (default: the panel's range); ``L`` is taken
+        over the days before ``start`` (all days if that leaves none).
+    shift_days : int
+        Length of a level shift in days.
+    gap : int
+        Minimum clean days between two anomalies of one series.
+
+    Returns
+    -------
+    panel : pandas.DataFrame
+        A copy with the anomalies applied.
+    key : pandas.DataFrame
+        One row per anomaly: ``kind, node, variable, start, end`` (``end == start`` for a spike
+        or a drop), ``magnitude`` (in levels) and ``delta`` (the change applied on the first
+        day, in the series' units), sorted by ``start``.
+    """
+    if not 0 <= rate < 1:
+        raise ValueError(f"rate must be in [0, 1), got {rate!r}")
+    bad = [k for k in kinds if k not in KINDS]
+    if bad or not kinds:
+        raise ValueError(f"unknown anomaly kind(s) {bad or list(kinds)}; choose from {list(KINDS)}")
+    mags = dict(DEFAULT_MAGNITUDE)
+    if isinstance(magnitude, int | float):
+        mags = dict.fromkeys(KINDS, float(magnitude))
+    elif magnitude is not None:
+        unknown = [k for k in magnitude if k not in KINDS]
+        if unknown:
+            raise ValueError(f"magnitude has unknown kind(s) {unknown}; choose from {list(KINDS)}")
+        mags.update({k: float(v) for k, v in magnitude.items()})
+    for name, v in (("shift_days", shift_days), ("gap", gap)):
+        if not isinstance(v, int) or v < (1 if name == "shift_days" else 0):
+            raise ValueError(
+                f"{name} must be a {'positive' if name == 'shift_days' else 'non-negative'} integer, got {v!r}"
+            )
+    cols = list(panel.columns) if columns is None else list(columns)
+    missing = [c for c in cols if c not in panel.columns]
+    if missing:
+        raise ValueError(f"panel has no column(s) {missing}; it has {list(panel.columns)}")
+    out = panel.copy()
+    days = _days_of(panel)
+    first = days.min() if start is None else pd.Timestamp(start)
+    last = days.max() if end is None else pd.Timestamp(end)
+    if last < first:
+        raise ValueError(f"end {last.date()} is before start {first.date()}")
+    nodes = sorted(pd.unique(panel.index.get_level_values("node")))
+    wide = {c: panel[c].unstack("node").reindex(columns=nodes) for c in cols}
+    calendar = wide[cols[0]].index
+    window = calendar[(calendar >= first) & (calendar <= last)]
+    series = []
+    for c in cols:
+        hist = wide[c][wide[c].index < first]
+        hist = hist if len(hist) else wide[c]
+        for n in nodes:
+            level = float(np.nanmedian(np.abs(hist[n].to_numpy(np.float64))))
+            if level > 0 and np.isfinite(level):
+                series.append((n, c, level))
+    rng = np.random.default_rng(seed)
+    n_events = int(round(rate * len(series) * len(window)))
+    busy: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    rows: list[dict] = []
+    changes: list[tuple] = []
+    tries = 0
+    while len(rows) < n_events and series and len(window) and tries < 200 * max(n_events, 1):
+        tries += 1
+        kind = kinds[rng.integers(len(kinds))]
+        node, col, level = series[rng.integers(len(series))]
+        length = shift_days if kind == "level_shift" else 1
+        if length > len(window):
+            continue
+        s = int(rng.integers(len(window) - length + 1))
+        e = s + length - 1
+        taken = busy.setdefault((node, col), [])
+        if any(s <= b + gap and a <= e + gap for a, b in taken):
+            continue
+        y = wide[col].loc[window[s] : window[e], node].to_numpy(np.float64, copy=True)
+        if kind == "spike":
+            new = y + mags[kind] * level
+        elif kind == "drop":
+            if y[0] <= 0:
+                continue  # nothing to drop
+            new = np.maximum(y - mags[kind] * level, 0.0)
+        else:
+            sign = 1.0 if rng.random() < 0.5 else -1.0
+            new = np.maximum(y + sign * mags[kind] * level, 0.0)
+        if np.array_equal(new, y):
+            continue
+        taken.append((s, e))
+        changes.append((node, col, window[s : e + 1], new))
+        rows.append(
+            {
+                "kind": kind,
+                "node": node,
+                "variable": col,
+                "start": window[s],
+                "end": window[e],
+                "magnitude": sign * mags[kind] if kind == "level_shift" else mags[kind],
+                "delta": float(new[0] - y[0]),
+            }
+        )
+    for node, col, when, new in changes:
+        pos = out.index.get_indexer(pd.MultiIndex.from_arrays([[node] * len(when), when]))
+        j = out.columns.get_loc(col)
+        out.iloc[pos, j] = new.astype(out[col].dtype, copy=False)
+    key = pd.DataFrame(rows, columns=KEY_COLUMNS).sort_values(["start", "node", "variable"], kind="stable")
+    return out, key.reset_index(drop=True)
+
+
+def _cells(frame: pd.DataFrame) -> set[tuple[str, str, pd.Timestamp]]:
+    return set(zip(frame["node"], frame["variable"], pd.to_datetime(frame["ts"]), strict=True))
+
+
+def score_alerts(
+    alerts: pd.DataFrame,
+    key: pd.DataFrame,
+    *,
+    start: object,
+    end: object,
+    drift: pd.DataFrame | None = None,
+    delay: int = 7,
+) -> dict[str, float]:
+    """Precision and recall of alerts against an :func:`inject_anomalies` key (module docstring).
+
+    Parameters
+    ----------
+    alerts : pandas.DataFrame
+        ``node, variable, ts`` of point alerts (e.g. :func:`sclm.monitor.check_actuals` on the
+        one-step-ahead forecasts); duplicates count once.
+    key : pandas.DataFrame
+        The answer key.
+    start, end : date
+        The monitored days; alerts and anomalies outside are ignored.
+    drift : pandas.DataFrame, optional
+        Drift alarms ``node, variable, ts`` (:class:`sclm.monitor.CusumDetector`).
+    delay : int
+        Days after a shift's onset within which a drift alarm detects it.
+
+    Returns
+    -------
+    dict
+        ``point_precision``, ``point_recall``, ``point_tp``, ``point_fp``, ``point_fn``;
+        ``shift_recall``, ``shift_delay_mean`` (days, over detected shifts), ``shifts``,
+        ``drift_false_alarms``; ``nan`` where a ratio has no denominator.
+    """
+    lo, hi = pd.Timestamp(start), pd.Timestamp(end)
+    k = key[(pd.to_datetime(key["end"]) >= lo) & (pd.to_datetime(key["start"]) <= hi)]
+    points = k[k["kind"].isin(["spike", "drop"])]
+    point_cells = set(zip(points["node"], points["variable"], pd.to_datetime(points["start"]), strict=True))
+    shifts = k[k["kind"] == "level_shift"]
+    excluded = set()
+    for r in shifts.itertuples():
+        for d in pd.date_range(r.start, pd.Timestamp(r.end) + pd.Timedelta(days=delay)):
+            excluded.add((r.node, r.variable, d))
+    a = alerts[(pd.to_datetime(alerts["ts"]) >= lo) & (pd.to_datetime(alerts["ts"]) <= hi)]
+    flagged = _cells(a) - (excluded - point_cells)
+    tp = len(flagged & point_cells)
+    fp = len(flagged - point_cells)
+    fn = len(point_cells - flagged)
+    out = {
+        "point_precision": tp / (tp + fp) if tp + fp else float("nan"),
+        "point_recall": tp / (tp + fn) if tp + fn else float("nan"),
+        "point_tp": float(tp),
+        "point_fp": float(fp),
+        "point_fn": float(fn),
+        "shifts": float(len(shifts)),
+    }
+    d = drift if drift is not None else pd.DataFrame(columns=["node", "variable", "ts"])
+    d = d[(pd.to_datetime(d["ts"]) >= lo) & (pd.to_datetime(d["ts"]) <= hi)]
+    delays, used = [], set()
+    for r in shifts.itertuples():
+        s = pd.Timestamp(r.start)
+        hits = d[(d["node"] == r.node) & (d["variable"] == r.variable)]
+        hits_ts = pd.to_datetime(hits["ts"])
+        ok = hits_ts[(hits_ts >= s) & (hits_ts <= s + pd.Timedelta(days=delay))]
+        if len(ok):
+            delays.append((ok.min() - s).days)
+        inside = hits_ts[(hits_ts >= s) & (hits_ts <= pd.Timestamp(r.end) + pd.Timedelta(days=delay))]
+        used.update(inside.index)
+    out["shift_recall"] = len(delays) / len(shifts) if len(shifts) else float("nan")
+    out["shift_delay_mean"] = float(np.mean(delays)) if delays else float("nan")
+    out["drift_false_alarms"] = float(len(d) - len(used))
+    return out

@@ -1,0 +1,151 @@
+"""Feedback: fine-tune M from its weights on windows that include new days.
+
+Private module; the public names are re-exported by :mod:`sclm.monitor`.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sclm._rolling import _DAY, _ts
+from sclm.pipeline import TrainedForecaster
+from sclm.windows import make_windows
+
+__all__ = ["update_forecaster", "update_windows"]
+
+
+def update_windows(
+    trained: TrainedForecaster,
+    new_panel: pd.DataFrame,
+    *,
+    end: object | None = None,
+    context_days: int = 28,
+    window_stride: int = 1,
+    scaler: Any = None,
+):
+    """The windows :func:`update_forecaster` trains on (scaled, as the model sees them).
+
+    Every window whose targets are all observed by ``end`` and whose last target day falls
+    after ``train_end − context_days``: the windows that contain the new days, plus
+    ``context_days`` of recent history replayed so that the update does not forget it.
+    """
+    task = trained.task
+    end = _ts(new_panel).max() if end is None else pd.Timestamp(end)
+    if end <= trained.train_end:
+        raise ValueError(
+            f"end {end.date()} is not after the model's training end {trained.train_end.date()}: no new days"
+        )
+    if not isinstance(context_days, int) or context_days < 0:
+        raise ValueError(f"context_days must be a non-negative integer, got {context_days!r}")
+    T, H = task.input_size, task.horizon
+    first_origin = trained.train_end - (context_days + H - 1) * _DAY
+    days = _ts(new_panel)
+    rows = (days >= first_origin - (T - 1) * _DAY) & (days <= end)
+    scaled = (scaler or trained.scaler).transform(new_panel.loc[rows, list(task.columns)])
+    w = make_windows(
+        scaled,
+        targets=task.targets,
+        covariates=task.covariates,
+        known_future=[*task.known_future, "calendar"],
+        input_size=T,
+        horizon=H,
+        stride=window_stride,
+        end=end,
+    )
+    return w.subset(w.meta["origin"].to_numpy() >= np.datetime64(first_origin))
+
+
+def update_forecaster(
+    trained: TrainedForecaster,
+    new_panel: pd.DataFrame,
+    *,
+    end: object | None = None,
+    epochs: int = 3,
+    lr: float = 2e-4,
+    batch_size: int = 64,
+    context_days: int = 28,
+    window_stride: int = 1,
+    warm_start: bool = True,
+    refit_scaler: bool = False,
+    seed: int = 0,
+    device: str = "auto",
+    progress: bool = False,
+    **fit_options: Any,
+) -> TrainedForecaster:
+    """Fine-tune M on new days from its current weights (not a full retrain).
+
+    Parameters
+    ----------
+    trained : TrainedForecaster
+        The model to update (not modified: its weights are copied).
+    new_panel : pandas.DataFrame
+        The task's panel extended with the new days (same columns); rows after ``end`` may be
+        present (e.g. known-future columns) but are never read for training.
+    end : date, optional
+        The new last day (default: the panel's last day); must be after ``trained.train_end``.
+    epochs, lr, batch_size : fine-tuning settings (a few epochs, a lower learning rate than
+        the 1e-3 of :func:`sclm.pipeline.train_forecaster`); no validation split and no early
+        stopping: there are too few new windows to hold some out.
+    context_days : int
+        Days of older targets replayed with the new ones (:func:`update_windows`).
+    window_stride : int
+        Days between update windows.
+    warm_start : bool
+        Start from ``trained``'s weights (the point); ``False`` starts from a fresh
+        initialisation with the same settings (an ablation).
+    refit_scaler : bool
+        Keep the scaler fitted on the original training days (default: the weights were learnt
+        on that scale, and the update must not move every input), or refit it on every day up
+        to ``end``.
+    seed, device, progress : see :func:`sclm.training.fit`.
+    **fit_options
+        Further :func:`sclm.training.fit` arguments (``max_steps``, ``checkpoint_dir``,
+        ``resume``, ``weight_decay`` ...).
+
+    Returns
+    -------
+    TrainedForecaster
+        A new model with ``train_end = end``, the task's panel replaced by ``new_panel`` and the
+        :class:`~sclm.training.FitResult` of the fine-tuning.
+    """
+    from sclm.models import Forecaster
+    from sclm.repro import seed_everything
+    from sclm.training import fit
+
+    task = trained.task
+    missing = [c for c in task.columns if c not in new_panel.columns]
+    if missing:
+        raise ValueError(f"new_panel has no column(s) {missing} of the task")
+    end = _ts(new_panel).max() if end is None else pd.Timestamp(end)
+    scaler = trained.scaler
+    if refit_scaler:
+        scaler = copy.deepcopy(trained.scaler).fit(new_panel[list(task.columns)], end=end)
+    w = update_windows(
+        trained, new_panel, end=end, context_days=context_days, window_stride=window_stride, scaler=scaler
+    )
+    if len(w) == 0:
+        raise ValueError(f"no update window ends by {end.date()}; give more new days or context_days")
+    if warm_start:
+        model = copy.deepcopy(trained.model)
+    else:
+        seed_everything(seed)
+        model = Forecaster(trained.model.config)
+    result = fit(
+        model,
+        (w.X, w.X_future, w.Y),
+        None,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        device=device,
+        progress=progress,
+        **fit_options,
+    )
+    new_task = dataclasses.replace(task, panel=new_panel)
+    return TrainedForecaster(new_task, model, scaler, end, result)

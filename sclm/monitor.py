@@ -1,0 +1,539 @@
+"""Monitoring and feedback: compare forecasts with what happens, raise alerts, feed the next forecast.
+
+``forecast ──► calibrate (conformal) ──► compare with actuals ──► alerts, drift ──► update M ──► next forecast``
+
+* :func:`rolling_forecasts` — M's forecasts at many origins in one pass (a rolling-origin
+  backtest without retraining), long frame ``node, variable, origin, step, ts, mean, q…, y``.
+* :class:`ConformalCalibrator` — split conformal or adaptive conformal inference (ACI) on those
+  backtests (CQR or absolute-residual scores, per group such as (variable, horizon step));
+  :func:`calibrate_online` replays a backtest causally, issuing each origin's intervals with
+  only the actuals known by then.  See :mod:`sclm._conformal` for the exact rules.
+* :func:`check_actuals` — actuals outside a (calibrated) interval, with a severity.
+* :class:`CusumDetector` — drift on standardised one-step residuals (two-sided clipped CUSUM,
+  threshold calibrated on clean data; :mod:`sclm._drift`).
+* :func:`inject_anomalies` / :func:`score_alerts` — spikes, drops and level shifts with their
+  answer key, and precision/recall of alerts against it (:mod:`sclm._anomalies`).
+* :func:`update_forecaster` — fine-tune M from its weights on windows that include new days.
+* :class:`Monitor` — the whole loop, day by day, returning a :class:`MonitorResult`.
+
+Anomaly alerts use their own conformal level
+--------------------------------------------
+An 80 % interval misses 20 % of normal days by design, so flagging every actual outside it would
+bury an operator.  :class:`Monitor` therefore raises anomaly alerts against a separate band: a
+split-conformal interval at ``1 − alert_alpha`` (default 99.9 %) around the one-step-ahead
+forecasts — CQR score on M's own 10 %/90 % quantiles (so the band widens where M expects more
+spread, e.g. on promotion days), scaled by the series' calibration MAE, pooled over all series —
+fitted on the clean calibration days only, never on an answer key.  A flagged value is
+*quarantined*: replaced by its forecast in the panel M reads (and left out of the conformal
+updates), so one spike does not distort the next forecasts.  A drift alarm is reported; with
+``accept_drift=True`` it also restores the series' quarantined values since the estimated onset
+and stops quarantining that series for one horizon, so that M follows a genuine new level (off by
+default: a temporary shift would otherwise be learnt, and then its end raises alerts too).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Self
+
+import numpy as np
+import pandas as pd
+
+from sclm._anomalies import KINDS, inject_anomalies, score_alerts
+from sclm._conformal import ConformalCalibrator, conformal_quantile
+from sclm._drift import ALARM_COLUMNS, CusumDetector
+from sclm._feedback import update_forecaster, update_windows
+from sclm._rolling import _DAY, _actuals, _ts, calibrate_online, rolling_forecasts, score_relmase
+from sclm.pipeline import TrainedForecaster, train_forecaster
+
+__all__ = [
+    "KINDS",
+    "ConformalCalibrator",
+    "CusumDetector",
+    "Monitor",
+    "MonitorResult",
+    "calibrate_online",
+    "check_actuals",
+    "conformal_quantile",
+    "inject_anomalies",
+    "rolling_forecasts",
+    "score_alerts",
+    "score_relmase",
+    "update_forecaster",
+    "update_windows",
+]
+
+ALERT_COLUMNS = ["node", "variable", "ts", "origin", "step", "y", "lo", "hi", "side", "excess", "severity"]
+
+
+# --------------------------------------------------------------------------------------------------
+# Alerts
+# --------------------------------------------------------------------------------------------------
+
+
+def _long_actuals(actuals: pd.DataFrame | pd.Series, variables: Sequence[str]) -> pd.Series:
+    if isinstance(actuals, pd.Series):
+        return actuals.rename("y")
+    if isinstance(actuals.index, pd.MultiIndex) and list(actuals.index.names[:2]) == ["node", "ts"]:
+        cols = [v for v in variables if v in actuals.columns]
+        return _actuals(actuals, cols)
+    value = "y" if "y" in actuals.columns else "value"
+    need = ["node", "variable", "ts", value]
+    missing = [c for c in need if c not in actuals.columns]
+    if missing:
+        raise ValueError(
+            f"actuals must be a Panel (index node, ts) or a long frame with {need}; missing {missing}"
+        )
+    idx = pd.MultiIndex.from_frame(actuals[["node", "variable", "ts"]])
+    return pd.Series(actuals[value].to_numpy(np.float64), index=idx, name="y")
+
+
+def check_actuals(
+    forecast: pd.DataFrame,
+    actuals: pd.DataFrame | pd.Series | None = None,
+    *,
+    lower: str | None = None,
+    upper: str | None = None,
+    severity_edges: tuple[float, float] = (0.25, 1.0),
+) -> pd.DataFrame:
+    """Alerts for actuals outside a forecast interval.
+
+    Parameters
+    ----------
+    forecast : pandas.DataFrame
+        Long forecasts ``node, variable, ts`` with the interval columns (``lo``/``hi`` of a
+        :class:`ConformalCalibrator`, else ``q0.1``/``q0.9``).
+    actuals : Panel, long frame or Series, optional
+        A Panel (index ``node, ts``; one column per variable), a long frame ``node, variable,
+        ts, y`` (or ``value``), or a Series indexed (node, variable, ts).  Default: the
+        forecast's own ``y`` column.
+    lower, upper : str, optional
+        Interval columns to check against.
+    severity_edges : (float, float)
+        ``excess`` = distance outside the interval / its width (the width floored at 1e-9 of
+        the bound's size); severity ``"low"`` below the first edge, ``"medium"`` below the
+        second, ``"high"`` from it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per checked forecast row outside its interval: ``node, variable, ts, origin,
+        step`` (NaN/NaT if the forecast has none), ``y, lo, hi, side`` (``"above"``/``"below"``),
+        ``excess``, ``severity``; sorted by day, node, variable.  Rows without an actual are
+        skipped.
+    """
+    lo_c = lower or ("lo" if "lo" in forecast.columns else "q0.1")
+    hi_c = upper or ("hi" if "hi" in forecast.columns else "q0.9")
+    for c in ("node", "variable", "ts", lo_c, hi_c):
+        if c not in forecast.columns:
+            raise ValueError(f"forecast has no column {c!r}; it has {list(forecast.columns)}")
+    a, b = severity_edges
+    if not 0 < a < b:
+        raise ValueError(f"severity_edges must be increasing positive numbers, got {severity_edges!r}")
+    f = forecast
+    if actuals is None:
+        if "y" not in f.columns:
+            raise ValueError("no actuals given and the forecast has no 'y' column")
+        y = f["y"].to_numpy(np.float64)
+    else:
+        s = _long_actuals(actuals, pd.unique(f["variable"]))
+        y = s.reindex(pd.MultiIndex.from_frame(f[["node", "variable", "ts"]])).to_numpy(np.float64)
+    lo, hi = f[lo_c].to_numpy(np.float64), f[hi_c].to_numpy(np.float64)
+    known = ~np.isnan(y)
+    above, below = known & (y > hi), known & (y < lo)
+    out_rows = above | below
+    width = np.maximum(hi - lo, 1e-9 * np.maximum(np.abs(hi), 1.0))
+    dist = np.where(above, y - hi, lo - y)
+    excess = dist / width
+    sev = np.where(excess < a, "low", np.where(excess < b, "medium", "high"))
+    res = pd.DataFrame(
+        {
+            "node": f["node"].to_numpy()[out_rows],
+            "variable": f["variable"].to_numpy()[out_rows],
+            "ts": pd.to_datetime(f["ts"].to_numpy()[out_rows]),
+            "origin": pd.to_datetime(f["origin"].to_numpy()[out_rows]) if "origin" in f else pd.NaT,
+            "step": f["step"].to_numpy()[out_rows] if "step" in f else np.nan,
+            "y": y[out_rows],
+            "lo": lo[out_rows],
+            "hi": hi[out_rows],
+            "side": np.where(above[out_rows], "above", "below"),
+            "excess": excess[out_rows],
+            "severity": sev[out_rows],
+        },
+        columns=ALERT_COLUMNS,
+    )
+    return res.sort_values(["ts", "node", "variable"], kind="stable", ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# The loop
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class MonitorResult:
+    """What :meth:`Monitor.run` saw and did.
+
+    Attributes
+    ----------
+    forecasts : pandas.DataFrame
+        Every forecast issued (one per day and series and step) with ``lo, hi`` (calibrated
+        ``1 − alpha``), ``alpha_t``, the model's quantiles and the actual ``y`` (NaN if it came
+        after the run's end).
+    alerts : pandas.DataFrame
+        Anomaly alerts on the one-step-ahead forecasts (:func:`check_actuals` columns, with
+        ``quarantined``: the value was replaced by its forecast in the panel M reads).
+    drift : pandas.DataFrame
+        Drift alarms (:meth:`CusumDetector.update` columns).
+    updates : pandas.DataFrame
+        One row per model update: ``end``, ``seconds``, ``windows``, ``retrain_seconds`` (NaN
+        where no retrain was compared).
+    comparison : pandas.DataFrame
+        Forecasts from each update's new last day by ``model`` = ``"stale"`` (the model never
+        updated), ``"updated"`` and, where compared, ``"retrained"``.
+    figures : dict
+        Numbers a report can quote (:meth:`Monitor.run` lists them).
+    """
+
+    forecasts: pd.DataFrame
+    alerts: pd.DataFrame
+    drift: pd.DataFrame
+    updates: pd.DataFrame
+    comparison: pd.DataFrame
+    figures: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """One paragraph with the figures (English)."""
+        g = self.figures
+        text = (
+            f"Over {g['days']:.0f} monitored days, the 80 % intervals of M covered "
+            f"{100 * g['coverage_raw']:.1f} % of the actuals as issued and {100 * g['coverage_calibrated']:.1f} % "
+            f"after conformal calibration (target {100 * (1 - g['alpha']):.0f} %). "
+            f"{g['alerts']:.0f} anomaly alert(s) were raised ({g['alerts_high']:.0f} high) and "
+            f"{g['drift_alarms']:.0f} drift alarm(s). "
+        )
+        if g.get("updates", 0):
+            text += (
+                f"M was updated {g['updates']:.0f} time(s) from its checkpoint, {g['update_seconds']:.1f} s each "
+                f"on average; relative MASE on the next window was {g['relmase_stale']:.3f} without updates and "
+                f"{g['relmase_updated']:.3f} with them"
+            )
+            if np.isfinite(g.get("relmase_retrained", np.nan)):
+                text += (
+                    f" ({g['relmase_retrained']:.3f} for a full retrain taking {g['retrain_seconds']:.1f} s, "
+                    f"update/retrain time {g['time_ratio']:.2f})"
+                )
+            text += "."
+        return text
+
+
+class Monitor:
+    """forecast → calibrate → compare with actuals → alerts and drift → update → next forecast.
+
+    Parameters
+    ----------
+    trained : TrainedForecaster
+        M as trained (its ``train_end`` is where calibration starts).
+    alpha : float
+        Miscoverage of the reported intervals (0.2: 80 %).
+    method, by, gamma, window : see :class:`ConformalCalibrator` (score ``"cqr"``, scaled per
+        series).
+    alert_alpha : float
+        Miscoverage of the anomaly band (module docstring); needs at least ``1/alert_alpha − 1``
+        clean one-step forecasts in calibration.
+    alert_score : {"cqr", "abs"}
+        Score of the anomaly band (:class:`ConformalCalibrator`).
+    drift : CusumDetector, optional
+        Drift detector (default ``CusumDetector()``); fitted on the clean calibration residuals.
+    quarantine : bool
+        Replace flagged values by their forecast in the panel M reads (module docstring).
+    accept_drift : bool
+        After a drift alarm, restore and accept the series' new values (module docstring).
+    update_every : int or None
+        Fine-tune M every this many new days (None: never).
+    update_options : dict, optional
+        Arguments of :func:`update_forecaster`.
+    ignore : str, optional
+        Boolean panel column of days not to score, calibrate on or alert on (e.g. ``"closed"``).
+    floor : float or None
+        Lower clip of calibrated bounds (0 for non-negative quantities).
+    device : str
+    """
+
+    def __init__(
+        self,
+        trained: TrainedForecaster,
+        *,
+        alpha: float = 0.2,
+        method: Literal["split", "aci"] = "aci",
+        by: Sequence[str] = ("variable", "step"),
+        gamma: float = 0.005,
+        window: int | None = None,
+        alert_alpha: float = 0.001,
+        alert_score: Literal["cqr", "abs"] = "cqr",
+        drift: CusumDetector | None = None,
+        quarantine: bool = True,
+        accept_drift: bool = False,
+        update_every: int | None = 14,
+        update_options: dict[str, Any] | None = None,
+        ignore: str | None = None,
+        floor: float | None = 0.0,
+        device: str = "cpu",
+    ) -> None:
+        self.trained = trained
+        self.alpha, self.method, self.by, self.gamma, self.window = alpha, method, by, gamma, window
+        self.alert_alpha, self.alert_score = alert_alpha, alert_score
+        self.drift = drift
+        self.quarantine, self.accept_drift = quarantine, accept_drift
+        if update_every is not None and (not isinstance(update_every, int) or update_every < 1):
+            raise ValueError(f"update_every must be a positive integer or None, got {update_every!r}")
+        self.update_every = update_every
+        self.update_options = dict(update_options or {})
+        self.ignore = ignore
+        self.floor = floor
+        self.device = device
+
+    def _drop_ignored(self, frame: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
+        if self.ignore is None or frame.empty:
+            return frame
+        flag = panel[self.ignore].astype(bool)
+        skip = flag.reindex(pd.MultiIndex.from_frame(frame[["node", "ts"]])).fillna(False).to_numpy()
+        return frame[~skip]
+
+    def calibrate(self, end: object, *, panel: pd.DataFrame | None = None) -> Self:
+        """Rolling backtest on the clean days after ``train_end`` up to ``end``; fit the calibrators.
+
+        Forecasts are issued daily at origins ``train_end … end − 1``; every row whose day is
+        ``≤ end`` is a calibration row (later steps of the last origins are dropped).
+
+        Returns
+        -------
+        Monitor
+            ``self`` with ``calibrator_`` (reported intervals), ``alert_calibrator_`` (anomaly
+            band), ``drift_`` (fitted detector), ``calibration_`` (the backtest) and ``cal_end_``.
+        """
+        tr = self.trained
+        end = pd.Timestamp(end)
+        H = tr.task.horizon
+        origins = pd.date_range(tr.train_end, end - _DAY)
+        if len(origins) < H:
+            raise ValueError(
+                f"calibration end {end.date()} leaves {len(origins)} origin(s) after train_end "
+                f"{tr.train_end.date()}; need at least the horizon, {H}"
+            )
+        src = tr.task.panel if panel is None else panel
+        fc = rolling_forecasts(tr, origins, panel=src, device=self.device, pad_known_future=True)
+        fc = self._drop_ignored(fc[fc["ts"] <= end], src)
+        self.calibrator_ = ConformalCalibrator(
+            alpha=self.alpha,
+            method=self.method,
+            by=self.by,
+            gamma=self.gamma,
+            window=self.window,
+            floor=self.floor,
+        ).fit(fc)
+        one = fc[fc["step"] == 1]
+        lower, upper = self.calibrator_._bounds  # the band widens M's own (1 - alpha) quantiles
+        self.alert_calibrator_ = ConformalCalibrator(
+            alpha=self.alert_alpha,
+            method="split",
+            by=(),
+            score=self.alert_score,
+            scale="series",
+            lower=lower,
+            upper=upper,
+            floor=self.floor,
+        ).fit(one)
+        if not np.isfinite(self.alert_calibrator_.quantiles_).all():
+            need = int(np.ceil(1 / self.alert_alpha)) - 1
+            raise ValueError(
+                f"{len(one)} clean one-step forecasts are too few for alert_alpha={self.alert_alpha} "
+                f"(need at least {need}): calibrate on more days or raise alert_alpha"
+            )
+        self.drift_ = copy.deepcopy(self.drift or CusumDetector()).fit(one)
+        self.calibration_ = fc
+        self.cal_end_ = end
+        return self
+
+    def _issue(
+        self, model: TrainedForecaster, panel: pd.DataFrame, origin: pd.Timestamp, cal
+    ) -> pd.DataFrame:
+        fc = rolling_forecasts(model, [origin], panel=panel, device=self.device, pad_known_future=True)
+        fc = fc.drop(columns="y")
+        out = cal.transform(fc)
+        one = out["step"].to_numpy() == 1
+        band = self.alert_calibrator_.transform(out[one])
+        out["alert_lo"], out["alert_hi"] = np.nan, np.nan
+        out.loc[one, "alert_lo"] = band["lo"].to_numpy()
+        out.loc[one, "alert_hi"] = band["hi"].to_numpy()
+        return out
+
+    def run(
+        self,
+        panel: pd.DataFrame,
+        *,
+        end: object | None = None,
+        compare_retrain: int = 0,
+        retrain_options: dict[str, Any] | None = None,
+    ) -> MonitorResult:
+        """Monitor the days after the calibration end, one day at a time.
+
+        Each day ``t``: the actuals of ``t`` arrive (``panel``: what was observed, anomalies
+        included); forecasts issued earlier for ``t`` are resolved and fed to the calibrator
+        (ACI levels and score pools; quarantined cells excluded); the one-step forecast made
+        at ``t − 1`` is checked against the anomaly band (:func:`check_actuals`) and fed to the
+        drift detector; flagged values are quarantined or, after a drift alarm, accepted;
+        every ``update_every`` days M is fine-tuned on the panel it reads
+        (:func:`update_forecaster`) and, for the first ``compare_retrain`` updates, also fully
+        retrained (:func:`sclm.pipeline.train_forecaster` with ``retrain_options``) for
+        comparison; then the forecast from ``t`` is issued with calibrated intervals.
+
+        Parameters
+        ----------
+        panel : pandas.DataFrame
+            Observed panel (the task's columns) covering the calibration days and the monitored
+            days; never modified.
+        end : date, optional
+            Last monitored day (default: the panel's last day).
+        compare_retrain : int
+            Updates also compared with a full retrain (costly).
+        retrain_options : dict, optional
+            :func:`sclm.pipeline.train_forecaster` arguments for the retrain (give the original
+            training settings).
+
+        Returns
+        -------
+        MonitorResult
+            ``figures``: ``days``, ``alpha``, ``coverage_raw`` ([q_{α/2}, q_{1−α/2}] of M),
+            ``coverage_calibrated`` ([lo, hi]) over resolved forecasts, ``alerts``,
+            ``alerts_high``, ``drift_alarms``, ``updates``, ``update_seconds``,
+            ``retrain_seconds``, ``time_ratio`` (update / retrain seconds over compared updates),
+            ``relmase_stale``, ``relmase_updated``, ``relmase_retrained`` (next window after
+            each compared update; stale/updated over every update), ``relmase_ratio``
+            (updated / retrained over the compared updates).
+        """
+        if not hasattr(self, "calibrator_"):
+            raise ValueError("this Monitor is not calibrated yet; call calibrate(end) first")
+        task = self.trained.task
+        end = _ts(panel).max() if end is None else pd.Timestamp(end)
+        start = self.cal_end_ + _DAY
+        if end < start:
+            raise ValueError(f"end {end.date()} is not after the calibration end {self.cal_end_.date()}")
+        cal = copy.deepcopy(self.calibrator_)
+        drift = copy.deepcopy(self.drift_).reset()
+        working = panel.copy()
+        model = stale = self.trained
+        accept_until: dict[tuple[str, str], pd.Timestamp] = {}
+        quarantined: dict[tuple[str, str], list[pd.Timestamp]] = {}
+        issued: list[pd.DataFrame] = []
+        pending = self._issue(model, working, self.cal_end_, cal)
+        alerts_all, drift_all, updates, comparison = [], [], [], []
+        last_update = self.cal_end_
+        lo_q, hi_q = cal._bounds
+        H = task.horizon
+        observed = _actuals(panel, task.targets)
+        for t in pd.date_range(start, end):
+            due = pending["ts"] == t
+            now = pending[due].copy()
+            pending = pending[~due]
+            now["y"] = observed.reindex(pd.MultiIndex.from_frame(now[["node", "variable", "ts"]])).to_numpy()
+            issued.append(now)
+            now = self._drop_ignored(now.dropna(subset=["y"]), panel)
+            one = now[now["step"] == 1]
+            alerts = check_actuals(one, lower="alert_lo", upper="alert_hi")
+            alarms = drift.update(one)
+            flagged = set(zip(alerts["node"], alerts["variable"], strict=True))
+            keep = [(n, v) not in flagged for n, v in zip(now["node"], now["variable"], strict=True)]
+            cal.update(now[keep])
+            q_flags = []
+            for r in alerts.itertuples():
+                key = (r.node, r.variable)
+                q = self.quarantine and not (key in accept_until and t <= accept_until[key])
+                if q:
+                    mean = one.loc[(one["node"] == r.node) & (one["variable"] == r.variable), "mean"].iloc[0]
+                    working.loc[(r.node, t), r.variable] = mean
+                    quarantined.setdefault(key, []).append(t)
+                q_flags.append(q)
+            if len(alerts):
+                alerts_all.append(alerts.assign(quarantined=q_flags))
+            for r in alarms.itertuples() if self.accept_drift else ():
+                key = (r.node, r.variable)
+                for d in quarantined.pop(key, []):
+                    if d >= r.onset:
+                        working.loc[(r.node, d), r.variable] = panel.loc[(r.node, d), r.variable]
+                accept_until[key] = t + H * _DAY
+            if len(alarms):
+                drift_all.append(alarms)
+            if self.update_every and (t - last_update).days >= self.update_every and t < end:
+                t0 = time.perf_counter()
+                new = update_forecaster(
+                    model, working, end=t, device=self.device, **{"progress": False, **self.update_options}
+                )
+                secs = time.perf_counter() - t0
+                row = {"end": t, "seconds": secs, "steps": new.fit_result.steps, "retrain_seconds": np.nan}
+                fcs = {"stale": stale, "updated": new}
+                if len(updates) < compare_retrain:
+                    t0 = time.perf_counter()
+                    retrained = train_forecaster(
+                        dataclasses.replace(task, panel=working),
+                        train_end=t,
+                        device=self.device,
+                        **{"progress": False, **(retrain_options or {})},
+                    )
+                    row["retrain_seconds"] = time.perf_counter() - t0
+                    fcs["retrained"] = retrained
+                if t + H * _DAY <= end:
+                    for label, mdl in fcs.items():
+                        comparison.append(
+                            rolling_forecasts(mdl, [t], panel=panel, device=self.device).assign(model=label)
+                        )
+                updates.append(row)
+                model, last_update = new, t
+            if t < end:
+                pending = pd.concat([pending, self._issue(model, working, t, cal)], ignore_index=True)
+        forecasts = pd.concat(issued, ignore_index=True)
+        empty_alerts = pd.DataFrame(columns=[*ALERT_COLUMNS, "quarantined"])
+        alerts = pd.concat(alerts_all, ignore_index=True) if alerts_all else empty_alerts
+        drift_alarms = (
+            pd.concat(drift_all, ignore_index=True) if drift_all else pd.DataFrame(columns=ALARM_COLUMNS)
+        )
+        upd = pd.DataFrame(updates, columns=["end", "seconds", "steps", "retrain_seconds"])
+        comp = pd.concat(comparison, ignore_index=True) if comparison else pd.DataFrame()
+        figures = self._figures(forecasts, alerts, drift_alarms, upd, comp, panel, start, end, lo_q, hi_q)
+        return MonitorResult(forecasts, alerts, drift_alarms, upd, comp, figures)
+
+    def _figures(self, forecasts, alerts, drift_alarms, upd, comp, panel, start, end, lo_q, hi_q) -> dict:
+        f = self._drop_ignored(forecasts.dropna(subset=["y"]), panel)
+        y = f["y"].to_numpy()
+        raw = float(np.mean((y >= f[lo_q].to_numpy()) & (y <= f[hi_q].to_numpy()))) if len(f) else np.nan
+        calib = float(np.mean((y >= f["lo"].to_numpy()) & (y <= f["hi"].to_numpy()))) if len(f) else np.nan
+        g: dict[str, float] = {
+            "days": float((end - start).days + 1),
+            "alpha": float(self.alpha),
+            "coverage_raw": raw,
+            "coverage_calibrated": calib,
+            "alerts": float(len(alerts)),
+            "alerts_high": float((alerts["severity"] == "high").sum()) if len(alerts) else 0.0,
+            "drift_alarms": float(len(drift_alarms)),
+            "updates": float(len(upd)),
+            "update_seconds": float(upd["seconds"].mean()) if len(upd) else np.nan,
+        }
+        cmp = upd[upd["retrain_seconds"].notna()]
+        g["retrain_seconds"] = float(cmp["retrain_seconds"].mean()) if len(cmp) else np.nan
+        g["time_ratio"] = float(cmp["seconds"].sum() / cmp["retrain_seconds"].sum()) if len(cmp) else np.nan
+        nan = float("nan")
+        g.update(relmase_stale=nan, relmase_updated=nan, relmase_retrained=nan, relmase_ratio=nan)
+        if len(comp):
+            score = lambda d: score_relmase(d, panel, ignore=self.ignore)  # noqa: E731
+            g["relmase_stale"] = score(comp[comp["model"] == "stale"])
+            g["relmase_updated"] = score(comp[comp["model"] == "updated"])
+            if (comp["model"] == "retrained").any():
+                origins = comp.loc[comp["model"] == "retrained", "origin"].unique()
+                both = comp[comp["origin"].isin(origins)]
+                g["relmase_retrained"] = score(both[both["model"] == "retrained"])
+                g["relmase_ratio"] = score(both[both["model"] == "updated"]) / g["relmase_retrained"]
+        return g
