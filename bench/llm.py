@@ -6,17 +6,18 @@ and writes ``build/bench/llm.json`` with every figure ``null`` and a note.
 
 The cases are ``tests/data/instructions/<split>_<lang>.yaml`` (each: ``text``, optional
 ``network: true`` for ``network.yaml``, then ``expect`` -- the Task's fields, defaults for the
-rest -- or ``error: instruction | unknown_name``).  For the parser and for the model:
+rest -- or ``error: instruction | unknown_name``), scored by the parser's own evaluation
+(:mod:`sclm.language._evaluation`, as its tests and bench do).  Three rows: ``parser``
+(:func:`parse_instruction`), ``llm`` (the model's own proposal; a rejected proposal is a refusal)
+and ``llm+fallback`` (what :func:`propose_task` returns).  For each:
 
-- per-field accuracy over the ``expect`` cases (action, scenario, targets and inputs as sets,
-  horizon, what_if, edits, question);
-- exact-match rate over all cases (an error case counts when the right error is raised; for the
-  model, when it proposed no usable task);
-- seconds per instruction.
+- per-field accuracy over the ``expect`` cases;
+- ``exact``: share of all cases read exactly (a Task equal field by field, or the right refusal);
+- refusal recall and whether the refusal was of the right kind, over the ``error`` cases;
+- seconds per instruction (wall-clock; the model's include the network round trip).
 
-Three rows are scored: ``parser`` (:func:`parse_instruction`), ``llm`` (the model's own proposal;
-a rejected proposal counts as wrong) and ``llm+fallback`` (what :func:`propose_task` returns).
-``llm - parser exact`` says whether the model adds anything (goal ``>= 0``).
+``llm - parser exact`` says whether the model adds anything (goal ``>= 0``).  The model is never
+trusted: its proposals pass the same validation as in :func:`propose_task`.
 
 Run: ``.venv/bin/python bench/llm.py [--split heldout|dev|all] [--limit N] [--out-dir DIR]``.
 """
@@ -24,117 +25,66 @@ Run: ``.venv/bin/python bench/llm.py [--split heldout|dev|all] [--limit N] [--ou
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import time
 import warnings
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from sclm import config
 from sclm.benchmarking import Bench
-from sclm.schema import UnknownNameError
 
 DATA = config.PROJECT_ROOT / "tests" / "data" / "instructions"
-FIELDS = ("action", "scenario", "targets", "inputs", "horizon", "what_if", "edits", "question")
+FIELDS = ("action", "scenario", "targets", "inputs", "horizon", "what_if", "edits", "question", "language")
 ROWS = ("parser", "llm", "llm+fallback")
 
 
-def load_cases(split: str) -> list[dict[str, Any]]:
-    """The cases of ``split`` ("heldout", "dev" or "all"), each with its file's language."""
-    splits = ("dev", "heldout") if split == "all" else (split,)
-    cases = []
-    for s in splits:
-        for lang in ("zh", "en"):
-            doc = yaml.safe_load((DATA / f"{s}_{lang}.yaml").read_text(encoding="utf-8"))
-            cases += [{**c, "language": doc["language"], "split": s} for c in doc["cases"]]
-    return cases
-
-
-def _norm(field: str, value: Any) -> Any:
-    if field in ("targets", "inputs"):
-        return sorted(value or [])
-    if field == "what_if":
-        return {k: round(float(v), 6) for k, v in (value or {}).items()}
-    if field == "edits":
-        dumped = [
-            e.model_dump(mode="json", exclude_none=True) if hasattr(e, "model_dump") else e
-            for e in value or []
-        ]
-        return sorted(json.dumps(e, sort_keys=True) for e in dumped)
-    return value
-
-
-def expected_task(case: dict[str, Any]) -> Any:
-    """The case's Task (its ``expect`` fields over the defaults)."""
-    from sclm.language.instructions import Task
-
-    return Task.model_validate({**case["expect"], "language": case["language"]})
-
-
-def score(rows: list[tuple[dict[str, Any], Any, str | None]]) -> dict[str, float | None]:
-    """Per-field accuracy and exact-match rate of (case, task or None, error kind or None) rows."""
-    hits = {f: [] for f in FIELDS}
-    exact = []
-    for case, task, err in rows:
-        if "error" in case:
-            exact.append(err == case["error"] or (err == "no_task" and task is None))
-            continue
-        want = expected_task(case)
-        ok = [task is not None and _norm(f, getattr(task, f)) == _norm(f, getattr(want, f)) for f in FIELDS]
-        for f, o in zip(FIELDS, ok, strict=True):
-            hits[f].append(o)
-        exact.append(all(ok))
-    out = {f"{f} accuracy": (sum(v) / len(v) if v else None) for f, v in hits.items()}
-    out["exact"] = sum(exact) / len(exact) if exact else None
-    return out
-
-
-def run(split: str, limit: int | None) -> dict[str, dict[str, float | None]]:
-    """Parse every case with the parser and the configured model; the figures per row."""
+def _parsers(backend: Any) -> dict[str, Any]:
+    """The three ways to read an instruction, each ``(text, network) -> Task`` or an error."""
     from sclm.language.instructions import InstructionError, parse_instruction
+    from sclm.language.llm import propose_task
 
-    from sclm.decisions import load_network
-    from sclm.language.llm import backend_from_env, propose_task
-
-    backend = backend_from_env()
-    net = load_network(DATA / "network.yaml")
-    cases = load_cases(split)[:limit]
-    rows: dict[str, list] = {r: [] for r in ROWS}
-    secs = {r: 0.0 for r in ("parser", "llm")}
-    for case in cases:
-        network = net if case.get("network") else None
-        t0 = time.perf_counter()
+    def llm_only(text: str, network: Any) -> Any:
         try:
-            rows["parser"].append((case, parse_instruction(case["text"], network), None))
-        except InstructionError:
-            rows["parser"].append((case, None, "instruction"))
-        except UnknownNameError:
-            rows["parser"].append((case, None, "unknown_name"))
-        secs["parser"] += time.perf_counter() - t0
-        t0 = time.perf_counter()
+            task, info = propose_task(text, network, backend=backend)
+        except (InstructionError, KeyError) as e:
+            raise InstructionError(f"the model gave no usable task ({e})") from e
+        if info["source"] != "llm":
+            raise InstructionError(f"the model gave no usable task: {info['fallback']}")
+        return task
+
+    def with_fallback(text: str, network: Any) -> Any:
+        return propose_task(text, network, backend=backend)[0]
+
+    return {"parser": parse_instruction, "llm": llm_only, "llm+fallback": with_fallback}
+
+
+def run(split: str, limit: int | None, backend: Any) -> dict[str, dict[str, float]]:
+    """Score the parser, the model alone and the model with fallback on the cases of ``split``.
+
+    Returns
+    -------
+    dict
+        Row → ``{"<field> accuracy", "exact", "refusal recall", "refusal kind right",
+        "seconds per instruction"}`` (fractions in [0, 1]; seconds wall-clock).
+    """
+    from sclm.decisions import load_network
+    from sclm.language import _evaluation as ev
+
+    cases = [c for c in ev.load_cases(DATA) if split == "all" or c.split == split][:limit]
+    net = load_network(DATA / "network.yaml")
+    out: dict[str, dict[str, float]] = {}
+    for row, parse in _parsers(backend).items():
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                task, info = propose_task(case["text"], network, backend=backend)
-                own = task if info["source"] == "llm" else None
-                rows["llm"].append((case, own, None if own is not None else "no_task"))
-                rows["llm+fallback"].append((case, task, None))
-            except InstructionError:
-                rows["llm"].append((case, None, "no_task"))
-                rows["llm+fallback"].append((case, None, "instruction"))
-            except UnknownNameError:
-                rows["llm"].append((case, None, "no_task"))
-                rows["llm+fallback"].append((case, None, "unknown_name"))
-        secs["llm"] += time.perf_counter() - t0
-    figures = {r: score(v) for r, v in rows.items()}
-    n = max(len(cases), 1)
-    figures["parser"]["seconds per instruction"] = secs["parser"] / n
-    figures["llm"]["seconds per instruction"] = secs["llm"] / n
-    figures["llm+fallback"]["fallback rate"] = sum(t is None for _, t, _ in rows["llm"]) / n
-    return figures
+            warnings.simplefilter("ignore")  # every fallback warns; the rate is a figure here
+            outcomes = ev.evaluate(cases, parse, net)
+        acc = ev.accuracy(outcomes)
+        figs = {f"{f} accuracy": acc[f] for f in FIELDS}
+        figs["exact"] = sum(o.correct for o in outcomes) / max(len(outcomes), 1)
+        figs["refusal recall"] = acc["refusal_recall"]
+        figs["refusal kind right"] = acc["refusal_kind_right"]
+        figs["seconds per instruction"] = sum(o.seconds for o in outcomes) / max(len(outcomes), 1)
+        out[row] = figs
+    return out
 
 
 def figure_names() -> list[tuple[str, str | None]]:
@@ -142,10 +92,11 @@ def figure_names() -> list[tuple[str, str | None]]:
     names = []
     for r in ROWS:
         names += [(f"{r} {f} accuracy", None) for f in FIELDS]
-        names.append((f"{r} exact", None))
-    names += [("parser seconds per instruction", None), ("llm seconds per instruction", None)]
-    names += [("llm+fallback fallback rate", None), ("llm - parser exact", ">= 0")]
-    return names
+        names += [
+            (f"{r} {f}", None)
+            for f in ("exact", "refusal recall", "refusal kind right", "seconds per instruction")
+        ]
+    return [*names, ("llm - parser exact", ">= 0")]
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -173,7 +124,7 @@ def main(argv: list[str] | None = None) -> Path:
             bench.add(name, None, goal, note=why)
         return bench.finish()
 
-    figures = run(args.split, args.limit)
+    figures = run(args.split, args.limit, backend)
     note = f"{backend.name}, split {args.split}" + (f", first {args.limit} cases" if args.limit else "")
     for r, figs in figures.items():
         for f, v in figs.items():

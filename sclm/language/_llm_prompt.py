@@ -93,15 +93,59 @@ def _allowed(schema: Mapping[str, Any], node: Mapping[str, Any]) -> list[Any]:
     return out
 
 
+def _doc_attributes(doc: str | None) -> dict[str, str]:
+    """``{name: description}`` from a numpydoc ``Attributes`` section (``a, b`` lines name both)."""
+    out: dict[str, str] = {}
+    lines = (doc or "").splitlines()
+    try:
+        start = next(i for i, ln in enumerate(lines) if ln.strip() == "Attributes") + 2
+    except StopIteration:
+        return out
+    names: list[str] = []
+    for ln in lines[start:]:
+        if not ln.strip():
+            continue
+        indent = len(ln) - len(ln.lstrip())
+        if indent <= 4 and not re.fullmatch(r"[A-Za-z_][\w, ]*", ln.strip()):
+            break
+        if indent <= 4:
+            names = [n.strip() for n in ln.split(",")]
+            continue
+        for n in names:
+            out[n] = f"{out.get(n, '')} {ln.strip()}".strip()
+    return out
+
+
+def _edit_kinds(schema: Mapping[str, Any]) -> list[str]:
+    """``kind(field, optional?)`` for each edit the schema allows."""
+    items = schema.get("properties", {}).get("edits", {}).get("items", {})
+    refs = list((items.get("discriminator") or {}).get("mapping", {}).values())
+    refs += [o["$ref"] for o in items.get("oneOf", []) + items.get("anyOf", []) if "$ref" in o]
+    out = []
+    for ref in dict.fromkeys(refs):
+        d = _resolve(schema, {"$ref": ref})
+        props, req = d.get("properties", {}), set(d.get("required", []))
+        kind = (props.get("kind") or {}).get("const") or (_allowed(schema, props.get("kind", {})) or ["?"])[0]
+        fields = [f if f in req else f"{f}?" for f in props if f != "kind"]
+        out.append(f"{kind}({', '.join(fields)})")
+    return out
+
+
 def _field_guide(schema: Mapping[str, Any]) -> str:
+    docs = _doc_attributes(instructions().Task.__doc__)
     lines = []
     for name, prop in schema.get("properties", {}).items():
         if name == "language":
             continue
-        desc = " ".join(str(prop.get("description", "")).split())
+        desc = docs.get(name) or str(prop.get("description", "")) or prop.get("title", name)
+        desc = " ".join(re.sub(r":\w+:`~?\.?([^`]+)`", r"\1", desc).replace("``", "").split())
         allowed = [v for v in _allowed(schema, prop) if v is not None]
         shown = f" Allowed: {', '.join(map(str, allowed))}." if allowed and len(allowed) <= 40 else ""
-        lines.append(f"- {name}: {desc or prop.get('title', name)}.{shown}".replace("..", "."))
+        if name == "edits":
+            shown = (
+                " Kinds (field? = optional; an arc is [from, to]): " + "; ".join(_edit_kinds(schema)) + "."
+            )
+        lines.append(f"- {name}: {desc.rstrip('.')}.{shown}")
     return "\n".join(lines)
 
 
@@ -113,24 +157,52 @@ EXAMPLES: tuple[str, ...] = (
 )
 """Few-shot instructions; their answers are the offline parser's tasks (so they follow the schema)."""
 
+NETWORK_EXAMPLES: tuple[str, ...] = (
+    "What if the capacity of {plant} drops 10%?",
+    "关闭{warehouse}",
+    "Why is {supplier} in the plan?",
+)
+"""Few-shot instructions shown with a network, its first plant/warehouse/supplier filled in."""
+
+
+def _pair(mod: Any, text: str, network: Any = None) -> tuple[str, str] | None:
+    try:
+        task = mod.parse_instruction(text, network)
+    except (mod.InstructionError, ValueError, KeyError):
+        return None
+    return text, json.dumps(task_json(task), ensure_ascii=False, separators=(",", ":"))
+
 
 @lru_cache(maxsize=1)
 def _examples() -> tuple[tuple[str, str], ...]:
     mod = instructions()
+    return tuple(p for p in (_pair(mod, t) for t in EXAMPLES) if p is not None)
+
+
+def _network_examples(network: Any) -> list[tuple[str, str]]:
+    if network is None:
+        return []
+    first = {}
+    for name, node in network.nodes.items():
+        first.setdefault(node.role, name)
+    mod = instructions()
     out = []
-    for text in EXAMPLES:
+    for t in NETWORK_EXAMPLES:
         try:
-            task = mod.parse_instruction(text)
-        except (mod.InstructionError, ValueError):
+            text = t.format(**first)
+        except KeyError:  # the network lacks that role
             continue
-        out.append((text, json.dumps(task_json(task), ensure_ascii=False, separators=(",", ":"))))
-    return tuple(out)
+        pair = _pair(mod, text, network)
+        if pair is not None:
+            out.append(pair)
+    return out
 
 
 def task_json(task: Any) -> dict[str, Any]:
+    """The task as the model should write it: no ``language``, no empty top-level fields."""
     data = task.model_dump(mode="json", exclude_none=True)
     data.pop("language", None)
-    return data
+    return {k: v for k, v in data.items() if v not in ([], {})}
 
 
 SYSTEM_PROMPT = """You turn a supply-chain analytics instruction (Chinese or English) into one JSON object \
@@ -142,7 +214,7 @@ Fields:
 {fields}
 
 Rules: use only the allowed values; leave out fields the instruction does not set (defaults apply); \
-take every number (horizon in days, what-if factors such as 1.2 for +20%, edit values) from the \
+take every number (horizon in days, at most {max_horizon}; what-if factors such as 1.2 for +20%, edit values) from the \
 instruction, never invent one; names of nodes and products must be written as the network writes \
 them; do not set "language" (it is set by the program). Placeholders such as [PER], [EMAIL], [PHONE] \
 stand for removed personal data: ignore them. If the request is not supported, reply \
@@ -171,10 +243,11 @@ def build_messages(text: str, network: Any = None) -> list[dict[str, str]]:
     system = SYSTEM_PROMPT.format(
         schema=json.dumps(schema, ensure_ascii=False, separators=(",", ":")),
         fields=_field_guide(schema),
+        max_horizon=getattr(instructions(), "DEFAULT_MAX_HORIZON", 365),
         names=f"\n\nThe network (node name, then its label, aliases, city, country):{shown}" if shown else "",
     )
     msgs = [{"role": "system", "content": system}]
-    for q, a in _examples():
+    for q, a in [*_examples(), *_network_examples(as_network(network))]:
         msgs += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
     msgs.append({"role": "user", "content": text})
     return msgs
@@ -302,9 +375,45 @@ def _text_numbers(text: str) -> set[float]:
             base.add(float(_EN_NUMBERS[w]))
     out = set(base)
     for v in base:
-        out |= {v * 7, v * 30, v * 31, v * 365, v * 52, 1 + v, 1 - v, 1 + v / 100, 1 - v / 100, v / 100}
+        out |= {v * 7, v * 14, v * 30, v * 90, v * 365, 1 + v / 100, 1 - v / 100, v / 100}
+        if v < 1:  # a share: the factor of a rise or a fall by it
+            out |= {1 + v, 1 - v}
     if re.search(r"\b(next|following|coming)\s+(week|month|year)\b|下周|下个?月|明年", text.lower()):
-        out |= {7.0, 30.0, 31.0, 365.0}
+        out |= {7.0, 30.0, 365.0}
+    return out | _parser_numbers(text)
+
+
+_MULTIPLE_WORDS = {
+    r"doubl|twice|翻倍|翻番|加倍": 2.0,
+    r"tripl": 3.0,
+    r"quadrupl": 4.0,
+    r"halv|减半|砍半|对半": 0.5,
+}
+
+
+def _parser_numbers(text: str) -> set[float]:
+    """What the offline parser's own readers find: horizons in days, shares, multiples, factors."""
+    try:
+        from sclm.language import _numbers as num
+        from sclm.language.instructions import normalise
+    except ImportError:  # the parser's readers moved: the readers above still apply
+        return set()
+    t = normalise(text)
+    out = {float(h.days) for h in num.find_horizons(t) if h.days is not None and h.days > 0}
+    for m in re.finditer(num.AMOUNT, t):
+        got = num.amount_value(m)
+        if got is None:
+            continue
+        kind, v = got
+        out.add(abs(v))
+        for direction in ("up", "down", "to"):
+            for zh in (False, True):
+                f = num.factor_from(direction, kind, abs(v), zh=zh)
+                if f is not None and f >= 0:
+                    out.add(f)
+    for pat, v in _MULTIPLE_WORDS.items():
+        if re.search(pat, t):
+            out.add(v)
     return out
 
 

@@ -88,6 +88,7 @@ from sclm.language._llm_prompt import (
     ungrounded,
 )
 from sclm.language._redact import redact
+from sclm.schema import UnknownNameError
 
 __all__ = [
     "ENV_API_KEY",
@@ -237,7 +238,10 @@ class EndpointBackend:
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
         req = urllib.request.Request(
-            self.url, data=json.dumps(payload).encode("utf-8"), headers=headers, method="POST"
+            self.url,
+            data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+            headers=headers,
+            method="POST",
         )
         # a proxy set in the environment must never see traffic meant for this machine
         handlers = (
@@ -321,9 +325,12 @@ class GGUFBackend:
                 seed=self.seed,
                 verbose=False,
             )
-        out = self._llama.create_chat_completion(
-            messages=[dict(m) for m in messages], temperature=self.temperature, max_tokens=int(max_tokens)
-        )
+        try:
+            out = self._llama.create_chat_completion(
+                messages=[dict(m) for m in messages], temperature=self.temperature, max_tokens=int(max_tokens)
+            )
+        except (ValueError, RuntimeError) as e:  # e.g. the prompt exceeds n_ctx
+            raise LLMError(f"{self.name} failed: {e}") from e
         return _reply_text(out, self.name)
 
 
@@ -524,8 +531,9 @@ def propose_task(
 
     Raises
     ------
-    InstructionError
-        The model gave no usable task and the offline parser does not support the instruction.
+    InstructionError, UnknownNameError
+        The model gave no usable task and the offline parser does not support the instruction
+        (or it names a node or product the network lacks): the parser's error.
 
     Warns
     -----
@@ -553,7 +561,7 @@ def propose_task(
     parser_err: Exception | None = None
     try:
         info["parser_task"] = mod.parse_instruction(text, network)
-    except mod.InstructionError as e:
+    except (mod.InstructionError, UnknownNameError) as e:
         parser_err = e
         info["parser_error"] = str(e)
     if backend is None:
@@ -612,6 +620,9 @@ def _validate_reply(
         return None, f"schema-invalid task: {first}"
     except (ValueError, TypeError) as e:
         return None, f"invalid task: {e}"
+    max_h = getattr(mod, "DEFAULT_MAX_HORIZON", None)
+    if max_h is not None and task.horizon is not None and task.horizon > max_h:
+        return None, f"horizon {task.horizon} days exceeds the supported maximum of {max_h}"
     if network is not None and getattr(task, "edits", None):
         from sclm.decisions.network import apply_edits
 
