@@ -13,6 +13,7 @@ import json
 import socket
 import threading
 import time
+import types
 import warnings
 from pathlib import Path
 
@@ -411,12 +412,31 @@ def test_a_rephrased_recommendation_with_an_invented_number_is_rejected():
     assert llm.check_recommendation(good, values) == []
 
 
+def test_numbers_in_words_and_placeholders_are_rejected_too():
+    template = "Order 1,200 units for Plant A next week."
+    values = {"order": 1200.0}
+    replies = ["Order twelve hundred units for Plant A next week.", "[PER] should order 1,200 units."]
+    with ChatServer(replies) as srv:
+        with pytest.warns(LLMFallbackWarning, match="in words: hundred, twelve"):
+            assert llm_recommendation(template, srv.backend(), values=values) == template
+        with pytest.warns(LLMFallbackWarning, match="placeholder"):
+            assert llm_recommendation(template, srv.backend(), values=values) == template
+    zh = "下周订购1,200件。"
+    with ChatServer(["下周订购一千二百件。", "下周请订购1,200件，一下子到位。"]) as srv:
+        with pytest.warns(LLMFallbackWarning, match="一千二百"):
+            assert llm_recommendation(zh, srv.backend(), values=values) == zh
+        assert llm_recommendation(zh, srv.backend(), values=values) == "下周请订购1,200件，一下子到位。"
+
+
 def test_a_recommendation_from_an_answer_mapping():
     answer = {"text": "预测库存为1,234.5件。", "values": {"inventory": 1234.5}}
     with ChatServer(["库存预计约为1,234.5件。"]) as srv:
         assert llm_recommendation(answer, srv.backend()) == "库存预计约为1,234.5件。"
     with pytest.raises(ValueError, match="values"):
         llm_recommendation("Order 5 units.", srv.backend())
+    answer_obj = types.SimpleNamespace(text="Cost falls by 3.5%.", values={"cost_pct": -3.5})
+    with ChatServer(["Cost drops 3.5%."]) as srv:
+        assert llm_recommendation(answer_obj, srv.backend()) == "Cost drops 3.5%."
 
 
 # ------------------------------------------------------------------------- configuration, GGUF

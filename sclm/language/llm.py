@@ -22,7 +22,10 @@ Trust
 The model only *proposes*.  Its reply is parsed as JSON (bare, in a fenced code block or inside
 prose), validated against the ``Task`` schema, and its numbers (horizon, what-if factors, edit
 values) must be grounded in the instruction: each one must be read in the text (``20%`` → 0.2,
-1.2 or 0.8; ``3 weeks`` → 21 days), or equal the offline parser's value or the field's default.
+1.2 or 0.8; ``3 weeks`` → 21 days; ``两成`` → 0.8 or 1.2; the parser's own readers of numerals,
+horizons and shares are used), or equal the offline parser's value or the field's default.  A
+horizon over the parser's maximum and edits that name nodes or products the network lacks are
+rejected too.
 The ``language`` field is always set in code (from the text), never taken from the model.  Any
 failure -- no JSON, an invalid task, an ungrounded number, a timeout, an HTTP error -- falls back
 to the offline parser's task with a :class:`LLMFallbackWarning`, and ``info["fallback"]`` says why.
@@ -667,6 +670,22 @@ REPHRASE_PROMPT = {
     "zh": "请把下面这段供应链建议改写得更简洁易懂（中文）。每个数字都必须原样保留，不得添加原文没有的数字、日期或名字。只回复改写后的文本。",
 }
 _PLACEHOLDER = re.compile(r"\[(?:PER|EMAIL|PHONE)\]")
+_EN_SPELLED = re.compile(
+    r"\b(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|"
+    r"thousands?|millions?|billions?|dozens?|twice|double[sd]?|triple[sd]?|half|halve[sd]?|quarter|third|"
+    r"fifth|tenth|percent)\b",
+    re.I,
+)
+_ZH_SPELLED = re.compile(
+    r"[零〇一二两三四五六七八九十百千万亿]*[十百千万亿][零〇一二两三四五六七八九十百千万亿]*"
+    r"|[零〇一二两三四五六七八九]+(?=[件个天日周月年次倍成台辆吨箱元%％家条趟])|百分之|翻倍|减半"
+)
+
+
+def _spelled_numbers(text: str) -> set[str]:
+    """Numbers written in words (``twelve hundred``, ``一千二百``, ``三成``): the checker reads digits only."""
+    return {m.group().lower() for m in _EN_SPELLED.finditer(text)} | set(_ZH_SPELLED.findall(text))
 
 
 def _template_and_values(answer: Any) -> tuple[str, Any]:
@@ -697,7 +716,8 @@ def llm_recommendation(answer: Any, backend: Backend | None = None, *, values: A
     -------
     str
         The model's text if every number in it is a result value (:func:`check_recommendation`),
-        it is in the template's language and holds no redaction placeholder; else the template.
+        it writes no number in words that the template does not (the checker reads digits), it
+        is in the template's language and holds no redaction placeholder; else the template.
 
     Warns
     -----
@@ -732,6 +752,9 @@ def llm_recommendation(answer: Any, backend: Backend | None = None, *, values: A
     bad = check_recommendation(reply, values)
     if bad:
         return _reject(template, backend, f"numbers not in the results: {', '.join(bad)}")
+    spelled = sorted(_spelled_numbers(reply) - _spelled_numbers(template))
+    if spelled:
+        return _reject(template, backend, f"numbers written in words: {', '.join(spelled)}")
     if _PLACEHOLDER.search(reply) and not _PLACEHOLDER.search(template):
         return _reject(template, backend, "the text holds a redaction placeholder")
     if detect_language(reply) != lang:
