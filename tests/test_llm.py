@@ -11,6 +11,7 @@ import http.server
 import importlib.util
 import json
 import socket
+import sys
 import threading
 import time
 import types
@@ -470,6 +471,31 @@ def test_gguf_backend_without_llama_cpp_says_how_to_install(tmp_path):
         msg = str(err.value)
         assert "pip install -e .[llm]" in msg and "llama-cpp-python==0.3.36" in msg
         assert "-DGGML_NATIVE=OFF -DGGML_AVX2=ON" in msg and "-DGGML_AMX_INT8=OFF" in msg
+
+
+def test_gguf_backend_drives_llama_cpp_chat_completion(tmp_path, monkeypatch):
+    """The in-process path with a stand-in ``llama_cpp`` (the real one is not installed here)."""
+    calls = {}
+
+    class Llama:
+        def __init__(self, **kw):
+            calls["init"] = kw
+
+        def create_chat_completion(self, **kw):
+            calls["chat"] = kw
+            task = parse_instruction("预测未来两周的库存")
+            return {"choices": [{"message": {"role": "assistant", "content": json.dumps(_reply(task))}}]}
+
+    monkeypatch.setitem(sys.modules, "llama_cpp", types.SimpleNamespace(Llama=Llama))
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF")
+    monkeypatch.setenv(llm.ENV_GGUF, str(model))
+    task, info = propose_task("预测未来两周的库存，联系人：刘洋")
+    assert info["source"] == "llm" and info["backend"] == "gguf:m.gguf" and task.language == "zh"
+    assert calls["init"]["model_path"] == str(model) and calls["init"]["seed"] == 0
+    assert calls["chat"]["temperature"] == 0 and calls["chat"]["messages"][-1]["content"].endswith("[PER]")
+    with pytest.raises(FileNotFoundError, match="join_gguf_parts"):
+        GGUFBackend(tmp_path / "missing.gguf")
 
 
 def _fake_parts(root: Path, contents: list[bytes], prefix: str = "fakemodel-part", version: str = "0.2.0"):
