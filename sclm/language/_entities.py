@@ -111,12 +111,37 @@ def _arc_pair(a: Any) -> tuple[str, str]:
     raise ValueError(f"cannot read arc {a!r}: expected from/to")
 
 
+_VIEWS: dict[Any, tuple[Any, NetworkView]] = {}
+
+
 def network_view(network: Any) -> NetworkView | None:
-    """A :class:`NetworkView` of ``network`` (Network, path, dict or duck-typed object), or ``None``."""
+    """A :class:`NetworkView` of ``network`` (Network, path, dict or duck-typed object), or ``None``.
+
+    Views of network objects and files are cached (a file by path and modification time); a dict
+    is read every time, since it may change.
+    """
     if network is None:
         return None
     if isinstance(network, NetworkView):
         return network
+    if isinstance(network, str | os.PathLike):
+        p = Path(network)
+        key: Any = ("path", str(p.resolve()), p.stat().st_mtime_ns if p.exists() else None)
+    elif isinstance(network, Mapping):
+        return _view(network)
+    else:
+        key = ("obj", id(network))
+    hit = _VIEWS.get(key)
+    if hit is not None and (key[0] == "path" or hit[0] is network):
+        return hit[1]
+    view = _view(network)
+    if len(_VIEWS) > 64:
+        _VIEWS.clear()
+    _VIEWS[key] = (network, view)
+    return view
+
+
+def _view(network: Any) -> NetworkView:
     if isinstance(network, str | os.PathLike | Mapping):
         try:
             from sclm.decisions.network import load_network
@@ -202,7 +227,9 @@ _GAP_RIGHT = re.compile(r"^(?:\s|这家|这个|那个|那家|这座|那座|这�
 
 
 def _ascii_pattern(text: str) -> str:
-    body = r"\s*".join(re.escape(w) for w in text.split())
+    """``text`` as a whole-word pattern; ``_``, ``-`` and spaces inside it are interchangeable."""
+    words = [w for w in re.split(r"[\s_\-]+", text) if w]
+    body = r"[\s_\-]?".join(re.escape(w) for w in words) if words else re.escape(text)
     if re.search(r"[a-z0-9]", text[:1]) or re.search(r"[a-z0-9]", text[-1:]):
         return rf"(?<![a-z0-9_]){body}(?![a-z0-9_])"
     return body
@@ -211,6 +238,55 @@ def _ascii_pattern(text: str) -> str:
 def _name_key(name: str) -> str:
     m = re.fullmatch(r"([a-z]+)[_\-]?0*(\d+)", name.lower())
     return f"{m.group(1)}{int(m.group(2))}" if m else name.lower()
+
+
+_TABLES: dict[int, tuple[NetworkView, dict[str, list[str]], dict[str, tuple[str, tuple[str, ...]]]]] = {}
+
+
+def _name_pattern(name: str) -> str:
+    """A node name as a pattern: ``s1`` also matches ``S01`` and ``s_1``; ``north_plant`` ``north plant``."""
+    m = re.fullmatch(r"([a-z]+)[_\-]?0*(\d+)", name.lower())
+    if m:
+        return rf"(?<![a-z0-9_]){re.escape(m.group(1))}[_\-]?0*{m.group(2)}(?![a-z0-9_])"
+    return _ascii_pattern(name.lower())
+
+
+def _literal_table(net: NetworkView) -> tuple[dict[str, list[str]], dict[str, tuple[str, tuple[str, ...]]]]:
+    """Patterns of every name, label, alias, city, country and product of ``net`` (cached)."""
+    hit = _TABLES.get(id(net))
+    if hit is not None and hit[0] is net:
+        return hit[1], hit[2]
+    table: dict[str, list[str]] = {}
+    owner: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+    def add(key: str, pattern: str, kind: str, names: tuple[str, ...]) -> None:
+        table.setdefault(key, []).append(pattern)
+        owner[key] = (kind, names)
+
+    for name in net.nodes:
+        add(f"node:{name}", _name_pattern(name), "name", (name,))
+    places: dict[str, list[str]] = {}
+    for name, node in net.nodes.items():
+        for lab in (node.label, *node.aliases):
+            if lab:
+                add(f"label:{lab.lower()}", _ascii_pattern(lab.lower()), "label", (name,))
+        for place in (node.city, node.country):
+            if place:
+                places.setdefault(place.lower(), []).append(name)
+    for place, names in places.items():
+        pats = [_ascii_pattern(place)]
+        pats += [_ascii_pattern(v) for v, canon in CITY_VARIANTS.items() if canon == place]
+        pats += [zh for zh, en in CITY_ZH.items() if en == place]
+        for p in pats:
+            add(f"city:{place}", p, "city", tuple(names))
+    for prod in net.products:
+        add(f"product:{prod}", _ascii_pattern(prod.lower()) + r"(?:\s*roast(?:ed)?)?", "product", (prod,))
+        for zh in PRODUCT_ZH.get(prod.lower(), []):
+            add(f"product:{prod}", zh, "product", (prod,))
+    if len(_TABLES) > 64:
+        _TABLES.clear()
+    _TABLES[id(net)] = (net, table, owner)
+    return table, owner
 
 
 def find_entities(
@@ -232,39 +308,7 @@ def find_entities(
         return ents
 
     # 1. literal mentions: names, labels, aliases, cities, countries, products
-    table: dict[str, list[str]] = {}
-    owner: dict[str, tuple[str, tuple[str, ...]]] = {}
-
-    def add(key: str, pattern: str, kind: str, names: tuple[str, ...]) -> None:
-        table.setdefault(key, []).append(pattern)
-        owner[key] = (kind, names)
-
-    keyed: dict[str, str] = {}
-    for name in net.nodes:
-        keyed[_name_key(name)] = name
-        add(f"node:{name}", _ascii_pattern(name.lower()), "name", (name,))
-    for m in _NAME_TOKEN.finditer(text):
-        k = f"{m.group(1)}{int(m.group(2))}"
-        if k in keyed and m.group(0) != keyed[k].lower():
-            add(f"node:{keyed[k]}", re.escape(m.group(0)), "name", (keyed[k],))
-    places: dict[str, list[str]] = {}
-    for name, node in net.nodes.items():
-        for lab in (node.label, *node.aliases):
-            if lab:
-                add(f"label:{lab.lower()}", _ascii_pattern(lab.lower()), "label", (name,))
-        for place in (node.city, node.country):
-            if place:
-                places.setdefault(place.lower(), []).append(name)
-    for place, names in places.items():
-        pats = [_ascii_pattern(place)]
-        pats += [_ascii_pattern(v) for v, canon in CITY_VARIANTS.items() if canon == place]
-        pats += [zh for zh, en in CITY_ZH.items() if en == place]
-        for p in pats:
-            add(f"city:{place}", p, "city", tuple(names))
-    for prod in net.products:
-        add(f"product:{prod}", _ascii_pattern(prod.lower()) + r"(?:\s*roast(?:ed)?)?", "product", (prod,))
-        for zh in PRODUCT_ZH.get(prod.lower(), []):
-            add(f"product:{prod}", zh, "product", (prod,))
+    table, owner = _literal_table(net)
     for h in scan(text, table, taken):
         kind, names = owner[h.label]
         if kind == "product":

@@ -155,7 +155,7 @@ _NUMERATOR_EN = r"(?:a|an|one|two|three|four|five|six|seven|eight|nine|\d+)"
 
 # One amount: a share of the base ("rel"), a multiple ("times") or a plain number ("abs").
 AMOUNT = (
-    r"(?:"
+    r"(?<![a-z_])(?:"
     rf"(?P<sign>[+\-])?\s*(?P<pct>{DIGITS})\s*(?:%|percent\b|per cent\b|pct\b|个百分点|percentage points?\b)"
     rf"|(?P<pctw>{EN_NUM})\s+(?:percent|per cent)\b"
     rf"|百分之(?P<pctcn>{CN_NUM}|{DIGITS})"

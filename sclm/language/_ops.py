@@ -162,7 +162,7 @@ _FACTOR_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     ),
     (_compile(rf"(?<![a-z])(?:at|to)\s+{_AMT}"), "level"),
     # signs and multipliers: +20%, -10%, x1.5
-    (_compile(rf"(?<![\w])(?P<sg>[+\-])\s*(?P<sv>{DIGITS})\s*%"), "sign"),
+    (_compile(rf"(?<![a-z0-9_])(?P<sg>[+\-])\s*(?P<sv>{DIGITS})\s*%"), "sign"),
     (_compile(rf"(?<![a-z0-9])(?:x|×|\*|乘以)\s*(?P<mv>{DIGITS})(?![\d.])"), "mult"),
 ]
 
@@ -206,8 +206,8 @@ _SET_PATTERNS: list[tuple[re.Pattern[str], str | None]] = [
 
 _FORCE = [
     _compile(
-        rf"(?:至少|最少|不少于|不低于|起码|最低|下限为?|≥|>=)(?:要|需|得|需要)?(?:运|发|送|走|运输|发货|供应|供货|配送|运送|保持|有|为|达到)?"
-        rf"\s*(?P<n>{DIGITS}|{CN_NUM})"
+        rf"(?:至少|最少|不少于|不低于|起码|最低|下限为?|≥|>=)(?:要|需|得|需要)?[^,，。;；]{{0,12}}?"
+        rf"(?<![a-z_\d.])(?P<n>{DIGITS}|{CN_NUM})"
     ),
     _compile(
         rf"(?<![a-z])(?:at least|a minimum of|minimum of|minimum|min\.?|no less than|not less than|no fewer than|"
@@ -226,7 +226,7 @@ _EXCLUSIVE = _compile(
     r"exclusively|exclusive pair(?:ing)?|one-to-one|1:1|tied exclusively|exclusively tied)(?![a-z])"
 )
 _SOURCE = _compile(
-    r"(?:只|仅|仅仅)(?:能|可以|可)?(?:从|由|向|跟|找)|(?:全部|都|均|一律|全都)(?:从|由)|只能来自|只来自|唯一(?:的)?(?:供应商|来源|货源)|"
+    r"(?:只|仅|仅仅)(?:能|可以|可)?(?:从|由|跟|找)|(?:只|仅|仅仅)(?:能|可以|可)?向(?=.{0,12}?(?:采购|进货|订货|购买|买|拿货|要货|订购))|(?:全部|都|均|一律|全都)(?:从|由)|只能来自|只来自|唯一(?:的)?(?:供应商|来源|货源)|"
     r"(?<![a-z])(?:(?:only|solely|exclusively|just)\s+(?:[a-z']+\s+){0,2}?from|from\s+(?:[a-z]+\s+)?(?:only|alone|"
     r"exclusively|solely)|(?:only|solely|exclusively)\s+(?:be\s+)?(?:supplied|served|sourced|delivered|fed|"
     r"replenished)\s+by|(?:supplied|served|sourced|delivered|fed)\s+(?:only|solely|exclusively)\s+by|only\s+by|"
@@ -235,6 +235,7 @@ _SOURCE = _compile(
 _ONLY_NODE = _compile(r"只有|仅有|唯有|(?<![a-z])(?:only|just|solely)(?![a-z])")
 _RESTRICT = _compile(
     r"(?:只|仅|仅仅|只能|只可以|专门|专)(?:给|为|向|对)?(?:供应|供货|服务|负责|覆盖|配送|送货|发货|送|供|对接)|专供|"
+    r"(?:只|仅|仅仅|只能|只可以|专门)(?:给|为|向|对)|"
     r"(?<![a-z])(?:only\s+(?:serves?|supplies|supply|ships?\s+to|delivers?\s+to|serve|covers?|handles?|feeds?)|"
     r"(?:serves?|supplies|supply|ships?\s+to|delivers?\s+to|covers?)\s+only|(?:serves?|supplies|delivers? to|ships? to)"
     r".{0,40}?\bonly\b|restrict(?:s|ed)?|limit(?:s|ed)?|dedicated to|exclusively serves?|reserved for)(?![a-z])"
@@ -248,7 +249,7 @@ _FORBID = _compile(
 )
 _CLOSE = _compile(
     r"关闭|关停|关掉|关了|停用|停运|停掉|停止运营|停业|关门|撤掉|撤销|去掉|拿掉|弃用|不再使用|不用|停产|下线|失效|"
-    r"不可用|无法使用|用不了|瘫痪|倒闭|破产|宕机|罢工|暂停使用|暂停运营|暂停|没有了|断供|中断|"
+    r"不可用|无法使用|用不了|瘫痪|倒闭|破产|宕机|罢工|暂停使用|暂停运营|暂停|没有了|断供|中断|失去|丢失|丢掉|流失|"
     r"(?<![a-z])(?:close|closes|closed|closing|closure|shut|shuts|shutting|shut down|shutdown|decommission(?:ed|s)?|"
     r"remove|removed|take\s+(?:\S+\s+){0,4}?offline|offline|unavailable|not available|out of service|out of action|"
     r"goes down|fails|failed|failure|bankrupt|goes bust|is lost|lose|without|no longer (?:available|used|in use|"
