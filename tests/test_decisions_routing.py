@@ -416,3 +416,13 @@ def test_package_exports_routing_names():
 
     assert dec.solve_cvrp is routing.solve_cvrp and dec.scenario_routes is routing.scenario_routes
     assert dec.RoutingResult is RoutingResult and dec.plot_routes is plot_routes
+
+
+def test_pyvrp_is_deterministic_with_an_iteration_stop():
+    rng = np.random.default_rng(11)
+    xy = rng.uniform(0, 100, (30, 2))
+    dem = np.r_[0, rng.integers(1, 20, 29)]
+    a = solve_cvrp(xy, dem, 60, time_limit=20.0, max_iterations=400, minimise="vehicles_then_distance")
+    b = solve_cvrp(xy, dem, 60, time_limit=20.0, max_iterations=400, minimise="vehicles_then_distance")
+    assert a.routes == b.routes and a.distance == b.distance
+    assert a.feasible and a.n_vehicles == math.ceil(dem.sum() / 60)  # 263 units: 5 trucks of 60

@@ -23,9 +23,11 @@ Fleet
     solver finds cheaper routes than the published optimum.
 Objectives
     ``"distance"`` minimises total distance.  ``"vehicles_then_distance"`` (the Solomon
-    convention) gives each vehicle a fixed cost larger than any solution's distance, so a
-    solution with fewer vehicles always wins and distance breaks ties; the reported
-    ``distance`` never includes that cost.
+    convention): a solution with fewer vehicles always wins and distance breaks ties.  PyVRP
+    spends 30 % of the budget on a first feasible solution and fleet minimisation (one
+    vehicle less while a feasible solution is found), the rest on the distance search with
+    the smallest fleet; OR-Tools gives each vehicle a fixed cost larger than any solution's
+    distance.  The reported ``distance`` never includes a fixed cost.
 Determinism
     PyVRP with a fixed ``seed`` and a binding ``max_iterations`` gives the same routes every
     run.  Stopped by ``time_limit`` (PyVRP or OR-Tools), a solver gets as far as the machine's
