@@ -16,8 +16,6 @@ from sclm.schema import UnknownNameError
 
 QCOLS = [f"q{q:g}" for q in np.round(np.arange(0.1, 1.0, 0.1), 1)]
 LEVELS = np.round(np.arange(0.1, 1.0, 0.1), 1)
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
 TINY = {"epochs": 2, "patience": 1, "d_model": 16, "n_heads": 2, "n_layers": 1, "batch_size": 128}
 
 
@@ -207,6 +205,7 @@ def test_no_look_ahead(retail, origins, snaive):
     assert not np.array_equal(ra.loc[~upto, "order"].to_numpy(), rb.loc[~upto.to_numpy(), "order"].to_numpy())
 
 
+@pytest.mark.usefixtures("one_torch_thread")
 def test_no_look_ahead_for_M(retail, origins):
     panel = retail.truth.copy()
     panel.loc[panel.index.get_level_values("ts") > origins[1], "demand"] += 500.0
@@ -220,6 +219,23 @@ def test_no_look_ahead_for_M(retail, origins):
         "demand"
     }
     assert len(runs[0]) == 3 * 5 * 7
+
+
+def test_baselines_fitted_on_all_targets_keep_only_the_demand_rows(retail, origins, snaive):
+    got = inv.rolling_forecasts(
+        retail,
+        origins[:2],
+        models=("seasonal_naive", "lightgbm"),
+        baseline_series="targets",
+        lightgbm_params={"n_estimators": 5},
+    )
+    sn = got["Seasonal Naive"]  # univariate: the same forecasts whatever else is fitted
+    pd.testing.assert_frame_equal(sn, snaive[snaive["origin"] <= origins[1]].reset_index(drop=True))
+    lgb = got["LightGBM"]
+    assert lgb[["origin", "node", "ts"]].equals(sn[["origin", "node", "ts"]])
+    assert set(lgb["variable"]) == {"demand"}
+    with pytest.raises(UnknownNameError, match="unknown baseline_series 'all'"):
+        inv.rolling_forecasts(retail, origins[:1], models=("seasonal_naive",), baseline_series="all")
 
 
 def test_higher_service_never_lowers_fill_rate(retail, snaive):

@@ -575,6 +575,7 @@ def rolling_forecasts(
     trained: TrainedForecaster | None = None,
     train_options: Mapping[str, Any] | None = None,
     lightgbm_params: Mapping[str, Any] | None = None,
+    baseline_series: str = "demand",
     device: str = "cpu",
 ) -> dict[str, pd.DataFrame]:
     """Forecasts of the scenario's demand issued at every origin, one frame per model.
@@ -587,7 +588,8 @@ def rolling_forecasts(
       demand rows kept).
     * baselines (:data:`sclm.pipeline.BASELINE_LABELS`): :func:`sclm.baselines.forecast` refitted
       at every origin on the demand series' history up to it (LightGBM: one global model over
-      those series, the scenario's known-future columns — promotion, price — as exogenous).
+      those series, or over all of M's target series with ``baseline_series="targets"``; the
+      scenario's known-future columns — promotion, price — as exogenous).
 
     Parameters
     ----------
@@ -611,6 +613,11 @@ def rolling_forecasts(
         Passed to :func:`sclm.pipeline.train_forecaster` (``epochs``, ``patience``, ``d_model`` ...).
     lightgbm_params : mapping, optional
         ``lgb_params`` of :func:`sclm.baselines.forecast`.
+    baseline_series : {"demand", "targets"}
+        What the baselines are fitted on: the demand series only (default: a global LightGBM
+        over the stores' demand), or every (node, target) series of M's task, as in
+        :func:`sclm.pipeline.backtest` (the demand rows are kept).  Seasonal Naive is
+        univariate, so only LightGBM changes.
     device : str
         M's device.
 
@@ -623,6 +630,7 @@ def rolling_forecasts(
     from sclm.baselines import forecast as baseline_forecast
     from sclm.pipeline import BASELINE_LABELS, ForecastTask, scenario_task, train_forecaster
 
+    _choice("baseline_series", baseline_series, ("demand", "targets"))
     unknown = [m for m in models if m != "M" and m not in BASELINE_LABELS]
     if unknown:
         raise unknown_name("forecaster", unknown[0], ["M", *BASELINE_LABELS])
@@ -662,13 +670,25 @@ def rolling_forecasts(
             parts.append(f.assign(origin=o))
         out["M"] = _order(pd.concat(parts, ignore_index=True))
     p = task.panel.reset_index()
-    p = p[p["node"].isin(dnodes)]
     kf = list(task.known_future)
-    long = pd.DataFrame(
-        {"unique_id": p["node"].to_numpy(), "ds": p["ts"].to_numpy(), "y": p[var].to_numpy("float64")}
+    fit_vars = [var] if baseline_series == "demand" else list(task.targets)
+    if baseline_series == "demand":
+        p = p[p["node"].isin(dnodes)]
+    long = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "unique_id": p["node"] + ("" if baseline_series == "demand" else "/" + v),
+                    "ds": p["ts"],
+                    "y": p[v].astype("float64"),
+                    **{c: p[c].astype("float64") for c in kf},
+                }
+            )
+            for v in fit_vars
+        ],
+        ignore_index=True,
     )
-    for c in kf:
-        long[c] = p[c].to_numpy("float64")
+    keep = dnodes if baseline_series == "demand" else [f"{n}/{var}" for n in dnodes]
     for m in models:
         if m == "M":
             continue
@@ -681,6 +701,8 @@ def rolling_forecasts(
                 kw.update(future_exog=fx[["unique_id", "ds", *kf]] if kf else None, use_exog=kf or False)
                 kw["lgb_params"] = dict(lightgbm_params) if lightgbm_params else None
             f = baseline_forecast(m, train, horizon, **kw)
+            f = f[f["unique_id"].isin(keep)]
+            f = f.assign(unique_id=f["unique_id"].str.split("/").str[0])
             parts.append(f.rename(columns={"unique_id": "node", "ds": "ts"}).assign(variable=var, origin=o))
         out[BASELINE_LABELS[m]] = _order(pd.concat(parts, ignore_index=True))
     order = ["M" if m == "M" else BASELINE_LABELS[m] for m in models]
