@@ -84,6 +84,8 @@ def plot_routes(
     )
     cmap = plt.get_cmap("tab20" if len(result.routes) > 10 else "tab10")
     u = f" {unit}" if unit else ""
+    whole = all(float(x).is_integer() for x in result.route_distances)
+    fmt = (lambda x: f"{x:.0f}") if whole else (lambda x: f"{x:.1f}")
     for k, r in enumerate(result.routes):
         path = [result.depot, *r, result.depot]
         ax.plot(
@@ -94,7 +96,7 @@ def plot_routes(
             color=cmap(k % cmap.N),
             zorder=2,
             label=(
-                f"route {k + 1}: {result.route_distances[k]:.4g}{u}, "
+                f"route {k + 1}: {fmt(result.route_distances[k])}{u}, "
                 f"load {result.route_loads[k]:g}/{result.capacity:g}"
             ),
         )
@@ -116,7 +118,7 @@ def plot_routes(
         ax.set_xlabel(f"x ({unit})")
         ax.set_ylabel(f"y ({unit})")
     if title is None:
-        title = f"{result.solver}: {result.distance:.6g}{u}, {result.n_vehicles} vehicle(s)" + (
+        title = f"{result.solver}: {fmt(result.distance)}{u}, {result.n_vehicles} vehicle(s)" + (
             "" if result.feasible else " - INFEASIBLE"
         )
     ax.set_title(title)
