@@ -369,8 +369,40 @@ def find_entities(
     _unknown_products(text, net, busy, unknown)
 
     _attach_roles(text, ents, net, taken, errors)
+    _expand_ranges(text, ents, net)
     _take(ents, taken)
     return ents
+
+
+_RANGE = re.compile(r"\s*(?:to|through|thru|-|~|至|到|—)\s*$")
+
+
+def _expand_ranges(text: str, ents: Entities, net: NetworkView) -> None:
+    """``c1 to c3`` / ``c1-c3`` / ``c1至c3`` (same role, same prefix): every node in between."""
+    out: list[NodeMention] = []
+    for i, n in enumerate(ents.nodes):
+        out.append(n)
+        if i + 1 >= len(ents.nodes):
+            continue
+        m = ents.nodes[i + 1]
+        a, b = (
+            re.fullmatch(r"([a-z_]*?)(\d+)", n.name.lower()),
+            re.fullmatch(r"([a-z_]*?)(\d+)", m.name.lower()),
+        )
+        if not (a and b and a.group(1) == b.group(1) and int(a.group(2)) + 1 < int(b.group(2))):
+            continue
+        if net.nodes[n.name].role != net.nodes[m.name].role or not _RANGE.fullmatch(text[n.end : m.start]):
+            continue
+        lo, hi = int(a.group(2)), int(b.group(2))
+        between = [
+            x
+            for x in net.nodes
+            if (k := re.fullmatch(r"([a-z_]*?)(\d+)", x.lower()))
+            and k.group(1) == a.group(1)
+            and lo < int(k.group(2)) < hi
+        ]
+        out.extend(NodeMention(n.end, n.end, (x,), "range", n.role_hint) for x in between)
+    ents.nodes = out
 
 
 _PRODUCT_SLOTS = [

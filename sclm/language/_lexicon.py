@@ -182,6 +182,9 @@ FUSED_VERBS: dict[str, tuple[str, str]] = {
 # Words that look like variables but are not ("in order to").
 STOP_PHRASES: list[str] = [
     "in order to", "in order", "out of order", "made to order", "order of magnitude", "to order",
+    "(?:物流|生产|销售|库存|仓储|配送|供应链)(?:专家|经理|部门|团队|人员|主管|总监|顾问|分析师)",
+    "(?:logistics|production|sales|inventory|supply chain|delivery|shipping) (?:experts?|managers?|teams?|"
+    "departments?|analysts?|planners?|staff|consultants?)",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -226,6 +229,8 @@ ACTION_CUES: dict[str, dict[float, list[str]]] = {
             "base stock(?: polic(?:y|ies))?", "newsvendor", "eoq", "economic order quantity", "restock",
             "restocking", "(?:s, ?s) polic(?:y|ies)", "min-max polic(?:y|ies)", "order quantit(?:y|ies)",
             "inventory plan(?:s|ning)?", "optimi[sz]e (?:the )?inventory", "inventory optimi[sz]ation",
+            "plan (?:the |our )?inventory", "inventory planning", "库存规划", "规划库存", "备货", "备多少货",
+            "stock(?:ing)? polic(?:y|ies)",
         ],
     },
     "plan_routes": {
@@ -262,10 +267,16 @@ ACTION_CUES: dict[str, dict[float, list[str]]] = {
     "plan_network": {
         3.0: [
             "供应网络", "网络规划", "网络计划", "网络设计", "规划网络", "网络优化", "供应链网络", "网络方案", "网络成本", "选址", "最小费用流", "网络流",
+            "(?:工厂|供应商|仓库|配送中心)(?:到|至|→|->)(?:客户|门店|工厂|仓库)", "流量分配", "流向", "分配方案",
+            "采购方案", "选(?:择|哪)?(?:最优的?|最好的?|哪(?:个|些|家))?供应商", "哪(?:个|些|家)供应商",
+            "(?:plants?|factories|suppliers?|warehouses?|dcs?) to (?:customers?|stores?|plants?|warehouses?)",
+            "which suppliers?", "source from", "allocation plan",
             "sourcing", "network plan", "network plans", "network planning", "network design",
             "supply network", "min-cost flow", "minimum-cost flow", "flow plan", "plan the network",
             "the network", "network",
         ],
+        2.0: ["最省钱", "成本最低", "最低成本", "总成本", "flows?", "cheapest", "least cost", "lowest cost",
+              "minimi[sz]e (?:the )?(?:total )?costs?", "最优方案"],
         1.0: ["方案", "采购", "供应商", "the plan", "suppliers?", "plan change"],
     },
 }

@@ -206,6 +206,8 @@ def build(
         nodes = ctx.nodes(c)
         if op.kind == "why":
             _why(ctx, c, nodes, out)
+        elif op.kind == "why_not":
+            _why_not(ctx, c, nodes, out)
         elif op.kind in ("factor", "set"):
             _change(ctx, c, op, nodes, subjects, out)
         elif op.kind == "close":
@@ -240,6 +242,20 @@ def _why(ctx: _Ctx, c: Clause, nodes: list[NodeMention], out: Built) -> None:
         return
     out.edits.append(CloseFacility(node=n.name))
     out.why = True
+
+
+def _why_not(ctx: _Ctx, c: Clause, nodes: list[NodeMention], out: Built) -> None:
+    """ "Why don't we ship from p1 to c1?": the plan that uses the flow (at least one unit)."""
+    if len(nodes) >= 2:
+        arc = ctx.arcs(nodes)[0]
+        out.edits.append(ForceArc(arc=arc, min_flow=1.0, product=_first(ctx.products(c))))
+        return
+    if nodes:
+        raise ctx.errors(
+            f"{ctx.text[c.start : c.end].strip()!r}: a why-not question about a node is not supported; ask about "
+            f"a flow (e.g. 'why don't we ship from {nodes[0].name} to ...') or what happens if it must ship some units"
+        )
+    out.why_plain = True
 
 
 def _close(ctx: _Ctx, c: Clause, nodes: list[NodeMention], out: Built, *, forbid: bool) -> None:

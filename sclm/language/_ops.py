@@ -148,6 +148,19 @@ _FACTOR_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # amount + direction ("a 20% increase", "30% lower", "20%的增长")
     (_compile(rf"{_AMT}\s*(?:the\s+)?(?P<dir_up>{_UP_POST})(?![a-z])"), "by"),
     (_compile(rf"{_AMT}\s*(?:the\s+)?(?P<dir_dn>{_DOWN_POST})(?![a-z])"), "by"),
+    # "a 5 percent price increase": nouns after the changed word
+    (
+        _compile(
+            rf"{_AMT}\s+(?:[a-z]+\s+){{1,2}}?(?P<dir_up>increase|rise|hike|jump|gain|growth|surge)s?(?![a-z])"
+        ),
+        "by",
+    ),
+    (
+        _compile(
+            rf"{_AMT}\s+(?:[a-z]+\s+){{1,2}}?(?P<dir_dn>decrease|drop|decline|reduction|cut|fall|dip|loss)s?(?![a-z])"
+        ),
+        "by",
+    ),
     # levels: only half, 只有一半, 原来的70%, at 60%, 80% of normal
     (_compile(rf"{_ONLY_ZH}{_BASE_ZH}?\s*{_AMT}"), "level"),
     (_compile(rf"{_SETV_ZH}{_BASE_ZH}?\s*{_AMT}"), "level"),
@@ -161,6 +174,12 @@ _FACTOR_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         "level",
     ),
     (_compile(rf"(?<![a-z])(?:at|to)\s+{_AMT}"), "level"),
+    (
+        _compile(
+            rf"(?<![a-z])(?:is|are|be|becomes?|became|will be|would be)\s+(?:now\s+)?(?:only\s+)?{_AMT}"
+        ),
+        "level",
+    ),
     # signs and multipliers: +20%, -10%, x1.5
     (_compile(rf"(?<![a-z0-9_])(?P<sg>[+\-])\s*(?P<sv>{DIGITS})\s*%"), "sign"),
     (_compile(rf"(?<![a-z0-9])(?:x|×|\*|乘以)\s*(?P<mv>{DIGITS})(?![\d.])"), "mult"),
@@ -219,6 +238,11 @@ _FORCE = [
 _WHY = _compile(
     r"为什么|为何|为啥|干嘛|干吗|怎么会|何故|(?<![a-z])(?:why|how come|what'?s the reason|what is the reason|"
     r"reason (?:for|why|that)|the reason)(?![a-z])"
+)
+_WHY_NOT = _compile(
+    r"(?:为什么|为何|为啥|怎么)(?:不|没有?|别)(?:用|使用|选|选择|从|让|给|走|经过)?|"
+    r"(?<![a-z])why\s+(?:not|don'?t|doesn'?t|didn'?t|isn'?t|aren'?t|won'?t|can'?t|wouldn'?t|shouldn'?t)(?![a-z])|"
+    r"(?<![a-z])why\s+(?:do|does|did|is|are|would|can|will|should)\s+(?:\S+\s+){0,2}?(?:not|never)(?![a-z])"
 )
 _EXCLUSIVE = _compile(
     r"独家绑定|绑定|一对一|专属|互为唯一|独占|独家合作|独家配对|配对|排他|"
@@ -293,6 +317,8 @@ def find_ops(text: str, taken: list[bool], *, zh: bool, node_starts: tuple[int, 
         ops.append(op)
         return True
 
+    for m in _WHY_NOT.finditer(text):
+        claim(Op("why_not", m.start(), m.end()))
     for m in _WHY.finditer(text):
         claim(Op("why", m.start(), m.end()))
     for m in _EXCLUSIVE.finditer(text):

@@ -219,6 +219,92 @@ def normalise(text: str) -> str:
     return _CJK_SPACE.sub("", t)
 
 
+# Common English words of the instruction language, for typo repair ("forcast", "inventroy").
+_TYPO_TARGETS = (
+    "forecast",
+    "predict",
+    "prediction",
+    "estimate",
+    "inventory",
+    "inventories",
+    "shipments",
+    "shipment",
+    "deliveries",
+    "delivery",
+    "production",
+    "replenish",
+    "replenishment",
+    "warehouse",
+    "warehouses",
+    "capacity",
+    "supplier",
+    "suppliers",
+    "customer",
+    "customers",
+    "schedule",
+    "explain",
+    "monitor",
+    "anomaly",
+    "anomalies",
+    "logistics",
+    "manufacturing",
+    "tomorrow",
+    "quarter",
+    "fortnight",
+    "percent",
+    "increase",
+    "decrease",
+    "increases",
+    "decreases",
+    "doubles",
+    "triples",
+    "routing",
+    "reorder",
+    "attribution",
+    "scenario",
+)
+_TYPO_KEEP = frozenset(
+    "supplies supplied customs predicts explains monitors estimates increased decreased delivers scheduled "
+    "schedules inventor quarters quartet percents doubled tripled".split()
+)
+_WORD = re.compile(r"[a-z]{6,}")
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by one insertion, deletion, substitution or adjacent swap."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    if len(a) > len(b):
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1 :]
+
+
+def fix_typos(text: str) -> str:
+    """Repair one-letter typos of the parser's key English words ("forcast" -> "forecast")."""
+
+    def fix(m: re.Match[str]) -> str:
+        w = m.group(0)
+        if w in _TYPO_TARGETS or w in _TYPO_KEEP:
+            return w
+        for target in _TYPO_TARGETS:
+            if len(target) >= 7 and target[0] == w[0] and _one_edit(w, target):
+                return target
+        return w
+
+    return _WORD.sub(fix, text)
+
+
 def _compile_table(table: dict[str, list[str]]) -> dict[str, re.Pattern[str]]:
     return {k: re.compile(alternation(v)) for k, v in table.items()}
 
@@ -235,7 +321,15 @@ _INPUT_MARKERS = re.compile(
     r"基于|根据|依据|依照|按照|参考|结合|利用|使用|借助|通过|考虑到|考虑|综合|凭借|用(?!于|户|途|量)|"
     r"(?<![a-z])(?:based on|on the basis of|using|use|uses|from|given|with|taking into account|taking account of|"
     r"considering|in terms of|drawing on|leveraging|relying on|informed by|according to|inputs?\s*[:=]|"
-    r"conditioned on|driven by)(?![a-z])"
+    r"conditioned on|driven by|factoring in|accounting for|features?\s*[:=]|by looking at|looking at)(?![a-z])|"
+    r"以(?=[^,，。;；]{1,24}?为(?:输入|特征|依据|基础))|输入(?:为|是|[:：])|特征(?:为|是|[:：])"
+)
+_INPUT_AFTER = re.compile(
+    r"作为输入|为输入|作为特征|为特征|作为依据|为依据|作为自变量|"
+    r"(?<![a-z])(?:into account|as (?:the )?(?:inputs?|features?|predictors?|regressors?|covariates?|drivers?))(?![a-z])"
+)
+_LIST_GAP = re.compile(
+    r"(?:\s|,|，|、|和|及|与|以及|还有|的|数据|历史|(?<![a-z])(?:and|plus|the|historical|data|figures|levels?|history)(?![a-z])|&)*"
 )
 _CLAUSE_END = re.compile(r"[,，。;；!?！？\n:：]|\.(?=\s|$)")
 _FUTURE_EN = re.compile(r"next|coming|following|upcoming|未来|接下来|今后|往后|下")
@@ -294,7 +388,7 @@ def parse_instruction(text: str, network: Any = None, *, max_horizon: int = DEFA
     if not isinstance(text, str):
         raise InstructionError(f"an instruction is a string, not {type(text).__name__}")
     language = "zh" if has_cjk(text) else "en"
-    t = normalise(text)
+    t = fix_typos(normalise(text))
     if not re.search(rf"[a-z0-9{CJK}]", t):
         raise _refuse("empty instruction")
     for pat in _INJECTION:
@@ -421,13 +515,17 @@ def _action(cues: list[Hit], built: Any, var_hits: list[Hit]) -> str:
 
 
 def _input_spans(t: str, cues: list[Hit], var_hits: list[Hit], taken: list[bool]) -> list[tuple[int, int]]:
+    """Where the inputs are named: after a marker (基于, based on, ...) up to the end of its clause
+    or the next action word, across commas while the next item is a variable ("using sales,
+    shipments and stock data, forecast ..."); and before a closing marker (作为输入, "as inputs",
+    "taking ... into account") back to the start of its clause."""
     strong = sorted(h.start for h in cues if float(h.label.split("|")[1]) >= 2)
+    starts = {h.start for h in var_hits}
     spans: list[tuple[int, int]] = []
     for m in _INPUT_MARKERS.finditer(t):
         if any(taken[m.start() : m.end()]):
             continue
-        cur = m.end()
-        end = cur
+        cur = end = m.end()
         while True:
             b = _CLAUSE_END.search(t, cur)
             stop = b.start() if b else len(t)
@@ -438,23 +536,21 @@ def _input_spans(t: str, cues: list[Hit], var_hits: list[Hit], taken: list[bool]
             end = stop
             if b is None or b.group(0) not in ",，":
                 break
-            nxt = b.end()
-            lead = re.match(r"\s*(?:and\s+|和|及|以及|还有|or\s+)?", t[nxt:])
-            first = nxt + (lead.end() if lead else 0)
-            if not any(
-                h.start == first or (first <= h.start <= first + 10 and not t[first : h.start].strip(" 的"))
-                for h in var_hits
-            ):
+            lead = re.match(r"\s*(?:and\s+|和|及|以及|还有|or\s+|the\s+|historical\s+|历史)?", t[b.end() :])
+            first = b.end() + (lead.end() if lead else 0)
+            if first not in starts:
                 break
-            if not any(
-                first
-                <= h.start
-                < (_CLAUSE_END.search(t, nxt).start() if _CLAUSE_END.search(t, nxt) else len(t))
-                for h in var_hits
-            ):
-                break
-            cur = nxt
+            cur = b.end()
         spans.append((m.start(), end))
+    ordered = sorted(var_hits, key=lambda h: h.start)
+    for m in _INPUT_AFTER.finditer(t):
+        begin, edge = None, m.start()
+        for h in reversed([h for h in ordered if h.end <= m.start()]):
+            if not _LIST_GAP.fullmatch(t[h.end : edge]):
+                break
+            begin, edge = h.start, h.start
+        if begin is not None:
+            spans.append((begin, m.start()))
     return spans
 
 
