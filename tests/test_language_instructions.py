@@ -335,3 +335,48 @@ def test_numbers_and_lookback_windows():
     assert [h.days for h in find_horizons("predict the next 7 days from 60 days of history")] == [7, None]
     assert find_horizons("5月的销量") == []  # May, not five months
     assert find_horizons("2024年的产量") == []
+
+
+# ------------------------------------------------------------------------------ other networks, no network
+ALT = DATA / "network_alt.yaml"
+
+
+@pytest.mark.parametrize(
+    "text,edits",
+    [
+        ("close warehouse_01", [CloseFacility(node="warehouse_01")]),
+        ("close warehouse 1", [CloseFacility(node="warehouse_01")]),
+        ("what if the London warehouse closes?", [CloseFacility(node="warehouse_01")]),
+        ("伦敦的仓库关闭", [CloseFacility(node="warehouse_01")]),
+        ("the north-plant capacity is 90", [SetCapacity(node="north_plant", value=90)]),
+        ("the first supplier loses half its capacity", [ScaleCapacity(node="acme", factor=0.5)]),
+        ("what if Acme Beans can only deliver half?", [ScaleCapacity(node="acme", factor=0.5)]),
+        (
+            "store 3 demand for espresso +25%",
+            [ScaleDemand(customer="store_3", product="espresso", factor=1.25)],
+        ),
+        ("浓缩咖啡需求增加10%", [ScaleDemand(product="espresso", factor=1.1)]),
+        ("store_2 buys only from north_plant", [SourceOnlyFrom(customer="store_2", plant="north_plant")]),
+    ],
+)
+def test_names_of_another_network(text, edits):
+    assert _p(text, ALT).edits == edits
+
+
+def test_ambiguous_city_and_unknown_number_in_another_network():
+    with pytest.raises(InstructionError, match="north_plant, store_2"):
+        _p("What if Leeds closes?", ALT)  # a plant and a store are in Leeds
+    assert _p("What if the Leeds plant closes?", ALT).edits == [CloseFacility(node="north_plant")]
+    with pytest.raises(UnknownEntityError, match="warehouse_01, warehouse_02"):
+        _p("close warehouse 9", ALT)
+
+
+def test_without_a_network_names_are_kept_as_written_or_refused():
+    assert _p("c1's demand for dark up 30%").edits == [ScaleDemand(customer="c1", product="dark", factor=1.3)]
+    assert _p("close warehouse w1").edits == [CloseFacility(node="w1")]
+    assert _p("c3 buys only from p2").edits == [SourceOnlyFrom(customer="c3", plant="p2")]
+    with pytest.raises(InstructionError, match="pass the network"):
+        _p("What if supplier 3 can only deliver half?")
+    with pytest.raises(InstructionError, match="which warehouse"):
+        _p("close the Hamburg warehouse")
+    assert _p("why do warehouses hold more stock next week?").action == "explain"

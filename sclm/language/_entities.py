@@ -303,6 +303,21 @@ def find_entities(
             if m.group(1) in _NOT_NODE_PREFIX or any(taken[m.start() : m.end()]):
                 continue
             ents.nodes.append(NodeMention(m.start(), m.end(), (m.group(0).replace("-", "_"),), "token"))
+        for role in ROLES:  # "supplier 3", "3号仓库", "the third supplier": only a network can say which
+            for pat, _how in _role_number_patterns(role):
+                m = re.search(pat, text)
+                if m and not any(n.start <= m.start() < n.end for n in ents.nodes):
+                    raise errors(
+                        f"{m.group(0)!r} names a {role} by its number or position: pass the network "
+                        "(parse_instruction(text, network)) to resolve it"
+                    )
+        names = {n.name for n in ents.nodes}
+        for pat in _PRODUCT_SLOTS:  # without a network, a product is a word in a product slot
+            for m in re.finditer(pat, text):
+                w = m.group("w")
+                if w not in NOT_PRODUCT_WORDS and w not in names and len(w) >= 3 and not taken[m.start("w")]:
+                    ents.products.append(Hit(m.start("w"), m.end("w"), w))
+        ents.products.sort(key=lambda h: h.start)
         _attach_roles(text, ents, None, taken, errors)
         _take(ents, taken)
         return ents
@@ -321,19 +336,9 @@ def find_entities(
             busy[i] = True
 
     # 2. role words with a number or an ordinal: "supplier 3", "3号供应商", "the third supplier"
-    role_alt = {r: "|".join(sorted(ROLE_WORDS[r], key=len, reverse=True)) for r in ROLES}
-    for role, alt in role_alt.items():
+    for role in ROLES:
         members = net.role(role)
-        pats = [
-            (
-                rf"(?<![a-z0-9_])(?:{alt})\s*(?:#|no\.?\s*|number\s*)?(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten)(?![a-z0-9_%]|\s*(?:%|天|周|个月|days?|weeks?|percent))",
-                "number",
-            ),
-            (rf"(?<![a-z0-9_])(?:{alt})(?P<n>[一二三四五六七八九十]+|\d+)号", "number"),
-            (rf"(?P<n>\d+|[一二三四五六七八九十]+)号(?:的)?(?:{alt})", "number"),
-            (rf"第(?P<n>\d+|[一二三四五六七八九十]+)(?:个|家|座|号|位)?(?:{alt})", "ordinal"),
-            (rf"(?<![a-z])(?P<n>{'|'.join(_ORD_EN)})\s+(?:{alt})(?![a-z])", "ordinal"),
-        ]
+        pats = _role_number_patterns(role)
         for pat, how in pats:
             for m in re.finditer(pat, text):
                 if any(busy[m.start() : m.end()]):
@@ -403,6 +408,22 @@ def _expand_ranges(text: str, ents: Entities, net: NetworkView) -> None:
         ]
         out.extend(NodeMention(n.end, n.end, (x,), "range", n.role_hint) for x in between)
     ents.nodes = out
+
+
+def _role_number_patterns(role: str) -> list[tuple[str, str]]:
+    """Patterns of a role word with a number ("supplier 3", "3号供应商") or an ordinal ("第三个供应商")."""
+    alt = "|".join(sorted(ROLE_WORDS[role], key=len, reverse=True))
+    return [
+        (
+            rf"(?<![a-z0-9_])(?:{alt})\s*(?:#|no\.?\s*|number\s*)?(?P<n>\d+|one|two|three|four|five|six|seven|"
+            rf"eight|nine|ten)(?![a-z0-9_%]|\s*(?:%|天|周|个月|days?|weeks?|percent))",
+            "number",
+        ),
+        (rf"(?<![a-z0-9_])(?:{alt})(?P<n>[一二三四五六七八九十]+|\d+)号", "number"),
+        (rf"(?P<n>\d+|[一二三四五六七八九十]+)号(?:的)?(?:{alt})", "number"),
+        (rf"第(?P<n>\d+|[一二三四五六七八九十]+)(?:个|家|座|号|位)?(?:{alt})", "ordinal"),
+        (rf"(?<![a-z])(?P<n>{'|'.join(_ORD_EN)})\s+(?:{alt})(?![a-z])", "ordinal"),
+    ]
 
 
 _PRODUCT_SLOTS = [

@@ -41,10 +41,10 @@ class Case:
 
 
 def load_cases(folder: str | Path) -> list[Case]:
-    """Every case of every ``*.yaml`` set in ``folder`` except ``network.yaml``."""
+    """Every case of every ``*.yaml`` set in ``folder`` (the ``network*.yaml`` files are networks)."""
     out: list[Case] = []
     for path in sorted(Path(folder).glob("*.yaml")):
-        if path.name == "network.yaml":
+        if path.name.startswith("network"):
             continue
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         for i, c in enumerate(data["cases"]):

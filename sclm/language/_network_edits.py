@@ -204,6 +204,12 @@ def build(
                 continue
             op = resolved
         nodes = ctx.nodes(c)
+        if not nodes and net is None and op.kind == "close" and ctx.groups(c):
+            g = ctx.groups(c)[0]
+            raise errors(
+                f"{text[c.start : c.end].strip()!r}: which {g.label}? Name it as the network does (e.g. w1), "
+                "or pass the network (parse_instruction(text, network)) to resolve cities, labels and numbers"
+            )
         if op.kind == "why":
             _why(ctx, c, nodes, out)
         elif op.kind == "why_not":
@@ -367,8 +373,10 @@ def _change(ctx: _Ctx, c: Clause, op: Op, nodes: list[NodeMention], subjects: li
     prod = _first(ctx.products(c))
     groups = ctx.groups(c)
     roles = {n.name: ctx.role(n) for n in nodes}
-    custs = [n.name for n in nodes if roles[n.name] == "customer"]
-    facs = [n.name for n in nodes if roles[n.name] in _FACILITY or roles[n.name] is None]
+    # without a network a node's role is unknown: a demand change names customers, others facilities
+    demandish = kind == "demand"
+    custs = [n.name for n in nodes if roles[n.name] == "customer" or (roles[n.name] is None and demandish)]
+    facs = [n.name for n in nodes if roles[n.name] in _FACILITY or (roles[n.name] is None and not demandish)]
     is_set = op.kind == "set"
     f, v = op.factor, op.value
     what = ctx.text[c.start : c.end].strip()
