@@ -426,3 +426,13 @@ def test_pyvrp_is_deterministic_with_an_iteration_stop():
     b = solve_cvrp(xy, dem, 60, time_limit=20.0, max_iterations=400, minimise="vehicles_then_distance")
     assert a.routes == b.routes and a.distance == b.distance
     assert a.feasible and a.n_vehicles == math.ceil(dem.sum() / 60)  # 263 units: 5 trucks of 60
+
+
+def test_cpu_clock():
+    xy = np.c_[np.arange(5.0), np.zeros(5)]
+    res = solve_cvrp(xy, [0, 1, 1, 1, 1], 2, time_limit=0.2, clock="cpu")
+    assert res.distance == pytest.approx(12.0) and res.clock == "cpu"
+    with pytest.raises(ValueError, match="wall-clock time only"):
+        solve_cvrp(xy, [0, 1, 1, 1, 1], 2, time_limit=0.2, clock="cpu", solver="ortools")
+    with pytest.raises(ValueError, match="clock='sun'"):
+        solve_cvrp(xy, [0, 1, 1, 1, 1], 2, clock="sun")

@@ -439,8 +439,8 @@ class RoutingResult:
         ``EUC_2D``) or ``"matrix"`` (as given).
     scale
         Integer units per distance unit that the solver optimised in.
-    seed, time_limit, max_iterations
-        Solver settings used.
+    seed, time_limit, max_iterations, clock
+        Solver settings used (``clock``: whether ``time_limit`` counted wall or CPU seconds).
     legs
         Per route: the distance of each leg (depot → first stop, ..., last stop → depot).
     demands
@@ -467,6 +467,7 @@ class RoutingResult:
     seed: int = 0
     time_limit: float | None = None
     max_iterations: int | None = None
+    clock: str = "wall"
     legs: tuple[tuple[float, ...], ...] = ()
     demands: tuple[int, ...] = ()
 
@@ -557,6 +558,7 @@ class RoutingResult:
             "seed": self.seed,
             "time_limit": self.time_limit,
             "max_iterations": self.max_iterations,
+            "clock": self.clock,
         }
         return _py(out)
 
@@ -571,6 +573,7 @@ def build_result(
     seed: int,
     time_limit: float | None,
     max_iterations: int | None,
+    clock: str = "wall",
 ) -> RoutingResult:
     """Evaluate ``routes`` on ``problem`` and wrap them in a :class:`RoutingResult`."""
     rs = tuple(tuple(int(v) for v in r) for r in routes if len(r))
@@ -601,6 +604,7 @@ def build_result(
         seed=seed,
         time_limit=time_limit,
         max_iterations=max_iterations,
+        clock=clock,
         legs=tuple(tuple(x) for x in legs),
         demands=tuple(int(x) for x in problem.demands),
     )
@@ -614,6 +618,7 @@ def solve_problem(
     time_limit: float = 10.0,
     seed: int = 0,
     max_iterations: int | None = None,
+    clock: str = "wall",
 ) -> RoutingResult:
     """Solve a checked :class:`Problem` with one backend and check the routes it returns."""
     if solver not in SOLVERS:
@@ -630,12 +635,15 @@ def solve_problem(
         from ._routing_pyvrp import solve_pyvrp as backend
     else:
         from ._routing_ortools import solve_ortools as backend
+    if clock not in ("wall", "cpu"):
+        raise ValueError(f"clock={clock!r}; expected 'wall' or 'cpu'")
     routes, seconds = backend(
         problem,
         objective=objective,
         time_limit=float(time_limit),
         seed=int(seed),
         max_iterations=max_iterations,
+        clock=clock,
     )
     return build_result(
         problem,
@@ -646,4 +654,5 @@ def solve_problem(
         seed=int(seed),
         time_limit=float(time_limit),
         max_iterations=max_iterations,
+        clock=clock,
     )

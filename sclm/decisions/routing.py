@@ -74,6 +74,7 @@ def solve_cvrp(
     max_iterations: int | None = None,
     distance_matrix: bool | None = None,
     scale: float | None = None,
+    clock: str = "wall",
 ) -> RoutingResult:
     """Capacitated vehicle routing: serve every customer once from one depot, at least distance.
 
@@ -113,6 +114,10 @@ def solve_cvrp(
         Whether ``coords_or_distance`` is a matrix (None: from its shape).
     scale
         Integer units per distance unit for the solver (default: automatic; 1 for integers).
+    clock
+        ``"wall"`` (default): ``time_limit`` in wall-clock seconds.  ``"cpu"`` (PyVRP only):
+        in CPU seconds of this process, so that a benchmark on a shared machine searches as long
+        as it would on an idle one.
 
     Returns
     -------
@@ -144,6 +149,7 @@ def solve_cvrp(
         time_limit=time_limit,
         seed=seed,
         max_iterations=max_iterations,
+        clock=clock,
     )
 
 
@@ -166,6 +172,7 @@ def solve_vrptw(
     max_iterations: int | None = None,
     distance_matrix: bool | None = None,
     scale: float | None = None,
+    clock: str = "wall",
 ) -> RoutingResult:
     """Vehicle routing with capacities and time windows (Solomon conventions).
 
@@ -176,7 +183,7 @@ def solve_vrptw(
     Parameters
     ----------
     coords_or_distance, demands, capacity, n_vehicles, depot, time_limit, seed, solver, rounding,
-    names, max_iterations, distance_matrix, scale
+    names, max_iterations, distance_matrix, scale, clock
         As in :func:`solve_cvrp`.
     time_windows
         Shape (n, 2): ``(ready, due)`` per node, in time units (the depot's row is its opening
@@ -224,4 +231,5 @@ def solve_vrptw(
         time_limit=time_limit,
         seed=seed,
         max_iterations=max_iterations,
+        clock=clock,
     )
