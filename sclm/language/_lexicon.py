@@ -108,7 +108,8 @@ VARIABLES: dict[str, list[str]] = {
         "throughput", "yield of the line",
     ],
     "inventory": [
-        "库存量", "库存水平", "库存数据", "库存", "存货量", "存货", "在库量", "在库", "货存", "备货量", "inventory", "inventories",
+        "库存量", "库存水平", "库存数据", "库存", "存货量", "存货", "在库量", "在库", "货存", "备货量", "断货", "缺货",
+        "stockouts?", "stock-outs?", "out of stock", "inventory", "inventories",
         "stocks?", "stock levels?", "stock on hand", "on-hand", "on hand", "stockpiles?",
         "inventory levels?", "stock-on-hand", "carrying",
     ],

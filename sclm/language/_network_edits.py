@@ -85,6 +85,7 @@ class Built:
     used: set[tuple[int, int]] = field(default_factory=set)
     why: bool = False
     why_plain: bool = False  # a why with no node: a question about the forecast
+    problems: list[Exception] = field(default_factory=list)  # changes no edit can express
 
 
 def clauses(text: str, ops: list[Op]) -> list[Clause]:
@@ -196,6 +197,17 @@ def build(
     """
     ctx = _Ctx(text, ents, net, errors, unknown)
     out = Built()
+    # structural words with no node around them ("能不能", "drop" in "shipments drop 20%") are no
+    # operators: drop them and cut the clauses again
+    for _ in range(3):
+        kept = [
+            c.op
+            for c in clauses(text, ops)
+            if c.op.kind in ("factor", "set", "why") or ctx.nodes(c) or ctx.groups(c)
+        ]
+        if len(kept) == len(ops):
+            break
+        ops = kept
     for c in clauses(text, ops):
         op = c.op
         if op.pending:
@@ -204,6 +216,14 @@ def build(
                 continue
             op = resolved
         nodes = ctx.nodes(c)
+        if op.kind in ("factor", "set"):
+            try:
+                _change(ctx, c, op, nodes, subjects, out)
+            except unknown:
+                raise
+            except errors as exc:  # a change no edit can say: an error unless the task only observes it
+                out.problems.append(exc)
+            continue
         if not nodes and net is None and op.kind == "close" and ctx.groups(c):
             g = ctx.groups(c)[0]
             raise errors(
@@ -214,8 +234,6 @@ def build(
             _why(ctx, c, nodes, out)
         elif op.kind == "why_not":
             _why_not(ctx, c, nodes, out)
-        elif op.kind in ("factor", "set"):
-            _change(ctx, c, op, nodes, subjects, out)
         elif op.kind == "close":
             _close(ctx, c, nodes, out, forbid=False)
         elif op.kind == "forbid":

@@ -250,7 +250,7 @@ _EXCLUSIVE = _compile(
     r"exclusively|exclusive pair(?:ing)?|one-to-one|1:1|tied exclusively|exclusively tied)(?![a-z])"
 )
 _SOURCE = _compile(
-    r"(?:只|仅|仅仅)(?:能|可以|可)?(?:从|由|跟|找)|(?:只|仅|仅仅)(?:能|可以|可)?向(?=.{0,12}?(?:采购|进货|订货|购买|买|拿货|要货|订购))|(?:全部|都|均|一律|全都)(?:从|由)|只能来自|只来自|唯一(?:的)?(?:供应商|来源|货源)|"
+    r"(?:只|仅|仅仅)(?:能|可以|可)?(?:从|由|跟|找)|独家(?:供应|供货)|(?:只|仅|仅仅)(?:能|可以|可)?向(?=.{0,12}?(?:采购|进货|订货|购买|买|拿货|要货|订购))|(?:全部|都|均|一律|全都)(?:从|由)|只能来自|只来自|唯一(?:的)?(?:供应商|来源|货源)|"
     r"(?<![a-z])(?:(?:only|solely|exclusively|just)\s+(?:[a-z']+\s+){0,2}?from|from\s+(?:[a-z]+\s+)?(?:only|alone|"
     r"exclusively|solely)|(?:only|solely|exclusively)\s+(?:be\s+)?(?:supplied|served|sourced|delivered|fed|"
     r"replenished)\s+by|(?:supplied|served|sourced|delivered|fed)\s+(?:only|solely|exclusively)\s+by|only\s+by|"
@@ -273,10 +273,12 @@ _FORBID = _compile(
 )
 _CLOSE = _compile(
     r"关闭|关停|关掉|关了|停用|停运|停掉|停止运营|停业|关门|撤掉|撤销|去掉|拿掉|弃用|不再使用|不用|停产|下线|失效|"
-    r"不可用|无法使用|用不了|瘫痪|倒闭|破产|宕机|罢工|暂停使用|暂停运营|暂停|没有了|断供|中断|失去|丢失|丢掉|流失|"
+    r"不可用|无法使用|用不了|瘫痪|倒闭|破产|宕机|罢工|暂停使用|暂停运营|暂停|没有了|没了|断供|中断|失去|丢失|丢掉|流失|停工|停摆|停机|"
+    r"撤出|移除|剔除|"
     r"(?<![a-z])(?:close|closes|closed|closing|closure|shut|shuts|shutting|shut down|shutdown|decommission(?:ed|s)?|"
     r"remove|removed|take\s+(?:\S+\s+){0,4}?offline|offline|unavailable|not available|out of service|out of action|"
-    r"goes down|fails|failed|failure|bankrupt|goes bust|is lost|lose|without|no longer (?:available|used|in use|"
+    r"goes down|fails|failed|failure|bankrupt|goes bust|is lost|lose|lost|loses|losing|without|halts?|halted|"
+    r"take\s+(?:\S+\s+){0,4}?out|drop|drops|dropped|remove|removes|exclude|excludes|no longer (?:available|used|in use|"
     r"operating)|stop using|stops operating|ceases? operati(?:ng|ons)|out of business|on strike|disabled?)(?![a-z])"
 )
 

@@ -385,6 +385,17 @@ def parse_instruction(text: str, network: Any = None, *, max_horizon: int = DEFA
     UnknownEntityError
         A node, arc or product that the network does not have (names it, lists the known ones).
     """
+    try:
+        return _parse(text, network, max_horizon)
+    except UnknownEntityError:
+        raise
+    except InstructionError as exc:
+        if "supported:" in str(exc):
+            raise
+        raise _refuse(str(exc)) from None
+
+
+def _parse(text: str, network: Any, max_horizon: int) -> Task:
     if not isinstance(text, str):
         raise InstructionError(f"an instruction is a string, not {type(text).__name__}")
     language = "zh" if has_cjk(text) else "en"
@@ -449,6 +460,8 @@ def parse_instruction(text: str, network: Any = None, *, max_horizon: int = DEFA
     used = set(built.used)
     if action in ("explain", "monitor") and not built.why:
         edits, what_if, used = [], {}, set()
+    elif built.problems:
+        raise built.problems[0]
     question = "why" if built.why and action == "plan_network" else None
 
     # inputs / targets
