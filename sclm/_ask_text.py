@@ -119,12 +119,11 @@ def _get(a: Any, key: str, default: Any = None) -> Any:
 
 
 def _task(a: Any) -> dict[str, Any]:
+    """The answer's task as plain JSON data (edits as dicts)."""
+    from sclm.assistant import TaskView
+
     t = _get(a, "task")
-    if hasattr(t, "model_dump"):
-        return t.model_dump(mode="json")
-    if hasattr(t, "as_dict"):
-        return t.as_dict()
-    return dict(t or {})
+    return TaskView.of(t).as_dict() if t is not None else {}
 
 
 def _what_if_phrase(w: W, what_if: Mapping[str, Any]) -> str:
@@ -558,6 +557,9 @@ def _network(w: W, a: Any) -> list[str]:
     name = res["name"]
     if task.get("question") == "why" and delta is not None:
         return _network_why(w, a, res, base, delta)
+    why_not = _why_not(w, task, res, base, delta)
+    if why_not:
+        return why_not
     changes = _edits_phrase(w, task, res)
     q = w.t(f"Question: the least-cost plan of network {name}", f"问题：网络{name}的最低成本方案")
     if changes:
@@ -577,17 +579,72 @@ def _network(w: W, a: Any) -> list[str]:
     if base is not None and delta is not None and base.get("cost") is not None:
         ch = [_change(w, c) for c in delta["changed_flows"][:4]]
         more = delta["cost"] >= 0
+        d = 2 if abs(delta["cost"]) < 10 else None
         s = w.t(
-            f"Against the current plan ({w.n(base['cost'])}) the changes cost {w.abs(delta['cost'])} {'more' if more else 'less'}"
+            f"Against the current plan ({w.n(base['cost'], d)}) the changes cost {w.abs(delta['cost'], d)} {'more' if more else 'less'}"
             + (f" ({w.pct(delta['cost_pct'], signed=True)})" if delta.get("cost_pct") is not None else "")
             + f"; {delta['n_changed']} flows change",
-            f"与当前方案（{w.n(base['cost'])}）相比，成本{'增加' if more else '减少'}{w.abs(delta['cost'])}"
+            f"与当前方案（{w.n(base['cost'], d)}）相比，成本{'增加' if more else '减少'}{w.abs(delta['cost'], d)}"
             + (f"（{w.pct(delta['cost_pct'], signed=True)}）" if delta.get("cost_pct") is not None else "")
             + f"；共有{delta['n_changed']}条流量变化",
         )
         s += w.t(f", the largest: {w.join(ch)}.", f"，变化最大的：{w.join(ch)}。") if ch else w.t(".", "。")
         out.append(s)
     out.append(_watch_plan(w, res))
+    return out
+
+
+def _why_not(
+    w: W, task: Mapping, res: Mapping, base: Mapping | None, delta: Mapping | None
+) -> list[str] | None:
+    """A why-not question: the parser's single ``force_arc`` on an arc the current plan leaves unused."""
+    edits = task.get("edits") or []
+    if (
+        len(edits) != 1
+        or edits[0].get("kind") != "force_arc"
+        or task.get("what_if")
+        or base is None
+        or delta is None
+    ):
+        return None
+    e = edits[0]
+    a, b = e["arc"]
+    used = sum(f["flow"] for f in base.get("flows") or [] if f["from"] == a and f["to"] == b)
+    if used > 0 or base.get("cost") is None:
+        return None
+    what = f"{a}→{b}{_product(w, e.get('product'))}"
+    out = [w.t(f"Question: why does the plan not use {what}?", f"问题：方案为什么不使用{what}？")]
+    if res["status"] == "infeasible":
+        out.append(
+            w.t(
+                f"Because it cannot: the current plan (cost {w.n(base['cost'])}) sends nothing on {what}, and no plan "
+                f"sends at least {w.n(e['min_flow'])} unit{'' if e['min_flow'] == 1 else 's'} on it.",
+                f"因为做不到：当前方案（成本{w.n(base['cost'])}）在{what}上没有流量，且不存在在其上运输至少"
+                f"{w.n(e['min_flow'])}件的可行方案。",
+            )
+        )
+        return out + _infeasible_lines(w, res)[1:-1]
+    d = 2 if abs(delta["cost"]) < 10 else None
+    ch = [_change(w, c) for c in delta["changed_flows"][:4]]
+    out.append(
+        w.t(
+            f"Because it costs more: the current plan (cost {w.n(base['cost'], d)}) sends nothing on {what}. Sending at "
+            f"least {w.n(e['min_flow'])} unit{'' if e['min_flow'] == 1 else 's'} on it, the best plan costs {w.n(res['cost'], d)}, {w.abs(delta['cost'], d)} more"
+            + (f" ({w.pct(delta['cost_pct'], signed=True)})" if delta.get("cost_pct") is not None else "")
+            + (f", and the flows move: {w.join(ch)}." if ch else "."),
+            f"因为这样成本更高：当前方案（成本{w.n(base['cost'], d)}）在{what}上没有流量。若在其上运输至少"
+            f"{w.n(e['min_flow'])}件，最优方案成本为{w.n(res['cost'], d)}，增加{w.abs(delta['cost'], d)}"
+            + (f"（{w.pct(delta['cost_pct'], signed=True)}）" if delta.get("cost_pct") is not None else "")
+            + (f"，流量变化为：{w.join(ch)}。" if ch else "。"),
+        )
+    )
+    out.append(
+        w.t(
+            f"Use {what} only if it brings more than {w.abs(delta['cost'], d)} per "
+            + ("unit." if e["min_flow"] == 1 else f"{w.n(e['min_flow'])} units."),
+            f"只有当{what}每{w.n(e['min_flow'])}件带来的收益超过{w.abs(delta['cost'], d)}时才值得使用。",
+        )
+    )
     return out
 
 

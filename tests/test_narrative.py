@@ -146,6 +146,11 @@ def _answers():
             {"action": "plan_network", "question": "why", "edits": [ForbidArc(arc=("s1", "p2"))]},
             NETWORK,
         ),
+        "why_not": ({"action": "plan_network", "edits": [ForceArc(arc=("p2", "c1"), min_flow=1)]}, NETWORK),
+        "why_not_infeasible": (
+            {"action": "plan_network", "edits": [ForceArc(arc=("s1", "p2"), min_flow=900)]},
+            NETWORK,
+        ),
         "why_infeasible": (
             {"action": "plan_network", "question": "why", "edits": [ForbidArc(arc=("s1", "p1"))]},
             EXAMPLE,
