@@ -436,3 +436,41 @@ def test_cpu_clock():
         solve_cvrp(xy, [0, 1, 1, 1, 1], 2, time_limit=0.2, clock="cpu", solver="ortools")
     with pytest.raises(ValueError, match="clock='sun'"):
         solve_cvrp(xy, [0, 1, 1, 1, 1], 2, clock="sun")
+
+
+@pytest.mark.slow
+def test_bench_part_runs_on_two_instances(tmp_path, monkeypatch):
+    import argparse
+    import importlib
+    import sys
+
+    from sclm import config
+    from sclm.benchmarking import Bench
+
+    if not config.has_data():  # pragma: no cover - data folder absent
+        pytest.skip(f"no data folder ({config.data_dir(must_exist=False)})")
+    monkeypatch.syspath_prepend(str(config.PROJECT_ROOT / "bench"))
+    part = importlib.import_module("_decisions.routing")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    part.add_arguments(parser)
+    args = parser.parse_args(
+        [
+            "--routing-cvrp-instances=P-n16-k8",
+            "--routing-vrptw-instances=C101",
+            "--routing-cvrp-time-limit=0.5",
+            "--routing-vrptw-time-limit=1",
+            "--routing-workers=1",
+        ]
+    )
+    bench = Bench("routing_test", out_dir=tmp_path)
+    part.run(bench, args)
+    sys.modules.pop("_decisions.routing", None)
+    table = pd.read_csv(tmp_path / "decisions_routing.csv")
+    assert len(table) == 4 and set(table["solver"]) == {"pyvrp", "ortools"}
+    assert table["feasible"].all() and not table["negative_gap"].any()
+    assert (table.loc[table["kind"] == "cvrp", "gap_pct"] >= 0).all()
+    figs = bench.figures
+    assert figs["routing: CVRP A/B/P pyvrp negative gaps (count)"]["holds"] is True
+    assert figs["routing: VRPTW Solomon pyvrp mean distance gap to the best-known (%)"]["goal"] == "<= 1.5"
+    assert "routing: VRPTW Solomon ortools mean vehicles" in figs
