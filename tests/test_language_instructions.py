@@ -380,3 +380,28 @@ def test_without_a_network_names_are_kept_as_written_or_refused():
     with pytest.raises(InstructionError, match="which warehouse"):
         _p("close the Hamburg warehouse")
     assert _p("why do warehouses hold more stock next week?").action == "explain"
+
+
+def test_why_not_lists_and_absolute_changes(net):
+    t = _p("why don't we ship from p2 to c1?", net)
+    assert (t.action, t.question, t.edits) == ("plan_network", None, [ForceArc(arc=("p2", "c1"), min_flow=1)])
+    with pytest.raises(InstructionError, match="why-not"):
+        _p("why not use s3?", net)
+    assert _p("What if warehouses w1 and w2 close?", net).edits == [
+        CloseFacility(node="w1"),
+        CloseFacility(node="w2"),
+    ]
+    assert _p("why do we use s1 and s2?", net).edits == [CloseFacility(node="s1"), CloseFacility(node="s2")]
+    # an absolute change becomes a new value from the network's own numbers (p1: 200, c1 dark: 20)
+    assert _p("p1的产能增加20", net).edits == [SetCapacity(node="p1", value=220)]
+    assert _p("c1 needs 10 more dark", net).edits == [ScaleDemand(customer="c1", product="dark", factor=1.5)]
+    assert _p("cut w1 capacity by 100", net).edits == [SetCapacity(node="w1", value=300)]
+
+
+def test_changes_in_monitor_and_explain_tasks_are_observations(net):
+    t = _p("Raise an alert when shipments drop more than 20% below forecast")
+    assert (t.action, t.targets, t.what_if) == ("monitor", ["logistics"], {})
+    with pytest.raises(InstructionError, match="say what changes"):
+        _p("如果增加20%会怎样")
+    with pytest.raises(InstructionError, match="not a network edit"):
+        _p("p1's inventory rises 20%", net)

@@ -48,13 +48,17 @@ ROLES = ("supplier", "plant", "warehouse", "customer")
 class NodeInfo:
     """What the parser needs of a node."""
 
+    @property
+    def has_capacity(self) -> bool:
+        return self.capacity is not None
+
     name: str
     role: str
     city: str | None = None
     country: str | None = None
     label: str | None = None
     aliases: tuple[str, ...] = ()
-    has_capacity: bool = False
+    capacity: float | None = None
     demand: Mapping[str, float] = field(default_factory=dict)
 
 
@@ -97,9 +101,16 @@ def _node_info(name: str, spec: Any) -> NodeInfo:
         country=look("country"),
         label=look("label"),
         aliases=tuple(str(a) for a in aliases),
-        has_capacity=look("capacity") is not None,
+        capacity=_float(look("capacity")),
         demand=dict(demand) if isinstance(demand, Mapping) else {},
     )
+
+
+def _float(v: Any) -> float | None:
+    try:
+        return None if v is None else float(v)
+    except (TypeError, ValueError):
+        return None
 
 
 def _arc_pair(a: Any) -> tuple[str, str]:

@@ -66,6 +66,9 @@ _IF = re.compile(
 )
 _FROM = re.compile(r"(?<![a-z])(?:from|by|out of|via)(?![a-z])|从|由|自")
 _FACILITY = ("supplier", "plant", "warehouse")
+_LIST_SEP = re.compile(
+    r"\s*(?:,|，|、|/|和|及|与|或|或者|以及|(?<![a-z])(?:and|or|as well as|plus|&)(?![a-z]))\s*(?:the\s+)?"
+)
 
 
 @dataclass
@@ -171,12 +174,15 @@ class _Ctx:
                     out.append(arc)
         if not out and strict:
             a, b = nodes[0].name, nodes[1].name
-            outs = [f"{x}->{y}" for x, y in self.net.arcs if x == a] + [
-                f"{x}->{y}" for x, y in self.net.arcs if x == b
-            ]
+            arcs = self.net.arcs
+
+            def show(xs: list[tuple[str, str]]) -> str:
+                return ", ".join(f"{x}->{y}" for x, y in xs) or "none"
+
             raise self.unknown(
-                f"unknown arc {a}->{b} (or {b}->{a}) in network {self.net.name!r}; arcs out of {a} and {b}: "
-                f"{', '.join(outs) or 'none'}"
+                f"unknown arc {a}->{b} (or {b}->{a}) in network {self.net.name!r}; "
+                f"arcs out of {a}: {show([x for x in arcs if x[0] == a])}; "
+                f"arcs into {b}: {show([x for x in arcs if x[1] == b])}"
             )
         return out
 
@@ -203,7 +209,7 @@ def build(
         kept = [
             c.op
             for c in clauses(text, ops)
-            if c.op.kind in ("factor", "set", "why") or ctx.nodes(c) or ctx.groups(c)
+            if c.op.kind in ("factor", "set", "why", "delta") or ctx.nodes(c) or ctx.groups(c)
         ]
         if len(kept) == len(ops):
             break
@@ -216,6 +222,9 @@ def build(
                 continue
             op = resolved
         nodes = ctx.nodes(c)
+        if op.kind == "delta":
+            _delta(ctx, c, op, nodes, subjects, out)
+            continue
         if op.kind in ("factor", "set"):
             try:
                 _change(ctx, c, op, nodes, subjects, out)
@@ -251,20 +260,29 @@ def _first(xs: list[str]) -> str | None:
     return xs[0] if xs else None
 
 
+def _arc_intent(ctx: _Ctx, nodes: list[NodeMention]) -> bool:
+    """Whether two or more nodes name a flow between them rather than a list ("w1 and w2")."""
+    roles = {ctx.role(n) for n in nodes}
+    if len(roles) > 1 and None not in roles:
+        return True
+    gaps = [ctx.text[a.end : b.start] for a, b in zip(nodes[:-1], nodes[1:], strict=True)]
+    return not all(_LIST_SEP.fullmatch(g) for g in gaps)
+
+
 def _why(ctx: _Ctx, c: Clause, nodes: list[NodeMention], out: Built) -> None:
     if not nodes:
         out.why_plain = True
         return
-    if len(nodes) >= 2:
+    if len(nodes) >= 2 and _arc_intent(ctx, nodes):
         arcs = ctx.arcs(nodes)
         out.edits.append(ForbidArc(arc=arcs[0], product=_first(ctx.products(c))))
         out.why = True
         return
-    n = nodes[0]
-    if ctx.role(n) == "customer":
+    facilities = [n.name for n in nodes if ctx.role(n) != "customer"]
+    if not facilities:
         out.why_plain = True  # "why is c1's demand rising": a question about the forecast
         return
-    out.edits.append(CloseFacility(node=n.name))
+    out.edits.extend(CloseFacility(node=n) for n in facilities)
     out.why = True
 
 
@@ -283,7 +301,7 @@ def _why_not(ctx: _Ctx, c: Clause, nodes: list[NodeMention], out: Built) -> None
 
 
 def _close(ctx: _Ctx, c: Clause, nodes: list[NodeMention], out: Built, *, forbid: bool) -> None:
-    if len(nodes) >= 2:
+    if len(nodes) >= 2 and _arc_intent(ctx, nodes):
         arcs = ctx.arcs(nodes, strict=True)
         prod = _first(ctx.products(c))
         out.edits.extend(ForbidArc(arc=a, product=prod) for a in arcs[:1])
@@ -509,6 +527,38 @@ def _change(ctx: _Ctx, c: Clause, op: Op, nodes: list[NodeMention], subjects: li
     if is_set:
         return
     raise ctx.errors(f"{what!r}: say what changes (demand, capacity, a cost, price, promotion, ...)")
+
+
+def _delta(ctx: _Ctx, c: Clause, op: Op, nodes: list[NodeMention], subjects: list[Hit], out: Built) -> None:
+    """An absolute change of a node's capacity or a customer's demand, where the network gives the
+    old value: p1的产能增加20 -> ``set_capacity(p1, 220)``; "c1 needs 10 more dark" -> the demand
+    factor (20 + 10) / 20.  Anything else (a vehicle more, 2 more days) is not a network change."""
+    if ctx.net is None or not nodes or op.value is None:
+        return
+    subj = _subject(c, op, subjects)
+    kind = subj.label if subj else None
+    prod = _first(ctx.products(c))
+    for n in nodes:
+        info = ctx.net.nodes[n.name]
+        if (
+            info.role != "customer"
+            and kind in (None, "capacity", "supply", "production")
+            and info.capacity is not None
+        ):
+            out.edits.append(SetCapacity(node=n.name, value=max(0.0, info.capacity + op.value)))
+        elif info.role == "customer" and kind in (None, "demand"):
+            dem = info.demand
+            base = (
+                dem.get(prod)
+                if prod
+                else (next(iter(set(dem.values()))) if len(set(dem.values())) == 1 else None)
+            )
+            if base:
+                out.edits.append(
+                    ScaleDemand(customer=n.name, product=prod, factor=max(0.0, (base + op.value) / base))
+                )
+        if subj is not None:
+            out.used.add(subj.span)
 
 
 def _demand_factor(

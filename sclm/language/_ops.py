@@ -8,6 +8,8 @@
              "triples", "+20%".
 ``set``      a new value: 单位成本变为3, "is now 3 per unit", "capacity of p2 is 120",
              "can hold 350".
+``delta``    an absolute change: 产能增加20, "demand up 10 units" (a new value when the network
+             says the old one, else nothing).
 ``force``    at least N units: 至少运10个, "ship at least 10".
 ``forbid``   no flow: 禁止, 不要, 不再, "don't", "no shipments", "stop", "ban".
 ``close``    a facility out: 关闭, 停用, 不可用, "close", "shut down", "offline", "without".
@@ -361,9 +363,10 @@ def find_ops(text: str, taken: list[bool], *, zh: bool, node_starts: tuple[int, 
             )
     for m in re.finditer(rf"(?<![a-z])by\s+{_AMT}", text):
         kv = amount_value(m, "a_")
-        if kv is None or kv[0] == "abs":
+        if kv is None:
             continue
-        claim(Op("factor", m.start(), m.end(), value=kv[1], implied=kv[0], pending="by"), _number_span(m))
+        kind = "delta" if kv[0] == "abs" else "factor"
+        claim(Op(kind, m.start(), m.end(), value=kv[1], implied=kv[0], pending="by"), _number_span(m))
     for m in _SOURCE.finditer(text):
         claim(Op("source", m.start(), m.end()))
     for m in _RESTRICT.finditer(text):
@@ -427,8 +430,8 @@ def _factor_op(m: re.Match[str], mode: str, zh: bool) -> Op | None:
     gd = m.groupdict()
     if mode == "by":
         direction = "up" if gd.get("dir_up") else "down"
-        if kind == "abs":
-            return None  # an absolute change ("up 20 units") is not a factor
+        if kind == "abs":  # an absolute change ("up 20 units"): a new value where the base is known
+            return Op("delta", s, e, value=val if direction == "up" else -val)
         if kind == "rel" and val < 0:  # "-10%" after a direction word
             val = -val
         f = factor_from(direction, kind, val, zh=zh)
@@ -448,6 +451,9 @@ def resolve_pending(op: Op, clause: str) -> Op | None:
     if not ups and not downs:
         return None
     direction = "up" if (max(ups) if ups else -1) > (max(downs) if downs else -1) else "down"
+    if op.kind == "delta":
+        v = op.value or 0.0
+        return Op("delta", op.start, op.end, value=v if direction == "up" else -v)
     f = factor_from(direction, op.implied or "rel", op.value or 0.0)
     if f is None or f < 0:
         return None

@@ -48,10 +48,23 @@ What-if and edits
     (:func:`network_edits`: demand -> ``scale_demand`` of every customer, capacity ->
     ``scale_capacity`` of every node with a capacity).  In explain and monitor tasks a change
     describes what was observed ("偏离超过20%时预警"), so it is no what-if.
+    An absolute change ("p1的产能增加20", "c1 needs 10 more dark") becomes a new value from the
+    network's own numbers (``set_capacity(p1, 220)``; demand factor 30 / 20); without one it is
+    left out.  Several nodes joined by and/和/、 each get the edit ("close w1 and w2"); two nodes
+    joined by to/到/→/from, or of different roles, name the arc between them.
 Why
     "why do we use X for Y?" / 为什么从p1发货给c2 -> ``question="why"``, ``edits=[ForbidArc((X,
     Y))]``; "why is s2 used" -> ``[CloseFacility("s2")]``; action plan_network.  A why about a
-    forecast ("为什么预测库存会下降") is ``explain`` with ``question=None``.
+    forecast ("为什么预测库存会下降", "why is c1's demand rising") is ``explain`` with
+    ``question=None``.  "why don't we ship from p2 to c1?" is the what-if that uses the flow
+    (``ForceArc((p2, c1), min_flow=1)``, ``question=None``); a why-not about a node is refused.
+Names
+    With a network, nodes are resolved by name, label, alias, city or country (English, or
+    Chinese for common cities), role + number and ordinal (see :mod:`._entities`).  Without one,
+    node-like tokens (``w1``, ``store_2``) are kept as written, a demand change names customers
+    and other changes facilities, arcs follow from/到 or mention order, and a node named only by
+    number, city or label ("supplier 3", "the Hamburg warehouse") is refused with a hint to pass
+    the network.  One-letter typos of key English words are repaired ("forcast").
 Refusals
     :class:`InstructionError` (a ``ValueError``) for empty or meaningless text, other domains
     (agriculture, healthcare, finance, chat), injected commands (prompt injection, SQL, shell),
@@ -614,6 +627,6 @@ def network_edits(task: Task, network: Any = None) -> list[Any]:
         out += [
             ScaleCapacity(node=n, factor=task.what_if["capacity"])
             for n, v in view.nodes.items()
-            if v.has_capacity
+            if v.capacity is not None
         ]
     return out + list(task.edits)
