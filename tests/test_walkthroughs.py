@@ -87,3 +87,32 @@ def test_explainability_walkthrough(tmp_path):
     html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", []))
     assert html.count("sclm-tokens") >= 2
     assert sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", [])) >= 5
+
+
+@pytest.mark.slow
+def test_decisions_walkthrough(tmp_path):
+    nb = _run("0.5-decisions.ipynb", tmp_path, epochs=1, n_origins=8, time_limit=0.5)
+    text = _text(nb)
+    # the network file: OptiGuide's optimum, LP against MILP, the named load errors
+    assert "cost **2,470** (OptiGuide reports 2,470: the same)" in text
+    assert "the LP delivers **38.7** units and the MILP **39**" in text
+    assert text.count("NetworkFileError:") == 2 and "unknown key(s) ['capcity']" in text
+    # edits: an infeasible what-if short by demand 230 - open supply 200; an unknown name
+    assert "Total short: **30** units = demand 230" in text
+    assert "UnknownNameError: unknown node 'roastery9'" in text
+    # why-questions: the hand-checked cost of doing without, and a tie
+    assert "**roastery2->cafe3** carries 130 units because the next best plan costs **+480** more" in text
+    assert "**roastery2->cafe1** carries nothing" in text and "tie-break, not a necessity" in text
+    # policies and routes
+    assert "Every value matches the book: **True**" in text
+    assert "At the common target, **" in text
+    assert "every route passes the checker: True" in text
+    if config.has_data():
+        gap = float(re.search(r"\(gap (-?[0-9.]+)%\)", text).group(1))
+        assert gap >= 0  # no feasible 5-truck solution can beat the proven optimum
+        assert "CP-SAT: makespan **55**, bound 55, status **optimal**" in text
+    else:
+        assert "Augerat instance is skipped" in text and "hand-made shop" in text
+    assert "(proven optimal)" in text
+    images = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
+    assert images >= 9 + config.has_data()  # the Augerat route map needs the data folder
