@@ -109,7 +109,7 @@ VARIABLES: dict[str, list[str]] = {
     ],
     "inventory": [
         "库存量", "库存水平", "库存数据", "库存", "存货量", "存货", "在库量", "在库", "货存", "备货量", "断货", "缺货",
-        "stockouts?", "stock-outs?", "out of stock", "inventory", "inventories",
+        "stockouts?", "stock-outs?", "out of stock", "inventory", "inventories", "inv", "invt",
         "stocks?", "stock levels?", "stock on hand", "on-hand", "on hand", "stockpiles?",
         "inventory levels?", "stock-on-hand", "carrying",
     ],
@@ -197,7 +197,7 @@ ACTION_PRIORITY: tuple[str, ...] = (
 ACTION_CUES: dict[str, dict[float, list[str]]] = {
     "forecast": {
         2.0: [
-            "预测", "预估", "预计", "预判", "预报", "推算", "估算", "估计", "展望", "预期", "推测", "forecast", "forecasts",
+            "预测", "预估", "预计", "预判", "预报", "推算", "估算", "估计", "展望", "预期", "推测", "forecast", "forecasts", "fcst", "fcast",
             "forecasting", "forecasted", "predict", "predicts", "predicted", "predicting", "prediction",
             "predictions", "project", "projected", "projection", "projections", "estimate", "estimates",
             "estimated", "outlook", "expect", "expected", "anticipate", "anticipated",
@@ -222,7 +222,7 @@ ACTION_CUES: dict[str, dict[float, list[str]]] = {
     },
     "plan_inventory": {
         3.0: [
-            "补货", "订货", "订货量", "订货点", "再订货点", "库存策略", "库存政策", "库存计划", "库存优化", "优化库存", "安全库存", "备货计划", "补库",
+            "补货", "补(?:多少|点|些|一些)货", "订货", "订货量", "订货点", "再订货点", "库存策略", "库存政策", "库存计划", "库存优化", "优化库存", "安全库存", "备货计划", "补库",
             "报童", "经济订货批量", "订购策略", "补货策略", "replenish", "replenishment", "replenishing", "reorder",
             "reorders", "reordering", "reorder points?", "reorder quantit(?:y|ies)",
             "order-up-to(?: levels?)?", "order up to(?: levels?)?", "safety stocks?",
@@ -258,7 +258,8 @@ ACTION_CUES: dict[str, dict[float, list[str]]] = {
             "监控", "监测", "监视", "预警", "告警", "报警", "警报", "提醒", "盯一下", "盯着", "跟踪", "检测", "漂移", "monitor",
             "monitors", "monitoring", "alert", "alerts", "alerting", "alarm", "notify", "notification",
             "watch for", "watch out", "keep an eye", "drift", "drifts", "drifting", "detect", "detection",
-            "flag", "flags",
+            "flag", "flags", "keep tabs", "ping me", "let me know (?:if|when)", "looks? off",
+            "something (?:is |looks |seems )?off", "warn me", "有异常(?:就|时)?告诉我",
         ],
         2.0: [
             "异常", "偏差", "偏离", "anomal(?:y|ies|ous)", "outliers?", "deviat(?:e|es|ion|ions)", "unusual",

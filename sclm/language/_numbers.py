@@ -258,6 +258,10 @@ _UNIT_DAYS = {
     "year": 365,
     "years": 365,
 }
+# abbreviations: 30d, 2wk(s), 3w, 6 mos, 1 yr
+_UNIT_DAYS.update(
+    {"d": 1, "wk": 7, "wks": 7, "w": 7, "mo": 30, "mos": 30, "mth": 30, "mths": 30, "yr": 365, "yrs": 365}
+)
 
 _PAST_ZH = r"(?:过去|最近|近|前|上|历史|以往|之前|此前|往前|过往)"
 _FUTURE_ZH = r"(?:未来|接下来|今后|之后|往后|后面|此后|随后|以后|下|后续|将来|向后)"
@@ -297,8 +301,8 @@ _H_ZH = re.compile(
 _H_EN = re.compile(
     r"(?P<pre>(?:over |for |during |within |in |across )?(?:the )?(?:next|coming|following|upcoming)|"
     r"(?:over|for|during|within|in|across)(?: the)?|(?:the )?(?:last|past|previous|prior|preceding|recent))?"
-    rf"\s*(?P<neg>-|−|minus |negative )?(?P<n>{DIGITS}|{EN_NUM}|a|an|one)(?![a-z0-9])[\s-]*"
-    r"(?P<unit>days?|weeks?|fortnights?|months?|quarters?|years?)\b"
+    rf"\s*(?P<neg>-|−|minus |negative )?(?P<n>{DIGITS}|{EN_NUM}|a|an|one)(?:(?![a-z0-9])[\s-]*|(?<=\d)(?=[a-z]))"
+    r"(?P<unit>days?|weeks?|fortnights?|months?|quarters?|years?|wks?|mths?|mos|yrs?|(?<=\d)(?:d|w|mo))\b"
     r"(?P<post>\s+(?:ahead|out|from now|later|away|horizon|of (?:history|data|sales|past|historical)|ago|"
     r"back|before))?"
 )
