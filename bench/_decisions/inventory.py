@@ -11,7 +11,8 @@ Protocol (per scenario: ``retail``, ``manufacturing``; default size of ``make_sc
   M (``sclm.pipeline.train_forecaster`` on ``scenario_task(sc, sc.truth, horizon=7)``, trained
   once on the days up to the first origin, ``--inventory-epochs`` epochs with patience 4; all
   targets jointly), Seasonal Naive and LightGBM (``sclm.baselines.forecast``, refitted at every
-  origin on the demand series; LightGBM with promotion and price as known-future inputs in retail).
+  origin on the demand series; LightGBM with promotion and price as known-future inputs in retail;
+  ``--inventory-lightgbm-series targets`` fits it on all of M's target series, as bench/forecast.py).
 - Policy: the order-up-to level (base stock) or the reorder point of (s, S) at each origin is
   the service quantile of the normal lead-time demand built from that origin's deciles
   (per-day normal fit, independent days: identical for every forecaster).  (s, S) orders the
@@ -63,6 +64,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--inventory-fixed-cost", type=float, default=100.0, help="K per order of the (s, S) policy"
     )
     g.add_argument("--inventory-seed", type=int, default=0, help="scenario and training seed")
+    g.add_argument(
+        "--inventory-lightgbm-series",
+        choices=("demand", "targets"),
+        default="demand",
+        help="fit LightGBM on the demand series only (default) or on all of M's target series",
+    )
 
 
 def _split(value: str, allowed: tuple[str, ...], flag: str) -> list[str]:
@@ -112,6 +119,7 @@ def run(bench: Bench, args: argparse.Namespace) -> None:
                 seed=seed,
                 train_options=train,
                 lightgbm_params=lgb,
+                baseline_series=args.inventory_lightgbm_series,
             )
             label = list(forecasts)[-1]
             bench.add(

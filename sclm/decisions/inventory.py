@@ -621,7 +621,8 @@ def compare_policies(
     aggregation: str = "independent",
     variable: str | None = None,
     nodes: Sequence[str] | None = None,
-) -> pd.DataFrame:
+    return_grid: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Cost and service of each forecaster's policy on the scenario's truth.
 
     Two views, both with the identical lead-time-demand model and simulation for everyone:
@@ -644,15 +645,18 @@ def compare_policies(
         Service targets to search (default :data:`SERVICE_GRID`).
     target_fill : float
         Fill rate to reach, in (0, 1].
+    return_grid : bool
+        Also return every simulated (model, service) row.
 
     Returns
     -------
-    pandas.DataFrame
+    table : pandas.DataFrame
         Index ``model`` (in the order of ``forecasts``).  Columns ``total, holding, shortage,
         ordering, fill_rate, csl`` at ``service`` (and ``service``), then ``at_fill_service``
         (the cheapest grid level reaching ``target_fill``) and ``at_fill_total,
         at_fill_holding, at_fill_shortage, at_fill_ordering, at_fill_fill_rate, at_fill_csl``.
-        ``attrs["grid"]`` holds every simulated (model, service) row.
+    grid : pandas.DataFrame
+        Only with ``return_grid=True``: every simulated (model, service) row (:func:`policy_grid`).
     """
     common = _service(service)
     tf = _number("target_fill", target_fill)
@@ -690,5 +694,4 @@ def compare_policies(
             row.update({f"at_fill_{c}": np.nan for c in parts})
         rows[label] = row
     out = pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
-    out.attrs["grid"] = g
-    return out
+    return (out, g) if return_grid else out
