@@ -124,6 +124,11 @@ def test_issue_chinese_examples():
         ("If orders are 30% lower, forecast shipments", "demand", 0.7),
         ("If capacity triples, forecast production", "capacity", 3.0),
         ("If prices go up 10%, predict demand", "price", 1.1),
+        ("如果产能只有一半，预测产量", "capacity", 0.5),
+        ("如果供应商只能供应一半，预测产量", "capacity", 0.5),
+        ("If production is 30% lower, forecast shipments", "production", 0.7),
+        ("If shipments triple, forecast deliveries", "logistics", 3.0),
+        ("If sales fall to 80%, forecast inventory", "demand", 0.8),
     ],
 )
 def test_change_phrasings_give_factors(text, variable, factor):
@@ -188,6 +193,10 @@ def test_only_half_and_set_values(net):
         ("p1's processing cost for light is now 4", [SetNodeCost(node="p1", value=4, product="light")]),
         ("the second supplier can only supply 60%", [ScaleCapacity(node="s2", factor=0.6)]),
         ("Why does c3 get its dark roast from p2?", [ForbidArc(arc=("p2", "c3"), product="dark")]),
+        ("从s1到p1的运费上涨10%", [ScaleArcCost(arc=("s1", "p1"), factor=1.1)]),
+        ("深烘产品在c2的需求翻一番", [ScaleDemand(customer="c2", product="dark", factor=2)]),
+        ("the plant p1 only serves c1", [RestrictFacility(node="p1", customers=("c1",))]),
+        ("supplier s3's capacity falls by a third", [ScaleCapacity(node="s3", factor=1 - 1 / 3)]),
     ],
 )
 def test_network_edit_phrasings(net, text, edits):
@@ -247,6 +256,7 @@ def test_network_may_be_a_path_a_dict_or_a_network(net):
         ("What's the weather tomorrow?", "weather"),
         ("Predict inventory for the next 120 days", "beyond"),
         ("预测未来一年的销量", "beyond"),
+        ("forecast demand in a year", "beyond"),
         ("预测未来-5天的库存", "at least 1 day"),
         ("Add a new warehouse in Paris", "adding a facility"),
     ],
