@@ -419,7 +419,7 @@ def _change(ctx: _Ctx, c: Clause, op: Op, nodes: list[NodeMention], subjects: li
 
     if kind is not None and kind.startswith("cost"):
         sub = kind.split(":", 1)[1] if ":" in kind else None
-        arcs = ctx.arcs(nodes) if len(nodes) >= 2 else []
+        arcs = ctx.arcs(nodes) if len(nodes) >= 2 and _arc_intent(ctx, nodes) else []
         if arcs:
             for a in arcs:
                 out.edits.append(

@@ -267,7 +267,8 @@ _RESTRICT = _compile(
     r".{0,40}?\bonly\b|restrict(?:s|ed)?|limit(?:s|ed)?|dedicated to|exclusively serves?|reserved for)(?![a-z])"
 )
 _FORBID = _compile(
-    r"禁止|不要|不许|不准|不能|不得|不可以|不可|不允许|不再|停止|断开|封锁|禁用|切断|杜绝|避免|别|"
+    r"禁止|不要|不许|不准|(?<!能)不能|不得|(?<!可)不可以|(?<!可)不可|不允许|不再|停止|断开|封锁|禁用|切断|杜绝|避免|"
+    r"别(?=再|让|给|从|往|向|用|走|发|运|送)|"
     r"(?<![a-z])(?:don'?t|do not|never|no longer|stop|stops|cannot|can'?t|can not|must not|mustn'?t|may not|"
     r"should not|shouldn'?t|won'?t|forbid|forbids|forbidden|ban|bans|banned|block|blocks|blocked|"
     r"prohibit(?:s|ed)?|disallow(?:s|ed)?|avoid|exclude|excluded|no\s+(?:more\s+)?(?:shipments?|flows?|deliveries|"
