@@ -186,6 +186,8 @@ STOP_PHRASES: list[str] = [
     "(?:物流|生产|销售|库存|仓储|配送|供应链)(?:专家|经理|部门|团队|人员|主管|总监|顾问|分析师)",
     "(?:logistics|production|sales|inventory|supply chain|delivery|shipping) (?:experts?|managers?|teams?|"
     "departments?|analysts?|planners?|staff|consultants?)",
+    "from now on", "(?:送货|配送|运输|物流|发货)车(?:辆)?", "(?:delivery|shipping|transport|logistics) (?:vans?|trucks?|vehicles?|"
+    "fleets?|drivers?)",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -237,7 +239,8 @@ ACTION_CUES: dict[str, dict[float, list[str]]] = {
     "plan_routes": {
         3.0: [
             "配送路线", "送货路线", "运输路线", "配送线路", "送货线路", "运输线路", "配送路径", "送货路径", "车辆调度", "车辆路径", "调度车辆", "排线",
-            "派车", "路径规划", "路线规划", "最优路线", "最短路径", "vrp", "cvrp", "vrptw", "vehicle routes?",
+            "派车", "路径规划", "路线规划", "最优路线", "最短路径", "排(?:一下|下)?路线", "routed", "reroute", "rerouted", "rerouting",
+            "vrp", "cvrp", "vrptw", "vehicle routes?",
             "vehicle routing", "delivery routes?", "route planning", "routing", "dispatch", "dispatching",
             "traveling salesman", "tsp",
         ],
@@ -245,7 +248,8 @@ ACTION_CUES: dict[str, dict[float, list[str]]] = {
     },
     "plan_production": {
         3.0: [
-            "生产计划", "生产排程", "排产", "排程", "生产调度", "生产安排", "安排.{0,12}?生产", "作业车间", "车间调度", "机器调度", "主生产计划",
+            "生产计划", "生产排程", "排产", "排程", "生产调度", "生产安排", "安排.{0,12}?生产", "排(?:一下|下)?(?=.{0,12}?(?:生产|工单|工序))",
+            "生产顺序", "加工顺序", "生产次序", "工单", "work orders?", "作业车间", "车间调度", "机器调度", "主生产计划",
             "工件", "工序", "production plan", "production plans", "production planning", "plan production",
             "plan the production", "production schedul(?:e|es|ing)", "schedule production",
             "schedule the production", "job[- ]?shops?", "makespan", "machine scheduling", "sequence jobs",
@@ -306,7 +310,7 @@ SCENARIO_EXPLICIT: dict[str, list[str]] = {
 }
 SCENARIO_GENERAL: dict[str, list[str]] = {
     "manufacturing": [
-        "制造", "工厂", "厂里", "厂区", "生产线", "产线", "车间", "加工厂", "factory", "factories", "plants?",
+        "制造", "工厂", "厂里", "厂区", "我们厂", "本厂", "全厂", "厂内", "各厂", "生产线", "产线", "车间", "加工厂", "factory", "factories", "plants?",
         "production lines?", "assembly lines?", "shop floor",
     ],
     "retail": [

@@ -61,6 +61,15 @@ _SENTENCE = re.compile(r"[。！？!?；;\n]|\.(?=\s|$)")
 _SPLIT = re.compile(
     r"[,，、]|(?<![a-z])(?:and|but|while|plus|also|whereas|meanwhile|then)(?![a-z])|同时|并且|而且|另外|此外|以及|然后|还有|并|且|和|及|与"
 )
+_MAIN_CLAUSE = re.compile(
+    r"[,，;；:：](?=\s*(?:那么|那|会|还|请|帮|方案|网络|整个|成本|总成本|预测|规划|看看|是否|能否|怎么|怎样|如何|要怎么|该|"
+    r"(?:how|what|which|will|would|does|do|did|can|could|should|then|so|tell me|show me|please|plan|forecast|predict|"
+    r"is that|is it|are we|what's)(?![a-z])))"
+)
+_COMMA = re.compile(r"[,，;；]")
+_QUESTION = re.compile(
+    r"怎么办|怎么|怎样|如何|多少|吗|呢|会不会|(?<![a-z])(?:how|what|which|who|when|why|will|would)(?![a-z])"
+)
 _IF = re.compile(
     r"如果|假如|假设|若|要是|万一|倘若|(?<![a-z])(?:if|suppose|assuming|assume|what if|imagine)(?![a-z])"
 )
@@ -108,8 +117,23 @@ def clauses(text: str, ops: list[Op]) -> list[Clause]:
             else:
                 cuts.append(a.end)
         cuts.append(e)
+        # a comma before a question or a main clause ("..., how do c1 and c2 get supplied?",
+        # "...，整个网络成本会怎样") ends the change: its names and words are not the change's
+        mains = [m.start() for m in _MAIN_CLAUSE.finditer(text, s, e)]
         for i, o in enumerate(inside):
-            out.append(Clause(o, cuts[i], cuts[i + 1]))
+            lo, hi = cuts[i], cuts[i + 1]
+            lo = max([lo, *[m + 1 for m in mains if m < o.start]])
+            hi = min([hi, *[m for m in mains if m >= o.end]])
+            # "如果w1停了，c1怎么办": a question after the change is about its consequence
+            for m in _COMMA.finditer(text, o.end, hi):
+                nxt = _COMMA.search(text, m.end(), hi)
+                seg_end = nxt.start() if nxt else hi
+                if _QUESTION.search(text, m.end(), seg_end) and not any(
+                    m.end() <= p.start < seg_end for p in ops
+                ):
+                    hi = m.start()
+                    break
+            out.append(Clause(o, lo, hi))
     return out
 
 
@@ -209,7 +233,9 @@ def build(
         kept = [
             c.op
             for c in clauses(text, ops)
-            if c.op.kind in ("factor", "set", "why", "delta") or ctx.nodes(c) or ctx.groups(c)
+            if c.op.kind in ("factor", "set", "why", "delta")
+            or len(ctx.nodes(c)) >= (2 if c.op.kind in ("restrict", "source", "exclusive", "force") else 1)
+            or (c.op.kind == "close" and ctx.groups(c))
         ]
         if len(kept) == len(ops):
             break

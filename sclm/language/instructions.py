@@ -545,8 +545,13 @@ def _input_spans(t: str, cues: list[Hit], var_hits: list[Hit], taken: list[bool]
     or the next action word, across commas while the next item is a variable ("using sales,
     shipments and stock data, forecast ..."); and before a closing marker (作为输入, "as inputs",
     "taking ... into account") back to the start of its clause."""
-    strong = sorted(h.start for h in cues if float(h.label.split("|")[1]) >= 2)
     starts = {h.start for h in var_hits}
+    # "given expected deliveries": a cue word that qualifies a variable does not end the inputs
+    strong = sorted(
+        h.start
+        for h in cues
+        if float(h.label.split("|")[1]) >= 2 and not any(0 <= v - h.end <= 1 for v in starts)
+    )
     spans: list[tuple[int, int]] = []
     for m in _INPUT_MARKERS.finditer(t):
         if any(taken[m.start() : m.end()]):
