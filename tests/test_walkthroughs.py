@@ -97,8 +97,8 @@ def test_decisions_walkthrough(tmp_path):
     assert "cost **2,470** (OptiGuide reports 2,470: the same)" in text
     assert "the LP delivers **38.7** units and the MILP **39**" in text
     assert text.count("NetworkFileError:") == 2 and "unknown key(s) ['capcity']" in text
-    # edits: an infeasible what-if short by demand 230 - open supply 200; an unknown name
-    assert "Total short: **30** units = demand 230" in text
+    # edits: an infeasible what-if short by demand 1.2 x 230 - supply 75 + 50 + 100; an unknown name
+    assert "Total short: **51** units = demand 276 − the suppliers' capacity 225" in text
     assert "UnknownNameError: unknown node 'roastery9'" in text
     # why-questions: the hand-checked cost of doing without, and a tie
     assert "**roastery2->cafe3** carries 130 units because the next best plan costs **+480** more" in text
