@@ -186,7 +186,7 @@ STOP_PHRASES: list[str] = [
     "(?:物流|生产|销售|库存|仓储|配送|供应链)(?:专家|经理|部门|团队|人员|主管|总监|顾问|分析师)",
     "(?:logistics|production|sales|inventory|supply chain|delivery|shipping) (?:experts?|managers?|teams?|"
     "departments?|analysts?|planners?|staff|consultants?)",
-    "from now on", "(?:送货|配送|运输|物流|发货)车(?:辆)?", "(?:delivery|shipping|transport|logistics) (?:vans?|trucks?|vehicles?|"
+    "from now on", "^output(?= (?:a|an|the|all|each|every|my|our|next|this)(?![a-z]))", "(?<=[.!?;] )output(?= (?:a|an|the)(?![a-z]))", "(?:送货|配送|运输|物流|发货)车(?:辆)?", "(?:delivery|shipping|transport|logistics) (?:vans?|trucks?|vehicles?|"
     "fleets?|drivers?)",
 ]
 
@@ -214,7 +214,7 @@ ACTION_CUES: dict[str, dict[float, list[str]]] = {
             "解释", "归因", "归因分析", "驱动因素", "影响因素", "哪些因素", "什么因素", "主要因素", "关键因素", "原因", "为什么", "为何", "为啥",
             "怎么会", "贡献", "驱动了", "驱动", "explain", "explains", "explanation", "attribution", "attributions",
             "attribute", "what drives", "drivers?", "driving", "why", "causing", "causes?", "factors?",
-            "contributions?", "feature importance", "shap", "interpret", "break down", "how come", "是什么导致",
+            "contributions?", "feature importance", "shap", "interpret", "interpretab(?:le|ility)", "explainab(?:le|ility)", "可解释", "break down", "how come", "是什么导致",
             "什么导致", "什么原因导致", "什么造成", "为什么会", "哪些(?=.{0,8}?影响)", "什么(?=.{0,6}?影响)",
             "影响(?=.{0,10}?(?:因素|变量|原因))", "起作用", "重要性", "what caused", "what is behind", "what's behind",
             "what affects", "what influences",

@@ -153,13 +153,13 @@ _FACTOR_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     # "a 5 percent price increase": nouns after the changed word
     (
         _compile(
-            rf"{_AMT}\s+(?:[a-z]+\s+){{1,2}}?(?P<dir_up>increase|rise|hike|jump|gain|growth|surge)s?(?![a-z])"
+            rf"{_AMT}\s+(?:[a-z][a-z\-]*\s+){{1,3}}?(?P<dir_up>increase|rise|hike|jump|gain|growth|surge)s?(?![a-z])"
         ),
         "by",
     ),
     (
         _compile(
-            rf"{_AMT}\s+(?:[a-z]+\s+){{1,2}}?(?P<dir_dn>decrease|drop|decline|reduction|cut|fall|dip|loss)s?(?![a-z])"
+            rf"{_AMT}\s+(?:[a-z][a-z\-]*\s+){{1,3}}?(?P<dir_dn>decrease|drop|decline|reduction|cut|fall|dip|loss)s?(?![a-z])"
         ),
         "by",
     ),
