@@ -17,7 +17,7 @@ From a forecast to a policy (:func:`lead_time_demand`, :func:`policy_from_foreca
        (``q_k ≈ μ + σ·Φ⁻¹(τ_k)`` over every level ``τ_k`` present; ``σ`` clipped at 0);
     2. **independent days**: ``D ~ N(Σ μ_i, √Σ σ_i²)`` (``aggregation="comonotone"`` uses
        ``Σ σ_i``, the spread of the sum of the per-day quantile functions, i.e. perfectly
-       dependent days, an upper bound on the spread for positively dependent errors).
+       dependent days: the largest spread any dependence can give, as ``sd(Σ D_i) <= Σ sd(D_i)``).
 
     Why: the forecasts only carry the deciles, while service targets of 0.95–0.99 need a tail
     beyond q0.9; a normal fitted to all nine levels is the least-assumption tail that can be
