@@ -233,6 +233,12 @@ def _routes_once(b: Bundle, fc: pd.DataFrame) -> tuple[dict[str, Any], Any]:
 def run_routes(view: TaskView, b: Bundle, h: int, figures: bool) -> Outcome:
     from sclm import _ask_forecast as F
 
+    if "delivery" not in b.task.targets:
+        raise ValueError(
+            f"delivery routes are planned for the logistics scenario (its sites, trucks and delivery "
+            f"forecast); the {b.scenario.name} scenario has no delivery fleet"
+        )
+
     fc = F.forecast_frame(b, 1)
     used, notes = _with_what_if(view, b, fc, 1)
     result, plan = _routes_once(b, used)
@@ -431,6 +437,7 @@ def _monitor_figure(forecasts: pd.DataFrame, var: str, res: dict) -> Any:
     ax.plot(tot.index, tot["mean"], label="one-day-ahead forecast")
     ax.plot(tot.index, tot["y"], "k.", label="actual")
     ax.set_title(f"monitoring {var}: {res['first_day']} to {res['last_day']}")
+    ax.set_ylabel(f"{var}, units (all nodes)")
     ax.legend(frameon=False, fontsize=8)
     fig.autofmt_xdate()
     fig.tight_layout()

@@ -449,6 +449,9 @@ def summarise(
 
 
 _CAL = {"dow": "day_of_week", "doy": "season"}
+IG_STEPS = 16
+"""Gauss-Legendre steps of IntegratedGradients for the drivers (bench/explain.py: enough for a
+completeness error under 1 % on these models)."""
 
 
 def _channel_name(ch: str) -> str:
@@ -462,7 +465,7 @@ def _channel_name(ch: str) -> str:
 def drivers(bundle: Bundle, column: str, horizon: int, *, windows: Any = None, top: int = 3) -> list[dict]:
     """Which inputs drive M's forecast of ``column`` over the first ``horizon`` days.
 
-    IntegratedGradients (from each channel's mean) on ``windows`` (default: the origin window of
+    IntegratedGradients (from each channel's mean, :data:`IG_STEPS` steps) on ``windows`` (default: the origin window of
     every node), the forecast summed over days 1..horizon.  Channels are grouped for reading
     (the four calendar channels into ``day_of_week`` and ``season``; a known-future input is
     ``"<name> (planned)"``); ``share`` is the group's part of the mean |attribution|,
@@ -476,7 +479,15 @@ def drivers(bundle: Bundle, column: str, horizon: int, *, windows: Any = None, t
     steps = list(range(1, min(horizon, bundle.task.horizon) + 1))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        att = explain(bundle.trained.model, w, "integrated_gradients", column, horizon=steps, device="cpu")
+        att = explain(
+            bundle.trained.model,
+            w,
+            "integrated_gradients",
+            column,
+            horizon=steps,
+            device="cpu",
+            n_steps=IG_STEPS,
+        )
     imp = att.per_channel("abs_mean")
     signed = att.per_channel("mean").reindex(imp.index)
     groups: dict[str, list[float]] = {}

@@ -178,6 +178,16 @@ def _fan(b: Bundle, fc: pd.DataFrame, columns: list[str], title: str) -> Any:
     return plot_fan(hist, totals, node="all nodes", variables=columns, history_days=56, title=title)
 
 
+def _inputs_note(view: TaskView, b: Bundle) -> list[str]:
+    """Say which inputs M reads when the instruction named some (M's inputs are fixed per scenario)."""
+    if not view.inputs:
+        return []
+    return [
+        f"the instruction names the inputs {', '.join(view.inputs)}; M reads {', '.join(b.task.columns)} "
+        "and the calendar (every scenario's model reads all of its channels)"
+    ]
+
+
 def run_forecast(view: TaskView, b: Bundle, horizon: int, figures: bool) -> Outcome:
     from sclm import _ask_forecast as F
 
@@ -193,11 +203,12 @@ def run_forecast(view: TaskView, b: Bundle, horizon: int, figures: bool) -> Outc
         "model": _model_info(b),
     }
     drivers = {g: F.drivers(b, col, horizon) for g, col in targets.items()}
-    notes: list[str] = []
+    notes: list[str] = _inputs_note(view, b)
     baseline = delta = None
     used = fc
     if view.what_if:
-        used, notes = F.apply_what_if(b, fc, view.what_if, horizon)
+        used, wi_notes = F.apply_what_if(b, fc, view.what_if, horizon)
+        notes += wi_notes
         base_t = F.summarise(fc, b, targets, horizon)
         baseline = {**head, "targets": base_t}
     result = {**head, "targets": F.summarise(used, b, targets, horizon), "drivers": drivers}
@@ -212,6 +223,10 @@ def run_forecast(view: TaskView, b: Bundle, horizon: int, figures: bool) -> Outc
     return Outcome(_py(result), _py(baseline), _py(delta), figs, notes)
 
 
+EXPLAIN_WINDOWS = 32
+"""Windows (evenly spread over the history) an explain question attributes and checks."""
+
+
 def run_explain(view: TaskView, b: Bundle, horizon: int, figures: bool) -> Outcome:
     import warnings
 
@@ -220,7 +235,7 @@ def run_explain(view: TaskView, b: Bundle, horizon: int, figures: bool) -> Outco
 
     targets = _targets(view, b, ["inventory"])
     generic, col = next(iter(targets.items()))
-    notes = []
+    notes = _inputs_note(view, b)
     if len(targets) > 1:
         notes.append(f"explains the first target only ({generic})")
     steps = min(horizon, b.task.horizon, 7)
@@ -234,7 +249,7 @@ def run_explain(view: TaskView, b: Bundle, horizon: int, figures: bool) -> Outco
             target=col,
             horizon=range(1, steps + 1),
             nodes=b.scenario.nodes,
-            n_windows=48,
+            n_windows=EXPLAIN_WINDOWS,
             run_checks=("completeness", "drivers"),
             seed=int(b.scenario.meta.get("seed", 0)),
             device="cpu",
@@ -461,14 +476,12 @@ def run(
     figures: bool,
 ) -> Outcome:
     """Run the path of ``view.action``; see :func:`sclm.ask`."""
+    if view.action == "plan_network" and network is not None:
+        return run_network(view, network, figures)  # one period of the file: no horizon, no model
     h = view.horizon or horizon or DEFAULT_HORIZON[view.action]
     notes: list[str] = []
     if view.horizon is None:
         notes.append(f"no horizon named: {h} day(s)")
-    if view.action == "plan_network" and network is not None:
-        out = run_network(view, network, figures)
-        out.notes = notes[:0] + out.notes
-        return out
     name, note = default_scenario(view, scenario)
     if note:
         notes.append(note)
