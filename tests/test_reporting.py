@@ -124,6 +124,67 @@ def test_case_study_renders_with_smoke_parameters(case, tmp_path):
     assert set(manifest["outputs"]) >= {"index.html", "metrics.json", "figures/truth_qkd.png"}
     assert manifest["stderr_outputs_dropped"] == 0
     assert manifest["provenance"]["inputs"] == {"params/smoke.yaml": reporting.sha256_file(SMOKE)}
+    # decisions from M's forecast: each case's plans are consistent and behave as the theory says
+    _check_decisions(case, m, metrics["params"], manifest)
+
+
+def _check_decisions(case, m, params, manifest):
+    outputs = set(manifest["outputs"])
+    if case == "manufacturing":
+        cost, parts = m["decision_network_cost"], m["decision_network_cost_parts"]
+        assert m["decision_network_status"] == "optimal" and cost > 0
+        assert set(parts) == {"supply", "processing", "handling", "transport", "fixed"}
+        assert sum(parts.values()) == pytest.approx(cost, abs=0.05)
+        assert 0 < m["decision_network_used_arcs"] and all(
+            0.0 <= u <= 1.0 + 1e-9 for u in m["decision_network_utilisation"].values()
+        )
+        # min cost is convex in the demand and 0 at 0 (no fixed costs): 20 % more costs >= 20 % more
+        assert m["decision_network_whatif_delta"] >= 0.2 * cost - 0.05
+        for label, w in m["decision_network_whatifs"].items():  # less capacity never costs less
+            assert w["status"] != "optimal" or w["delta"] >= -1e-6, label
+        assert m["decision_production_status"] == "optimal"
+        assert sum(m["decision_production_cost_parts"].values()) == pytest.approx(
+            m["decision_production_cost"], abs=0.05
+        )
+        assert all(0.0 <= f <= 1.0 for f in m["decision_production_fill_rate"].values())
+        assert all(u <= 1.0 + 1e-9 for u in m["decision_production_max_utilisation"].values())
+        assert m["decision_production_whatif_delta"] > 0
+        assert m["decision_schedule_optimal"] and m["decision_schedule_makespan"] > 0
+        assert m["decision_schedule_jobs"] == 2 * len(m["decision_production_fill_rate"])
+        assert {"figures/decision_production.png", "figures/decision_gantt.png"} <= outputs
+    elif case == "logistics":
+        sites = m["decision_routes_per_site"]
+        assert m["decision_routes_feasible"]
+        last = np.datetime64(m["last_day"])
+        assert np.datetime64(m["decision_routes_day"]) == last - np.timedelta64(params["horizon"] - 1, "D")
+        assert m["decision_routes_units"] == sum(s["units"] for s in sites.values()) > 0
+        assert m["decision_routes_vehicles"] == sum(s["vehicles"] for s in sites.values())
+        assert m["decision_routes_distance"] == pytest.approx(
+            sum(s["distance_km"] for s in sites.values()), abs=0.05 * len(sites) + 0.05
+        )
+        assert all(s["vehicles"] >= 1 for s in sites.values() if s["units"] > 0)
+        assert 0.0 < m["decision_routes_load_share"] <= 1.0
+        assert m["decision_routes_whatif_delta"]["vehicles"] >= 0
+        assert m["decision_routes_truth"]["vehicles"] >= 1
+        assert "figures/decision_routes.png" in outputs
+    else:
+        assert m["decision_inventory_review_days"] == params["horizon"] * (params["n_origins"] - 1) + 1
+        costs = m["decision_inventory_costs"]
+        assert set(costs) == {"M", "Seasonal Naive", "LightGBM"} == set(m["decision_inventory_whatif_delta"])
+        for label, c in costs.items():
+            assert c["total"] == pytest.approx(c["holding"] + c["shortage"], abs=1e-3), label
+            assert 0.0 <= c["fill_rate"] <= 1.0 and 0.0 <= c["csl"] <= 1.0, label
+            # the cheapest grid level reaching 95 % fill is never dearer than 95 % service when that reaches it
+            at = m["decision_inventory_at_fill"][label]
+            if c["fill_rate"] >= 0.95:
+                assert at["service"] is not None and at["total"] <= c["total"] + 1e-6, label
+            surged = c["fill_rate"] + m["decision_inventory_whatif_delta"][label]["fill_rate"]
+            assert 0.0 <= surged <= 1.0, label
+        # a 95 % service level lies above the mean of the (normal) lead-time demand
+        for store, levels in m["decision_inventory_policy"].items():
+            assert levels["M"] >= m["decision_inventory_lead_time_demand"][store], store
+            assert all(s >= 0 for s in levels.values()), store
+        assert "figures/decision_inventory.png" in outputs
 
 
 @pytest.mark.slow
