@@ -116,3 +116,31 @@ def test_decisions_walkthrough(tmp_path):
     assert "(proven optimal)" in text
     images = sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
     assert images >= 9 + config.has_data()  # the Augerat route map needs the data folder
+
+
+@pytest.mark.slow
+def test_ask_and_monitor_walkthrough(tmp_path):
+    nb = _run("0.6-ask-and-monitor.ipynb", tmp_path, work_dir=str(tmp_path / "work"))
+    text = _text(nb)
+    # instructions: paraphrases agree, refusals name the problem
+    assert re.search(r"paraphrases give the Task of their group's first instruction: \*\*True\*\*", text)
+    assert "unknown node 'p9' in network 'roastery'" in text and "never run" in text
+    # answers: the hand-checked why (tests/test_ask.py), every number grounded, a forged one caught
+    assert "p1→c2 carries **20** units in the current plan (cost 2,167)" in text and "**+20**" in text
+    assert len(re.findall(r"Ungrounded numbers in (?:all|these) \*\*\d+\*\* texts: \*\*0\*\*", text)) == 2
+    assert "ungrounded **['2,386']**" in text and "ungrounded **[]** (grounded, yet wrong)" in text
+    assert "M from **memory**" in text and "same forecast: **True**" in text
+    # the language model only proposes
+    assert "numbers not in the instruction: edits.0.factor=0.4" in text
+    assert "the model's text is shown" in text and "the template text is kept" in text
+    # monitoring: calibrated coverage near 80 %, alerts against the key, the drift sums, the feedback loop
+    cover = re.search(
+        r"raw \*\*([0-9.]+)%\*\*, split conformal \*\*([0-9.]+)%\*\*, ACI \*\*([0-9.]+)%\*\*", text
+    )
+    assert abs(float(cover.group(2)) - 80) < 5 and abs(float(cover.group(3)) - 80) < 5
+    recall = float(re.search(r"recall \*\*([0-9.]+)\*\*", text).group(1))
+    assert recall >= 0.75
+    assert "The recomputed alarms are the monitor's: **True**" in text
+    assert re.search(r"relMASE on the week after each of [1-9] updates", text)
+    assert "(config.json, model.safetensors)" in text
+    assert sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", [])) >= 5
