@@ -9,10 +9,10 @@ model is trained once and saved under ``build/ask/<scenario>-seed<seed>/h<H>-<ke
 * ``ask.json`` — the setup, the task (targets, covariates, known-future columns, H, T, scaled
   columns), the training end, the fit summary and the SHA-256 of the panel it was trained on.
 
-Everything else is rebuilt deterministically on load: the scenario (same seed → same tables),
-the panel (cleaning and fusion are deterministic) and the scaler (refitted on the same days, as
-:func:`sclm.pipeline.train_forecaster` fits it).  The panel's hash is checked against
-``ask.json``: a mismatch (the simulator or cleaning changed since) retrains and overwrites.  A
+The scenario's tables and its panel are simulated once and kept beside the models
+(:mod:`sclm._ask_data`, checked against the current simulator and cleaning sources); the scaler
+is refitted on the same days on load, as :func:`sclm.pipeline.train_forecaster` fits it.  The
+panel's hash is checked against ``ask.json``: a mismatch retrains and overwrites.  A
 process-wide memo keeps loaded bundles, so a second question in the same process reuses them.
 
 Time line of a scenario with D simulated days: the *history* ends ``future_days`` before the
@@ -180,23 +180,6 @@ class Bundle:
         return self.trained.task
 
 
-def _panel_hash(panel: pd.DataFrame) -> str:
-    h = hashlib.sha256()
-    h.update(",".join(map(str, panel.columns)).encode())
-    h.update(pd.util.hash_pandas_object(panel, index=True).to_numpy().tobytes())
-    return h.hexdigest()
-
-
-def _build_panel(scenario: Scenario, setup: ForecastSetup) -> pd.DataFrame:
-    if setup.panel == "truth":
-        return scenario.truth
-    from sclm import clean, fuse
-    from sclm.scoring import imputed_keys
-
-    cleaned, audit = clean(scenario.readings, units=scenario.units)
-    return fuse(cleaned, "inverse_variance", imputed=imputed_keys(audit))
-
-
 def _origin(panel: pd.DataFrame, setup: ForecastSetup, h: int) -> pd.Timestamp:
     days = panel.index.get_level_values("ts").unique().sort_values()
     need = setup.input_size + 2 * h + setup.future_days
@@ -295,8 +278,6 @@ def get_bundle(
     -------
     Bundle
     """
-    from sclm.scenarios import make_scenario
-
     setup = setup or ForecastSetup()
     h = trained_horizon(horizon, setup)
     root = cache_root(cache_dir)
@@ -307,11 +288,12 @@ def get_bundle(
         if use_cache and key in _MEMO and (directory / "ask.json").is_file():
             b = _MEMO[key]
             return dataclasses.replace(b, source="memory", seconds=time.perf_counter() - t0)
-    scenario = make_scenario(scenario_name, seed=seed, **setup.scenario_options)
-    panel = _build_panel(scenario, setup)
+    from sclm._ask_data import load_or_build, panel_hash
+
+    scenario, panel, _ = load_or_build(scenario_name, seed, setup, root, use_cache=use_cache)
     origin = _origin(panel, setup, h)
     task = _make_task(scenario, panel, setup, h)
-    digest = _panel_hash(task.panel)
+    digest = panel_hash(task.panel)
     trained = _load(directory, task, origin, digest) if use_cache else None
     source = "disk"
     if trained is None:

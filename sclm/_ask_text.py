@@ -32,7 +32,13 @@ _ZH_NAMES = {
     "day_of_week": "星期效应",
     "season": "季节",
 }
-_EN_NAMES = {"logistics": "logistics (outbound flow)", "day_of_week": "day of week", "delivery": "deliveries"}
+_EN_NAMES = {
+    "logistics": "logistics (outbound flow)",
+    "day_of_week": "day of week",
+    "delivery": "deliveries",
+    "ambient_temp": "ambient temperature",
+    "web_traffic": "web traffic",
+}
 _ZH_SCENARIO = {"manufacturing": "制造", "logistics": "物流", "retail": "零售"}
 _ZH_ROLE = {"supplier": "供应商", "plant": "工厂", "warehouse": "仓库", "arc": "线路", "customer": "客户"}
 
