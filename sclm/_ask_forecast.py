@@ -313,6 +313,7 @@ def get_bundle(
             **setup.model,
         )
         trained.model.eval()
+        (directory / "drivers.json").unlink(missing_ok=True)  # attributions of an older model
         _save(
             directory,
             trained,
@@ -444,21 +445,38 @@ def _channel_name(ch: str) -> str:
     return base + (" (planned)" if ch.endswith(" (future)") else "")
 
 
-def drivers(bundle: Bundle, column: str, horizon: int, *, windows: Any = None, top: int = 3) -> list[dict]:
+def drivers(bundle: Bundle, column: str, horizon: int, *, top: int = 3) -> list[dict]:
     """Which inputs drive M's forecast of ``column`` over the first ``horizon`` days.
 
-    IntegratedGradients (from each channel's mean, :data:`IG_STEPS` steps) on ``windows`` (default: the origin window of
-    every node), the forecast summed over days 1..horizon.  Channels are grouped for reading
+    IntegratedGradients (from each channel's mean, :data:`IG_STEPS` steps) on the origin window
+    of every node, the forecast summed over days 1..horizon.  Channels are grouped for reading
     (the four calendar channels into ``day_of_week`` and ``season``; a known-future input is
     ``"<name> (planned)"``); ``share`` is the group's part of the mean |attribution|,
     ``direction`` ``"+"`` when its mean attribution is positive (it raises the forecast).
+
+    The attribution depends only on the checkpoint, the panel, the origin, the target and the
+    steps, so it is computed once and kept in the checkpoint folder (``drivers.json``).
     """
+    steps = int(min(horizon, bundle.task.horizon))
+    store = bundle.directory / "drivers.json"
+    key = f"{column}|{steps}|{IG_STEPS}"
+    saved = json.loads(store.read_text(encoding="utf-8")) if store.is_file() else {}
+    if key in saved:
+        return saved[key][:top]
+    rows = _attribute(bundle, column, steps)
+    saved[key] = rows
+    tmp = store.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(saved, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(store)
+    return rows[:top]
+
+
+def _attribute(bundle: Bundle, column: str, steps: int) -> list[dict]:
     import warnings
 
     from sclm.explain import explain
 
-    w = windows if windows is not None else bundle.trained.windows([bundle.origin])
-    steps = list(range(1, min(horizon, bundle.task.horizon) + 1))
+    w = bundle.trained.windows([bundle.origin])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         att = explain(
@@ -466,7 +484,7 @@ def drivers(bundle: Bundle, column: str, horizon: int, *, windows: Any = None, t
             w,
             "integrated_gradients",
             column,
-            horizon=steps,
+            horizon=list(range(1, steps + 1)),
             device="cpu",
             n_steps=IG_STEPS,
         )
@@ -483,7 +501,7 @@ def drivers(bundle: Bundle, column: str, horizon: int, *, windows: Any = None, t
         for k, v in groups.items()
     ]
     rows.sort(key=lambda r: -r["share"])
-    return rows[:top]
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------
