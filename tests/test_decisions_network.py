@@ -4,6 +4,7 @@ diagnosis, load errors, what-if / why, property tests, and independent checks wi
 from __future__ import annotations
 
 import copy
+import dataclasses
 import itertools
 import json
 
@@ -19,11 +20,13 @@ from sclm.decisions import edits as E
 from sclm.decisions.network import (
     COST_PARTS,
     FLOW_COLUMNS,
+    EditError,
     NetworkFileError,
     UnknownNodeError,
     WrongRoleError,
     load_network,
     plan_network,
+    plot_network_plan,
     scenario_network,
     what_if,
     why,
@@ -354,6 +357,140 @@ def test_diagnosis_names_closures_restrictions_and_forced_minima():
     assert "forbidden: p1->c1, p2->c1 (b)" in cut.diagnosis
 
 
+def test_diagnosis_parts_are_the_findings_of_the_text():
+    plan = plan_network("example", [{"kind": "scale_demand", "factor": 4}])
+    assert plan.diagnosis == "infeasible: " + " | ".join(plan.diagnosis_parts)
+    assert plan.diagnosis_parts[0] == "demand exceeds what the network can deliver by 10 units in total"
+    assert [p.split(" is short")[0] for p in plan.diagnosis_parts[1:]] == ["c1", "c1"]
+    assert plan.to_dict()["diagnosis_parts"] == plan.diagnosis_parts
+    assert plan_network("example").diagnosis_parts == []
+
+
+def _subtract_shortfall(plan):
+    """Edits that lower each customer's demand by what the diagnosis says it is short of."""
+    edits = list(plan.edits)
+    for r in plan.shortfall.itertuples(index=False):
+        keep = (r.demand - r.short) / r.demand
+        edits.append({"kind": "scale_demand", "factor": keep, "customer": r.customer, "product": r.product})
+    return edits
+
+
+def test_whole_unit_diagnosis_of_coffee_without_supplier3():
+    # supplier1 150 + supplier2 50 = 200 beans for 230 cups: 30 short.  Split as evenly as the LP
+    # can (30/230 = 13.04 % of every demand), then rounded to whole units keeping the total of 30.
+    plan = plan_network("coffee", [{"kind": "close_facility", "node": "supplier3"}])
+    assert plan.status == "infeasible" and plan.solver == "SCIP" and plan.integer
+    assert plan.diagnosis_parts[0] == "demand exceeds what the network can deliver by 30 units in total"
+    short = plan.shortfall.set_index(["customer", "product"])
+    assert short["short"].sum() == 30 and (short["short"] == short["short"].round()).all()
+    for (c, k), r in short.iterrows():
+        share = 30 * r["demand"] / 230
+        assert np.floor(share) <= r["short"] <= np.ceil(share), (c, k)
+    assert (short["delivered"] + short["short"] == short["demand"]).all()
+    assert (
+        "closed: supplier supplier3" in plan.diagnosis
+        and "supplier supplier1 (capacity 150" in plan.diagnosis
+    )
+    assert "not proven" not in plan.diagnosis
+    # the split is achievable: with each demand lowered by its shortfall there is a whole-unit plan
+    assert plan_network("coffee", _subtract_shortfall(plan)).status == "optimal"
+    # a regression guard only (the bench times it): the even split used to be a MILP that ran
+    # into SCIP's 60 s limit; now it is an LP rounded by a MILP with no objective
+    assert plan.solve_seconds < 20
+
+
+# Whole units can short more than the LP: p1 (capacity 2) makes a and b, p0 makes b, w0 passes 1
+# unit.  c2's a comes only from p1 through w0; c0's b from p1 directly or from p0 through w0.  With
+# x units of a through w0, c0 gets at most (2 - x) + (1 - x) b: delivered x + min(2, 3 - 2x) is 2.5
+# at x = 0.5 (LP: short 1.5) but 2 in whole units (short 2: one unit each is the even split).
+GAP = {
+    "name": "gap",
+    "integer": True,
+    "products": ["a", "b"],
+    "nodes": {
+        "p0": {"role": "plant", "cost": {"b": 1}},
+        "p1": {"role": "plant", "cost": 1, "capacity": 2},
+        "w0": {"role": "warehouse", "capacity": 1},
+        "c0": {"role": "customer", "demand": {"b": 2}},
+        "c2": {"role": "customer", "demand": {"a": 2}},
+    },
+    "arcs": [
+        {"from": "p0", "to": "w0", "cost": 1},
+        {"from": "p1", "to": "w0", "cost": 1},
+        {"from": "p1", "to": "c0", "cost": 1},
+        {"from": "w0", "to": "c0", "cost": 1},
+        {"from": "w0", "to": "c2", "cost": 1},
+    ],
+}
+
+
+def test_whole_unit_shortfall_exceeds_the_lp_one():
+    from sclm.decisions._network_solve import FlowModel, Rules, diagnose
+
+    net = load_network(GAP)
+    lp = FlowModel(net, Rules(), stage="short", continuous=True).solve()
+    assert sum(lp.short.values()) == pytest.approx(1.5) and not lp.integral()
+    plan = plan_network(net)
+    assert plan.status == "infeasible"
+    assert "by 2 units in total" in plan.diagnosis_parts[0]
+    assert plan.shortfall[["customer", "product", "short"]].values.tolist() == [
+        ["c0", "b", 1],
+        ["c2", "a", 1],
+    ]
+    assert plan_network(net, _subtract_shortfall(plan)).status == "optimal"
+    d = diagnose(net, Rules())
+    assert d.exact and d.parts == plan.diagnosis_parts
+    # as an LP the same network is 1.5 short
+    assert plan_network(dict(GAP, integer=False)).shortfall["short"].sum() == pytest.approx(1.5)
+
+
+def test_time_limit_fallbacks(monkeypatch):
+    """A MILP that SCIP does not finish: 'feasible' keeps the plan; with none found, the LP decides."""
+    from sclm.decisions import _network_solve as S
+
+    real = S.FlowModel.solve
+
+    def stopped(found):
+        def solve(self):
+            sol = real(self)
+            if not self.mip or self.relax:
+                return sol
+            if found and sol.ok:
+                return dataclasses.replace(sol, status="feasible")
+            return dataclasses.replace(sol, status="time_limit", objective=None, r={}, x={}, y={}, z={})
+
+        return solve
+
+    monkeypatch.setattr(S.FlowModel, "solve", stopped(True))
+    plan = plan_network("coffee")
+    assert plan.status == "feasible" and plan.ok and plan.cost == pytest.approx(2470)
+    monkeypatch.setattr(S.FlowModel, "solve", stopped(False))
+    none = plan_network("coffee")
+    assert none.status == "time_limit" and not none.ok and none.cost is None
+    assert (
+        none.diagnosis.startswith("time limit: ") and "found no plan within its time limit" in none.diagnosis
+    )
+    # no plan found in time, and the LP relaxation has none either: proven infeasible, diagnosed
+    bad = plan_network("coffee", [{"kind": "close_facility", "node": "supplier3"}])
+    assert bad.status == "infeasible" and "by 30 units in total" in bad.diagnosis
+
+
+def test_diagnosis_reports_unproven_totals(monkeypatch):
+    from sclm.decisions import _network_solve as S
+
+    real = S.FlowModel.solve
+
+    def solve(self):  # every SCIP solve of the diagnosis stops at its limit with nothing found
+        sol = real(self)
+        return dataclasses.replace(sol, status="time_limit") if (self.mip and self.relax) else sol
+
+    monkeypatch.setattr(S.FlowModel, "solve", solve)
+    d = S.diagnose(load_network(GAP), S.Rules(), time_limit=0.5)
+    assert not d.exact and d.parts[-1].startswith("the totals are not proven least in whole units")
+    assert "time limit of 0.5 s" in d.parts[-1]
+    assert sum(d.solution.short.values()) == pytest.approx(1.5)  # the LP's, a lower bound
+
+
 # ---------------------------------------------------------------------------------------------
 # load errors: each names the node or arc
 # ---------------------------------------------------------------------------------------------
@@ -568,11 +705,72 @@ def test_edit_errors_name_the_culprit(edit, error, match):
         plan_network(t_net(), [edit])
 
 
-def test_malformed_edits_are_validation_errors():
-    with pytest.raises(pydantic.ValidationError):
-        plan_network(t_net(), [{"kind": "scale_demand", "factor": -1}])
-    with pytest.raises(pydantic.ValidationError):
-        plan_network(t_net(), [{"kind": "teleport", "node": "p1"}])
+MALFORMED = [
+    (
+        {"kind": "scale_capacity", "node": "p1", "factor": -1},
+        "edit scale_capacity: factor must be >= 0, got -1",
+    ),
+    ({"kind": "scale_demand", "factor": -1}, "edit scale_demand: factor must be >= 0, got -1"),
+    ({"kind": "teleport", "node": "p1"}, "edit: unknown kind 'teleport'; expected one of: scale_demand, "),
+    ({"node": "p1"}, "edit: no 'kind' given; expected one of: scale_demand"),
+    (
+        {"kind": "set_capacity", "node": "p1"},
+        "edit set_capacity: missing required field 'value' (fields: node, value)",
+    ),
+    (
+        {"kind": "close_facility", "node": "p1", "when": 3},
+        "edit close_facility: unknown field 'when'; allowed: node",
+    ),
+    (
+        {"kind": "force_arc", "arc": ["p1"], "min_flow": 1},
+        "edit force_arc: arc must be a (from, to) pair or 'from->to', got",
+    ),
+    (
+        {"kind": "force_arc", "arc": "p1->c1", "min_flow": "many"},
+        "edit force_arc: min_flow must be a number, got 'many'",
+    ),
+    (
+        {"kind": "scale_demand", "factor": float("inf")},
+        "edit scale_demand: factor must be a finite number, got inf",
+    ),
+    (
+        {"kind": "restrict_facility", "node": "p1", "customers": []},
+        "edit restrict_facility: customers must list at least 1",
+    ),
+    ("scale_demand", "edit: expected a mapping such as"),
+]
+
+
+@pytest.mark.parametrize(("edit", "message"), MALFORMED, ids=[str(m[:28]) for _, m in MALFORMED])
+def test_malformed_edits_are_edit_errors_naming_kind_and_field(edit, message):
+    with pytest.raises(EditError) as info:
+        plan_network(t_net(), [edit])
+    assert str(info.value).startswith(message), str(info.value)
+    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value.__cause__, pydantic.ValidationError)  # the original, chained
+    assert info.value.errors and "Edit" not in str(info.value).split(":")[0]  # no tagged-union type name
+
+
+def test_edit_errors_on_every_entry_point():
+    bad = {"kind": "scale_capacity", "node": "p1", "factor": -1}
+    # the position when there are several edits
+    with pytest.raises(EditError, match=r"^edit scale_capacity \(#2 of 2\): factor must be >= 0, got -1$"):
+        plan_network(t_net(), [{"kind": "close_facility", "node": "w1"}, bad])
+    with pytest.raises(EditError, match="factor must be >= 0"):
+        what_if(t_net(), bad)
+    with pytest.raises(EditError, match="factor must be >= 0"):
+        what_if(t_net(), [], base_edits=[bad])
+    with pytest.raises(EditError, match="factor must be >= 0"):
+        why(t_net(), "p1->c1", edits=[bad])
+    with pytest.raises(EditError, match="edit forbid_arc: arc must be a"):
+        why(t_net(), ("p1",))
+    with pytest.raises(EditError, match="expected a list of edits"):
+        plan_network(t_net(), "close w1")
+    # two problems in one edit: both named
+    with pytest.raises(
+        EditError, match="missing required field 'node'.*unknown field 'scale'|unknown field.*missing"
+    ):
+        plan_network(t_net(), [{"kind": "scale_capacity", "factor": 2, "scale": 1}])
     # the raw commodity may be named on raw arcs
     assert plan_network(
         t_net(), [{"kind": "forbid_arc", "arc": "s1->p1", "product": "raw"}]
@@ -1054,3 +1252,95 @@ def test_frames_have_stable_columns():
     )
     assert list(plan.flows.columns) == list(FLOW_COLUMNS) and plan.flows.empty
     assert isinstance(plan.facilities, pd.DataFrame) and plan.facilities["throughput"].isna().all()
+
+
+def test_why_tie_between_equally_cheap_plans():
+    # two identical plants: the plan uses one, and doing without it costs nothing -> a tie
+    twin = {
+        "name": "twin",
+        "products": ["a"],
+        "nodes": {
+            "p1": {"role": "plant", "cost": 1},
+            "p2": {"role": "plant", "cost": 1},
+            "c1": {"role": "customer", "demand": 10},
+        },
+        "arcs": [{"from": "p1", "to": "c1", "cost": 2}, {"from": "p2", "to": "c1", "cost": 2}],
+    }
+    used = plan_network(twin).used_arcs()
+    assert len(used) == 1
+    y = why(twin, used[0])
+    assert y.used and y.flow == 10 and y.delta == 0 and y.tie and y.feasible_without
+    assert y.result.cost == y.baseline.cost == pytest.approx(30)
+    assert "a tie between equally cheap plans" in y.summary()
+    d = y.to_dict()
+    assert d["tie"] is True and "tie" in d["summary"]
+    json.dumps(d)
+    assert "tie" in repr(y)
+    # a flow that saves money, an unused one, an indispensable one: no tie
+    saving = why(t_net(), ("p1", "w1"))
+    assert not saving.tie and "(+30)" in saving.summary()
+    unused = why(t_net(), ("p2", "c1"))
+    assert not unused.tie and "carries nothing" in unused.summary()
+    needed = why("example", ("p1", "c1"))
+    assert not needed.tie and "it is needed" in needed.summary()
+
+
+def test_plot_network_plan(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sclm.decisions import plot_network_plan as exported
+
+    net = load_network("coffee")
+    plan = plan_network(net)
+    fig = exported(plan, net)
+    ax = fig.axes[0]
+    assert len(ax.lines) == len(net.arcs)  # one line per arc, in file order
+    widths = {a: line.get_linewidth() for a, line in zip(net.arcs, ax.lines, strict=True)}
+    used = set(plan.used_arcs())
+    # width grows with the flow: supplier1 -> roastery2 (80) < roastery2 -> cafe3 (130); unused faint
+    assert (
+        widths[("roastery2", "cafe3")] > widths[("supplier1", "roastery2")] > widths[("roastery1", "cafe3")]
+    )
+    assert all(widths[a] < 1 for a in net.arcs if a not in used)
+    assert all(ax.lines[i].get_linestyle() == "--" for i, a in enumerate(net.arcs) if a not in used)
+    texts = [t.get_text() for t in ax.texts]
+    assert "light 30\ndark 100" in texts and "80" in texts  # per product; raw as a number
+    assert ax.get_title() == "coffee: cost 2,470"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["suppliers", "plants", "customers"]
+    fig.savefig(tmp_path / "coffee.png")
+    plt.close(fig)
+
+    # closed facility: grey, crossed, '(closed)'; infeasible: shortfalls per customer, into given axes
+    bad = plan_network(net, [{"kind": "close_facility", "node": "supplier3"}])
+    fig, axes = plt.subplots(1, 2)
+    out = plot_network_plan(bad, net, ax=axes[1], title="no supplier3")
+    assert out is fig and axes[1].get_title() == "no supplier3"
+    assert len(axes[1].lines) == len(net.arcs) + 1  # + the cross on supplier3
+    texts = [t.get_text() for t in axes[1].texts]
+    assert "(closed)" in texts and any(t.startswith("short ") for t in texts)
+    assert "short 6 light\n14 dark" in texts
+    plt.close(fig)
+    with pytest.raises(ValueError, match="differ in nodes"):
+        plot_network_plan(plan, "europe")
+    europe = plot_network_plan(plan_network("europe"))
+    assert len(europe.axes[0].lines) == len(load_network("europe").arcs)
+    plt.close(europe)
+
+
+def test_decisions_exports():
+    import sclm.decisions as D
+    from sclm.decisions import production, scheduling
+
+    for name, module in [
+        ("scenario_production_plan", production),
+        ("plot_production_plan", production),
+        ("ProductionCosts", production),
+        ("check_schedule", scheduling),
+    ]:
+        assert getattr(D, name) is getattr(module, name)
+    assert D.NetworkFileError is NetworkFileError and D.EditError is EditError
+    assert D.plot_network_plan is plot_network_plan
+    assert {"plot_network_plan", "NetworkFileError", "check_schedule"} <= set(D.__all__)

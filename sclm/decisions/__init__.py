@@ -5,7 +5,8 @@ One module per problem, each wrapping the best maintained solver for it:
 ==========================  ==================================================================
 :mod:`~.edits`              network edits as data (pydantic), one model per kind
 :mod:`~.network`            multi-echelon, multi-product min-cost flow (LP / MILP, OR-Tools);
-                            ``load_network``, ``plan_network``, ``what_if``, ``why``
+                            ``load_network``, ``plan_network``, ``what_if``, ``why``,
+                            ``plot_network_plan``
 :mod:`~.inventory`          base-stock, newsvendor, (s, S), EOQ from forecast quantiles
                             (stockpyl); simulation on a scenario's truth
 :mod:`~.routing`            CVRP / VRPTW with PyVRP (OR-Tools routing as the comparison)
@@ -37,6 +38,9 @@ _EXPORTS: dict[str, str] = {
     "what_if": "network",
     "why": "network",
     "scenario_network": "network",
+    "plot_network_plan": "network",
+    "NetworkFileError": "network",
+    "EditError": "network",
     # inventory
     "newsvendor": "inventory",
     "base_stock": "inventory",
@@ -54,10 +58,14 @@ _EXPORTS: dict[str, str] = {
     # production
     "plan_production": "production",
     "ProductionPlan": "production",
+    "ProductionCosts": "production",
+    "scenario_production_plan": "production",
+    "plot_production_plan": "production",
     # scheduling
     "solve_jobshop": "scheduling",
     "Schedule": "scheduling",
     "plot_gantt": "scheduling",
+    "check_schedule": "scheduling",
 }
 
 __all__ = sorted(_EXPORTS)

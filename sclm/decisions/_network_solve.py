@@ -18,6 +18,16 @@ Constraints
     arc        ``Σ_k flow <= cap_arc``; edits add ``= 0`` (by not creating the variable) and ``>=``.
 With whole units, ``demand`` and forced minima are raised to the next whole number and capacities
 lowered to the previous one, with a relative tolerance of 1e-7 (so 40.000000001 stays 40).
+
+Solvers and their limits
+    LPs: GLOP (deterministic).  MILPs: SCIP with one thread, its random seeds fixed at 0
+    (:data:`SCIP_PARAMS`) and a wall-clock limit: :data:`TIME_LIMIT_S` for the plan,
+    :data:`DIAGNOSIS_TIME_LIMIT_S` shared by every SCIP solve of one diagnosis.  A status is
+    ``"optimal"`` only when the solver proved it; a plan SCIP found but did not prove by its limit
+    is ``"feasible"``; with none found by then, the LP relaxation decides: infeasible → the plan is
+    ``"infeasible"`` (proven, then diagnosed), else ``"time_limit"`` (no plan, none ruled out).
+    Results are the same on every run unless a time limit is hit (then they depend on the
+    machine's speed).
 """
 
 from __future__ import annotations
@@ -27,8 +37,9 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
+import pydantic
 from pydantic import BaseModel
 
 from sclm.decisions import edits as E
@@ -38,12 +49,112 @@ TOL = 1e-7
 """Relative tolerance for whole-unit rounding of demands, minima and capacities."""
 FLOW_EPS = 1e-9
 """Solver values below this are reported as zero."""
-TIME_LIMIT_S = 60.0
-"""SCIP time limit per solve (status ``"feasible"`` if hit before proving optimality)."""
+TIME_LIMIT_S = 10.0
+"""SCIP wall-clock limit (seconds) for a plan's MILP (status ``"feasible"`` if hit with a plan not
+proven optimal).  Every plan of the project's networks (up to 42 nodes, 520 arcs) solves in well under
+a second."""
+DIAGNOSIS_TIME_LIMIT_S = 5.0
+"""SCIP wall-clock seconds shared by every MILP of one diagnosis (most diagnoses need none: their
+LPs already have whole-unit solutions)."""
+SCIP_PARAMS = (
+    "randomization/randomseedshift = 0\nrandomization/permutationseed = 0\nrandomization/lpseed = 0\n"
+)
+"""SCIP parameters set on every MILP (with one thread): fixed random seeds, for the same plan on every run."""
 
 
 class WrongRoleError(ValueError):
     """An edit names a node whose role does not fit it (e.g. the capacity of a customer)."""
+
+
+class EditError(ValueError):
+    """A malformed edit (unknown kind, missing, extra or out-of-range field).
+
+    The message names the edit's kind (and its position when there are several), the field and what
+    is wrong, e.g. ``"edit scale_capacity: factor must be >= 0, got -1"``; ``errors`` holds
+    pydantic's error records and the :class:`pydantic.ValidationError` is chained as ``__cause__``.
+    """
+
+    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.errors = list(errors or [])
+
+
+_MODELS: dict[str, type[BaseModel]] = {
+    m.model_fields["kind"].default: m
+    for m in (getattr(E, n) for n in E.__all__)
+    if isinstance(m, type) and issubclass(m, BaseModel) and "kind" in m.model_fields
+}
+
+
+def _field_names(kind: str) -> str:
+    model = _MODELS.get(kind)
+    return ", ".join(f for f in model.model_fields if f != "kind") if model else ""
+
+
+def _explain(err: Mapping[str, Any], items: list[Any]) -> tuple[str, str]:
+    """(which edit, what is wrong) for one pydantic error record of ``parse_edits``."""
+    loc = tuple(err.get("loc", ()))
+    i = loc[0] if loc and isinstance(loc[0], int) else None
+    item = items[i] if i is not None and i < len(items) else err.get("input")
+    kind = loc[1] if len(loc) > 1 and isinstance(loc[1], str) else None
+    if kind is None and isinstance(item, Mapping):
+        kind = item.get("kind")
+    where = f"edit {kind}" if isinstance(kind, str) and kind in _MODELS else "edit"
+    if i is not None and len(items) > 1:
+        where += f" (#{i + 1} of {len(items)})"
+    path = loc[2:]
+    name = str(path[0]) if path else ""
+    got = err.get("input")
+    typ, ctx = err.get("type", ""), err.get("ctx") or {}
+    kinds = ", ".join(E.EDIT_KINDS)
+    if typ == "union_tag_invalid":
+        return where, f"unknown kind {ctx.get('tag', got)!r}; expected one of: {kinds}"
+    if typ == "union_tag_not_found":
+        return where, f"no 'kind' given; expected one of: {kinds}"
+    if typ in ("model_attributes_type", "dict_type", "model_type"):
+        return where, f"expected a mapping such as {{'kind': 'scale_demand', 'factor': 1.2}}, got {got!r}"
+    if name == "arc" and (len(path) > 1 or typ in ("tuple_type", "too_short", "too_long")):
+        shown = item.get("arc", got) if isinstance(item, Mapping) else got
+        return where, f"arc must be a (from, to) pair or 'from->to', got {shown!r}"
+    if typ == "missing":
+        fields = _field_names(kind) if isinstance(kind, str) else ""
+        return where, f"missing required field {name!r}" + (f" (fields: {fields})" if fields else "")
+    if typ == "extra_forbidden":
+        fields = _field_names(kind) if isinstance(kind, str) else ""
+        return where, f"unknown field {name!r}" + (f"; allowed: {fields}" if fields else "")
+    bounds = {
+        "greater_than_equal": (">=", "ge"),
+        "greater_than": (">", "gt"),
+        "less_than_equal": ("<=", "le"),
+        "less_than": ("<", "lt"),
+    }
+    if typ in bounds:
+        op, key = bounds[typ]
+        return where, f"{name} must be {op} {ctx.get(key, '?'):g}, got {got!r}"
+    if typ == "finite_number":
+        return where, f"{name} must be a finite number, got {got!r}"
+    if typ in ("float_parsing", "float_type", "int_parsing", "int_type"):
+        return where, f"{name} must be a number, got {got!r}"
+    if typ in ("string_type",):
+        return where, f"{name} must be a name (a string), got {got!r}"
+    if typ == "too_short":
+        return where, f"{name} must list at least {ctx.get('min_length', 1)} item(s), got {got!r}"
+    msg = str(err.get("msg", "invalid"))
+    msg = msg[:1].lower() + msg[1:]
+    return where, f"{name}: {msg}, got {got!r}" if name else f"{msg}, got {got!r}"
+
+
+def edit_error(exc: pydantic.ValidationError, items: list[Any]) -> EditError:
+    """An :class:`EditError` naming kind, field and problem for each of ``exc``'s errors."""
+    records = exc.errors()
+    by_edit: dict[str, list[str]] = {}
+    for err in records:
+        where, what = _explain(err, items)
+        lst = by_edit.setdefault(where, [])
+        if what not in lst:
+            lst.append(what)
+    text = "; ".join(f"{where}: {', '.join(whats)}" for where, whats in by_edit.items())
+    return EditError(text or f"invalid edit(s): {exc}", records)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -84,12 +195,26 @@ class Rules:
 
 
 def as_edit_list(edits: Any) -> list[E.Edit]:
-    """Validate edits given as models, dicts, one edit, or ``None``."""
+    """Validate edits given as models, dicts, one edit, or ``None``.
+
+    Raises
+    ------
+    EditError
+        A malformed edit (a ``ValueError``; the pydantic error is chained).
+    """
     if edits is None:
         return []
     if isinstance(edits, Mapping | BaseModel):
         edits = [edits]
-    return E.parse_edits(list(edits))
+    if isinstance(edits, str | bytes) or not isinstance(edits, Iterable):
+        raise EditError(
+            f"edits: expected a list of edits (mappings with a 'kind', or edit models), got {edits!r}"
+        )
+    items = list(edits)
+    try:
+        return E.parse_edits(items)
+    except pydantic.ValidationError as exc:
+        raise edit_error(exc, items) from exc
 
 
 def _role(net: Network, name: str, roles: Iterable[str], kind: str) -> Node:
@@ -133,8 +258,8 @@ def apply_edits(network: Network, edits: Any) -> tuple[Network, Rules, list[E.Ed
 
     Raises
     ------
-    pydantic.ValidationError
-        A malformed edit.
+    EditError
+        A malformed edit (a ``ValueError``).
     sclm.schema.UnknownNameError
         A node, arc or product the network does not have (the message lists what exists).
     WrongRoleError
@@ -248,7 +373,12 @@ def _down(v: float) -> float:
 
 @dataclass
 class Solution:
-    """Solver output in plain Python (values cleaned of solver noise)."""
+    """Solver output in plain Python (values cleaned of solver noise).
+
+    ``status``: ``"optimal"`` (proven), ``"feasible"`` (SCIP's best at its time limit),
+    ``"infeasible"``, ``"time_limit"`` (SCIP found nothing by its limit), ``"unbounded"`` or
+    ``"error"``.  ``bound``: SCIP's proven lower bound on the objective (``None`` for LPs).
+    """
 
     status: str
     solver: str
@@ -261,6 +391,42 @@ class Solution:
     opened: dict[str, bool]
     short: dict[tuple[str, str], float] = field(default_factory=dict)
     slack: list[float] = field(default_factory=list)
+    bound: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("optimal", "feasible")
+
+    def integral(self, tol: float = 1e-6) -> bool:
+        """Whether every flow, shortage and slack is a whole number (within ``tol``)."""
+        values = [
+            *self.r.values(),
+            *self.x.values(),
+            *self.y.values(),
+            *self.z.values(),
+            *self.short.values(),
+            *self.slack,
+        ]
+        return all(abs(v - round(v)) <= tol for v in values)
+
+    def rounded(self) -> Solution:
+        """The same solution with every value rounded to a whole number (for integral LP solutions)."""
+
+        def rd(d: dict) -> dict:
+            return {k: float(round(v)) for k, v in d.items()}
+
+        return replace(
+            self,
+            r=rd(self.r),
+            x=rd(self.x),
+            y=rd(self.y),
+            z=rd(self.z),
+            short=rd(self.short),
+            slack=[float(round(v)) for v in self.slack],
+        )
+
+
+STAGES = (None, "short", "slack", "spread", "fit")
 
 
 class FlowModel:
@@ -272,8 +438,16 @@ class FlowModel:
 
     ``"short"``   minimise the total shortage (forced minima free);
     ``"slack"``   keep the shortage at most ``caps[0]``, minimise the total unmet minima;
-    ``"spread"``  keep both totals at most ``caps``, minimise the largest shortage or unmet
-                  minimum as a share of its demand (or minimum): the least totals, split evenly.
+    ``"spread"``  keep the totals equal to ``caps`` (within 1e-9), minimise the largest shortage or
+                  unmet minimum as a share of its demand (or minimum): the least totals, split evenly;
+    ``"fit"``     totals equal to ``caps``, each shortage and unmet minimum within ``bounds``
+                  (``{(customer, product): (lo, hi)}``, ``[(lo, hi), ...]`` in ``rules.forced``
+                  order), no objective: a whole-unit plan near a fractional even split.
+
+    ``continuous=True`` solves the LP relaxation with GLOP (whole-unit data rounding kept: demands
+    up, capacities down) even when the network has whole units or fixed costs (these are then
+    ignored: every facility may be used without paying it).  ``time_limit`` (seconds) overrides
+    :data:`TIME_LIMIT_S` for SCIP.
     """
 
     def __init__(
@@ -283,21 +457,32 @@ class FlowModel:
         *,
         stage: str | None = None,
         caps: tuple[float, float] = (0.0, 0.0),
+        bounds: tuple[Mapping[tuple[str, str], tuple[float, float]], list[tuple[float, float]]] | None = None,
+        continuous: bool = False,
+        time_limit: float | None = None,
     ) -> None:
-        if stage not in (None, "short", "slack", "spread"):
-            raise ValueError(f"stage={stage!r}; expected None, 'short', 'slack' or 'spread'")
-        self.net, self.rules, self.stage, self.caps = net, rules, stage, caps
+        if stage not in STAGES:
+            raise ValueError(f"stage={stage!r}; expected None, 'short', 'slack', 'spread' or 'fit'")
+        if stage == "fit" and bounds is None:
+            raise ValueError("stage 'fit' needs bounds on the shortages and unmet minima")
+        self.net, self.rules, self.stage, self.caps, self.bounds = net, rules, stage, caps, bounds
         self.relax = stage is not None
         relax = self.relax
         nodes = net.nodes
-        self.integer = net.integer
+        self.integer = net.integer  # whole-unit data rounding
+        self.int_vars = net.integer and not continuous
         self.fixed = [
             n
             for n, v in nodes.items()
-            if v.role != "customer" and v.fixed_cost > 0 and n not in rules.closed and not relax
+            if v.role != "customer"
+            and v.fixed_cost > 0
+            and n not in rules.closed
+            and not relax
+            and not continuous
         ]
-        self.mip = self.integer or bool(self.fixed)
+        self.mip = self.int_vars or bool(self.fixed)
         self.solver_name = "SCIP" if self.mip else "GLOP"
+        self.time_limit = TIME_LIMIT_S if time_limit is None else float(time_limit)
         self.keys()
 
     # ---------------------------------------------------------------- index sets
@@ -351,10 +536,11 @@ class FlowModel:
         if s is None:  # pragma: no cover - OR-Tools always ships both
             raise RuntimeError(f"OR-Tools solver {self.solver_name} is not available")
         if self.mip:
-            s.SetTimeLimit(int(TIME_LIMIT_S * 1000))
+            s.SetTimeLimit(max(1, int(self.time_limit * 1000)))
             s.SetNumThreads(1)
+            s.SetSolverSpecificParametersAsString(SCIP_PARAMS)
         inf = s.infinity()
-        new = s.IntVar if self.integer else s.NumVar
+        new = s.IntVar if self.int_vars else s.NumVar
         r = {k: new(0, inf, "") for k in self.r_keys}
         x = {k: new(0, inf, "") for k in self.x_keys}
         y = {k: new(0, inf, "") for k in self.y_keys}
@@ -444,35 +630,40 @@ class FlowModel:
                 for v in into.get((c, k), []):
                     row.SetCoefficient(v, 1.0)
                 if self.relax:
-                    short[(c, k)] = u = s.NumVar(0, inf, "")
+                    lo, hi = self.bounds[0].get((c, k), (0.0, inf)) if self.bounds else (0.0, inf)
+                    short[(c, k)] = u = new(lo, hi, "")
                     row.SetCoefficient(u, 1.0)
         # forced minima
         slack = []
-        for key, product, m, _d in rules.forced:
+        for i, (key, product, m, _d) in enumerate(rules.forced):
             row = s.Constraint(need(m), inf)
             for v, k in on_arc.get(key, []):
                 if product is None or k == product:
                     row.SetCoefficient(v, 1.0)
             if self.relax:
-                u = s.NumVar(0, inf, "")
+                lo, hi = self.bounds[1][i] if self.bounds else (0.0, inf)
+                u = new(lo, hi, "")
                 row.SetCoefficient(u, 1.0)
                 slack.append(u)
         if self.relax:
             loose = lambda cap: cap * (1 + 1e-9) + 1e-9  # noqa: E731
+            tight = lambda cap: cap * (1 - 1e-9) - 1e-9  # noqa: E731
+            exact = self.stage in ("spread", "fit")  # totals kept equal to the least ones
             if self.stage == "short":
                 for u in short.values():
                     obj.SetCoefficient(u, 1.0)
             else:
-                total = s.Constraint(-inf, loose(self.caps[0]))
+                total = s.Constraint(tight(self.caps[0]) if exact else -inf, loose(self.caps[0]))
                 for u in short.values():
                     total.SetCoefficient(u, 1.0)
             if self.stage == "slack":
                 for u in slack:
                     obj.SetCoefficient(u, 1.0)
-            elif self.stage == "spread":
-                total = s.Constraint(-inf, loose(self.caps[1]))
+            elif exact:
+                total = s.Constraint(tight(self.caps[1]), loose(self.caps[1]))
                 for u in slack:
                     total.SetCoefficient(u, 1.0)
+            if self.stage == "spread":
                 t = s.NumVar(0, inf, "")
                 obj.SetCoefficient(t, 1.0)
                 for (c, k), u in short.items():
@@ -502,8 +693,10 @@ class FlowModel:
             pywraplp.Solver.INFEASIBLE: "infeasible",
             pywraplp.Solver.UNBOUNDED: "unbounded",
         }.get(code, "error")
+        if status == "error" and self.mip and code == pywraplp.Solver.NOT_SOLVED:
+            status = "time_limit"  # SCIP stopped at its limit with nothing found
         ok = status in ("optimal", "feasible")
-        clean = (lambda v: float(round(v.solution_value()))) if self.integer else _clean
+        clean = (lambda v: float(round(v.solution_value()))) if self.int_vars else _clean
         sol = Solution(
             status=status,
             solver=self.solver_name,
@@ -514,8 +707,9 @@ class FlowModel:
             y={k: clean(v) for k, v in y.items()} if ok else {},
             z={k: clean(v) for k, v in z.items()} if ok else {},
             opened={n: v.solution_value() > 0.5 for n, v in opened.items()} if ok else {},
-            short={k: _clean(v) for k, v in short.items()} if ok else {},
-            slack=[_clean(v) for v in slack] if ok else [],
+            short={k: clean(v) for k, v in short.items()} if ok else {},
+            slack=[clean(v) for v in slack] if ok else [],
+            bound=s.Objective().BestBound() if (ok and self.mip) else None,
         )
         sol.seconds = time.perf_counter() - t0
         return sol
@@ -632,7 +826,86 @@ def _reasons(
     return out
 
 
-def diagnose(net: Network, rules: Rules) -> tuple[str, list[dict[str, Any]], Solution]:
+class Diagnosis(NamedTuple):
+    """What :func:`diagnose` found.
+
+    ``text``: ``"infeasible: "`` + the parts joined by ``" | "``; ``parts``: one finding each;
+    ``shortfall``: rows ``{customer, product, demand, delivered, short}``; ``solution``: the relaxed
+    plan the findings describe; ``exact``: whether the totals are proven least (False only when a
+    SCIP solve of the diagnosis stopped at its time limit, or a whole-unit network had to be judged
+    by its LP); ``seconds``: wall seconds of the diagnosis.
+    """
+
+    text: str
+    parts: list[str]
+    shortfall: list[dict[str, Any]]
+    solution: Solution
+    exact: bool
+    seconds: float
+
+
+class _Budget:
+    """Wall-clock seconds left for the SCIP solves of one diagnosis."""
+
+    def __init__(self, seconds: float) -> None:
+        self.end = time.perf_counter() + seconds
+
+    def left(self) -> float:
+        return max(0.05, self.end - time.perf_counter())
+
+
+def _least(
+    net: Network, rules: Rules, stage: str, caps: tuple[float, float], budget: _Budget
+) -> tuple[Solution, bool]:
+    """The least-total stage ``"short"`` or ``"slack"``, and whether its total is proven least.
+
+    The LP first (GLOP).  With whole units its solution is kept when every value is whole (the LP
+    bound is then met by a whole-unit plan, so the total is the MILP's); otherwise the MILP (SCIP,
+    whole-unit shortages, so its objective is whole and the LP bound rounded up proves it) decides,
+    within the budget.  A MILP stopped at its limit gives its best plan (not proven) or, with none,
+    the LP's.
+    """
+    lp = FlowModel(net, rules, stage=stage, caps=caps, continuous=True).solve()
+    if not net.integer or not lp.ok:
+        return lp, lp.ok
+    if lp.integral():
+        return lp.rounded(), True
+    mip = FlowModel(net, rules, stage=stage, caps=caps, time_limit=budget.left()).solve()
+    if mip.status == "optimal":
+        return mip, True
+    if mip.ok:  # stopped at the limit: proven least if its total meets the LP bound rounded up
+        total = sum(mip.short.values()) if stage == "short" else sum(mip.slack)
+        lower = sum(lp.short.values()) if stage == "short" else sum(lp.slack)
+        return mip, total <= math.ceil(lower - 1e-6) + 1e-6
+    return lp, False
+
+
+def _even(
+    net: Network, rules: Rules, caps: tuple[float, float], fallback: Solution, budget: _Budget
+) -> Solution:
+    """The least totals ``caps`` split as evenly as the network allows (see :class:`FlowModel`).
+
+    An LP.  With whole units and a fractional split, a whole-unit plan with every shortage and unmet
+    minimum rounded down or up from the LP's split and the same totals (a MILP with no objective,
+    within the budget); ``fallback`` (the least-total plan, exact but maybe uneven) when there is
+    none or SCIP finds none in time.
+    """
+    even = FlowModel(net, rules, stage="spread", caps=caps, continuous=True).solve()
+    if not even.ok:
+        return fallback
+    if not net.integer:
+        return even
+    if even.integral():
+        return even.rounded()
+    box = (
+        {k: (math.floor(v + 1e-6), math.ceil(v - 1e-6)) for k, v in even.short.items()},
+        [(math.floor(v + 1e-6), math.ceil(v - 1e-6)) for v in even.slack],
+    )
+    fit = FlowModel(net, rules, stage="fit", caps=caps, bounds=box, time_limit=budget.left()).solve()
+    return fit if fit.ok else fallback
+
+
+def diagnose(net: Network, rules: Rules, *, time_limit: float | None = None) -> Diagnosis:
     """Why the plan is infeasible: the least total shortfall, who is short, and what binds.
 
     Solves the relaxation (a shortage variable on every demand row, a slack on every forced
@@ -642,23 +915,43 @@ def diagnose(net: Network, rules: Rules) -> tuple[str, list[dict[str, Any]], Sol
     possibly several.  So a minimum that clashes only with the demand is reported as the minimum
     that cannot be met, not as a demand shortage.
 
+    Every stage is an LP first.  With whole units, a least total whose LP solution is not whole is
+    found again by a MILP (the LP's total can be lower), and a fractional even split is rounded to
+    whole units by a MILP with no objective (else the least-total plan is reported, uneven); those
+    SCIP solves share ``time_limit`` seconds (default :data:`DIAGNOSIS_TIME_LIMIT_S`).
+
     Returns
     -------
-    (text, shortfall rows {customer, product, demand, delivered, short}, relaxed solution)
+    Diagnosis
+        ``text``, ``parts``, ``shortfall`` rows, the relaxed ``solution``, ``exact``, ``seconds``.
     """
-    sol = FlowModel(net, rules, stage="short").solve()
-    if sol.status not in ("optimal", "feasible"):
-        return f"the solver reported the plan infeasible and its relaxation {sol.status}", [], sol
+    t0 = time.perf_counter()
+    budget = _Budget(DIAGNOSIS_TIME_LIMIT_S if time_limit is None else time_limit)
+    sol, exact = _least(net, rules, "short", (0.0, 0.0), budget)
+    if not sol.ok:
+        part = f"the solver reported the plan infeasible and its relaxation {sol.status}"
+        return Diagnosis(f"infeasible: {part}", [part], [], sol, False, time.perf_counter() - t0)
     least_short = sum(sol.short.values())
     least_slack = sum(sol.slack)
     if rules.forced:
-        sol2 = FlowModel(net, rules, stage="slack", caps=(least_short, 0.0)).solve()
-        if sol2.status in ("optimal", "feasible"):
+        sol2, exact2 = _least(net, rules, "slack", (least_short, 0.0), budget)
+        if sol2.ok:
             sol, least_slack = sol2, sum(sol2.slack)
+            exact = exact and exact2
     if least_short + least_slack > 1e-6:
-        even = FlowModel(net, rules, stage="spread", caps=(least_short, least_slack)).solve()
-        if even.status in ("optimal", "feasible"):
-            sol = even
+        sol = _even(net, rules, (least_short, least_slack), sol, budget)
+    parts, rows = _findings(net, rules, sol)
+    if not exact:
+        parts.append(
+            "the totals are not proven least in whole units: the solver stopped at the diagnosis's "
+            f"time limit of {_fmt(DIAGNOSIS_TIME_LIMIT_S if time_limit is None else time_limit)} s"
+        )
+    text = "infeasible: " + " | ".join(parts)
+    return Diagnosis(text, parts, rows, sol, exact, time.perf_counter() - t0)
+
+
+def _findings(net: Network, rules: Rules, sol: Solution) -> tuple[list[str], list[dict[str, Any]]]:
+    """The diagnosis's parts (one finding each) and shortfall rows, from the relaxed plan ``sol``."""
     need = _up if net.integer else float
     lines, rows = [], []
     short_total = sum(sol.short.values())
@@ -712,4 +1005,4 @@ def diagnose(net: Network, rules: Rules) -> tuple[str, list[dict[str, Any]], Sol
             f"the solver reported the plan infeasible, but its relaxation meets every demand and minimum "
             f"(a numerical edge case; status of the relaxation: {sol.status})"
         )
-    return "infeasible: " + " | ".join(lines), rows, sol
+    return lines, rows

@@ -52,7 +52,9 @@ The plan (:func:`plan_network`)
     through warehouses keep their origin plant, so restrictions through warehouses are exact.
     With whole units, demands (and forced minima) are never rounded before solving: a scaled
     demand of 38.7 needs 39 units (``ceil(d - 1e-7·max(1, d))``, so 40.000000001 needs 40), and
-    a capacity of 38.5 allows 38.  Both solvers are deterministic (SCIP: one thread, 60 s limit).
+    a capacity of 38.5 allows 38.  Both solvers are deterministic (SCIP: one thread, fixed seeds,
+    a 10 s limit per plan, 5 s shared by the SCIP solves of one diagnosis; see
+    :mod:`._network_solve`).
 
 Edits (:mod:`sclm.decisions.edits`; the semantics are in its docstring) are applied in order.
 Where the edit docstring leaves room, this module decides:
@@ -71,22 +73,31 @@ Where the edit docstring leaves room, this module decides:
   optimal unless a minimum is forced).
 * An unknown node, arc or product is a :class:`sclm.schema.UnknownNameError` listing what
   exists; a node of the wrong role (the capacity of a customer, ``source_only_from`` a
-  warehouse, ...) is a :class:`WrongRoleError` (a ``ValueError``).
+  warehouse, ...) is a :class:`WrongRoleError` (a ``ValueError``); a malformed edit (unknown
+  kind, missing or negative field, ...) is an :class:`EditError` (a ``ValueError``) naming the
+  edit's kind, the field and what is wrong, with pydantic's ``ValidationError`` chained.
 
-Results: ``plan.status`` is ``"optimal"`` or ``"infeasible"`` (``"feasible"`` only if SCIP hits
-its time limit); ``plan.cost`` is the total cost, ``None`` when infeasible.
+Results: ``plan.status`` is ``"optimal"`` (proven) or ``"infeasible"`` (proven); a MILP that
+SCIP does not finish within its time limit is ``"feasible"`` (its best plan, not proven optimal)
+or, with no plan found by then, ``"infeasible"`` when the LP relaxation already is, else
+``"time_limit"`` (no plan; the diagnosis says so).  ``plan.cost`` is the total cost, ``None``
+without a plan.  An infeasible plan's :attr:`NetworkPlan.diagnosis` says why in one string;
+:attr:`NetworkPlan.diagnosis_parts` holds the same findings one by one.
+
+Drawing: :func:`plot_network_plan` (suppliers → plants → warehouses → customers in columns, arcs
+as wide as their flow).
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 
-from sclm.decisions import edits as E
+from sclm.decisions import _network_solve as _solve
 from sclm.decisions._network_model import (
     RAW,
     ROLES,
@@ -97,8 +108,10 @@ from sclm.decisions._network_model import (
     UnknownNodeError,
     load_network,
 )
+from sclm.decisions._network_plot import plot_network_plan
 from sclm.decisions._network_scenario import scenario_network
 from sclm.decisions._network_solve import (
+    EditError,
     FlowModel,
     Solution,
     WrongRoleError,
@@ -113,6 +126,7 @@ __all__ = [
     "RAW",
     "ROLES",
     "Arc",
+    "EditError",
     "Network",
     "NetworkFileError",
     "NetworkPlan",
@@ -123,6 +137,7 @@ __all__ = [
     "WrongRoleError",
     "load_network",
     "plan_network",
+    "plot_network_plan",
     "scenario_network",
     "what_if",
     "why",
@@ -133,6 +148,8 @@ COST_PARTS: tuple[str, ...] = ("supply", "processing", "handling", "transport", 
 
 FLOW_COLUMNS = ("from", "to", "product", "flow", "unit_cost", "cost")
 _CHANGE_TOL = 1e-6
+TIE_TOL = 1e-6
+"""A :class:`Why` is a tie when ``|delta| <= TIE_TOL · max(1, |baseline cost|)``."""
 
 
 def _r(v: float) -> float:
@@ -154,7 +171,9 @@ class NetworkPlan:
     name
         The network's name.
     status
-        ``"optimal"``, ``"infeasible"`` (or ``"feasible"`` when SCIP stopped at its time limit).
+        ``"optimal"`` or ``"infeasible"`` (both proven); ``"feasible"`` when SCIP stopped at its
+        time limit with a plan not proven optimal; ``"time_limit"`` when it stopped with none
+        (and the LP relaxation has a plan, so infeasibility is not proven either).
     cost
         Total cost of the plan (currency of the file per period); ``None`` when infeasible.
     cost_parts
@@ -168,9 +187,10 @@ class NetworkPlan:
     edits
         The validated edits the plan was solved under.
     diagnosis
-        ``""`` when a plan exists; otherwise which demands (customer, product, by how much) and
-        forced minima cannot be met, and the capacities used up, facilities closed, arcs
-        forbidden and restrictions on their paths.
+        ``""`` when a plan exists; otherwise ``"infeasible: "`` and the findings joined by
+        ``" | "``: the total shortfall, which demands (customer, product, by how much) and forced
+        minima cannot be met, and the capacities used up, facilities closed, arcs forbidden and
+        restrictions on their paths.
     solve_seconds
         Wall seconds to build and solve the model (the diagnosis included when infeasible).
     solver
@@ -191,6 +211,8 @@ class NetworkPlan:
         relaxed plan (empty otherwise).
     network
         The edited network that was solved.
+    diagnosis_parts
+        The findings of ``diagnosis``, one string each (``[]`` when a plan exists).
     """
 
     name: str
@@ -208,6 +230,7 @@ class NetworkPlan:
     deliveries: pd.DataFrame
     shortfall: pd.DataFrame
     network: Network = field(repr=False)
+    diagnosis_parts: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -254,6 +277,7 @@ class NetworkPlan:
             "flows": _records(self.flows),
             "edits": [e.model_dump() for e in self.edits],
             "diagnosis": self.diagnosis,
+            "diagnosis_parts": list(self.diagnosis_parts),
             "solve_seconds": self.solve_seconds,
             "solver": self.solver,
             "integer": self.integer,
@@ -279,7 +303,14 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _plan_from(
-    net: Network, sol: Solution, parsed: list[Any], *, seconds: float, diagnosis: str, short: list[dict]
+    net: Network,
+    sol: Solution,
+    parsed: list[Any],
+    *,
+    seconds: float,
+    diagnosis: str,
+    short: list[dict],
+    findings: list[str] | None = None,
 ) -> NetworkPlan:
     nodes = net.nodes
     ok = sol.status in ("optimal", "feasible")
@@ -389,6 +420,7 @@ def _plan_from(
         deliveries=deliveries,
         shortfall=_frame(short, ("customer", "product", "demand", "delivered", "short")),
         network=net,
+        diagnosis_parts=list(findings or []),
     )
 
 
@@ -410,21 +442,47 @@ def plan_network(network: Network | str | Any, edits: Any = None) -> NetworkPlan
 
     Raises
     ------
-    pydantic.ValidationError
-        A malformed edit.
+    EditError
+        A malformed edit (a ``ValueError``): the message names its kind, the field and what is
+        wrong; pydantic's ``ValidationError`` is chained.
     sclm.schema.UnknownNameError
         An edit names a node, arc or product the network does not have.
     WrongRoleError
         An edit names a node of the wrong role (e.g. ``scale_capacity`` on a customer).
+
+    Notes
+    -----
+    A MILP that SCIP does not finish within ``_network_solve.TIME_LIMIT_S`` (10) seconds comes back
+    ``"feasible"`` (best plan found, not proven optimal); with no plan found, its LP relaxation
+    decides between ``"infeasible"`` (proven: diagnosed as usual) and ``"time_limit"``.
     """
     t0 = time.perf_counter()
     net0 = load_network(network)
     net, rules, parsed = apply_edits(net0, edits)
     sol = FlowModel(net, rules).solve()
-    diagnosis, short = "", []
+    if sol.status == "time_limit":  # no whole-unit plan found in time: does the LP have one?
+        lp = FlowModel(net, rules, continuous=True).solve()
+        if lp.status == "infeasible":
+            sol = replace(sol, status="infeasible")
+    diagnosis, short, parts = "", [], []
     if sol.status == "infeasible":
-        diagnosis, short, _ = diagnose(net, rules)
-    return _plan_from(net, sol, parsed, seconds=time.perf_counter() - t0, diagnosis=diagnosis, short=short)
+        d = diagnose(net, rules)
+        diagnosis, short, parts = d.text, d.shortfall, d.parts
+    elif sol.status == "time_limit":
+        parts = [
+            f"the MILP solver ({sol.solver}) found no plan within its time limit of {_solve.TIME_LIMIT_S:g} s; "
+            "the LP relaxation has one, so the network may still be feasible in whole units"
+        ]
+        diagnosis = "time limit: " + parts[0]
+    return _plan_from(
+        net,
+        sol,
+        parsed,
+        seconds=time.perf_counter() - t0,
+        diagnosis=diagnosis,
+        short=short,
+        findings=parts,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -556,6 +614,10 @@ class Why:
         ``None`` when the plan without it is infeasible, or the baseline is).
     changed_flows
         As in :class:`WhatIf`.
+    tie
+        The flow is used but doing without it costs nothing (``|delta| <= TIE_TOL · max(1,
+        |baseline cost|)``): another plan is exactly as cheap, so the solver's choice of this flow
+        is a tie-break, not a saving.
     """
 
     arc: tuple[str, str]
@@ -566,11 +628,30 @@ class Why:
     result: NetworkPlan
     delta: float | None
     changed_flows: pd.DataFrame
+    tie: bool = False
 
     @property
     def feasible_without(self) -> bool:
         """Whether a plan exists without the flow."""
         return self.result.ok
+
+    def summary(self) -> str:
+        """One or two sentences: the flow, and what doing without it would cost (or that it is a tie)."""
+        p = f" ({self.product})" if self.product else ""
+        head = f"{self.arc[0]}->{self.arc[1]}{p}"
+        if not self.baseline.ok:
+            return f"{head}: the current plan is {self.baseline.status}, so there is no flow to explain"
+        if not self.used:
+            return f"{head} carries nothing in the current plan (cost {self.baseline.cost:,.6g})"
+        lead = f"{head} carries {self.flow:,.6g} units in the current plan (cost {self.baseline.cost:,.6g})"
+        if self.delta is None:
+            return f"{lead}; without it there is no plan ({self.result.status}): it is needed"
+        if self.tie:
+            return (
+                f"{lead}; without it the plan costs the same ({self.result.cost:,.6g}): a tie between "
+                "equally cheap plans, so the flow is a tie-break, not a saving"
+            )
+        return f"{lead}; without it the plan costs {self.result.cost:,.6g} ({self.delta:+,.6g})"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -578,6 +659,8 @@ class Why:
             "product": self.product,
             "flow": self.flow,
             "used": self.used,
+            "tie": self.tie,
+            "summary": self.summary(),
             "feasible_without": self.feasible_without,
             "baseline": self.baseline.to_dict(),
             "result": self.result.to_dict(),
@@ -588,7 +671,10 @@ class Why:
     def __repr__(self) -> str:
         d = "None" if self.delta is None else f"{self.delta:+,.6g}"
         p = f" ({self.product})" if self.product else ""
-        return f"Why({self.arc[0]}->{self.arc[1]}{p}: flow={self.flow:,.6g}, used={self.used}, delta={d})"
+        tie = ", tie" if self.tie else ""
+        return (
+            f"Why({self.arc[0]}->{self.arc[1]}{p}: flow={self.flow:,.6g}, used={self.used}, delta={d}{tie})"
+        )
 
 
 def why(
@@ -615,11 +701,11 @@ def why(
     -------
     Why
         ``flow``, ``used``, ``baseline``, ``result``, ``delta`` (``None`` when infeasible
-        without the arc), ``changed_flows``.
+        without the arc), ``changed_flows``, ``tie`` (used, and doing without it costs nothing).
     """
     net = load_network(network)
-    spec = {"arc": (arc["from"], arc["to"])} if isinstance(arc, dict) else {"arc": arc}
-    forbid = E.ForbidArc(**spec, product=product)
+    spec = {"arc": (arc.get("from"), arc.get("to"))} if isinstance(arc, dict) else {"arc": arc}
+    forbid = as_edit_list([{"kind": "forbid_arc", **spec, "product": product}])[0]
     base = as_edit_list(edits)
     apply_edits(net, [*base, forbid])  # check the arc and product names first
     key = (forbid.arc[0], forbid.arc[1])
@@ -631,6 +717,12 @@ def why(
     else:
         result = plan_network(net, [*base, forbid])
         delta = _delta(baseline, result)
+    tie = bool(
+        flow > 0
+        and delta is not None
+        and baseline.cost is not None
+        and abs(delta) <= TIE_TOL * max(1.0, abs(baseline.cost))
+    )
     return Why(
         arc=key,
         product=product,
@@ -640,4 +732,5 @@ def why(
         result=result,
         delta=delta,
         changed_flows=_changes(baseline, result),
+        tie=tie,
     )
