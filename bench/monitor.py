@@ -7,7 +7,8 @@ Protocol, per data set (``manufacturing``, ``logistics``, ``retail``: the truth 
 Three stretches of days: M is trained on the first (``sclm.pipeline.train_forecaster``, the
 settings below), the next ``cal`` days are the clean calibration days, the last ``test`` days are
 monitored.  Scenarios: 760 days = 480 train + 140 calibration + 140 test (``--quick``: 420 days =
-240 + 90 + 90).  Pasta: the last 280 days = 140 + 140, M trained on everything before.
+294 + 84 + 42, M fine-tuned every 21 days).  Pasta: the last 280 days = 140 + 140 (``--quick``:
+84 + 56), M trained on everything before.
 
 1. Coverage (``sclm.monitor.rolling_forecasts``: M trained once, forecasts from every day).
    Calibration rows: forecasts whose target day is in the calibration stretch; test rows:
@@ -18,17 +19,18 @@ monitored.  Scenarios: 760 days = 480 train + 140 calibration + 140 test (``--qu
    (``calibrate_online``: an origin's intervals use only actuals known at that origin).
    Goal: calibrated |cov80 − 0.80| <= 0.03.
 2. Alerts (scenarios).  ``inject_anomalies(rate=0.02)`` over the test days of the targets:
-   spikes of +1 level (the series' median day before the test: the day doubles), drops of
-   −1 level (floored at 0: the reading falls to about zero), level shifts of ±0.5 level for 21
-   days.  ``Monitor`` (calibrated on the clean calibration days, never on the key) runs day by day
-   over the injected panel: anomaly band = split conformal at 99.9 % on the one-step forecasts,
-   CUSUM drift detector with per-variable thresholds from the clean residuals, quarantine of
-   flagged values, M fine-tuned every 14 days.  ``score_alerts``: point precision/recall per
+   spikes of +1 level (the series' median day before the test: a typical day doubles), drops to
+   zero (a lost feed, an outage), level shifts of ±0.5 level for 21 days.  ``Monitor``
+   (calibrated on the clean calibration days, never on the key) runs day by day over the
+   injected panel: anomaly band = split conformal at 99.9 % on the one-step forecasts of M as
+   calibrated, at least ±20 % of a normal day; CUSUM drift detector with per-variable thresholds
+   from the clean residuals; quarantine of flagged values and holding of values while a drift is
+   being tested; M fine-tuned every 14 days.  ``score_alerts``: point precision/recall per
    (node, variable, day) (shift days and the 7 after are not point cells); a shift is detected if
    a drift alarm on its series falls within 7 days of its onset.  Goals: precision, recall >= 0.9.
    The same Monitor over the clean panel gives the clean alert rate and false drift alarms.
 3. Feedback (the clean run).  Every 14 days M is fine-tuned from its weights
-   (``update_forecaster``: 3 epochs, lr 2e-4, the windows with the new days + 28 days of
+   (``update_forecaster``: 2 epochs, lr 1e-4, the windows with the new days + 56 days of
    context); the first ``--retrains`` updates are also compared with a full retrain (same
    settings as M) on the same panel.  relMASE (seasonal-naive reference, ``score_relmase``) on
    the next 14 (pasta 28) days from each compared update; goals: updated / retrained <= 1.02 and
@@ -91,10 +93,10 @@ def stretches(task: ForecastTask, name: str, quick: bool) -> tuple[pd.Timestamp,
     days = task.panel.index.get_level_values("ts")
     first, last = days.min(), days.max()
     if name in SYNTHETIC:
-        n_train, n_cal = (240, 90) if quick else (480, 140)
+        n_train, n_cal = (294, 84) if quick else (480, 140)
         train_end = first + (n_train - 1) * DAY
         return train_end, train_end + n_cal * DAY
-    n_test, n_cal = (84, 112) if quick else (140, 140)
+    n_test, n_cal = (56, 84) if quick else (140, 140)
     cal_end = last - n_test * DAY
     return cal_end - n_cal * DAY, cal_end
 
@@ -129,8 +131,9 @@ def coverage(name: str, task, m, train_end, cal_end, ignore, bench: Bench) -> No
 
 
 def monitoring(name, task, m, train, cal_end, ignore, args, bench: Bench) -> None:
-    options = {"epochs": 3, "lr": 2e-4, "context_days": 28}
-    mon = Monitor(m, ignore=ignore, update_every=14, update_options=options).calibrate(cal_end)
+    options = {"epochs": 2, "lr": 1e-4, "context_days": 56}
+    every = 21 if args.quick else 14
+    mon = Monitor(m, ignore=ignore, update_every=every, update_options=options).calibrate(cal_end)
     bench.add(
         f"{name}: alert threshold (MAE units)", round(float(mon.alert_calibrator_.quantiles_.iloc[0]), 3)
     )

@@ -6,8 +6,8 @@ Kinds (each in units of the series' *level* ``L`` = median of ``|y|`` over the d
 ``start``, so that a magnitude reads as a share of a normal day)
 --------------------------------------------------------------------------------------------
 ``spike``        one day ``y + m·L`` (default ``m = 1``: the day's value doubles on a typical day);
-``drop``         one day ``max(y − m·L, 0)`` (default ``m = 1``: the reading falls to about zero —
-                 a lost feed, an outage, a stock-out);
+``drop``         one day ``(1 − m)·y`` (default ``m = 1``: the reading falls to zero — a lost
+                 feed, an outage, a stock-out; ``m`` is a share of the day's own value here);
 ``level_shift``  ``shift_days`` consecutive days ``max(y ± m·L, 0)``, the sign drawn at random
                  (default ``m = 0.5`` for 21 days: half a normal day's volume gained or lost for
                  three weeks — a new or lost customer, a closed line).
@@ -68,7 +68,8 @@ def inject_anomalies(
         Expected share of eligible (node, variable, day) cells where an anomaly starts.
     kinds : sequence of {"spike", "drop", "level_shift"}
     magnitude : float or mapping kind → float, optional
-        In units of the series' level ``L`` (module docstring); a float applies to every kind.
+        Spikes and shifts in units of the series' level ``L``, drops as a share of the day's
+        value (module docstring); a float applies to every kind.
         Default ``{"spike": 1.0, "drop": 1.0, "level_shift": 0.5}``.
     seed : int
     columns : sequence of str, optional
@@ -87,8 +88,8 @@ def inject_anomalies(
         A copy with the anomalies applied.
     key : pandas.DataFrame
         One row per anomaly: ``kind, node, variable, start, end`` (``end == start`` for a spike
-        or a drop), ``magnitude`` (in levels) and ``delta`` (the change applied on the first
-        day, in the series' units), sorted by ``start``.
+        or a drop), ``magnitude`` (signed for shifts) and ``delta`` (the change applied on the
+        first day, in the series' units), sorted by ``start``.
     """
     if not 0 <= rate < 1:
         raise ValueError(f"rate must be in [0, 1), got {rate!r}")
@@ -154,7 +155,7 @@ def inject_anomalies(
         elif kind == "drop":
             if y[0] <= 0:
                 continue  # nothing to drop
-            new = np.maximum(y - mags[kind] * level, 0.0)
+            new = (1.0 - min(mags[kind], 1.0)) * y
         else:
             sign = 1.0 if rng.random() < 0.5 else -1.0
             new = np.maximum(y + sign * mags[kind] * level, 0.0)
@@ -215,7 +216,8 @@ def score_alerts(
     dict
         ``point_precision``, ``point_recall``, ``point_tp``, ``point_fp``, ``point_fn``;
         ``shift_recall``, ``shift_delay_mean`` (days, over detected shifts), ``shifts``,
-        ``drift_false_alarms``; ``nan`` where a ratio has no denominator.
+        ``drift_false_alarms``, ``drift_precision`` (share of drift alarms that fall in a shift's
+        ``[start, end + delay]`` on its series); ``nan`` where a ratio has no denominator.
     """
     lo, hi = pd.Timestamp(start), pd.Timestamp(end)
     k = key[(pd.to_datetime(key["end"]) >= lo) & (pd.to_datetime(key["start"]) <= hi)]
@@ -254,4 +256,5 @@ def score_alerts(
     out["shift_recall"] = len(delays) / len(shifts) if len(shifts) else float("nan")
     out["shift_delay_mean"] = float(np.mean(delays)) if delays else float("nan")
     out["drift_false_alarms"] = float(len(d) - len(used))
+    out["drift_precision"] = len(used) / len(d) if len(d) else float("nan")
     return out

@@ -1,13 +1,13 @@
-"""Drift detection on forecast residuals: a two-sided CUSUM per series.
+"""Drift detection on forecast residuals: a two-sided CUSUM per series against a lagged reference.
 
 Private module; the public names are re-exported by :mod:`sclm.monitor`.
 
 Method (Page 1954, in the tabular form of Montgomery's *Statistical Quality Control*)
 -------------------------------------------------------------------------------------
 Each series (node, variable) turns its one-step-ahead residuals ``r_t = y_t − mean_t`` into
-standardised residuals with the centre and spread learnt on clean calibration data,
+standardised residuals against a *reference*,
 
-    ``z_t = clip((r_t − c) / σ, −b, b)``,   ``c`` = median, ``σ`` = 1.4826 · MAD of ``r``,
+    ``z_t = clip((r_t − c_t) / σ_t, −b, b)``,   ``c_t`` = median, ``σ_t`` = 1.4826 · MAD,
 
 and runs two cumulative sums
 
@@ -15,9 +15,19 @@ and runs two cumulative sums
 
 An alarm is raised on the first day ``S⁺`` or ``S⁻`` exceeds ``h``; its estimated onset is the
 day after the sum was last 0 (the start of the excursion), and both sums of that series restart
-at 0.  ``k`` (default 1) tunes the detector to shifts of about ``2k = 2`` spreads; clipping
-at ``b`` (a Huber-type CUSUM) stops one outlier — a spike, already an alert of its own — from
+at 0.  ``k`` (default 1) tunes the detector to shifts of about ``2k = 2`` spreads; clipping at
+``b`` (a Huber-type CUSUM) stops one outlier — a spike, already an alert of its own — from
 raising a drift alarm alone: one day adds at most ``b − k``.
+
+Reference.  ``reference="calibration"`` (default): ``c_t = c`` and ``σ_t = σ`` are the median
+and MAD of the series' clean calibration residuals.  With ``autocorr=True`` (default) ``σ`` is
+multiplied by ``sqrt((1 + φ) / (1 − φ))``, ``φ`` the series' lag-1 residual autocorrelation
+clipped to [0, 0.9] (the long-run standard deviation of an AR(1)), so that a series whose errors
+persist — a stock — does not reach ``h`` on persistence alone.  ``reference="rolling"``:
+median and MAD of the series' residuals on days ``t − lag − window … t − lag − 1`` (floored at
+half the calibration spread), which absorbs a slowly wandering bias but learns a level shift
+(and the anomalies) into the reference, so that the return to normal alarms again; measured on
+the scenarios it traded false alarms for missed shifts, hence not the default.
 
 Threshold ``h``, calibrated on clean data, never on an answer key: :meth:`CusumDetector.fit`
 runs the detector over the clean calibration residuals of every series and sets, per variable
@@ -26,8 +36,8 @@ reached)`` — the lowest threshold that would have raised no alarm on any serie
 variable in the clean data (times a safety ``margin``).  With a calibration stretch as long as
 the monitored one, a clean series then alarms with a probability of roughly
 ``1/(n_series + 1)`` per stretch if its residuals are exchangeable with its peers'.  One-step
-residuals are autocorrelated (a stock's errors persist), which is why ``h`` comes from the
-data and not from the i.i.d. average-run-length tables.
+residuals are autocorrelated (a stock's errors persist), which is why ``h`` comes from the data
+and not from the i.i.d. average-run-length tables.
 """
 
 from __future__ import annotations
@@ -37,9 +47,10 @@ from typing import Literal, Self
 import numpy as np
 import pandas as pd
 
-__all__ = ["CusumDetector"]
+__all__ = ["ALARM_COLUMNS", "CusumDetector"]
 
 ALARM_COLUMNS = ["node", "variable", "ts", "onset", "direction", "statistic"]
+_MAD = 1.4826
 
 
 class CusumDetector:
@@ -60,11 +71,20 @@ class CusumDetector:
     per : {"variable", "all"}
         Calibrate one ``h`` per variable (series of one variable share a threshold: their
         residuals are alike, e.g. a stock's persist longer than a flow's) or one for all.
+    reference : {"calibration", "rolling"}
+        Where the centre and spread come from (module docstring).
+    window, lag : int
+        Rolling reference: its length and its distance from the monitored day, in days.
+    autocorr : bool
+        Inflate each series' spread by its AR(1) long-run factor (module docstring).
 
     Attributes
     ----------
     center_, spread_ : pandas.Series
-        ``c`` and ``σ`` per (node, variable), in the series' units.
+        Calibration median and spread per (node, variable), in the series' units (the spread
+        includes the autocorrelation factor).
+    phi_ : pandas.Series
+        Lag-1 autocorrelation per series (0 with ``autocorr=False``).
     h_ : pandas.Series
         Threshold in use per variable.
     clean_max_ : pandas.Series
@@ -77,8 +97,12 @@ class CusumDetector:
         h: float | None = None,
         clip: float = 4.0,
         margin: float = 1.0,
-        h_min: float = 4.0,
+        h_min: float = 6.0,
         per: Literal["variable", "all"] = "variable",
+        reference: Literal["rolling", "calibration"] = "calibration",
+        window: int = 28,
+        lag: int = 7,
+        autocorr: bool = True,
     ) -> None:
         for name, v in (("k", k), ("clip", clip), ("margin", margin), ("h_min", h_min)):
             if not (np.isfinite(v) and v > 0):
@@ -87,11 +111,18 @@ class CusumDetector:
             raise ValueError(f"h must be positive or None, got {h!r}")
         if per not in ("variable", "all"):
             raise ValueError(f"per must be 'variable' or 'all', got {per!r}")
+        if reference not in ("rolling", "calibration"):
+            raise ValueError(f"reference must be 'rolling' or 'calibration', got {reference!r}")
+        for name, v in (("window", window), ("lag", lag)):
+            if not isinstance(v, int) or v < (2 if name == "window" else 0):
+                raise ValueError(f"{name} must be an integer >= {2 if name == 'window' else 0}, got {v!r}")
         self.k, self.h, self.clip, self.margin, self.h_min, self.per = k, h, clip, margin, h_min, per
+        self.reference, self.window, self.lag, self.autocorr = reference, window, lag, autocorr
 
     def __repr__(self) -> str:
         return (
-            f"CusumDetector(k={self.k}, h={self.h}, clip={self.clip}, margin={self.margin}, per={self.per!r})"
+            f"CusumDetector(k={self.k}, h={self.h}, clip={self.clip}, margin={self.margin}, per={self.per!r}, "
+            f"reference={self.reference!r}, window={self.window}, lag={self.lag})"
         )
 
     # ---- helpers ----------------------------------------------------------------------------------
@@ -110,30 +141,37 @@ class CusumDetector:
             )
         return frame.sort_values(["ts", "node", "variable"], kind="stable")
 
-    def standardise(self, frame: pd.DataFrame) -> np.ndarray:
-        """Clipped standardised residuals ``z`` of rows ``node, variable, y, mean`` (shape (n,))."""
-        if not hasattr(self, "center_"):
-            raise ValueError("this CusumDetector is not fitted yet; call fit(clean_residuals) first")
-        idx = pd.MultiIndex.from_arrays([frame["node"].to_numpy(), frame["variable"].to_numpy()])
-        pos = self.center_.index.get_indexer(idx)
-        if (pos < 0).any():
-            raise ValueError(f"series {sorted(set(idx[pos < 0]))[:5]} were not in the calibration data")
-        r = frame["y"].to_numpy(np.float64) - frame["mean"].to_numpy(np.float64)
-        z = (r - self.center_.to_numpy()[pos]) / self.spread_.to_numpy()[pos]
-        return np.clip(z, -self.clip, self.clip)
+    def _ref(self, key: tuple[str, str], history: list[float]) -> tuple[float, float]:
+        c0, s0 = self._calib[key]
+        if self.reference == "calibration" or len(history) < self.window + self.lag:
+            return c0, s0
+        ref = np.asarray(history[len(history) - self.lag - self.window : len(history) - self.lag])
+        c = float(np.median(ref))
+        s = _MAD * float(np.median(np.abs(ref - c)))
+        return c, max(s, 0.5 * s0)
 
     def _run(self, frame: pd.DataFrame, h: dict[str, float] | float) -> tuple[list[dict], dict[str, float]]:
         f = self._check(frame)
-        z = self.standardise(f)
+        nodes, variables = f["node"].to_numpy(), f["variable"].to_numpy()
+        unknown = sorted({(n, v) for n, v in zip(nodes, variables, strict=True)} - set(self._calib))
+        if unknown:
+            raise ValueError(f"series {unknown[:5]} were not in the calibration data")
+        r = f["y"].to_numpy(np.float64) - f["mean"].to_numpy(np.float64)
+        days = pd.to_datetime(f["ts"]).to_numpy()
+        keep = self.window + self.lag
         alarms: list[dict] = []
         top: dict[str, float] = {}
-        nodes, variables = f["node"].to_numpy(), f["variable"].to_numpy()
-        days = pd.to_datetime(f["ts"]).to_numpy()
         for i in range(len(f)):
             key = (nodes[i], variables[i])
             sp, sn, zero_p, zero_n = self.state_.get(key, (0.0, 0.0, None, None))
-            sp = max(0.0, sp + z[i] - self.k)
-            sn = max(0.0, sn - z[i] - self.k)
+            history = self.history_.setdefault(key, [])
+            c, s = self._ref(key, history)
+            z = min(max((r[i] - c) / s, -self.clip), self.clip)
+            history.append(float(r[i]))
+            if len(history) > keep:
+                del history[0]
+            sp = max(0.0, sp + z - self.k)
+            sn = max(0.0, sn - z - self.k)
             zero_p = days[i] if sp == 0 else zero_p
             zero_n = days[i] if sn == 0 else zero_n
             top[key[1]] = max(top.get(key[1], 0.0), sp, sn)
@@ -170,7 +208,8 @@ class CusumDetector:
         Returns
         -------
         CusumDetector
-            ``self``, with the state reset (ready to monitor the days after ``clean``).
+            ``self``: sums at 0, and each series' latest residuals kept as the rolling
+            reference for the days after ``clean``.
         """
         f = self._check(clean)
         if f.empty:
@@ -179,11 +218,20 @@ class CusumDetector:
         keys = [f["node"].to_numpy(), f["variable"].to_numpy()]
         center = r.groupby(keys).median()
         mad = (r - center.reindex(pd.MultiIndex.from_arrays(keys)).to_numpy()).abs().groupby(keys).median()
-        spread = 1.4826 * mad
+        spread = _MAD * mad
         mean_abs = r.abs().groupby(keys).mean()
         spread = spread.where(spread > 0, mean_abs).where(lambda s: s > 0, 1.0)
+        phi = pd.Series(0.0, index=spread.index)
+        if self.autocorr:
+            for key, g in f.assign(r=r.to_numpy()).groupby(["node", "variable"], sort=False):
+                x = g["r"].to_numpy()
+                if x.size > 3 and np.std(x[1:]) > 0 and np.std(x[:-1]) > 0:
+                    phi[key] = float(np.clip(np.corrcoef(x[1:], x[:-1])[0, 1], 0.0, 0.9))
+            spread = spread * np.sqrt((1 + phi) / (1 - phi))
+        self.phi_ = phi.rename("phi")
         self.center_, self.spread_ = center.rename("center"), spread.rename("spread")
-        self.state_: dict = {}
+        self._calib = {k: (float(c), float(s)) for k, c, s in zip(center.index, center, spread, strict=True)}
+        self.state_, self.history_ = {}, {}
         _, top = self._run(f, np.inf)
         self.clean_max_ = pd.Series(top, name="clean_max").sort_index()
         if self.h is not None:
@@ -195,12 +243,17 @@ class CusumDetector:
         else:
             h = np.maximum(self.h_min, self.margin * self.clean_max_)
         self.h_ = h.rename("h")
+        self._history_at_fit = {k: list(v) for k, v in self.history_.items()}
         self.reset()
         return self
 
     def reset(self) -> Self:
-        """Restart every series' sums at 0 (the state before the first monitored day)."""
+        """Back to the state right after :meth:`fit`: sums at 0, the calibration's latest residuals
+        as the rolling reference."""
+        if not hasattr(self, "h_"):
+            raise ValueError("this CusumDetector is not fitted yet; call fit(clean_residuals) first")
         self.state_ = {}
+        self.history_ = {k: list(v) for k, v in self._history_at_fit.items()}
         return self
 
     def update(self, resolved: pd.DataFrame) -> pd.DataFrame:
@@ -226,6 +279,6 @@ class CusumDetector:
         return pd.DataFrame(alarms, columns=ALARM_COLUMNS)
 
     def detect(self, resolved: pd.DataFrame) -> pd.DataFrame:
-        """:meth:`reset` then :meth:`update`: the alarms of a whole stretch, from fresh sums."""
+        """:meth:`reset` then :meth:`update`: the alarms of a whole stretch that follows the fit."""
         self.reset()
         return self.update(resolved)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import os
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,7 @@ def update_windows(
     new_panel: pd.DataFrame,
     *,
     end: object | None = None,
-    context_days: int = 28,
+    context_days: int = 56,
     window_stride: int = 1,
     scaler: Any = None,
 ):
@@ -65,12 +66,13 @@ def update_forecaster(
     new_panel: pd.DataFrame,
     *,
     end: object | None = None,
-    epochs: int = 3,
-    lr: float = 2e-4,
+    epochs: int = 2,
+    lr: float = 1e-4,
     batch_size: int = 64,
-    context_days: int = 28,
+    context_days: int = 56,
     window_stride: int = 1,
     warm_start: bool = True,
+    checkpoint: str | os.PathLike[str] | None = None,
     refit_scaler: bool = False,
     seed: int = 0,
     device: str = "auto",
@@ -88,9 +90,12 @@ def update_forecaster(
         present (e.g. known-future columns) but are never read for training.
     end : date, optional
         The new last day (default: the panel's last day); must be after ``trained.train_end``.
-    epochs, lr, batch_size : fine-tuning settings (a few epochs, a lower learning rate than
-        the 1e-3 of :func:`sclm.pipeline.train_forecaster`); no validation split and no early
-        stopping: there are too few new windows to hold some out.
+    epochs, lr, batch_size : fine-tuning settings: a few epochs at a tenth of the 1e-3 of
+        :func:`sclm.pipeline.train_forecaster`; no validation split and no early stopping (too
+        few new windows to hold some out).  Measured on the three scenarios (9 updates, 14 days
+        apart, relMASE of the next 14 days): lr 2e-4 / 3 epochs / 28 context days made logistics
+        worse than never updating (0.626 vs 0.609); these defaults improved all three
+        (0.605, 0.556, 0.663 vs 0.609, 0.591, 0.688).
     context_days : int
         Days of older targets replayed with the new ones (:func:`update_windows`).
     window_stride : int
@@ -98,6 +103,10 @@ def update_forecaster(
     warm_start : bool
         Start from ``trained``'s weights (the point); ``False`` starts from a fresh
         initialisation with the same settings (an ablation).
+    checkpoint : path, optional
+        Load the starting weights from a directory written by
+        :meth:`sclm.models.Forecaster.save_pretrained` instead of ``trained.model`` (its
+        config must match; ``trained`` still supplies the task and the scaler).
     refit_scaler : bool
         Keep the scaler fitted on the original training days (default: the weights were learnt
         on that scale, and the update must not move every input), or refit it on every day up
@@ -130,7 +139,15 @@ def update_forecaster(
     )
     if len(w) == 0:
         raise ValueError(f"no update window ends by {end.date()}; give more new days or context_days")
-    if warm_start:
+    if checkpoint is not None:
+        if not warm_start:
+            raise ValueError(
+                "checkpoint= loads weights to start from; it cannot be combined with warm_start=False"
+            )
+        model = Forecaster.from_pretrained(checkpoint)
+        if model.config.to_dict() != trained.model.config.to_dict():
+            raise ValueError(f"the checkpoint in {checkpoint} was saved for another model configuration")
+    elif warm_start:
         model = copy.deepcopy(trained.model)
     else:
         seed_everything(seed)

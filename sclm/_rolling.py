@@ -59,6 +59,7 @@ def rolling_forecasts(
     panel: pd.DataFrame | None = None,
     device: str = "cpu",
     pad_known_future: bool = False,
+    actuals: bool = True,
 ) -> pd.DataFrame:
     """Forecast the H days after each origin with the same model (no refitting).
 
@@ -122,8 +123,9 @@ def rolling_forecasts(
         d[list(QCOLS)] = q
         parts.append(d)
     out = pd.concat(parts, ignore_index=True)
-    y = _actuals(p, task.targets)
-    out["y"] = y.reindex(pd.MultiIndex.from_frame(out[["node", "variable", "ts"]])).to_numpy()
+    if actuals:
+        y = _actuals(p, task.targets)
+        out["y"] = y.reindex(pd.MultiIndex.from_frame(out[["node", "variable", "ts"]])).to_numpy()
     return out.sort_values(["origin", "variable", "node", "step"], kind="stable", ignore_index=True)
 
 

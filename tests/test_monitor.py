@@ -240,6 +240,10 @@ def test_inject_anomalies_is_deterministic_and_its_key_matches_the_changed_cells
         assert after - before == pytest.approx(r.delta)
         if r.kind == "spike":
             assert r.delta == pytest.approx(level)  # +1 level by default
+        if r.kind == "drop":
+            assert after == 0.0  # falls to zero by default
+        if r.kind == "level_shift":
+            assert abs(r.delta) == pytest.approx(0.5 * level)
     assert changed == expected
     assert panel.equals(_positive_panel())  # input not modified
     with pytest.raises(ValueError, match="unknown anomaly kind"):
@@ -291,6 +295,7 @@ def test_score_alerts_by_hand():
     assert (s["point_tp"], s["point_fp"], s["point_fn"]) == (1, 2, 1)
     assert s["point_precision"] == pytest.approx(1 / 3) and s["point_recall"] == 0.5
     assert s["shift_recall"] == 1.0 and s["shift_delay_mean"] == 3.0 and s["drift_false_alarms"] == 1
+    assert s["drift_precision"] == 0.5
 
 
 def _residual_frame(z: np.ndarray, start: str, series: list[tuple[str, str]]) -> pd.DataFrame:
@@ -367,7 +372,7 @@ def test_update_forecaster_changes_the_weights_and_reads_nothing_after_its_end(t
         not torch.equal(a, b)
         for a, b in zip(m.model.state_dict().values(), up.model.state_dict().values(), strict=True)
     )
-    w = update_windows(m, task.panel, end=end)
+    w = update_windows(m, task.panel, end=end, context_days=28)
     assert w.meta["origin"].max() + 7 * DAY == end  # the last window's targets end on the new last day
     assert w.meta["origin"].min() == m.train_end - (28 + 7 - 1) * DAY
     later = task.panel.index.get_level_values("ts") > end
@@ -380,6 +385,16 @@ def test_update_forecaster_changes_the_weights_and_reads_nothing_after_its_end(t
     pd.testing.assert_frame_equal(fa, fb)
     with pytest.raises(ValueError, match="not after the model's training end"):
         update_forecaster(m, task.panel, end=m.train_end)
+
+
+def test_update_forecaster_from_a_saved_checkpoint(tiny, tmp_path):
+    task, m = tiny
+    end = m.train_end + 7 * DAY
+    m.model.save_pretrained(tmp_path / "m")
+    a = update_forecaster(m, task.panel, end=end, epochs=1, device="cpu")
+    b = update_forecaster(m, task.panel, end=end, epochs=1, device="cpu", checkpoint=tmp_path / "m")
+    for x, y in zip(a.model.state_dict().values(), b.model.state_dict().values(), strict=True):
+        assert torch.equal(x, y)
 
 
 def test_update_forecaster_is_warm_started(tiny):
