@@ -98,6 +98,7 @@ from typing import Any
 import pandas as pd
 
 from sclm.decisions import _network_solve as _solve
+from sclm.decisions._network_edits import EditError, WrongRoleError, apply_edits, as_edit_list
 from sclm.decisions._network_model import (
     RAW,
     ROLES,
@@ -110,15 +111,7 @@ from sclm.decisions._network_model import (
 )
 from sclm.decisions._network_plot import plot_network_plan
 from sclm.decisions._network_scenario import scenario_network
-from sclm.decisions._network_solve import (
-    EditError,
-    FlowModel,
-    Solution,
-    WrongRoleError,
-    apply_edits,
-    as_edit_list,
-    diagnose,
-)
+from sclm.decisions._network_solve import FlowModel, Solution, diagnose
 
 __all__ = [
     "COST_PARTS",
