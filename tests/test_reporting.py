@@ -126,6 +126,8 @@ def test_case_study_renders_with_smoke_parameters(case, tmp_path):
     assert manifest["provenance"]["inputs"] == {"params/smoke.yaml": reporting.sha256_file(SMOKE)}
     # decisions from M's forecast: each case's plans are consistent and behave as the theory says
     _check_decisions(case, m, metrics["params"], manifest)
+    # Ask sclm and monitoring: grounded answers to two zh and two en instructions; calibrated coverage
+    _check_ask_and_monitor(case, m, metrics["params"], text)
 
 
 def _check_decisions(case, m, params, manifest):
@@ -185,6 +187,36 @@ def _check_decisions(case, m, params, manifest):
             assert levels["M"] >= m["decision_inventory_lead_time_demand"][store], store
             assert all(s >= 0 for s in levels.values()), store
         assert "figures/decision_inventory.png" in outputs
+
+
+ASK_ACTIONS = {
+    "manufacturing": ["plan_network", "plan_production", "forecast", "plan_network"],
+    "logistics": ["plan_routes", "forecast", "forecast", "plan_routes"],
+    "retail": ["forecast", "plan_inventory", "forecast", "plan_inventory"],
+}
+
+
+def _check_ask_and_monitor(case, m, params, text):
+    assert "Ask sclm" in text and "Monitoring" in text
+    tasks = m["ask_tasks"]
+    assert [t["action"] for t in tasks] == m["ask_actions"] == ASK_ACTIONS[case]
+    assert [t["language"] for t in tasks] == ["zh", "zh", "en", "en"]
+    assert m["ask_ungrounded_numbers"] == 0
+    if case == "manufacturing":  # 需求增加20% is a global what-if on demand, not an edit
+        assert tasks[0]["what_if"] == {"demand": 1.2} and tasks[0]["edits"] == []
+        assert tasks[3]["what_if"] == {"capacity": 0.8}
+    elif case == "logistics":  # the zh and en forecast questions are the same Task
+        assert {k: v for k, v in tasks[1].items() if k != "language"} == {
+            k: v for k, v in tasks[2].items() if k != "language"
+        }
+        assert tasks[1]["targets"] == ["delivery"] and tasks[1]["horizon"] == 7
+    else:  # 销售 is read as demand, 库存 as inventory; the inputs follow 基于
+        assert tasks[0]["targets"] == ["demand"] and set(tasks[0]["inputs"]) == {"demand", "inventory"}
+    for key in ("monitor_cov80_raw", "monitor_cov80_calibrated"):
+        assert 0.0 <= m[key] <= 1.0, key
+    assert isinstance(m["monitor_alerts"], int) and m["monitor_alerts"] >= 0
+    # alerts are actuals of the last origin: at most one per series and forecast day
+    assert m["monitor_alerts"] <= m["forecast_scores"]["M"]["series"] * params["horizon"]
 
 
 @pytest.mark.slow
