@@ -378,20 +378,33 @@ def test_numbers_a_task_may_take_from_the_text():
 
 
 def test_grounding_accepts_the_labelled_tasks_and_catches_changed_numbers():
-    """On the held-out instructions: every labelled task's numbers are read in its text alone
-    (no parser help), and a horizon one day off or an invented what-if factor is caught."""
+    """On the held-out instructions: every labelled task's numbers are read in its text (or in
+    the offline parser's task, as in production: an absolute change such as "70 instead of 50"
+    becomes a factor only the network explains), and a horizon the text does not state or an
+    invented what-if factor is caught."""
+    from sclm.decisions.network import load_network
     from sclm.language import _evaluation as ev
-    from sclm.language._llm_prompt import ungrounded
+    from sclm.language._llm_prompt import _text_numbers, ungrounded
 
     cases = [c for c in ev.load_cases(NETWORK.parent) if c.split == "heldout" and c.expect]
     assert len(cases) > 50
+    networks = {}
     for c in cases:
         task = Task.model_validate(c.expect)
-        assert ungrounded(task, c.text, None) == [], c.text
-        off = task.model_copy(update={"horizon": (task.horizon or 7) + 1})
-        assert ungrounded(off, c.text, None), c.text
+        helper = None
+        if ungrounded(task, c.text, None):
+            net = None
+            if c.network_path is not None:
+                net = networks.setdefault(str(c.network_path), load_network(c.network_path))
+            helper = parse_instruction(c.text, network=net)
+        assert ungrounded(task, c.text, helper) == [], c.text
+        # the nearest later horizon that neither the text nor the parser states
+        readable = _text_numbers(c.text) | ({float(helper.horizon)} if helper and helper.horizon else set())
+        wrong = next(h for h in range((task.horizon or 7) + 1, 400) if float(h) not in readable)
+        off = task.model_copy(update={"horizon": wrong})
+        assert ungrounded(off, c.text, helper), c.text
         invented = task.model_copy(update={"what_if": {**task.what_if, "price": 1.37}})
-        assert "what_if.price=1.37" in ungrounded(invented, c.text, None)
+        assert "what_if.price=1.37" in ungrounded(invented, c.text, helper)
 
 
 # ------------------------------------------------------------------------------ recommendation
