@@ -82,8 +82,8 @@ def plot_network_plan(
     Each arc is a line whose width grows with its flow (all commodities together), labelled with
     its flow per product (``"light 20 · dark 20"``; raw material as a plain number); unused arcs
     are thin, faint and dashed.  Facilities closed by an edit (or whose capacity was set to 0) are
-    grey with a red cross and ``(closed)``.  Under each facility: units through it (``/ capacity``
-    when it has one); under each customer: its demand, and in red what it is short of when the
+    grey with a red cross and ``(closed)``.  Under each facility: ``units through it / capacity``
+    (``∞`` when unbounded); under each customer: its demand, and in red what it is short of when the
     plan is infeasible.  An arc that skips a column (plant → customer past the warehouses) bends,
     so it never seems to run through a node of the column it skips.
 
@@ -183,7 +183,7 @@ def plot_network_plan(
                 sub = f"demand {_fmt(sum(node.demand.values()))}"
             else:
                 through = _fmt(use[n]) if n in use else "-"
-                sub = through + (f" / {_fmt(node.capacity)}" if node.capacity is not None else "")
+                sub = f"{through} / {_fmt(node.capacity) if node.capacity is not None else '∞'}"
             lines = label.count("\n") + 1
             halo = {"facecolor": "white", "edgecolor": "none", "alpha": 0.75, "pad": 0.3}
             ax.annotate(
