@@ -33,6 +33,9 @@ from typing import Any
 from sclm.language._lexicon import (
     CITY_VARIANTS,
     CITY_ZH,
+    CJK,
+    COUNTRY_ADJECTIVES,
+    DIRECTIONS,
     NOT_PRODUCT_WORDS,
     PRODUCT_ZH,
     ROLE_WORDS,
@@ -60,6 +63,7 @@ class NodeInfo:
     aliases: tuple[str, ...] = ()
     capacity: float | None = None
     demand: Mapping[str, float] = field(default_factory=dict)
+    cost: Mapping[str, float] = field(default_factory=dict)  # per product ("raw" at a supplier)
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,7 @@ class NetworkView:
     nodes: Mapping[str, NodeInfo]
     products: tuple[str, ...]
     arcs: tuple[tuple[str, str], ...]
+    arc_costs: Mapping[tuple[str, str], Mapping[str, float]] = field(default_factory=dict)
 
     def role(self, role: str) -> list[str]:
         return [n for n, v in self.nodes.items() if v.role == role]
@@ -95,6 +100,7 @@ def _node_info(name: str, spec: Any) -> NodeInfo:
         raise ValueError(f"node {name!r} has role {role!r}; expected one of {', '.join(ROLES)}")
     demand = look("demand") or {}
     return NodeInfo(
+        cost=_costs(look("cost")),
         name=str(name),
         role=role,
         city=look("city"),
@@ -104,6 +110,14 @@ def _node_info(name: str, spec: Any) -> NodeInfo:
         capacity=_float(look("capacity")),
         demand=dict(demand) if isinstance(demand, Mapping) else {},
     )
+
+
+def _costs(v: Any) -> dict[str, float]:
+    """Per-unit costs by product from a Network's mapping or a file's number (one for all)."""
+    if isinstance(v, Mapping):
+        return {str(k): float(x) for k, x in v.items() if _float(x) is not None}
+    f = _float(v)
+    return {} if f is None else {"raw": f}
 
 
 def _float(v: Any) -> float | None:
@@ -177,15 +191,19 @@ def _view(network: Any) -> NetworkView:
         items = [(_get(n, "name"), n) for n in raw_nodes]
     nodes = {str(k): _node_info(str(k), v) for k, v in items}
     raw_arcs = _get(network, "arcs") or []
-    arcs = (
-        tuple(_arc_pair(k) for k in raw_arcs)
-        if isinstance(raw_arcs, Mapping)
-        else tuple(_arc_pair(a) for a in raw_arcs)
-    )
+    pairs = list(raw_arcs.items()) if isinstance(raw_arcs, Mapping) else [(a, a) for a in raw_arcs]
+    arcs = tuple(_arc_pair(k) for k, _ in pairs)
+    arc_costs = {a: _costs(_get(v, "cost")) for a, (_, v) in zip(arcs, pairs, strict=True)}
     products = tuple(
         str(_get(p, "name", p)) if not isinstance(p, str) else p for p in (_get(network, "products") or ())
     )
-    return NetworkView(name=str(_get(network, "name", "") or ""), nodes=nodes, products=products, arcs=arcs)
+    return NetworkView(
+        name=str(_get(network, "name", "") or ""),
+        nodes=nodes,
+        products=products,
+        arcs=arcs,
+        arc_costs=arc_costs,
+    )
 
 
 # ------------------------------------------------------------------------------------------ mentions
@@ -255,11 +273,74 @@ _TABLES: dict[int, tuple[NetworkView, dict[str, list[str]], dict[str, tuple[str,
 
 
 def _name_pattern(name: str) -> str:
-    """A node name as a pattern: ``s1`` also matches ``S01`` and ``s_1``; ``north_plant`` ``north plant``."""
-    m = re.fullmatch(r"([a-z]+)[_\-]?0*(\d+)", name.lower())
+    """A node name as a pattern: ``s1`` also matches ``S01`` and ``s_1``; ``cafe-3`` ``cafe 3``;
+    ``north_plant`` ``north plant``."""
+    m = re.fullmatch(r"([a-z]+)[\s_\-]?0*(\d+)", name.lower())
     if m:
-        return rf"(?<![a-z0-9_]){re.escape(m.group(1))}[_\-]?0*{m.group(2)}(?![a-z0-9_])"
+        gap = r"[\s_\-]?" if len(m.group(1)) > 1 else r"[_\-]?"  # "c 1" is too loose, "cafe 1" is not
+        return rf"(?<![a-z0-9_]){re.escape(m.group(1))}{gap}0*{m.group(2)}(?![a-z0-9_])"
     return _ascii_pattern(name.lower())
+
+
+_EN_ROLE_WORD = re.compile(r"[a-z]+")
+_GENERIC_PRODUCT_WORDS = frozenset("roast roasted coffee coffees beans bean tea teas brew the of and".split())
+
+
+def _role_tag_patterns(name: str, role: str) -> list[str]:
+    """Other ways to say a node named by a role word and a tag: ``supplier A`` = ``vendor A`` =
+    ``供应商A`` = ``A供应商``; ``Roastery_North`` = ``the northern roastery`` = ``北边的烘焙厂``;
+    ``DC_Hamburg`` = ``Hamburg DC`` = ``汉堡仓``.  Empty when the name is not of that form."""
+    words = [w for w in re.split(r"[\s_\-]+", name.lower()) if w]
+    if len(words) < 2:
+        return []
+    en_roles = [w for w in ROLE_WORDS[role] if _EN_ROLE_WORD.fullmatch(w)]
+    zh_roles = [w for w in ROLE_WORDS[role] if re.search(f"[{CJK}]", w)]
+    at = [i for i, w in enumerate(words) if w in en_roles]
+    if len(at) != 1 or at[0] not in (0, len(words) - 1):
+        return []
+    tag_words = words[: at[0]] + words[at[0] + 1 :]
+    if len(tag_words) > 2 or any(re.fullmatch(r"\d+", w) for w in tag_words):
+        return []  # "plant 2" is a role and a number (see _role_number_patterns)
+    tag = r"[\s_\-]?".join(re.escape(w) for w in tag_words)
+    en_tags, zh_tags = [tag], []
+    joined = " ".join(tag_words)
+    for en, zh in DIRECTIONS.values():
+        if joined in en:
+            en_tags, zh_tags = [re.escape(w) for w in en], list(zh)
+    zh_tags += [zh for zh, en in CITY_ZH.items() if en == joined]
+    en_alt = "|".join(sorted(en_roles, key=len, reverse=True))
+    zh_alt = "|".join(sorted(zh_roles, key=len, reverse=True))
+    tags = "|".join(en_tags)
+    out = [rf"(?<![a-z0-9_])(?:{en_alt})[\s_\-]*(?:{tags})(?![a-z0-9_])"]  # supplier a, roastery north
+    if len(joined) > 1:  # "a supplier" is an article, not supplier A
+        out.append(rf"(?<![a-z0-9_])(?:{tags})[\s_\-]+(?:{en_alt})(?![a-z0-9_])")  # northern roastery
+    if zh_alt:
+        out.append(rf"(?:{zh_alt})\s*(?:{tags})(?![a-z0-9_])")  # 供应商a
+        out.append(rf"(?<![a-z0-9_])(?:{tags})\s*(?:的)?(?:{zh_alt})")  # a供应商, north的仓库
+        if zh_tags:
+            out.append(rf"(?:{'|'.join(zh_tags)})(?:的)?(?:{zh_alt})")  # 北边的烘焙厂, 汉堡仓
+    return out
+
+
+def _product_patterns(prod: str, products: tuple[str, ...]) -> list[str]:
+    """Patterns of a product: its name (``dark roast`` = ``dark-roast``), a distinctive word of a
+    multi-word name when no other product has it (``dark`` = ``dark roast``, ``blend`` = ``house
+    blend``), and the Chinese names of the name or of its words (深烘 = dark roast)."""
+    low = prod.lower()
+    words = [w for w in re.split(r"[\s_\-]+", low) if w]
+    pats = [_ascii_pattern(low) + r"(?:\s*roast(?:ed)?)?"]
+    others = [w for p in products if p != prod for w in re.split(r"[\s_\-]+", p.lower())]
+    zh = list(PRODUCT_ZH.get(low, []))
+    if len(words) > 1:
+        for w in words:
+            if w in _GENERIC_PRODUCT_WORDS or w in others or len(w) < 3:
+                continue
+            if w in PRODUCT_ZH or w == words[-1]:
+                pats.append(_ascii_pattern(w) + r"(?:\s*roast(?:ed)?)?")
+                zh += [z for z in PRODUCT_ZH.get(w, []) if z not in zh]
+    if low.startswith("decaf") or "decaf" in words:
+        pats.append(r"(?<![a-z0-9_])decaffeinated(?![a-z0-9_])")
+    return pats + zh
 
 
 def _literal_table(net: NetworkView) -> tuple[dict[str, list[str]], dict[str, tuple[str, tuple[str, ...]]]]:
@@ -274,8 +355,10 @@ def _literal_table(net: NetworkView) -> tuple[dict[str, list[str]], dict[str, tu
         table.setdefault(key, []).append(pattern)
         owner[key] = (kind, names)
 
-    for name in net.nodes:
+    for name, node in net.nodes.items():
         add(f"node:{name}", _name_pattern(name), "name", (name,))
+        for pat in _role_tag_patterns(name, node.role):
+            add(f"node:{name}", pat, "name", (name,))
     places: dict[str, list[str]] = {}
     for name, node in net.nodes.items():
         for lab in (node.label, *node.aliases):
@@ -288,16 +371,26 @@ def _literal_table(net: NetworkView) -> tuple[dict[str, list[str]], dict[str, tu
         pats = [_ascii_pattern(place)]
         pats += [_ascii_pattern(v) for v, canon in CITY_VARIANTS.items() if canon == place]
         pats += [zh for zh, en in CITY_ZH.items() if en == place]
+        pats += [_ascii_pattern(a) for a in COUNTRY_ADJECTIVES.get(place, [])]
         for p in pats:
             add(f"city:{place}", p, "city", tuple(names))
     for prod in net.products:
-        add(f"product:{prod}", _ascii_pattern(prod.lower()) + r"(?:\s*roast(?:ed)?)?", "product", (prod,))
-        for zh in PRODUCT_ZH.get(prod.lower(), []):
-            add(f"product:{prod}", zh, "product", (prod,))
+        for pat in _product_patterns(prod, net.products):
+            add(f"product:{prod}", pat, "product", (prod,))
     if len(_TABLES) > 64:
         _TABLES.clear()
     _TABLES[id(net)] = (net, table, owner)
     return table, owner
+
+
+def mask_names(text: str, net: NetworkView) -> str:
+    """``text`` with every name, label, alias, city and product of ``net`` blanked out (so that a
+    supplier called "Uji Farms" does not read as farming)."""
+    table, _ = _literal_table(net)
+    chars = list(text)
+    for h in scan(text, table):
+        chars[h.start : h.end] = " " * (h.end - h.start)
+    return "".join(chars)
 
 
 def find_entities(
@@ -371,23 +464,59 @@ def find_entities(
                     busy[i] = True
     ents.nodes.sort(key=lambda x: x.start)
 
-    # 3. names that look like nodes of this network but are not
-    prefixes = {
-        re.match(r"[a-z]+", _name_key(n)).group(0) for n in net.nodes if re.match(r"[a-z]+\d", _name_key(n))
-    }  # type: ignore[union-attr]
-    for m in _NAME_TOKEN.finditer(text):
-        if any(busy[m.start() : m.end()]) or m.group(1) in _NOT_NODE_PREFIX:
+    # 3. names that look like nodes of this network but are not ("w9", "cafe-7", "DC_Oslo")
+    for m in _lookalikes(net).finditer(text):
+        prefix = next(v for v in m.groupdict().values() if v is not None)
+        if any(busy[m.start() : m.end()]) or prefix in _NOT_NODE_PREFIX:
             continue
-        if m.group(1) in prefixes:
-            raise unknown(
-                f"unknown node {m.group(0)!r} in network {net.name!r}; expected one of: {', '.join(net.nodes)}"
-            )
+        raise unknown(
+            f"unknown node {m.group(0)!r} in network {net.name!r}; expected one of: {', '.join(net.nodes)}"
+        )
     _unknown_products(text, net, busy, unknown)
 
     _attach_roles(text, ents, net, taken, errors)
     _expand_ranges(text, ents, net)
     _take(ents, taken)
     return ents
+
+
+_LOOKALIKES: dict[int, tuple[NetworkView, re.Pattern[str]]] = {}
+_NEVER = re.compile(r"(?!x)x")
+
+
+def _lookalikes(net: NetworkView) -> re.Pattern[str]:
+    """Tokens shaped like this network's names: a name prefix and a number (``w9``, ``cafe-7``), or
+    a role word, ``_`` and a word (``DC_Oslo`` where ``DC_Hamburg`` exists)."""
+    hit = _LOOKALIKES.get(id(net))
+    if hit is not None and hit[0] is net:
+        return hit[1]
+    numbered: set[str] = set()
+    worded: set[str] = set()
+    roles = {w for ws in ROLE_WORDS.values() for w in ws if _EN_ROLE_WORD.fullmatch(w)}
+    for n in net.nodes:
+        low = n.lower()
+        m = re.fullmatch(r"([a-z]+)([\s_\-]?)0*\d+", low)
+        if m:
+            numbered.add(m.group(1))
+        m = re.fullmatch(r"([a-z]+)_[a-z]+", low)
+        if m and m.group(1) in roles:
+            worded.add(m.group(1))
+    parts = []
+    for group, gap in (
+        ({p for p in numbered if len(p) == 1}, r"[_\-]?"),
+        ({p for p in numbered if len(p) > 1}, r"[\s_\-]?"),
+    ):
+        if group:
+            alt = "|".join(sorted(group, key=len, reverse=True))
+            parts.append(rf"(?<![a-z0-9_])(?P<p{len(parts)}>{alt}){gap}\d{{1,3}}(?![a-z0-9_%])")
+    if worded:
+        alt = "|".join(sorted(worded, key=len, reverse=True))
+        parts.append(rf"(?<![a-z0-9_])(?P<p{len(parts)}>{alt})_[a-z]+(?![a-z0-9_])")
+    pat = re.compile("|".join(parts)) if parts else _NEVER
+    if len(_LOOKALIKES) > 64:
+        _LOOKALIKES.clear()
+    _LOOKALIKES[id(net)] = (net, pat)
+    return pat
 
 
 _RANGE = re.compile(r"\s*(?:to|through|thru|-|~|至|到|—)\s*$")

@@ -1,9 +1,12 @@
 """Score the instruction parser on labelled instruction sets (used by the tests and the bench).
 
-A set is a YAML file ``{language, split, cases: [...]}``; each case has ``text``, optional
-``network: true`` (parse with the folder's ``network.yaml``) and either ``expect`` (Task fields;
+A set is a YAML file ``{language, split, network?, cases: [...]}``; each case has ``text``,
+optional ``network: true`` (parse with the set's network file: its top-level ``network`` key,
+a file name in the same folder, default ``network.yaml``) and either ``expect`` (Task fields;
 missing ones take their defaults, ``language`` the file's) or ``error`` (``instruction`` or
-``unknown_name``) with optional ``names`` that the error message must contain.
+``unknown_name``) with optional ``names`` that the error message must contain.  A network case
+may also carry the optimal ``cost`` of the plan its expected Task asks for, or ``status:
+infeasible``; :func:`cost_match` checks a parsed Task against it by solving the plan.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 FIELDS = ("action", "scenario", "targets", "inputs", "horizon", "what_if", "edits", "question", "language")
 _DEFAULTS: dict[str, Any] = {
@@ -38,6 +43,9 @@ class Case:
     error: str | None
     names: list[str] = field(default_factory=list)
     source: str = ""
+    network_path: Path | None = None  # the set's network file (cases with ``network: true``)
+    cost: float | None = None  # optimal cost of the expected plan
+    status: str | None = None  # "optimal" (with ``cost``) or "infeasible"; None = not labelled
 
 
 def load_cases(folder: str | Path) -> list[Case]:
@@ -46,7 +54,8 @@ def load_cases(folder: str | Path) -> list[Case]:
     for path in sorted(Path(folder).glob("*.yaml")):
         if path.name.startswith("network"):
             continue
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+        net_path = path.parent / str(data.get("network") or "network.yaml")
         for i, c in enumerate(data["cases"]):
             exp = None
             if "expect" in c:
@@ -61,6 +70,9 @@ def load_cases(folder: str | Path) -> list[Case]:
                     error=c.get("error"),
                     names=[str(n) for n in c.get("names", [])],
                     source=f"{path.name}#{i}",
+                    network_path=net_path if c.get("network") else None,
+                    cost=None if c.get("cost") is None else float(c["cost"]),
+                    status=c.get("status") or ("optimal" if c.get("cost") is not None else None),
                 )
             )
     return out
@@ -95,7 +107,7 @@ def canonical_edit(e: Any) -> tuple:
 def field_value(name: str, v: Any) -> Any:
     """A field in comparable form (edits as a sorted multiset, factors rounded)."""
     if name == "edits":
-        return sorted(canonical_edit(e) for e in v)
+        return sorted((canonical_edit(e) for e in v), key=repr)
     if name == "what_if":
         return {k: _num(x) for k, x in dict(v).items()}
     if name == "horizon" and v is not None:
@@ -136,14 +148,34 @@ class Outcome:
         return all(n.lower() in msg.lower() for n in self.case.names)
 
 
-def evaluate(cases: list[Case], parse: Callable[..., Any], network: Any) -> list[Outcome]:
-    """Parse every case (with ``network`` where the case asks for it) and compare field by field."""
+def case_network(c: Case, default: Any = None) -> Any:
+    """The network a case is parsed with: its set's network file (loaded once), else ``default``;
+    ``None`` for a case without ``network: true``."""
+    if not c.network:
+        return None
+    if c.network_path is None or (default is not None and c.network_path.name == "network.yaml"):
+        return default
+    key = str(c.network_path)
+    if key not in _NETWORKS:
+        from sclm.decisions.network import load_network
+
+        _NETWORKS[key] = load_network(c.network_path)
+    return _NETWORKS[key]
+
+
+_NETWORKS: dict[str, Any] = {}
+
+
+def evaluate(cases: list[Case], parse: Callable[..., Any], network: Any = None) -> list[Outcome]:
+    """Parse every case (with its network where the case asks for it: the set's network file, or
+    ``network`` for sets on ``network.yaml``) and compare field by field."""
     out: list[Outcome] = []
     for c in cases:
         o = Outcome(c)
+        net = case_network(c, network)
         t0 = time.perf_counter()
         try:
-            o.task = parse(c.text, network if c.network else None)
+            o.task = parse(c.text, net)
         except ValueError as exc:  # InstructionError, UnknownEntityError, pydantic errors
             o.error = exc
         except KeyError as exc:
@@ -189,3 +221,72 @@ def describe_failure(o: Outcome) -> str:
         for f in bad
     ]  # type: ignore[index]
     return f"{o.case.source} {o.case.text!r}: " + "; ".join(parts)
+
+
+# ------------------------------------------------------------------------------ cost match
+@dataclass
+class CostMatch:
+    """A parsed Task's plan against a case's labelled optimal cost / status."""
+
+    case: Case
+    status: str | None = None  # of the plan the parsed Task asks for; None = no plan
+    cost: float | None = None
+    error: str = ""  # why there is no plan (refused, not a network plan, a bad edit, ...)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Same status as the label and, when optimal, the same cost (relative tolerance 1e-6)."""
+        if self.status is None or self.status != self.case.status:
+            return False
+        if self.status != "optimal":
+            return True
+        assert self.cost is not None and self.case.cost is not None
+        return abs(self.cost - self.case.cost) <= 1e-6 * max(1.0, abs(self.case.cost))
+
+
+def cost_match(o: Outcome, network: Any = None) -> CostMatch:
+    """Solve the plan ``o.task`` asks for (its global what-if as edits, then its edits, with
+    :func:`sclm.decisions.network.plan_network`) and compare with the case's label."""
+    from sclm.decisions.network import plan_network
+    from sclm.language.instructions import network_edits
+
+    m = CostMatch(o.case)
+    if o.task is None:
+        m.error = f"refused: {type(o.error).__name__}"
+        return m
+    if o.task.action != "plan_network":
+        m.error = f"action {o.task.action}"
+        return m
+    net = case_network(o.case, network)
+    t0 = time.perf_counter()
+    try:
+        plan = plan_network(net, network_edits(o.task, net))
+    except (ValueError, KeyError) as exc:
+        m.error = f"{type(exc).__name__}: {exc}"
+        return m
+    m.seconds = time.perf_counter() - t0
+    m.status, m.cost = plan.status, plan.cost
+    return m
+
+
+def ask_cost_match(o: Outcome, network: Any = None) -> CostMatch:
+    """The same through :func:`sclm.ask` (text -> parse -> plan -> ``Answer.result``).
+
+    A case the parser does not read as a network plan is a miss without calling ``ask`` (which
+    would train a forecaster for it)."""
+    import sclm
+
+    m = CostMatch(o.case)
+    if o.task is None or o.task.action != "plan_network":
+        m.error = "refused" if o.task is None else f"action {o.task.action}"
+        return m
+    t0 = time.perf_counter()
+    try:
+        a = sclm.ask(o.case.text, network=case_network(o.case, network), figures=False)
+    except (ValueError, KeyError) as exc:
+        m.error = f"{type(exc).__name__}: {exc}"
+        return m
+    m.seconds = time.perf_counter() - t0
+    m.status, m.cost = a.result.get("status"), a.result.get("cost")
+    return m

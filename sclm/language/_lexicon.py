@@ -338,8 +338,9 @@ ROLE_WORDS: dict[str, list[str]] = {
         "distribution cent(?:er|re)s?", "depot", "depots", "hub", "hubs",
     ],
     "customer": [
-        "客户", "顾客", "门店", "商店", "买家", "经销商", "分店", "customer", "customers", "client", "clients", "store",
-        "stores", "shop", "shops", "retailer", "retailers", "buyer", "buyers",
+        "客户", "顾客", "门店", "商店", "买家", "经销商", "分店", "咖啡馆", "咖啡店", "酒店", "餐厅", "customer", "customers",
+        "client", "clients", "store", "stores", "shop", "shops", "retailer", "retailers", "buyer", "buyers",
+        "cafe", "cafes", "café", "cafés", "hotel", "hotels", "restaurant", "restaurants", "outlet", "outlets",
     ],
 }
 ROLE_ORDER: dict[str, int] = {"supplier": 0, "plant": 1, "warehouse": 2, "customer": 3}
@@ -447,6 +448,58 @@ CITY_ZH: dict[str, str] = {
     "奥地利": "austria",
     "中国": "china",
 }
+CITY_ZH.update({
+    "哥德堡": "gothenburg", "马尔默": "malmo", "克拉科夫": "krakow", "格但斯克": "gdansk", "弗罗茨瓦夫": "wroclaw",
+    "波兹南": "poznan", "波尔图": "porto", "塞维利亚": "seville", "瓦伦西亚": "valencia", "毕尔巴鄂": "bilbao",
+    "里尔": "lille", "图卢兹": "toulouse", "波尔多": "bordeaux", "尼斯": "nice", "斯特拉斯堡": "strasbourg",
+    "那不勒斯": "naples", "佛罗伦萨": "florence", "威尼斯": "venice", "博洛尼亚": "bologna", "热那亚": "genoa",
+    "布拉迪斯拉发": "bratislava", "卢布尔雅那": "ljubljana", "萨格勒布": "zagreb", "贝尔格莱德": "belgrade",
+    "布加勒斯特": "bucharest", "索非亚": "sofia", "雅典": "athens", "里加": "riga", "塔林": "tallinn",
+    "维尔纽斯": "vilnius", "基辅": "kyiv", "布尔诺": "brno", "格拉茨": "graz", "萨尔茨堡": "salzburg",
+    "因斯布鲁克": "innsbruck", "巴塞尔": "basel", "伯尔尼": "bern", "洛桑": "lausanne", "卢森堡": "luxembourg",
+    "海牙": "the hague", "乌得勒支": "utrecht", "埃因霍温": "eindhoven", "根特": "ghent", "布鲁日": "bruges",
+    "列日": "liege", "奥胡斯": "aarhus", "卑尔根": "bergen", "爱丁堡": "edinburgh", "格拉斯哥": "glasgow",
+    "利兹": "leeds", "利物浦": "liverpool", "布里斯托": "bristol", "布里斯托尔": "bristol", "加的夫": "cardiff",
+    "贝尔法斯特": "belfast", "科克": "cork", "麦德林": "medellin", "卡塔赫纳": "cartagena", "内罗毕": "nairobi",
+    "亚的斯亚贝巴": "addis ababa", "河内": "hanoi", "胡志明市": "ho chi minh city", "雅加达": "jakarta",
+    "曼谷": "bangkok", "吉隆坡": "kuala lumpur", "马尼拉": "manila", "台北": "taipei", "科纳": "kona",
+    "波特兰": "portland", "奥斯陆": "oslo", "里约热内卢": "rio de janeiro", "布宜诺斯艾利斯": "buenos aires",
+    "圣地亚哥": "santiago", "基多": "quito", "危地马拉城": "guatemala city", "圣何塞": "san jose",
+    "瑞典": "sweden", "挪威": "norway", "芬兰": "finland", "丹麦": "denmark", "波兰": "poland", "捷克": "czechia",
+    "斯洛伐克": "slovakia", "匈牙利": "hungary", "罗马尼亚": "romania", "希腊": "greece", "西班牙": "spain",
+    "葡萄牙": "portugal", "比利时": "belgium", "瑞士": "switzerland", "爱尔兰": "ireland", "英国": "united kingdom",
+    "美国": "united states", "加拿大": "canada", "墨西哥": "mexico", "日本": "japan", "韩国": "south korea",
+    "印度": "india", "印度尼西亚": "indonesia", "印尼": "indonesia", "肯尼亚": "kenya", "危地马拉": "guatemala",
+    "洪都拉斯": "honduras", "哥斯达黎加": "costa rica", "乌干达": "uganda", "卢旺达": "rwanda", "坦桑尼亚": "tanzania",
+    "土耳其": "turkey", "澳大利亚": "australia", "新西兰": "new zealand", "阿根廷": "argentina", "智利": "chile",
+})
+# Adjectives of countries ("the Swedish roastery").
+COUNTRY_ADJECTIVES: dict[str, list[str]] = {
+    "sweden": ["swedish"], "norway": ["norwegian"], "finland": ["finnish"], "denmark": ["danish"],
+    "poland": ["polish"], "czechia": ["czech"], "czech republic": ["czech"], "slovakia": ["slovak"],
+    "hungary": ["hungarian"], "romania": ["romanian"], "greece": ["greek"], "spain": ["spanish"],
+    "portugal": ["portuguese"], "belgium": ["belgian"], "switzerland": ["swiss"], "ireland": ["irish"],
+    "united kingdom": ["british", "uk"], "united states": ["american", "us", "usa"], "canada": ["canadian"],
+    "mexico": ["mexican"], "japan": ["japanese"], "india": ["indian"], "indonesia": ["indonesian"],
+    "kenya": ["kenyan"], "guatemala": ["guatemalan"], "honduras": ["honduran"], "uganda": ["ugandan"],
+    "rwanda": ["rwandan"], "tanzania": ["tanzanian"], "turkey": ["turkish"], "australia": ["australian"],
+    "argentina": ["argentinian", "argentine"], "chile": ["chilean"], "germany": ["german"],
+    "france": ["french"], "italy": ["italian"], "netherlands": ["dutch"], "austria": ["austrian"],
+    "brazil": ["brazilian"], "colombia": ["colombian"], "ethiopia": ["ethiopian"], "peru": ["peruvian"],
+    "vietnam": ["vietnamese"], "china": ["chinese"], "costa rica": ["costa rican"],
+}
+# Words for directions in node names ("Roastery_North" = "the northern roastery" = 北边的烘焙厂).
+DIRECTIONS: dict[str, tuple[list[str], list[str]]] = {
+    "north": (["north", "northern", "nord"], ["北方", "北部", "北边", "北面", "北区", "北"]),
+    "south": (["south", "southern", "sud"], ["南方", "南部", "南边", "南面", "南区", "南"]),
+    "east": (["east", "eastern", "ost"], ["东方", "东部", "东边", "东面", "东区", "东"]),
+    "west": (["west", "western"], ["西方", "西部", "西边", "西面", "西区", "西"]),
+    "central": (["central", "centre", "center", "middle"], ["中部", "中央"]),
+    "northeast": (["northeast", "north-east", "northeastern"], ["东北"]),
+    "northwest": (["northwest", "north-west", "northwestern"], ["西北"]),
+    "southeast": (["southeast", "south-east", "southeastern"], ["东南"]),
+    "southwest": (["southwest", "south-west", "southwestern"], ["西南"]),
+}
 # Accent-free spellings of city names.
 CITY_VARIANTS: dict[str, str] = {
     "münchen": "munich",
@@ -471,6 +524,10 @@ PRODUCT_ZH: dict[str, list[str]] = {
     "medium": ["中烘焙", "中度烘焙", "中烘", "中焙"],
     "espresso": ["意式浓缩", "浓缩咖啡", "浓缩"], "filter": ["滤泡咖啡", "滤泡", "滤挂"], "latte": ["拿铁"],
     "decaf": ["低因咖啡", "低因"], "standard": ["标准款", "标准型"], "premium": ["高端款", "高级款", "高端"],
+    "house blend": ["招牌拼配", "拼配豆", "拼配", "综合豆", "混合豆"], "blend": ["拼配豆", "拼配", "综合豆", "混合豆"],
+    "cold brew": ["冷萃咖啡", "冷萃"], "green tea": ["绿茶"], "black tea": ["红茶"], "oolong": ["乌龙茶", "乌龙"],
+    "white tea": ["白茶"], "mocha": ["摩卡"], "cappuccino": ["卡布奇诺"], "americano": ["美式咖啡", "美式"],
+    "organic": ["有机"],
     "red": ["红色"],
     "blue": ["蓝色"],
     "green": ["绿色"],

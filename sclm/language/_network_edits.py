@@ -26,7 +26,11 @@ Rules (a *facility* is a supplier, plant or warehouse):
   force: two nodes -> ``force_arc``; restrict -> ``restrict_facility``; source -> ``source_only_from``;
   a restriction and a sourcing rule on the same plant and customer -> ``exclusive_pair``;
 * why: two nodes -> ``forbid_arc`` (the flow we ask about, removed); one facility ->
-  ``close_facility``.
+  ``close_facility``; these edits come last (the others are the scenario of the question);
+* a path "p1 to c2 via w1": why / forbid -> ``forbid_arc(w1, c2)``, force -> both legs;
+* pronouns and why-questions without names refer back (see :func:`resolve_pronouns`,
+  :func:`previous_sentence`); absolute changes of demand and costs use the network's numbers
+  (:func:`_delta`).
 
 Arcs are oriented by the network (``c3 gets dark from p2`` is the arc p2->c3); without a
 network, by ``from``/``从``/``by``/``由`` (the node after it is upstream) or mention order.
@@ -56,17 +60,24 @@ from sclm.decisions.edits import (
 from sclm.language._entities import Entities, NetworkView, NodeMention
 from sclm.language._lexicon import ROLE_ORDER, Hit
 from sclm.language._ops import Op, resolve_pending
-
-_SENTENCE = re.compile(r"[。！？!?；;\n]|\.(?=\s|$)")
-_SPLIT = re.compile(
-    r"[,，、]|(?<![a-z])(?:and|but|while|plus|also|whereas|meanwhile|then)(?![a-z])|同时|并且|而且|另外|此外|以及|然后|还有|并|且|和|及|与"
+from sclm.language._references import (
+    _COMMA,
+    _SENTENCE,
+    _SPLIT,
+    Clause,
+    find_path,
+    kept_nodes,
+    previous_sentence,
+    resolve_pronouns,
+    segment_nodes,
+    split_part_nodes,
 )
+
 _MAIN_CLAUSE = re.compile(
     r"[,，;；:：](?=\s*(?:那么|那|会|还|请|帮|方案|网络|整个|成本|总成本|预测|规划|看看|是否|能否|怎么|怎样|如何|要怎么|该|"
     r"(?:how|what|which|will|would|does|do|did|can|could|should|then|so|tell me|show me|please|plan|forecast|predict|"
     r"is that|is it|are we|what's)(?![a-z])))"
 )
-_COMMA = re.compile(r"[,，;；]")
 _QUESTION = re.compile(
     r"怎么办|怎么|怎样|如何|多少|吗|呢|会不会|(?<![a-z])(?:how|what|which|who|when|why|will|would)(?![a-z])"
 )
@@ -81,13 +92,6 @@ _LIST_SEP = re.compile(
 
 
 @dataclass
-class Clause:
-    op: Op
-    start: int
-    end: int
-
-
-@dataclass
 class Built:
     """What the operators say: edits (in mention order), global factors, the variable hits
     they used as subjects, whether a why question about a flow was asked."""
@@ -98,6 +102,8 @@ class Built:
     why: bool = False
     why_plain: bool = False  # a why with no node: a question about the forecast
     problems: list[Exception] = field(default_factory=list)  # changes no edit can express
+    asked: list[Any] = field(default_factory=list)  # the edits that remove the questioned flow
+    last_customer: tuple[int, str] | None = None  # (sentence start, customer) of the last demand edit
 
 
 def clauses(text: str, ops: list[Op]) -> list[Clause]:
@@ -149,7 +155,11 @@ class _Ctx:
         return n.role_hint
 
     def nodes(self, c: Clause) -> list[NodeMention]:
-        return [n for n in self.ents.nodes if c.start <= n.start < c.end]
+        out: list[NodeMention] = []
+        for n in self.ents.nodes:  # a node named twice ("w1 ... it") is one node
+            if c.start <= n.start < c.end and all(m.names != n.names for m in out):
+                out.append(n)
+        return out
 
     def products(self, c: Clause) -> list[str]:
         return [p.label for p in self.ents.products if c.start <= p.start < c.end]
@@ -225,6 +235,7 @@ def build(
 
     ``subjects`` are attribute and variable hits (label = "demand", "cost:transport", ...).
     """
+    resolve_pronouns(text, ents, net)
     ctx = _Ctx(text, ents, net, errors, unknown)
     out = Built()
     # structural words with no node around them ("能不能", "drop" in "shipments drop 20%") are no
@@ -242,12 +253,16 @@ def build(
         ops = kept
     for c in clauses(text, ops):
         op = c.op
+        if op.kind in ("why", "why_not") and not ctx.nodes(c):
+            c = previous_sentence(text, c, ops)  # "We ship decaf from w1 to c3. Why is that?"
         if op.pending:
             resolved = resolve_pending(op, text[c.start : op.start])
             if resolved is None:
                 continue
             op = resolved
         nodes = ctx.nodes(c)
+        if not nodes and op.kind == "set" and op.implied == "capacity":
+            nodes = _free_node_before(ctx, op, out)  # "改为从s2多买，买到250": s2's capacity
         if op.kind == "delta":
             _delta(ctx, c, op, nodes, subjects, out)
             continue
@@ -274,12 +289,23 @@ def build(
         elif op.kind == "forbid":
             _close(ctx, c, nodes, out, forbid=True)
         elif op.kind == "force":
-            for arc in ctx.arcs(nodes):
+            route = find_path(ctx, nodes)
+            arcs = route.legs() if route is not None else ctx.arcs(kept_nodes(ctx, nodes))
+            for arc in arcs:
                 out.edits.append(ForceArc(arc=arc, min_flow=op.value or 0.0, product=_first(ctx.products(c))))
         elif op.kind in ("restrict", "source", "exclusive"):
             _pairing(ctx, c, op, nodes, out)
-    out.edits = _merge_exclusive(out.edits)
+    # the questioned flow comes last: the edits before it are the scenario both plans share
+    out.edits = _merge_exclusive([e for e in out.edits if e not in out.asked] + out.asked)
     return out
+
+
+def _free_node_before(ctx: _Ctx, op: Op, out: Built) -> list[NodeMention]:
+    """The last facility named before ``op`` in its sentence that no edit so far acts on."""
+    start = _sentence_start(ctx.text, op.start)
+    named = {v for e in out.edits for v in e.model_dump().values() if isinstance(v, str)}
+    before = [n for n in ctx.ents.nodes if start <= n.start < op.start and ctx.role(n) != "customer"]
+    return [before[-1]] if before and before[-1].name not in named else []
 
 
 def _first(xs: list[str]) -> str | None:
@@ -299,23 +325,34 @@ def _why(ctx: _Ctx, c: Clause, nodes: list[NodeMention], out: Built) -> None:
     if not nodes:
         out.why_plain = True
         return
+    route = find_path(ctx, nodes)
+    if route is not None:
+        _ask(out, ForbidArc(arc=route.last_leg(), product=_first(ctx.products(c))))
+        return
+    nodes = kept_nodes(ctx, nodes)
     if len(nodes) >= 2 and _arc_intent(ctx, nodes):
         arcs = ctx.arcs(nodes)
-        out.edits.append(ForbidArc(arc=arcs[0], product=_first(ctx.products(c))))
-        out.why = True
+        _ask(out, ForbidArc(arc=arcs[0], product=_first(ctx.products(c))))
         return
     facilities = [n.name for n in nodes if ctx.role(n) != "customer"]
     if not facilities:
         out.why_plain = True  # "why is c1's demand rising": a question about the forecast
         return
-    out.edits.extend(CloseFacility(node=n) for n in facilities)
+    for n in dict.fromkeys(facilities):
+        _ask(out, CloseFacility(node=n))
+
+
+def _ask(out: Built, edit: Any) -> None:
+    out.edits.append(edit)
+    out.asked.append(edit)
     out.why = True
 
 
 def _why_not(ctx: _Ctx, c: Clause, nodes: list[NodeMention], out: Built) -> None:
     """ "Why don't we ship from p1 to c1?": the plan that uses the flow (at least one unit)."""
     if len(nodes) >= 2:
-        arc = ctx.arcs(nodes)[0]
+        route = find_path(ctx, nodes)
+        arc = route.last_leg() if route is not None else ctx.arcs(kept_nodes(ctx, nodes))[0]
         out.edits.append(ForceArc(arc=arc, min_flow=1.0, product=_first(ctx.products(c))))
         return
     if nodes:
@@ -326,25 +363,48 @@ def _why_not(ctx: _Ctx, c: Clause, nodes: list[NodeMention], out: Built) -> None
     out.why_plain = True
 
 
+_EVERY_BEFORE = re.compile(
+    r"(?:所有|全部|每|各|两个|两家|两座|两|三个|三家|三座|这些|(?<![a-z])(?:all|every|each|both|the two|the three|"
+    r"all the|all of the|both of the|both the)(?![a-z]))(?:的)?\s*(?:the\s+|our\s+)?$"
+)
+_EVERY_AFTER = re.compile(r"^\s*(?:都|全都|全部|统统|一律|(?<![a-z])(?:all|both)(?![a-z]))")
+_ORDERING = re.compile(
+    r"订购|订货|订|要货|进货|采购|购买|买|(?<![a-z])(?:order|orders|ordering|ordered|buy|buys|buying|purchas\w*|"
+    r"take|takes|taking|want|wants|need|needs)(?![a-z])"
+)
+
+
 def _close(ctx: _Ctx, c: Clause, nodes: list[NodeMention], out: Built, *, forbid: bool) -> None:
+    route = find_path(ctx, nodes) if forbid else None
+    if route is not None:
+        out.edits.append(ForbidArc(arc=route.last_leg(), product=_first(ctx.products(c))))
+        return
+    nodes = segment_nodes(ctx, c, nodes)
+    if len(nodes) >= 2 and _arc_intent(ctx, nodes) and not ctx.arcs(kept_nodes(ctx, nodes), strict=False):
+        # no flow between them: the op acts on the nodes of its own part of the sentence
+        # ("stop buying from s3 and buy more from s2")
+        own = split_part_nodes(ctx, c, nodes)
+        if own and len(own) < len(nodes):
+            nodes = own
     if len(nodes) >= 2 and _arc_intent(ctx, nodes):
-        arcs = ctx.arcs(nodes, strict=True)
+        arcs = ctx.arcs(kept_nodes(ctx, nodes), strict=True)
         prod = _first(ctx.products(c))
         out.edits.extend(ForbidArc(arc=a, product=prod) for a in arcs[:1])
         return
     targets = [n.name for n in nodes]
     if not targets and not forbid:
         for g in ctx.groups(c):
-            if g.label in _FACILITY and re.search(
-                r"所有|全部|每|各|(?<![a-z])(?:all|every|each)(?![a-z])",
-                ctx.text[max(0, g.start - 12) : g.start],
+            if g.label in _FACILITY and (
+                _EVERY_BEFORE.search(ctx.text[max(0, g.start - 16) : g.start])
+                or _EVERY_AFTER.match(ctx.text[g.end : g.end + 6])
             ):
                 targets += ctx.members(g.label)
-    for name in targets:
+    for name in dict.fromkeys(targets):
         role = ctx.net.nodes[name].role if ctx.net is not None else None
         if role == "customer":
-            if not forbid:
-                out.edits.append(ScaleDemand(customer=name, factor=0.0))
+            # a customer that closes buys nothing; one that stops ordering a product buys none of it
+            if not forbid or _ORDERING.search(ctx.text, c.start, c.end):
+                out.edits.append(ScaleDemand(customer=name, product=_first(ctx.products(c)), factor=0.0))
             continue
         out.edits.append(CloseFacility(node=name))
 
@@ -427,9 +487,21 @@ def _subject(c: Clause, op: Op, subjects: list[Hit]) -> Hit | None:
     return best[1] if best else None
 
 
+_WHOLE = re.compile(
+    r"所有|全部|整体|总体|全面|全国|各|每|(?<![a-z])(?:all|every|each|overall|everywhere|across|total|network-wide|"
+    r"company-wide|globally|in general)(?![a-z])"
+)
+
+
+def _sentence_start(text: str, pos: int) -> int:
+    return max([0, *[m.end() for m in _SENTENCE.finditer(text, 0, pos)]])
+
+
 def _change(ctx: _Ctx, c: Clause, op: Op, nodes: list[NodeMention], subjects: list[Hit], out: Built) -> None:
     subj = _subject(c, op, subjects)
     kind = op.implied or (subj.label if subj else None)
+    if kind == "price" and nodes and ctx.net is not None and all(ctx.role(n) != "customer" for n in nodes):
+        kind = "cost"  # a supplier's (plant's, warehouse's) price is what we pay it per unit
     if subj is not None and not op.implied:
         out.used.add(subj.span)
     prod = _first(ctx.products(c))
@@ -521,7 +593,18 @@ def _change(ctx: _Ctx, c: Clause, op: Op, nodes: list[NodeMention], subjects: li
         or (kind in ("logistics", "delivery") and bool(custs))
         or (kind is None and prod is not None)
     )
+    if demand_like and op.implied == "demand" and is_set and not custs:
+        return  # "门店需要一个补货策略": a need, not a new demand level
     if demand_like:
+        if (
+            not custs
+            and not cust_groups
+            and prod is not None
+            and out.last_customer is not None
+            and out.last_customer[0] == _sentence_start(ctx.text, c.start)
+            and not _WHOLE.search(ctx.text, c.start, c.end)
+        ):
+            custs = [out.last_customer[1]]  # "c3的深烘需求增加20%，拼配需求下降10%": still c3
         all_customers = not custs and bool(cust_groups)
         targets: list[str | None] = list(custs) if custs else [None]
         if is_set:
@@ -538,6 +621,8 @@ def _change(ctx: _Ctx, c: Clause, op: Op, nodes: list[NodeMention], subjects: li
         del all_customers
         for cu, fa in zip(targets, factors, strict=True):
             out.edits.append(ScaleDemand(customer=cu, product=prod, factor=fa))
+        if len(custs) == 1:
+            out.last_customer = (_sentence_start(ctx.text, c.start), custs[0])
         return
 
     if kind in ("production", "inventory", "logistics", "delivery"):
@@ -555,15 +640,29 @@ def _change(ctx: _Ctx, c: Clause, op: Op, nodes: list[NodeMention], subjects: li
     raise ctx.errors(f"{what!r}: say what changes (demand, capacity, a cost, price, promotion, ...)")
 
 
+_EVERY_PRODUCT = re.compile(
+    r"每种|每样|每个产品|各种|各个产品|所有产品|各产品|每款|(?<![a-z])(?:every|each|all)\s+(?:of\s+the\s+)?"
+    r"(?:products?|items?|skus?|lines?|blends?|kinds?|types?)(?![a-z])|(?<![a-z])(?:of\s+)?each(?![a-z])"
+)
+
+
 def _delta(ctx: _Ctx, c: Clause, op: Op, nodes: list[NodeMention], subjects: list[Hit], out: Built) -> None:
-    """An absolute change of a node's capacity or a customer's demand, where the network gives the
-    old value: p1的产能增加20 -> ``set_capacity(p1, 220)``; "c1 needs 10 more dark" -> the demand
-    factor (20 + 10) / 20.  Anything else (a vehicle more, 2 more days) is not a network change."""
+    """An absolute change where the network gives the old value: p1的产能增加20 ->
+    ``set_capacity(p1, 220)``; "c1 needs 10 more dark" -> the demand factor (20 + 10) / 20 ("10
+    more of every product": one factor per product; no product: of the customer's total); "the
+    cost at p1 rises by 1 per unit" -> each of p1's costs + 1 (``set_node_cost``, an arc's with
+    two nodes: ``set_arc_cost``).  Anything else (a vehicle more, 2 more days) is not a network
+    change."""
     if ctx.net is None or not nodes or op.value is None:
         return
     subj = _subject(c, op, subjects)
     kind = subj.label if subj else None
     prod = _first(ctx.products(c))
+    if kind is not None and (kind.startswith("cost") or kind == "price"):
+        _cost_delta(ctx, nodes, op.value, prod, out)
+        if subj is not None:
+            out.used.add(subj.span)
+        return
     for n in nodes:
         info = ctx.net.nodes[n.name]
         if (
@@ -573,18 +672,56 @@ def _delta(ctx: _Ctx, c: Clause, op: Op, nodes: list[NodeMention], subjects: lis
         ):
             out.edits.append(SetCapacity(node=n.name, value=max(0.0, info.capacity + op.value)))
         elif info.role == "customer" and kind in (None, "demand"):
-            dem = info.demand
-            base = (
-                dem.get(prod)
-                if prod
-                else (next(iter(set(dem.values()))) if len(set(dem.values())) == 1 else None)
-            )
-            if base:
-                out.edits.append(
-                    ScaleDemand(customer=n.name, product=prod, factor=max(0.0, (base + op.value) / base))
-                )
+            dem = {k: float(v) for k, v in info.demand.items() if v}
+            if prod is not None:
+                if dem.get(prod):
+                    out.edits.append(
+                        ScaleDemand(
+                            customer=n.name, product=prod, factor=max(0.0, (dem[prod] + op.value) / dem[prod])
+                        )
+                    )
+            elif _EVERY_PRODUCT.search(ctx.text, c.start, c.end) or len(set(dem.values())) == 1:
+                if len(set(dem.values())) == 1:  # the same demand of every product: one factor
+                    base = next(iter(dem.values()))
+                    out.edits.append(ScaleDemand(customer=n.name, factor=max(0.0, (base + op.value) / base)))
+                else:
+                    out.edits.extend(
+                        ScaleDemand(customer=n.name, product=k, factor=max(0.0, (q + op.value) / q))
+                        for k, q in dem.items()
+                    )
+            elif dem:
+                total = sum(dem.values())
+                out.edits.append(ScaleDemand(customer=n.name, factor=max(0.0, (total + op.value) / total)))
         if subj is not None:
             out.used.add(subj.span)
+
+
+def _cost_delta(ctx: _Ctx, nodes: list[NodeMention], d: float, prod: str | None, out: Built) -> None:
+    net = ctx.net
+    assert net is not None
+    arcs = ctx.arcs(nodes, strict=False) if len(nodes) >= 2 and _arc_intent(ctx, nodes) else []
+    if arcs:
+        for a in arcs:
+            costs = net.arc_costs.get(a, {})
+            _set_costs(out, costs, prod, d, lambda v, k, a=a: SetArcCost(arc=a, value=v, product=k))
+        return
+    for n in nodes:
+        costs = net.nodes[n.name].cost
+        _set_costs(out, costs, prod, d, lambda v, k, n=n: SetNodeCost(node=n.name, value=v, product=k))
+
+
+def _set_costs(out: Built, costs: dict[str, float], prod: str | None, d: float, make: Any) -> None:
+    """New costs = old + d: one edit when every product costs the same, else one per product."""
+    if prod is not None:
+        if prod in costs:
+            out.edits.append(make(max(0.0, costs[prod] + d), prod))
+        return
+    if not costs:
+        return
+    if len(set(costs.values())) == 1:
+        out.edits.append(make(max(0.0, next(iter(costs.values())) + d), None))
+        return
+    out.edits.extend(make(max(0.0, v + d), k) for k, v in costs.items() if k != "raw")
 
 
 def _demand_factor(
@@ -592,14 +729,13 @@ def _demand_factor(
 ) -> float:
     if ctx.net is None or customer is None or value is None:
         raise ctx.errors(f"{what!r}: give a demand change as a percentage or a factor")
-    dem = ctx.net.nodes[customer].demand
-    base = (
-        dem.get(product)
-        if product
-        else (next(iter(set(dem.values()))) if len(set(dem.values())) == 1 else None)
-    )
+    dem = {k: float(v) for k, v in ctx.net.nodes[customer].demand.items() if v}
+    if product:
+        base = dem.get(product)
+    elif len(set(dem.values())) == 1:
+        base = next(iter(dem.values()))  # "c1's demand is 30": 30 of each product
+    else:
+        base = sum(dem.values()) or None  # demand differs by product: the new total
     if not base:
-        raise ctx.errors(
-            f"{what!r}: {customer}'s demand differs by product; say which product, or give a factor"
-        )
+        raise ctx.errors(f"{what!r}: {customer} has no demand{f' for {product}' if product else ''} to scale")
     return value / float(base)

@@ -159,7 +159,8 @@ AMOUNT = (
     rf"(?P<sign>[+\-])?\s*(?P<pct>{DIGITS})\s*(?:%|percent\b|per cent\b|pct\b|个百分点|percentage points?\b)"
     rf"|(?P<pctw>{EN_NUM})\s+(?:percent|per cent)\b"
     rf"|百分之(?P<pctcn>{CN_NUM}|{DIGITS})"
-    r"|(?P<cheng>[一二两三四五六七八九十]|\d)成(?P<chenghalf>半)?(?![本为了功])"
+    r"|(?P<cheng>[一二两三四五六七八九十]|\d)成(?:(?P<chenghalf>半)|(?P<chengd>[一二三四五六七八九]|\d)(?![\d十百千万个天周月年]))?"
+    r"(?![本为了功])"
     rf"|(?P<fden>{CN_NUM}|\d+)分之(?P<fnum>{CN_NUM}|\d+)"
     r"|(?P<halfcn>一半|半数)"
     rf"|(?:(?P<fennum>{_NUMERATOR_EN})[\s-]+)?(?P<fen>half|halves|thirds?|quarters?|fourths?|fifths?|"
@@ -190,7 +191,8 @@ def amount_value(m: re.Match[str], prefix: str = "") -> tuple[str, float] | None
         if g("pctcn") is not None:
             return ("rel", to_number(g("pctcn")) / 100.0)  # type: ignore[arg-type]
         if g("cheng") is not None:
-            return ("rel", to_number(g("cheng")) / 10.0 + (0.05 if g("chenghalf") else 0.0))  # type: ignore[arg-type]
+            tail = 0.05 if g("chenghalf") else (to_number(g("chengd")) / 100.0 if g("chengd") else 0.0)  # type: ignore[arg-type]
+            return ("rel", to_number(g("cheng")) / 10.0 + tail)  # type: ignore[arg-type]
         if g("fden") is not None:
             return ("rel", to_number(g("fnum")) / to_number(g("fden")))  # type: ignore[arg-type]
         if g("halfcn") is not None:

@@ -61,15 +61,24 @@ _DOWN_POST = (
 _BASE_ZH = r"(?:原来的|原先的|以前的|平时的|正常的|往常的|现在的|目前的|当前的|正常水平的|基准的|平常的)"
 _ONLY_ZH = (
     r"(?:只剩下|只剩|仅剩|只有|仅有|仅为|只为|剩下|仅|只)(?:能|可以|可)?"
-    r"(?:供应|供货|交付|提供|交|送|发货|出货|生产|运|给|发|保证|维持|满足|达到|处理|有|供|出)?(?:出)?"
+    r"(?:供应|供货|交付|提供|交|送|发货|出货|生产|运转|运行|运|给|发|保证|维持|满足|达到|处理|有|供|出|开工|开|跑)?(?:出)?"
+    r"(?:到|至|在)?"
 )
 _SETV_ZH = (
     r"(?:变为|变成|改为|改成|调整为|调整到|调整至|调为|调到|调至|设为|设置为|设定为|设成|定为|改到|变到|等于|达到|"
     r"降为|升为|是|为|=)"
 )
-_NOT_UNIT = r"(?!\s*(?:%|倍|成|分之|天|日|周|个|月|年|家|种|次|下|些|样|对|起|直|点|号))"
+# not a multiple, a share, a duration or a count of things (个 is a unit count only as 个单位 or at the
+# end of a clause); the first lookahead stops the number from backtracking ("100个" is not "10")
+_NOT_UNIT = (
+    r"(?![\d.零〇一二两俩三四五六七八九十百千万])"
+    r"(?!\s*(?:%|倍|成|分之|天|日|周|个(?!单位|$|[,，。;；?？!！])|月|年|家|种|次|下|些|样|对|起|直|点|号))"
+)
 _SET_VERBS_EN = (
-    r"\b(?:set|sets|change|changes|changed|adjust|adjusts|adjusted|put|bring|make|reset|fix|move)\b"
+    r"\b(?:set|sets|change|changes|changed|adjust|adjusts|adjusted|put|bring|make|reset|fix|move|"
+    r"raise|raises|raised|increase|increases|increased|lift|lifts|lifted|boost|boosts|boosted|push|"
+    r"cut|cuts|reduce|reduces|reduced|lower|lowers|lowered|decrease|decreases|decreased|drop|drops|"
+    r"dropped|trim|trims|trimmed|take|takes|limit|limits|limited|cap|caps|capped|update|updates|updated)\b"
 )
 _BY_VERBS_UP = r"\b(?:raise|raises|raised|increase|increases|increased|boost|boosts|boosted|lift|lifts|hike|grow|expand|scale up|push up|mark up)\b"
 _BY_VERBS_DOWN = r"\b(?:cut|cuts|reduce|reduces|reduced|lower|lowers|lowered|decrease|decreases|decreased|drop|drops|shrink|scale down|slash|trim|trims)\b"
@@ -213,7 +222,7 @@ _SET_PATTERNS: list[tuple[re.Pattern[str], str | None]] = [
     ),
     (
         _compile(
-            rf"(?:最多|只能|能够|能|可以)(?:供应|供货|生产|处理|存放|容纳|储存|交付|发货|运|加工)(?P<n>{DIGITS}|{CN_NUM}){_NOT_UNIT}"
+            rf"(?:最多|只能|能够|能|可以)(?:供应|供货|供给|生产|处理|存放|容纳|储存|交付|发货|运|加工|供|产|烘焙|出)(?:到|至)?(?P<n>{DIGITS}|{CN_NUM}){_NOT_UNIT}"
         ),
         "capacity",
     ),
@@ -222,6 +231,50 @@ _SET_PATTERNS: list[tuple[re.Pattern[str], str | None]] = [
             rf"(?<![a-z])to\s+(?:\$|€|¥)?(?P<n>{DIGITS})(?![\d.]|\s*(?:%|x\b|times|percent|days?|weeks?|months?))"
         ),
         "to",
+    ),
+]
+
+_QTY_UNIT_EN = r"(?:units?|bags?|cases?|kg|kilos?|pallets?|boxes|crates?|tons?|tonnes?|cups?|packs?)"
+_QTY_UNIT_ZH = r"(?:个单位|单位|个|件|箱|袋|包|公斤|千克|吨|份|杯|托)"
+_NOT_MORE_EN = r"(?![\d.]|\s*(?:%|percent|per cent|x\b|times|more|less|fewer|extra|additional|-fold))"
+# a customer's new demand level ("c2 now needs 70 units", "c3要40个低因"): set, implied demand
+_DEMAND_SET = [
+    _compile(
+        rf"(?<![a-z])(?:needs?|wants?|orders?|requires?|asks? for|takes?|buys?|will need|would need|"
+        rf"will want|would want|will order|would order)\s+(?:only\s+|just\s+|about\s+|around\s+|exactly\s+)?"
+        rf"(?P<n>{DIGITS}|{EN_NUM}){_NOT_MORE_EN}(?:\s*{_QTY_UNIT_EN})?"
+    ),
+    _compile(
+        rf"(?<![多再少])(?:需要|要|订购|订|要货|买)(?:了)?(?!一个|一家|一些|一下|一点|一批|一份|两个|几)(?P<n>{DIGITS}|{CN_NUM})"
+        rf"(?![\d.零〇一二两俩三四五六七八九十百千万])\s*{_QTY_UNIT_ZH}"
+    ),
+]
+# more / less of something ("多要10个", "add 40 units to p1's capacity", "take 20 off w1"): delta
+_DELTA = [
+    (_compile(rf"(?:多|再多|额外)(?:要|订|买|需要|采购|进)(?:了)?(?P<n>{DIGITS}|{CN_NUM})"), 1.0),
+    (_compile(rf"少(?:要|订|买|需要|采购|进)(?:了)?(?P<n>{DIGITS}|{CN_NUM})"), -1.0),
+    (
+        _compile(
+            rf"(?<![a-z])(?:add|adds|added|adding|give|gives|giving)\s+(?:another\s+|an extra\s+|extra\s+)?"
+            rf"(?P<n>{DIGITS}|{EN_NUM})\s*(?:more\s+|extra\s+|additional\s+)?(?:{_QTY_UNIT_EN}\s+)?"
+            rf"(?:of\s+(?:capacity|demand|supply)\s+)?(?:to|at|for|on)(?![a-z])"
+        ),
+        1.0,
+    ),
+    (
+        _compile(
+            rf"(?<![a-z])(?:take|takes|took|remove|removes|removed|subtract|subtracts|knock|knocks)\s+"
+            rf"(?P<n>{DIGITS}|{EN_NUM})\s*(?:{_QTY_UNIT_EN}\s+)?(?:off|away from|from|out of)(?![a-z])"
+        ),
+        -1.0,
+    ),
+]
+# buying up to a quantity from a supplier is its capacity ("从s2买到250", "buy up to 250 from s2")
+_BUY_UP_TO = [
+    _compile(rf"(?:买|采购|购买|进货|订货|拿货|进)(?:到|至)(?P<n>{DIGITS}|{CN_NUM}){_NOT_UNIT}"),
+    _compile(
+        rf"(?<![a-z])(?:buy|buying|source|sourcing|purchase|purchasing|order|ordering)\s+(?:up to\s+|at most\s+)?"
+        rf"(?P<n>{DIGITS})\s*(?:{_QTY_UNIT_EN}\s+)?(?:of\s+\w+\s+)?from(?![a-z])"
     ),
 ]
 
@@ -236,6 +289,9 @@ _FORCE = [
     ),
     _compile(rf"必须(?:运|发|送|走|运输|发货|供应|供货|配送)\s*(?P<n>{DIGITS}|{CN_NUM})"),
     _compile(rf"(?<![a-z])must\s+(?:ship|send|move|deliver|supply|carry|flow)\s+(?P<n>{DIGITS})"),
+    _compile(
+        rf"(?<![a-z])(?:force|forces|forced|forcing|guarantee|guarantees|guaranteed)\s+(?P<n>{DIGITS}|{EN_NUM})(?![a-z\d%])"
+    ),
 ]
 _WHY = _compile(
     r"为什么|为何|为啥|干嘛|干吗|怎么会|何故|(?<![a-z])(?:why|how come|what'?s the reason|what is the reason|"
@@ -243,6 +299,7 @@ _WHY = _compile(
 )
 _WHY_NOT = _compile(
     r"(?:为什么|为何|为啥|怎么)(?:不|没有?|别)(?:用|使用|选|选择|从|让|给|走|经过)?|"
+    r"(?:为什么|为何|为啥)[^,，。;；?？!！]{1,40}?(?:不|没有?)(?=用|使用|选|从|让|给|走|经|向|发|送|运|供|采购|进货)|"
     r"(?<![a-z])why\s+(?:not|don'?t|doesn'?t|didn'?t|isn'?t|aren'?t|won'?t|can'?t|wouldn'?t|shouldn'?t)(?![a-z])|"
     r"(?<![a-z])why\s+(?:do|does|did|is|are|would|can|will|should)\s+(?:\S+\s+){0,2}?(?:not|never)(?![a-z])"
 )
@@ -271,18 +328,18 @@ _FORBID = _compile(
     r"别(?=再|让|给|从|往|向|用|走|发|运|送)|"
     r"(?<![a-z])(?:don'?t|do not|never|no longer|stop|stops|cannot|can'?t|can not|must not|mustn'?t|may not|"
     r"should not|shouldn'?t|won'?t|forbid|forbids|forbidden|ban|bans|banned|block|blocks|blocked|"
-    r"prohibit(?:s|ed)?|disallow(?:s|ed)?|avoid|exclude|excluded|no\s+(?:more\s+)?(?:shipments?|flows?|deliveries|"
+    r"prohibit(?:s|ed)?|disallow(?:s|ed)?|avoid|exclude|excluded|no\s+more(?!\s+than)|no\s+(?:more\s+)?(?:shipments?|flows?|deliveries|"
     r"supply|shipping|transport|product|goods|trucks?))(?![a-z])"
 )
 _CLOSE = _compile(
     r"关闭|关停|关掉|关了|停用|停运|停掉|停止运营|停业|关门|撤掉|撤销|去掉|拿掉|弃用|不再使用|不用|停产|下线|失效|"
-    r"不可用|无法使用|用不了|瘫痪|倒闭|破产|宕机|罢工|暂停使用|暂停运营|暂停|没有了|没了|停了|断供|中断|失去|丢失|丢掉|流失|停工|停摆|停机|"
+    r"不可用|无法使用|用不了|瘫痪|倒闭|破产|宕机|罢工|暂停使用|暂停运营|暂停|没有了|没了|停了|断供|停供|停止供货|停止供应|中断|失去|丢失|丢掉|流失|停工|停摆|停机|"
     r"撤出|移除|剔除|"
     r"(?<![a-z])(?:close|closes|closed|closing|closure|shut|shuts|shutting|shut down|shutdown|decommission(?:ed|s)?|"
     r"remove|removed|take\s+(?:\S+\s+){0,4}?offline|offline|unavailable|not available|out of service|out of action|"
     r"goes down|fails|failed|failure|bankrupt|goes bust|is lost|lose|lost|loses|losing|without|halts?|halted|"
     r"take\s+(?:\S+\s+){0,4}?out|drop|drops|dropped|remove|removes|exclude|excludes|no longer (?:available|used|in use|"
-    r"operating)|stop using|stops operating|ceases? operati(?:ng|ons)|out of business|on strike|disabled?)(?![a-z])"
+    r"operating)|stop using|stops operating|ceases? operati(?:ng|ons)|out of business|on strike|strikes?|walkouts?|out of commission|goes offline|went offline|goes dark)(?![a-z])"
 )
 
 
@@ -362,6 +419,27 @@ def find_ops(text: str, taken: list[bool], *, zh: bool, node_starts: tuple[int, 
                 Op("set", m.start(), m.end(), value=v, implied=None if implied == "to" else implied),
                 m.span("n"),
             )
+    for pat, sign in _DELTA:
+        for m in pat.finditer(text):
+            try:
+                v = to_number(m.group("n"))
+            except ValueError:
+                continue
+            claim(Op("delta", m.start(), m.end(), value=sign * v), m.span("n"))
+    for pat in _DEMAND_SET:
+        for m in pat.finditer(text):
+            try:
+                v = to_number(m.group("n"))
+            except ValueError:
+                continue
+            claim(Op("set", m.start(), m.end(), value=v, implied="demand"), m.span("n"))
+    for pat in _BUY_UP_TO:
+        for m in pat.finditer(text):
+            try:
+                v = to_number(m.group("n"))
+            except ValueError:
+                continue
+            claim(Op("set", m.start(), m.end(), value=v, implied="capacity"), m.span("n"))
     for m in re.finditer(rf"(?<![a-z])by\s+{_AMT}", text):
         kv = amount_value(m, "a_")
         if kv is None:

@@ -48,19 +48,47 @@ What-if and edits
     (:func:`network_edits`: demand -> ``scale_demand`` of every customer, capacity ->
     ``scale_capacity`` of every node with a capacity).  In explain and monitor tasks a change
     describes what was observed ("偏离超过20%时预警"), so it is no what-if.
-    An absolute change ("p1的产能增加20", "c1 needs 10 more dark") becomes a new value from the
-    network's own numbers (``set_capacity(p1, 220)``; demand factor 30 / 20); without one it is
-    left out.  Several nodes joined by and/和/、 each get the edit ("close w1 and w2"); two nodes
-    joined by to/到/→/from, or of different roles, name the arc between them.
+    An absolute change ("p1的产能增加20", "c1 needs 10 more dark", "add 40 units to p1's
+    capacity", "the cost at p1 rises by 1 per unit") becomes a new value from the network's own
+    numbers (``set_capacity(p1, 220)``; demand factor 30 / 20; each per-product cost + 1); without
+    one it is left out.  A customer's new level ("c2 now needs 70 units of light", "c3要40个低因")
+    is the factor new / old; with no product it is of the customer's total ("c4's total demand
+    goes up to 80": 80 / 60), and "10 more of every product" gives one factor per product.  A
+    customer that closes buys nothing (``scale_demand`` x 0), one that stops ordering a product
+    buys none of it.  The price a supplier (plant, warehouse) charges is its node cost.  Several
+    nodes joined by and/和/、 each get the edit ("close w1 and w2", "close both DCs", "两个仓库都关掉");
+    two nodes joined by to/到/→/from, or of different roles, name the arc between them; a change
+    acts on the nodes of its own part of the sentence ("stop buying from s3 and buy up to 250 from
+    s2": close s3, capacity of s2 = 250).
+Paths
+    "p1 to c2 via w1" / "从p1经w1送到c2": a why or a ban is about the last leg (``forbid_arc(w1,
+    c2)``: c2 no longer served through w1; "why ... directly rather than via w1" is about p1->c2);
+    a minimum forces both legs (``force_arc(p1, w1, n)`` and ``force_arc(w1, c2, n)``).
+References
+    "it" / "its" / 它 / 其 stand for the last node named outside their own part of the sentence
+    ("Look at c4. Why is it supplied from w2?" = w2->c4; "...why send decaf through it to c3?");
+    when their part already names a node of that role, for the product named before ("halve
+    decaf at c2 and double it at c3").  A why with no name of its own ("...to c3. Why is that?",
+    "这是为什么？") asks about the sentence before it.  A demand change naming a product and no
+    customer keeps the customer of the change before it in the same sentence ("c3的深烘需求增加
+    20%，拼配需求下降10%"), unless it says all/整体/所有.
 Why
     "why do we use X for Y?" / 为什么从p1发货给c2 -> ``question="why"``, ``edits=[ForbidArc((X,
     Y))]``; "why is s2 used" -> ``[CloseFacility("s2")]``; action plan_network.  A why about a
     forecast ("为什么预测库存会下降", "why is c1's demand rising") is ``explain`` with
-    ``question=None``.  "why don't we ship from p2 to c1?" is the what-if that uses the flow
-    (``ForceArc((p2, c1), min_flow=1)``, ``question=None``); a why-not about a node is refused.
+    ``question=None``.  "why don't we ship from p2 to c1?" / 为什么p2不给c1发货 is the what-if
+    that uses the flow (``ForceArc((p2, c1), min_flow=1)``, ``question=None``); a why-not about a
+    node is refused.  The edits that remove the questioned flow come last in ``edits``; the
+    others ("if w1 is closed, why ...") are the scenario both plans share.
 Names
-    With a network, nodes are resolved by name, label, alias, city or country (English, or
-    Chinese for common cities), role + number and ordinal (see :mod:`._entities`).  Without one,
+    With a network, nodes are resolved by name (``cafe-3`` = ``cafe 3``), label, alias, city or
+    country (English, Chinese for common cities and countries, country adjectives: "the Swedish
+    roastery"), role + number and ordinal, and for names made of a role word and a tag by any
+    role word with the tag ("supplier A" = "vendor A" = 供应商A; "Roastery_North" = "the northern
+    roastery" = 北边的烘焙厂); products by name, by a word only they have ("dark" = "dark roast")
+    and by Chinese names of the name or its words (深烘 = dark roast) (see :mod:`._entities`).
+    A token shaped like the network's names that is none of them ("cafe-7", "DC_Oslo") is an
+    unknown name; words inside the network's names ("Uji Farms") are never out-of-scope cues.  Without one,
     node-like tokens (``w1``, ``store_2``) are kept as written, a demand change names customers
     and other changes facilities, arcs follow from/到 or mention order, and a node named only by
     number, city or label ("supplier 3", "the Hamburg warehouse") is refused with a hint to pass
@@ -84,7 +112,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sclm.decisions.edits import Edit, ScaleCapacity, ScaleDemand
-from sclm.language._entities import NetworkView, find_entities, network_view
+from sclm.language._entities import NetworkView, find_entities, mask_names, network_view
 from sclm.language._lexicon import (
     ACTION_CUES,
     ACTION_PRIORITY,
@@ -418,15 +446,17 @@ def _parse(text: str, network: Any, max_horizon: int) -> Task:
     for pat in _INJECTION:
         if pat.search(t):
             raise _refuse("the instruction contains commands or code, which are never run")
+    net = network_view(network)
     for domain, pat in _OOS.items():
         m = pat.search(t)
+        if m and net is not None:  # "Uji Farms" is a supplier of the network, not farming
+            m = pat.search(mask_names(t, net))
         if m:
             raise _refuse(f"{m.group(0)!r} is outside supply-chain analytics ({domain})")
     if _NEW_FACILITY.search(t):
         raise _refuse(
             "adding a facility is not supported (a network plan can close, restrict or re-cost existing ones)"
         )
-    net = network_view(network)
     zh = language == "zh"
     taken = [False] * len(t)
     for h in scan(t, {"stop": STOP_PHRASES}):
