@@ -63,7 +63,7 @@ _DATE = re.compile(
     r"(?<![A-Za-z0-9_.])(?P<y>\d{4})(?:-(?P<m>\d{2})-(?P<d>\d{2})|年(?P<zm>\d{1,2})月(?P<zd>\d{1,2})日)(?![0-9])"
 )
 _NUMBER = re.compile(
-    r"(?<![A-Za-z0-9_.])"
+    r"(?<![A-Za-z0-9_.])(?<![A-Za-z]-)"  # "cafe-4", "DC-2": part of a name, not a number
     r"(?P<int>\d{1,3}(?:,\d{3})+(?![0-9])|\d+)"
     r"(?:\.(?P<frac>\d+))?"
     r"(?P<pct>[ \u00a0\u202f]?%)?"
