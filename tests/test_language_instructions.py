@@ -556,3 +556,40 @@ def test_names_that_look_like_the_networks_are_unknown_and_names_are_not_domains
     assert _p("close Uji Farms", DEV4).edits == [CloseFacility(node="Uji Farms")]
     with pytest.raises(InstructionError, match="agriculture"):
         _p("close Uji Farms")
+
+
+def test_batch5_patterns_products_plurals_and_name_shapes():
+    net = {
+        "name": "bakery",
+        "products": ["baguette", "rye bread"],
+        "nodes": {
+            "MillCo": {"role": "supplier", "capacity": 100},
+            "Oven_A": {"role": "plant", "cost": 1},
+            "DEPOT-N": {"role": "warehouse", "cost": 0},
+            "DEPOT-S": {"role": "warehouse", "cost": 0},
+            "shop_Lille_01": {"role": "customer", "demand": {"baguette": 10, "rye bread": 4}},
+        },
+        "arcs": [
+            {"from": "MillCo", "to": "Oven_A", "cost": 1},
+            {"from": "Oven_A", "to": "DEPOT-N", "cost": 1},
+            {"from": "Oven_A", "to": "DEPOT-S", "cost": 1},
+            {"from": "DEPOT-N", "to": "shop_Lille_01", "cost": 1},
+            {"from": "DEPOT-S", "to": "shop_Lille_01", "cost": 1},
+        ],
+    }
+    # plurals and Chinese names of common products
+    assert _p("shop_Lille_01 wants 20 baguettes", net).edits == [
+        ScaleDemand(customer="shop_Lille_01", product="baguette", factor=2)
+    ]
+    assert _p("shop_Lille_01的黑麦面包需求减半", net).edits == [
+        ScaleDemand(customer="shop_Lille_01", product="rye bread", factor=0.5)
+    ]
+    # tokens shaped like the network's names are unknown names
+    for text, name in (("close shop_Nice_02", "shop_nice_02"), ("close DEPOT-E", "depot-e")):
+        with pytest.raises(UnknownEntityError, match=name):
+            _p(text, net)
+    # a decimal before a full stop, and "deliver" is no typo of "delivery"
+    assert _p("MillCo can only deliver 80.", net).edits == [SetCapacity(node="MillCo", value=80)]
+    assert _p("set the handling cost at DEPOT-N to 0.35.", net).edits == [
+        SetNodeCost(node="DEPOT-N", value=0.35)
+    ]

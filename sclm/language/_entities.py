@@ -322,13 +322,21 @@ def _role_tag_patterns(name: str, role: str) -> list[str]:
     return out
 
 
+def _plural(pattern: str) -> str:
+    """A whole-word pattern that also takes a plural ending ("baguettes", "rye breads")."""
+    tail = "(?![a-z0-9_])"
+    if pattern.endswith(tail):
+        return pattern[: -len(tail)] + r"(?:e?s)?" + tail
+    return pattern
+
+
 def _product_patterns(prod: str, products: tuple[str, ...]) -> list[str]:
     """Patterns of a product: its name (``dark roast`` = ``dark-roast``), a distinctive word of a
     multi-word name when no other product has it (``dark`` = ``dark roast``, ``blend`` = ``house
     blend``), and the Chinese names of the name or of its words (深烘 = dark roast)."""
     low = prod.lower()
     words = [w for w in re.split(r"[\s_\-]+", low) if w]
-    pats = [_ascii_pattern(low) + r"(?:\s*roast(?:ed)?)?"]
+    pats = [_plural(_ascii_pattern(low)) + r"(?:\s*roast(?:ed)?)?"]
     others = [w for p in products if p != prod for w in re.split(r"[\s_\-]+", p.lower())]
     zh = list(PRODUCT_ZH.get(low, []))
     if len(words) > 1:
@@ -336,7 +344,7 @@ def _product_patterns(prod: str, products: tuple[str, ...]) -> list[str]:
             if w in _GENERIC_PRODUCT_WORDS or w in others or len(w) < 3:
                 continue
             if w in PRODUCT_ZH or w == words[-1]:
-                pats.append(_ascii_pattern(w) + r"(?:\s*roast(?:ed)?)?")
+                pats.append(_plural(_ascii_pattern(w)) + r"(?:\s*roast(?:ed)?)?")
                 zh += [z for z in PRODUCT_ZH.get(w, []) if z not in zh]
     if low.startswith("decaf") or "decaf" in words:
         pats.append(r"(?<![a-z0-9_])decaffeinated(?![a-z0-9_])")
@@ -493,15 +501,32 @@ def _lookalikes(net: NetworkView) -> re.Pattern[str]:
     numbered: set[str] = set()
     worded: set[str] = set()
     roles = {w for ws in ROLE_WORDS.values() for w in ws if _EN_ROLE_WORD.fullmatch(w)}
+    firsts: dict[str, int] = {}
+    for n in net.nodes:
+        m = re.match(r"([a-z]+)[_\-]", n.lower())
+        if m:
+            firsts[m.group(0)] = firsts.get(m.group(0), 0) + 1
+    shapes: set[str] = set()
     for n in net.nodes:
         low = n.lower()
         m = re.fullmatch(r"([a-z]+)([\s_\-]?)0*\d+", low)
         if m:
             numbered.add(m.group(1))
-        m = re.fullmatch(r"([a-z]+)_[a-z]+", low)
-        if m and m.group(1) in roles:
-            worded.add(m.group(1))
+            continue
+        m = re.fullmatch(r"([a-z]+)([_\-])([a-z0-9]+(?:[_\-][a-z0-9]+)*)", low)
+        # "store_lyon_01", "dc_hamburg", "wh-north": a prefix and words or numbers joined by _ or -
+        if m and (
+            re.search(r"\d", m.group(3)) or m.group(1) in roles or firsts.get(m.group(1) + m.group(2), 0) > 1
+        ):
+            rest = "".join(
+                r"\d+" if tok.isdigit() else "[a-z]+" if tok.isalpha() else re.escape(tok)
+                for tok in re.findall(r"\d+|[a-z]+|[_\-]", m.group(3))
+            )
+            shapes.add(re.escape(m.group(1)) + m.group(2) + rest)
     parts = []
+    if shapes:
+        alt = "|".join(sorted(shapes, key=len, reverse=True))
+        parts.append(rf"(?<![a-z0-9_\-])(?P<p{len(parts)}>{alt})(?![a-z0-9_\-])")
     for group, gap in (
         ({p for p in numbered if len(p) == 1}, r"[_\-]?"),
         ({p for p in numbered if len(p) > 1}, r"[\s_\-]?"),
@@ -556,7 +581,8 @@ def _role_number_patterns(role: str) -> list[tuple[str, str]]:
     return [
         (
             rf"(?<![a-z0-9_])(?:{alt})\s*(?:#|no\.?\s*|number\s*)?(?P<n>\d+|one|two|three|four|five|six|seven|"
-            rf"eight|nine|ten)(?![a-z0-9_%]|\s*(?:%|天|周|个月|days?|weeks?|percent))",
+            rf"eight|nine|ten)(?![a-z0-9_%]|\s*(?:%|天|周|个月|days?|weeks?|percent|more|fewer|less|extra|additional|"
+            rf"units?|pieces?|items?|loaves|bags?|cases?|boxes|kg|tons?|tonnes?|pallets?|times)(?![a-z]))",
             "number",
         ),
         (rf"(?<![a-z0-9_])(?:{alt})(?P<n>[一二三四五六七八九十]+|\d+)号", "number"),

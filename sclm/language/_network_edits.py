@@ -104,6 +104,7 @@ class Built:
     problems: list[Exception] = field(default_factory=list)  # changes no edit can express
     asked: list[Any] = field(default_factory=list)  # the edits that remove the questioned flow
     last_customer: tuple[int, str] | None = None  # (sentence start, customer) of the last demand edit
+    last_product: tuple[int, str] | None = None  # (sentence start, product) of the last demand delta
 
 
 def clauses(text: str, ops: list[Op]) -> list[Clause]:
@@ -369,8 +370,9 @@ _EVERY_BEFORE = re.compile(
 )
 _EVERY_AFTER = re.compile(r"^\s*(?:都|全都|全部|统统|一律|(?<![a-z])(?:all|both)(?![a-z]))")
 _ORDERING = re.compile(
-    r"订购|订货|订|要货|进货|采购|购买|买|(?<![a-z])(?:order|orders|ordering|ordered|buy|buys|buying|purchas\w*|"
-    r"take|takes|taking|want|wants|need|needs)(?![a-z])"
+    r"订购|订货|订|要货|进货|采购|购买|买|卖|销售|上架|(?<![a-z])(?:order|orders|ordering|ordered|buy|buys|buying|"
+    r"purchas\w*|take|takes|taking|want|wants|need|needs|sell|sells|selling|stock|stocks|stocking|carry|carries|"
+    r"carrying|offer|offers|offering)(?![a-z])"
 )
 
 
@@ -658,6 +660,11 @@ def _delta(ctx: _Ctx, c: Clause, op: Op, nodes: list[NodeMention], subjects: lis
     subj = _subject(c, op, subjects)
     kind = subj.label if subj else None
     prod = _first(ctx.products(c))
+    here = _sentence_start(ctx.text, c.start)
+    if prod is None and kind is None and out.last_product is not None and out.last_product[0] == here:
+        prod = out.last_product[1]  # "c2 gets 5 fewer dark and c3 gets 5 more": dark at c3 too
+    if prod is not None:
+        out.last_product = (here, prod)
     if kind is not None and (kind.startswith("cost") or kind == "price"):
         _cost_delta(ctx, nodes, op.value, prod, out)
         if subj is not None:

@@ -71,7 +71,7 @@ _SETV_ZH = (
 # not a multiple, a share, a duration or a count of things (个 is a unit count only as 个单位 or at the
 # end of a clause); the first lookahead stops the number from backtracking ("100个" is not "10")
 _NOT_UNIT = (
-    r"(?![\d.零〇一二两俩三四五六七八九十百千万])"
+    r"(?!\d|\.\d|[零〇一二两俩三四五六七八九十百千万])"
     r"(?!\s*(?:%|倍|成|分之|天|日|周|个(?!单位|$|[,，。;；?？!！])|月|年|家|种|次|下|些|样|对|起|直|点|号))"
 )
 _SET_VERBS_EN = (
@@ -193,7 +193,7 @@ _FACTOR_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     ),
     # signs and multipliers: +20%, -10%, x1.5
     (_compile(rf"(?<![a-z0-9_])(?P<sg>[+\-])\s*(?P<sv>{DIGITS})\s*%"), "sign"),
-    (_compile(rf"(?<![a-z0-9])(?:x|×|\*|乘以)\s*(?P<mv>{DIGITS})(?![\d.])"), "mult"),
+    (_compile(rf"(?<![a-z0-9])(?:x|×|\*|乘以)\s*(?P<mv>{DIGITS})(?!\d|\.\d)"), "mult"),
 ]
 
 _SET_PATTERNS: list[tuple[re.Pattern[str], str | None]] = [
@@ -202,13 +202,13 @@ _SET_PATTERNS: list[tuple[re.Pattern[str], str | None]] = [
         _compile(
             rf"(?<![a-z])(?:is|are|be|becomes?|became|equals?|=|will be|goes to|go to|changes? to|changed to|set to|"
             rf"reset to|now)\s+(?:now\s+)?(?:only\s+)?(?:at\s+)?(?:\$|€|¥)?(?P<n>{DIGITS})"
-            rf"(?![\d.]|\s*(?:%|x\b|times|percent|days?|weeks?|months?|-fold))"
+            rf"(?!\d|\.\d|\s*(?:%|x\b|times|percent|days?|weeks?|months?|-fold))"
         ),
         None,
     ),
     (
         _compile(
-            rf"(?<![a-z])(?:now\s+)?costs?\s+(?:now\s+)?(?:only\s+)?(?:\$|€|¥)?(?P<n>{DIGITS})(?![\d.]|\s*(?:%|x\b|times|percent))"
+            rf"(?<![a-z])(?:now\s+)?costs?\s+(?:now\s+)?(?:only\s+)?(?:\$|€|¥)?(?P<n>{DIGITS})(?!\d|\.\d|\s*(?:%|x\b|times|percent))"
         ),
         "cost",
     ),
@@ -216,7 +216,7 @@ _SET_PATTERNS: list[tuple[re.Pattern[str], str | None]] = [
         _compile(
             rf"(?<![a-z])(?:can|could|is able to|are able to|only|will)\s+(?:now\s+)?(?:only\s+)?(?:hold|handle|store|process|"
             rf"produce|make|supply|deliver|ship|take|serve|provide|manage|roast)\s+(?:up to\s+|at most\s+|only\s+)?"
-            rf"(?P<n>{DIGITS})(?![\d.]|\s*%)"
+            rf"(?P<n>{DIGITS})(?!\d|\.\d|\s*%)"
         ),
         "capacity",
     ),
@@ -228,7 +228,7 @@ _SET_PATTERNS: list[tuple[re.Pattern[str], str | None]] = [
     ),
     (
         _compile(
-            rf"(?<![a-z])to\s+(?:\$|€|¥)?(?P<n>{DIGITS})(?![\d.]|\s*(?:%|x\b|times|percent|days?|weeks?|months?))"
+            rf"(?<![a-z])to\s+(?:\$|€|¥)?(?P<n>{DIGITS})(?!\d|\.\d|\s*(?:%|x\b|times|percent|days?|weeks?|months?))"
         ),
         "to",
     ),
@@ -236,7 +236,7 @@ _SET_PATTERNS: list[tuple[re.Pattern[str], str | None]] = [
 
 _QTY_UNIT_EN = r"(?:units?|bags?|cases?|kg|kilos?|pallets?|boxes|crates?|tons?|tonnes?|cups?|packs?)"
 _QTY_UNIT_ZH = r"(?:个单位|单位|个|件|箱|袋|包|公斤|千克|吨|份|杯|托)"
-_NOT_MORE_EN = r"(?![\d.]|\s*(?:%|percent|per cent|x\b|times|more|less|fewer|extra|additional|-fold))"
+_NOT_MORE_EN = r"(?!\d|\.\d|\s*(?:%|percent|per cent|x\b|times|more|less|fewer|extra|additional|-fold))"
 # a customer's new demand level ("c2 now needs 70 units", "c3要40个低因"): set, implied demand
 _DEMAND_SET = [
     _compile(
@@ -264,7 +264,8 @@ _DELTA = [
     (
         _compile(
             rf"(?<![a-z])(?:take|takes|took|remove|removes|removed|subtract|subtracts|knock|knocks)\s+"
-            rf"(?P<n>{DIGITS}|{EN_NUM})\s*(?:{_QTY_UNIT_EN}\s+)?(?:off|away from|from|out of)(?![a-z])"
+            rf"(?P<n>{DIGITS}|{EN_NUM})\s*(?:{_QTY_UNIT_EN}\s+)?(?:of\s+(?:capacity|demand|supply)\s+)?"
+            rf"(?:off|away from|away|from|out of)(?![a-z])"
         ),
         -1.0,
     ),
@@ -333,7 +334,7 @@ _FORBID = _compile(
 )
 _CLOSE = _compile(
     r"关闭|关停|关掉|关了|停用|停运|停掉|停止运营|停业|关门|撤掉|撤销|去掉|拿掉|弃用|不再使用|不用|停产|下线|失效|"
-    r"不可用|无法使用|用不了|瘫痪|倒闭|破产|宕机|罢工|暂停使用|暂停运营|暂停|没有了|没了|停了|断供|停供|停止供货|停止供应|中断|失去|丢失|丢掉|流失|停工|停摆|停机|"
+    r"(?:关|停)(?=[一二两三四五六七八九十几半\d]+(?:个)?(?:天|日|周|星期|礼拜|个月|月))|不可用|无法使用|用不了|瘫痪|倒闭|破产|宕机|罢工|暂停使用|暂停运营|暂停|没有了|没了|停了|断供|停供|停止供货|停止供应|中断|失去|丢失|丢掉|流失|停工|停摆|停机|"
     r"撤出|移除|剔除|"
     r"(?<![a-z])(?:close|closes|closed|closing|closure|shut|shuts|shutting|shut down|shutdown|decommission(?:ed|s)?|"
     r"remove|removed|take\s+(?:\S+\s+){0,4}?offline|offline|unavailable|not available|out of service|out of action|"

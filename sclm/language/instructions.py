@@ -305,7 +305,7 @@ _TYPO_TARGETS = (
     "scenario",
 )
 _TYPO_KEEP = frozenset(
-    "supplies supplied customs predicts explains monitors estimates increased decreased delivers scheduled "
+    "supplies supplied customs predicts explains monitors estimates increased decreased delivers deliver scheduled "
     "schedules inventor quarters quartet percents doubled tripled".split()
 )
 _WORD = re.compile(r"[a-z]{6,}")
