@@ -28,8 +28,8 @@ Rules (a *facility* is a supplier, plant or warehouse):
 * why: two nodes -> ``forbid_arc`` (the flow we ask about, removed); one facility ->
   ``close_facility``; these edits come last (the others are the scenario of the question);
 * a path "p1 to c2 via w1": why / forbid -> ``forbid_arc(w1, c2)``, force -> both legs;
-* pronouns and why-questions without names refer back (see :func:`resolve_pronouns`,
-  :func:`previous_sentence`); absolute changes of demand and costs use the network's numbers
+* pronouns and why-questions without names refer back (see :func:`._references.resolve_pronouns`,
+  :func:`._references.previous_sentence`); absolute changes of demand and costs use the network's numbers
   (:func:`_delta`).
 
 Arcs are oriented by the network (``c3 gets dark from p2`` is the arc p2->c3); without a
