@@ -418,12 +418,13 @@ def run_network(view: TaskView, net: Any, figures: bool) -> Outcome:
         )
     if view.question == "why":
         asked = [e for e in view.edits if isinstance(e, E.ForbidArc | E.CloseFacility)]
-        if len(asked) != 1:
+        if not asked:
             raise ValueError(
-                "a why-question needs exactly one questioned flow (a forbid_arc or close_facility edit); "
-                f"got {len(asked)}"
+                "a why-question needs a questioned flow (a forbid_arc or close_facility edit); got none"
             )
-        q = asked[0]
+        # The parser puts the questioned flow last; earlier closures or bans are the scenario
+        # both plans share ("if DC_Hamburg is closed, why is cafe-3 still supplied from DC_Warsaw?").
+        q = asked[-1]
         shared = [e for e in view.edits if e is not q] + wi_edits
         if isinstance(q, E.ForbidArc):
             w = why(net, q.arc, q.product, edits=shared)

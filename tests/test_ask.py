@@ -118,8 +118,28 @@ def test_network_why_with_infeasible_counterfactual():
     assert "no plan without it" in a.text and "essential" in a.text
 
 
+def test_network_why_with_a_shared_change_questions_the_last_flow():
+    # "if s3 is closed, why do we still ship p1 -> c1?": the closure is the shared scenario
+    net = load_network(NETWORK)
+    a = ask(
+        {
+            "action": "plan_network",
+            "question": "why",
+            "edits": [CloseFacility(node="s3"), ForbidArc(arc=("p1", "c1"))],
+        },
+        network=NETWORK,
+    )
+    w = why(net, ("p1", "c1"), edits=[CloseFacility(node="s3")])
+    assert a.baseline["cost"] == pytest.approx(w.baseline.cost)
+    assert a.baseline["cost"] == pytest.approx(plan_network(net, [CloseFacility(node="s3")]).cost)
+    if w.result.ok:
+        assert a.result["cost"] == pytest.approx(w.result.cost)
+    else:
+        assert a.result["status"] == "infeasible"
+
+
 def test_network_question_errors_name_the_problem():
-    with pytest.raises(ValueError, match="exactly one questioned flow"):
+    with pytest.raises(ValueError, match="needs a questioned flow"):
         ask({"action": "plan_network", "question": "why"}, network=NETWORK)
     with pytest.raises(ValueError, match="price"):
         ask({"action": "plan_network", "what_if": {"price": 1.1}}, network=NETWORK)
