@@ -32,6 +32,16 @@ def _req_name(req: str) -> str:
     return re.sub(r"[-_.]+", "-", re.split(r"[<>=!~\[; ]", req, maxsplit=1)[0]).lower()
 
 
+# Extras a user opts into by hand (built from source, not part of make test's install): each
+# pins its packages exactly in pyproject.toml itself, since the constraints file is a freeze of
+# the default install.
+OPT_IN_EXTRAS = {"llm"}
+
+
+def _default_extras() -> set[str]:
+    return set(_pyproject()["project"]["optional-dependencies"]) - OPT_IN_EXTRAS
+
+
 def test_environment_yml_is_a_thin_shim_of_pyproject():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     project = _pyproject()["project"]
@@ -51,8 +61,8 @@ def test_environment_yml_is_a_thin_shim_of_pyproject():
     # the project itself with every extra, through the constraints file
     editable = next(p for p in pip if p.startswith("-e ."))
     extras = set(re.search(r"\[(.*)\]", editable).group(1).split(","))
-    assert extras == set(project["optional-dependencies"]), (
-        f"environment.yml installs extras {sorted(extras)}, pyproject defines {sorted(project['optional-dependencies'])}"
+    assert extras == _default_extras(), (
+        f"environment.yml installs extras {sorted(extras)}, pyproject defines {sorted(_default_extras())}"
     )
     assert "-c constraints.txt" in pip
     # no package listed beside the project except the torch pin that pyproject also pins
@@ -64,15 +74,23 @@ def test_environment_yml_is_a_thin_shim_of_pyproject():
 def test_makefile_installs_the_same_extras():
     makefile = (ROOT / "Makefile").read_text()
     extras = set(re.search(r"^EXTRAS := (.+)$", makefile, re.M).group(1).strip().split(","))
-    assert extras == set(_pyproject()["project"]["optional-dependencies"])
+    assert extras == _default_extras()
 
 
 def test_every_dependency_is_pinned_exactly_in_constraints():
     project = _pyproject()["project"]
     pins = _constraints()
     reqs = list(project["dependencies"]) + [
-        r for extra in project["optional-dependencies"].values() for r in extra
+        r
+        for name, extra in project["optional-dependencies"].items()
+        if name not in OPT_IN_EXTRAS
+        for r in extra
     ]
+    opt_in = [r for name in OPT_IN_EXTRAS for r in project["optional-dependencies"].get(name, [])]
+    loose = [
+        r for r in opt_in if not re.fullmatch(r"[A-Za-z0-9_.\-]+==[0-9][^,;<>!~ ]*", r.split("#")[0].strip())
+    ]
+    assert not loose, f"opt-in extras must pin exactly in pyproject.toml: {loose}"
     missing = sorted({_req_name(r) for r in reqs} - set(pins))
     assert not missing, f"constraints.txt has no exact pin for {missing}"
     assert pins["torch"] == "2.13.0"

@@ -388,15 +388,12 @@ def test_grounding_accepts_the_labelled_tasks_and_catches_changed_numbers():
 
     cases = [c for c in ev.load_cases(NETWORK.parent) if c.split == "heldout" and c.expect]
     assert len(cases) > 50
-    networks = {}
+    default = load_network(NETWORK)
     for c in cases:
         task = Task.model_validate(c.expect)
         helper = None
         if ungrounded(task, c.text, None):
-            net = None
-            if c.network_path is not None:
-                net = networks.setdefault(str(c.network_path), load_network(c.network_path))
-            helper = parse_instruction(c.text, network=net)
+            helper = parse_instruction(c.text, network=ev.case_network(c, default))
         assert ungrounded(task, c.text, helper) == [], c.text
         # the nearest later horizon that neither the text nor the parser states
         readable = _text_numbers(c.text) | ({float(helper.horizon)} if helper and helper.horizon else set())
