@@ -55,18 +55,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
+from sclm.language.instructions import ACTIONS, SCENARIOS
+
 __all__ = ["ACTIONS", "Answer", "TaskView", "ask", "default_scenario"]
 
-ACTIONS: tuple[str, ...] = (
-    "forecast",
-    "explain",
-    "plan_inventory",
-    "plan_routes",
-    "plan_production",
-    "plan_network",
-    "monitor",
-)
-SCENARIOS: tuple[str, ...] = ("manufacturing", "logistics", "retail")
 DEFAULT_SCENARIO: dict[str, str] = {
     "plan_routes": "logistics",
     "plan_production": "manufacturing",
