@@ -29,7 +29,11 @@ Groups (``by``)
 Scores are pooled within groups of the frame's columns (default ``("variable", "step")``: one
 ``q̂`` per target and horizon step, pooled over nodes).  ``step`` is the number of days after
 the origin (``ts − origin``), computed when the frame has an ``origin`` column.  ``by=()`` pools
-everything.
+everything.  Why this default: M's raw coverage differs by step far more than by node
+(manufacturing: 97 % at step 1, 75 % at step 4, one backtest), so steps need their own ``q̂``;
+pooling over nodes keeps ``n`` large (140 calibration days × 5–8 nodes per group on the
+scenarios, against 140 per (series, step)), and ``scale="series"`` makes nodes of different
+size comparable.
 
 Adaptive conformal inference (``method="aci"``, Gibbs & Candès 2021)
 --------------------------------------------------------------------
@@ -39,8 +43,14 @@ is now known, together with the interval that was issued for them (``lo``, ``hi`
 
     ``α_{t+1} = α_t + γ · (α − err_t)``,   ``err_t = 1{y_t ∉ [lo_t, hi_t]}``
 
-once per row (the rows of one call are one batch: their errors are fixed by the intervals
-already issued, so the order inside the batch does not change the result).  ``α_t ≤ 0`` gives
+once per row (``aci_step="row"``; the rows of one call are one batch: their errors are fixed by
+the intervals already issued, so the order inside the batch does not change the result), or
+once per call with ``err_t`` the batch's mean miscoverage (``aci_step="batch"``: one time step
+per day, whatever the number of series in the group; the default).  With 118 pasta series
+resolving each day, per-row steps at γ = 0.005 move ``α_t`` by up to 0.6 a day and oscillate
+(measured: 76 % realised coverage on pasta, against 81 % with one step per day).  The default
+γ = 0.05 per day was chosen among {0.02, 0.05, 0.1} (and per-row 0.005) on the bench's
+backtests, where it kept all four data sets within 2 points of 80 %.  ``α_t ≤ 0`` gives
 an infinite interval, ``α_t ≥ 1`` an empty one.  Every :meth:`update` (both methods) also
 appends the new rows' scores to their group's pool (the last ``window`` kept when ``window`` is
 set), so ``method="split"`` with updates is online split conformal on a growing (or rolling)
@@ -131,6 +141,9 @@ class ConformalCalibrator(Transformer):
         Divide scores by each series' calibration MAE (``"series"``) or not.
     gamma : float
         ACI step size γ (ignored by ``"split"``).
+    aci_step : {"row", "batch"}
+        One ACI step per resolved row, or one per :meth:`update` call with the batch's mean
+        miscoverage (module docstring).
     window : int, optional
         Keep only the latest ``window`` scores per group when :meth:`update` adds new ones.
     lower, upper : str, optional
@@ -161,7 +174,8 @@ class ConformalCalibrator(Transformer):
         by: Sequence[str] = ("variable", "step"),
         score: Literal["cqr", "abs"] = "cqr",
         scale: Literal["series"] | None = "series",
-        gamma: float = 0.005,
+        gamma: float = 0.05,
+        aci_step: Literal["row", "batch"] = "batch",
         window: int | None = None,
         lower: str | None = None,
         upper: str | None = None,
@@ -173,6 +187,7 @@ class ConformalCalibrator(Transformer):
         self.score = score
         self.scale = scale
         self.gamma = gamma
+        self.aci_step = aci_step
         self.window = window
         self.lower = lower
         self.upper = upper
@@ -191,6 +206,8 @@ class ConformalCalibrator(Transformer):
             raise ValueError(f"scale must be 'series' or None, got {self.scale!r}")
         if not self.gamma >= 0:
             raise ValueError(f"gamma must be >= 0, got {self.gamma!r}")
+        if self.aci_step not in ("row", "batch"):
+            raise ValueError(f"aci_step must be 'row' or 'batch', got {self.aci_step!r}")
         if self.window is not None and (not isinstance(self.window, int) or self.window < 1):
             raise ValueError(f"window must be a positive integer or None, got {self.window!r}")
         if isinstance(self.by, str):
@@ -401,7 +418,9 @@ class ConformalCalibrator(Transformer):
             g = self.quantiles_.index[p]
             rows = pos == p
             if self.method == "aci":
-                alpha_t[p] += self.gamma * float(np.sum(self.alpha - err[rows]))
+                miss = err[rows]
+                step = np.sum(self.alpha - miss) if self.aci_step == "row" else np.mean(self.alpha - miss)
+                alpha_t[p] += self.gamma * float(step)
             seq = np.concatenate([self._seq[g], s[rows]])
             if self.window is not None:
                 seq = seq[-self.window :]

@@ -16,6 +16,10 @@
 * :func:`update_forecaster` — fine-tune M from its weights on windows that include new days.
 * :class:`Monitor` — the whole loop, day by day, returning a :class:`MonitorResult`.
 
+The conformal code is this package's own (tested against the definitions): MAPIE is not
+installed, and statsforecast's ``ConformalIntervals`` calibrates statsforecast's own models by
+refitting them in cross-validation windows, not the forecasts of an external model such as M.
+
 Anomaly alerts use their own conformal level
 --------------------------------------------
 An 80 % interval misses 20 % of normal days by design, so flagging every actual outside it would
@@ -306,7 +310,7 @@ class Monitor:
         alpha: float = 0.2,
         method: Literal["split", "aci"] = "aci",
         by: Sequence[str] = ("variable", "step"),
-        gamma: float = 0.005,
+        gamma: float = 0.05,
         window: int | None = None,
         alert_alpha: float = 0.001,
         alert_score: Literal["cqr", "abs"] = "cqr",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -104,6 +105,9 @@ def test_split_transform_follows_the_definition_per_group():
     scaled = ConformalCalibrator(alpha=0.2, by=("variable",), scale="series").fit(cal)
     mae = (cal["y"]).groupby(cal["variable"]).mean()  # |y - mean| with mean = 0
     np.testing.assert_allclose(scaled.scale_.droplevel(0).loc[["x", "z"]], mae.loc[["x", "z"]])
+    # conformal p-value (1 + #{pool >= s}) / (n + 1): s = 16 has 4 of 19 scores >= it in group x
+    p = c.p_values(new.assign(y=[17.0, 1.0], ts=pd.Timestamp("2024-02-01")))  # scores 16 and 0
+    np.testing.assert_allclose(p, [5 / 20, 20 / 20])
     with pytest.raises(ValueError, match="have no calibration scores"):
         c.transform(new.assign(variable="w"))
     with pytest.raises(ValueError, match="no column"):
@@ -150,11 +154,14 @@ def test_aci_update_rule_step_by_step():
     assert c.alpha_t_.iloc[0] == pytest.approx(a2)  # 0.14
     # pool 0.5, 1..19, 30 (n = 21): k = ceil(22 * 0.86) = ceil(18.92) = 19 -> the value 18
     assert c.quantiles_.iloc[0] == 18.0
-    # a batch of two rows moves the level by gamma * sum(alpha - err), in one step
+    # a batch of two rows is one time step: gamma * mean(alpha - err)
     issued = c.transform(pd.DataFrame({"node": ["a", "a"], "variable": ["v", "v"], "mean": [0.0, 0.0]}))
+    row_mode = copy.deepcopy(c).set_params(aci_step="row")
     c.update(issued.assign(y=[100.0, 0.0], ts=base + 22 * DAY))
-    assert c.alpha_t_.iloc[0] == pytest.approx(a2 + 0.1 * ((0.2 - 1) + 0.2))
+    assert c.alpha_t_.iloc[0] == pytest.approx(a2 + 0.1 * ((0.2 - 1) + 0.2) / 2)
     assert c.n_updates_ == 4 and c.n_scores_.iloc[0] == 23
+    row_mode.update(issued.assign(y=[100.0, 0.0], ts=base + 22 * DAY))  # one step per row: the sum
+    assert row_mode.alpha_t_.iloc[0] == pytest.approx(a2 + 0.1 * ((0.2 - 1) + 0.2))
 
 
 def test_aci_window_keeps_the_latest_scores_and_split_keeps_its_level():
