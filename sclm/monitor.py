@@ -16,6 +16,20 @@
 * :func:`update_forecaster` — fine-tune M from its weights on windows that include new days.
 * :class:`Monitor` — the whole loop, day by day, returning a :class:`MonitorResult`.
 
+Typical use::
+
+    m = train_forecaster(task, train_end=t0)
+    mon = Monitor(m).calibrate(t0 + pd.Timedelta(days=140))   # clean days after t0
+    result = mon.run(observed_panel)                           # day by day after that
+    result.figures["coverage_calibrated"], result.alerts, result.drift
+    print(result.summary())
+
+    # or the pieces: intervals calibrated on a rolling backtest
+    fc = rolling_forecasts(m, origins)                          # node, variable, origin, step, ts, ...
+    cal = ConformalCalibrator(alpha=0.2, method="aci").fit(fc[fc["ts"] <= t1])
+    issued = calibrate_online(cal, fc[fc["origin"] >= t1])      # lo, hi as issued, causally
+    alerts = check_actuals(issued)                              # actuals outside [lo, hi]
+
 The conformal code is this package's own (tested against the definitions): MAPIE is not
 installed, and statsforecast's ``ConformalIntervals`` calibrates statsforecast's own models by
 refitting them in cross-validation windows, not the forecasts of an external model such as M.
