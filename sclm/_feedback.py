@@ -14,8 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sclm._rolling import _DAY, _ts
-from sclm.pipeline import TrainedForecaster
-from sclm.windows import make_windows
+from sclm.pipeline import TrainedForecaster, _windows
 
 __all__ = ["update_forecaster", "update_windows"]
 
@@ -48,16 +47,7 @@ def update_windows(
     days = _ts(new_panel)
     rows = (days >= first_origin - (T - 1) * _DAY) & (days <= end)
     scaled = (scaler or trained.scaler).transform(new_panel.loc[rows, list(task.columns)])
-    w = make_windows(
-        scaled,
-        targets=task.targets,
-        covariates=task.covariates,
-        known_future=[*task.known_future, "calendar"],
-        input_size=T,
-        horizon=H,
-        stride=window_stride,
-        end=end,
-    )
+    w = _windows(task, scaled, stride=window_stride, end=end)
     return w.subset(w.meta["origin"].to_numpy() >= np.datetime64(first_origin))
 
 

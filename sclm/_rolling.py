@@ -14,8 +14,7 @@ import pandas as pd
 from sclm._conformal import ConformalCalibrator, add_step
 from sclm.baselines import DEFAULT_QUANTILES, quantile_column
 from sclm.metrics import relative_mase
-from sclm.pipeline import ForecastTask, TrainedForecaster
-from sclm.windows import make_windows
+from sclm.pipeline import ForecastTask, TrainedForecaster, _windows
 
 __all__ = ["calibrate_online", "rolling_forecasts", "score_relmase"]
 
@@ -99,15 +98,7 @@ def rolling_forecasts(
     p = src.loc[(days >= o.min() - (T - 1) * _DAY) & (days <= o.max() + H * _DAY), list(task.columns)]
     padded = _pad(task, p, o.max() + H * _DAY, pad_known_future)
     scaled = trained.scaler.transform(padded)
-    w = make_windows(
-        scaled,
-        targets=task.targets,
-        covariates=task.covariates,
-        known_future=[*task.known_future, "calendar"],
-        input_size=T,
-        horizon=H,
-        origins=o,
-    )
+    w = _windows(task, scaled, origins=o)
     inv = lambda a: trained.scaler.inverse_transform(a, nodes=w.nodes, columns=w.targets)  # noqa: E731
     pred = predict(trained.model, w.X, w.X_future, device=device, inverse=inv)
     n, _, k = pred.point.shape
