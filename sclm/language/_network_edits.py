@@ -648,17 +648,42 @@ _EVERY_PRODUCT = re.compile(
 )
 
 
+# "2 more days", "one more truck", "3天": an absolute change of something that is no network quantity
+_NOT_A_QUANTITY = re.compile(
+    r"\s*(?:of\s+)?(?:days?|weeks?|months?|hours?|years?|vehicles?|trucks?|vans?|drivers?|shifts?|"
+    r"天|日|周|星期|个月|月|小时|年|辆|台车|司机|班)"
+)
+
+
 def _delta(ctx: _Ctx, c: Clause, op: Op, nodes: list[NodeMention], subjects: list[Hit], out: Built) -> None:
     """An absolute change where the network gives the old value: p1的产能增加20 ->
     ``set_capacity(p1, 220)``; "c1 needs 10 more dark" -> the demand factor (20 + 10) / 20 ("10
     more of every product": one factor per product; no product: of the customer's total); "the
     cost at p1 rises by 1 per unit" -> each of p1's costs + 1 (``set_node_cost``, an arc's with
     two nodes: ``set_arc_cost``).  Anything else (a vehicle more, 2 more days) is not a network
-    change."""
-    if ctx.net is None or not nodes or op.value is None:
+    change.  An absolute change of a variable that no network number turns into a new value
+    ("demand rises by 100 units" with no node named, or a named node without the network) is a
+    problem: refused with what is supported, never silently left out."""
+    if op.value is None:
         return
     subj = _subject(c, op, subjects)
     kind = subj.label if subj else None
+    if ctx.net is None or not nodes:
+        if (kind is not None or nodes) and not _NOT_A_QUANTITY.match(ctx.text, op.end):
+            what = ctx.text[c.start : c.end].strip()
+            if nodes:  # named, but no network gives the old value
+                hint = "pass the network (parse_instruction(text, network)) so the old value is known"
+            elif ctx.net is not None:
+                hint = "name the node it applies to"
+            else:
+                hint = "name the node it applies to and pass the network"
+            out.problems.append(
+                ctx.errors(
+                    f"{what!r}: an absolute change of {kind or 'a value'} needs its old value; "
+                    f"give a percentage or a factor (e.g. +20%, x1.5), or {hint}"
+                )
+            )
+        return
     prod = _first(ctx.products(c))
     here = _sentence_start(ctx.text, c.start)
     if prod is None and kind is None and out.last_product is not None and out.last_product[0] == here:
