@@ -408,6 +408,17 @@ def test_why_not_lists_and_absolute_changes(net):
     assert _p("p1的产能增加20", net).edits == [SetCapacity(node="p1", value=220)]
     assert _p("c1 needs 10 more dark", net).edits == [ScaleDemand(customer="c1", product="dark", factor=1.5)]
     assert _p("cut w1 capacity by 100", net).edits == [SetCapacity(node="w1", value=300)]
+    # ... and is refused, never dropped, where no number gives the old value
+    for text, network, hint in [
+        ("What if demand rises by 100 units?", net, "name the node"),
+        ("如果需求增加100件，网络成本会怎样？", None, "pass the network"),
+        ("what if c1 needs 10 more units?", None, "pass the network"),
+    ]:
+        with pytest.raises(InstructionError, match="absolute change") as err:
+            _p(text, network)
+        assert hint in str(err.value) and "percentage" in str(err.value)
+    # "2 more days" or "one more truck" is no change of a network quantity
+    assert _p("forecast demand for 2 more days").what_if == {}
 
 
 def test_changes_in_monitor_and_explain_tasks_are_observations(net):
