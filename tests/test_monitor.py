@@ -164,6 +164,33 @@ def test_aci_update_rule_step_by_step():
     assert row_mode.alpha_t_.iloc[0] == pytest.approx(a2 + 0.1 * ((0.2 - 1) + 0.2))
 
 
+def test_calibrator_follows_the_scikit_learn_protocol():
+    from sklearn.base import BaseEstimator, clone
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    base = pd.Timestamp("2024-01-01")
+    cal = pd.DataFrame(
+        {"node": "a", "variable": "v", "ts": base + np.arange(5) * DAY, "mean": 0.0, "y": [5.0, 4, 3, 2, 1]}
+    )
+    c = ConformalCalibrator(alpha=0.5, by=(), score="abs", scale=None)
+    assert isinstance(c, BaseEstimator)
+    assert repr(c) == "ConformalCalibrator(alpha=0.5, by=(), score='abs', scale=None)"
+    assert list(c.get_params())[:3] == ["alpha", "method", "by"]  # signature order
+    with pytest.raises(NotFittedError, match="this ConformalCalibrator is not fitted yet"):
+        c.transform(cal)
+    with pytest.raises(NotFittedError):
+        check_is_fitted(c)
+    with pytest.raises(ValueError, match="invalid parameter 'alhpa' for ConformalCalibrator"):
+        c.set_params(alhpa=0.1)
+    c.fit(cal)
+    check_is_fitted(c)
+    twin = clone(c)
+    assert twin.get_params() == c.get_params() and not hasattr(twin, "quantiles_")
+    # split conformal on |y - 0| = 1..5 at alpha 0.5: k = ceil(6 * 0.5) = 3 -> 3
+    assert c.quantiles_.iloc[0] == 3.0
+
+
 def test_aci_window_keeps_the_latest_scores_and_split_keeps_its_level():
     base = pd.Timestamp("2024-01-01")
     cal = pd.DataFrame(
