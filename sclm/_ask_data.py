@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 
 __all__ = ["load_or_build", "panel_hash"]
 
-_SOURCES = ("scenarios", "cleaning.py", "fusion.py", "scoring.py", "schema.py")
+# the modules (a module ``x.py`` or a package ``x/``) whose code the cached panel depends on
+_SOURCES = ("scenarios", "cleaning", "fusion", "scoring", "schema", "estimator", "_labels")
 
 
 def panel_hash(panel: pd.DataFrame) -> str:
@@ -49,7 +50,8 @@ def _sources_digest() -> str:
     h = hashlib.sha256()
     for name in _SOURCES:
         p = config.PACKAGE_DIR / name
-        for f in sorted(p.rglob("*.py")) if p.is_dir() else [p]:
+        files = sorted(p.rglob("*.py")) if p.is_dir() else [q for q in [p.with_suffix(".py")] if q.is_file()]
+        for f in files:
             h.update(f.relative_to(config.PACKAGE_DIR).as_posix().encode())
             h.update(f.read_bytes())
     return h.hexdigest()

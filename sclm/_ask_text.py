@@ -582,7 +582,14 @@ def _network(w: W, a: Any) -> list[str]:
             )
         return out
     out += _plan_lines(w, res)
-    if base is not None and delta is not None and base.get("cost") is not None:
+    if base is not None and delta is not None and base.get("cost") is not None and _no_change(delta):
+        out.append(
+            w.t(
+                f"The changes leave the current plan as it is: same cost ({w.n(base['cost'])}), no flow changes.",
+                f"这些调整不改变当前方案：成本相同（{w.n(base['cost'])}），流量不变。",
+            )
+        )
+    elif base is not None and delta is not None and base.get("cost") is not None:
         ch = [_change(w, c) for c in delta["changed_flows"][:4]]
         more = delta["cost"] >= 0
         d = 2 if abs(delta["cost"]) < 10 else None
@@ -598,6 +605,11 @@ def _network(w: W, a: Any) -> list[str]:
         out.append(s)
     out.append(_watch_plan(w, res))
     return out
+
+
+def _no_change(delta: Mapping) -> bool:
+    """No flow changes and the cost moves by less than a cent: the what-if changes nothing."""
+    return not delta.get("n_changed") and abs(float(delta.get("cost") or 0.0)) < 5e-3
 
 
 def _why_not(
