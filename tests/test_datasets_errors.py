@@ -184,31 +184,118 @@ def test_malformed_json(tmp_path):
         load_dataset("inventory_us_business_inventories", data_dir=root)
 
 
+_CVRP_HEADER = (
+    "instance,set,n_customers,capacity,k_in_name,routes_in_sol,sol_cost_recomputed,sol_cost_stated,"
+    "bks_vroom,proven_optimal,sol_feasible,note\n"
+)
+_VRP = (
+    "NAME : A-n3-k1\nCOMMENT : (Augerat et al, No of trucks: 1, Optimal value: 10)\nTYPE : CVRP\n"
+    "DIMENSION : 3\nEDGE_WEIGHT_TYPE : EUC_2D\nCAPACITY : 10\nNODE_COORD_SECTION\n1 0 0\n2 3 4\n3 0 1\n"
+    "DEMAND_SECTION\n1 0\n2 5\n3 5\nDEPOT_SECTION\n1\n-1\nEOF\n"
+)
+
+
+def _tiny_cvrp(root: Path, vrp: str = _VRP, sol: str | None = "Route #1: 1 2\nCost 12\n") -> Path:
+    files = {"bks.csv": _CVRP_HEADER + "A-n3-k1,A,2,10,1,1,12,12.0,12,True,True,\n", "A/A-n3-k1.vrp": vrp}
+    if sol is not None:
+        files["A/A-n3-k1.sol"] = sol
+    return _write(root, "cvrp_augerat_abp", files)
+
+
 def test_cvrp_missing_sol_is_named(tmp_path):
-    header = (
-        "instance,set,n_customers,capacity,k_in_name,routes_in_sol,sol_cost_recomputed,sol_cost_stated,"
-        "bks_vroom,proven_optimal,sol_feasible,note\n"
-    )
-    vrp = (
-        "NAME : A-n3-k1\nCOMMENT : (Augerat et al, No of trucks: 1, Optimal value: 10)\nTYPE : CVRP\n"
-        "DIMENSION : 3\nEDGE_WEIGHT_TYPE : EUC_2D\nCAPACITY : 10\nNODE_COORD_SECTION\n1 0 0\n2 3 4\n3 0 1\n"
-        "DEMAND_SECTION\n1 0\n2 5\n3 5\nDEPOT_SECTION\n1\n-1\nEOF\n"
-    )
-    root = _write(
-        tmp_path,
-        "cvrp_augerat_abp",
-        {"bks.csv": header + "A-n3-k1,A,2,10,1,1,12,12.0,12,True,True,\n", "A/A-n3-k1.vrp": vrp},
-    )
+    root = _tiny_cvrp(tmp_path, sol=None)
     with pytest.raises(FileNotFoundError, match=r"A-n3-k1\.sol.*cvrp_augerat_abp"):
         load_dataset("cvrp_augerat_abp", data_dir=root)
     (root / "cvrp_augerat_abp" / "A" / "A-n3-k1.sol").write_text("Route #1: 1 2\nCost 12\n")
     cvrp = load_dataset("cvrp_augerat_abp", data_dir=root)
     inst = cvrp["A-n3-k1"]
+    assert inst.coords.tolist() == [[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]] and inst.coords.dtype == np.float64
+    assert inst.demands.tolist() == [0, 5, 5] and inst.capacity == 10
+    assert (inst.n_vehicles, inst.optimum, inst.solution, inst.solution_cost) == (1, 12.0, [[1, 2]], 12.0)
     # .sol customer 1 is .vrp node 2 at (3, 4): 0->(3,4) = 5, (3,4)->(0,1) = nint(4.243) = 4, back = 1
     assert inst.route_cost(inst.solution) == 10
     assert inst.is_feasible(inst.solution)
     with pytest.raises(UnknownNameError, match="A-n3-k1"):
         cvrp["A-n99-k9"]
+
+
+@pytest.mark.parametrize(
+    ("vrp", "sol", "message"),
+    [
+        (
+            _VRP.replace("2 3 4", "2 3 x"),
+            None,
+            r"\.vrp: NODE_COORD_SECTION: expected 'id x y' .*not a number",
+        ),
+        (_VRP.replace("2 3 4", "2 3"), None, r"NODE_COORD_SECTION: .*rows of different lengths"),
+        (_VRP.replace("3 0 1\n", ""), None, r"NODE_COORD_SECTION: expected 'id x y' rows for nodes 1\.\.3"),
+        (_VRP.replace("CAPACITY : 10\n", ""), None, r"header: expected a 'CAPACITY' line"),
+        (_VRP.replace("EUC_2D", "GEO"), None, r"EDGE_WEIGHT_TYPE: expected 'EUC_2D', got 'GEO'"),
+        (_VRP.replace("2 5\n", "2 5.5\n"), None, r"DEMAND_SECTION: expected integer demands"),
+        (_VRP.replace("1 0\n2 5", "1 2\n2 5"), None, r"DEMAND_SECTION: expected depot demand 0"),
+        (_VRP.replace("DEPOT_SECTION\n1\n", "DEPOT_SECTION\n2\n"), None, r"DEPOT_SECTION: .*got \[2\]"),
+        (_VRP.replace("TYPE : CVRP", "TYPE CVRP"), None, r"VRPLIB layout: expected 'KEY : value'"),
+        (
+            _VRP,
+            "Route #1: 1 x\nCost 12\n",
+            r"\.sol: routes: expected .*integer customer ids, got 'Route #1: 1 x'",
+        ),
+        (_VRP, "Route #1: 1 2\n", r"\.sol: end of file: expected at least one 'Route #k:' line and a 'Cost'"),
+        (_VRP, "Route #1: 1 2\nCost abc\n", r"\.sol: Cost line: expected 'Cost <number>', got 'abc'"),
+        (_VRP, "Route #1: 1 2\nfoo bar\nCost 12\n", r"\.sol: key 'foo': expected only 'Route #k"),
+        (_VRP, "Route #1: 1 3\nCost 12\n", r"\.sol: routes: expected customer ids 1\.\.2, got 3"),
+    ],
+)
+def test_malformed_cvrp_files_name_file_and_place(tmp_path, vrp, sol, message):
+    root = _tiny_cvrp(tmp_path, vrp, "Route #1: 1 2\nCost 12\n" if sol is None else sol)
+    with pytest.raises(DataValidationError, match=message):
+        load_dataset("cvrp_augerat_abp", data_dir=root)
+
+
+_SOLOMON = (
+    "R199\n\nVEHICLE\nNUMBER     CAPACITY\n  2         10\n\nCUSTOMER\n"
+    "CUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE   TIME\n\n"
+    "    0      0          0          0          0       100          0\n"
+    "    1      3          4          5         10        50         2\n"
+    "    2      6          8          5          0        60         2\n"
+)
+_SOLOMON_BKS = (
+    "instance,capacity,n_customers,vehicles_available,bks_vehmin_vehicles,bks_vehmin_distance,"
+    "bks_distmin_vehicles,bks_distmin_distance\nR199,10,2,2,1,20.0,1,20.0\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (_SOLOMON, None),
+        (_SOLOMON.replace("  5         10", "  5.5       10"), r"customer 1: expected non-negative integers"),
+        (_SOLOMON.replace("  5         10", "  x         10"), r"customer 1: expected non-negative integers"),
+        (_SOLOMON.replace("        50         2\n", "        50\n"), r"rows of 7 numbers"),
+        (_SOLOMON.replace("NUMBER", "NUM"), r"R199\.txt: layout: expected the name, VEHICLE"),
+        (
+            _SOLOMON.replace("  2         10", "  2         11"),
+            r"expected capacity 10, 2 vehicles, 2 customers",
+        ),
+        (_SOLOMON.replace("R199\n", "R198\n"), r"line 1: expected the instance name 'R199', got 'R198'"),
+    ],
+)
+def test_tiny_solomon_loads_and_malformed_files_are_named(tmp_path, text, message):
+    root = _write(tmp_path, "vrptw_solomon", {"bks.csv": _SOLOMON_BKS, "instances/R199.txt": text})
+    if message is not None:
+        with pytest.raises(DataValidationError, match=message):
+            load_dataset("vrptw_solomon", data_dir=root)
+        return
+    inst = load_dataset("vrptw_solomon", data_dir=root)["R199"]
+    assert inst.coords.tolist() == [[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]] and inst.coords.dtype == np.float64
+    assert inst.demands.tolist() == [0, 5, 5] and inst.demands.dtype == np.int64
+    assert (inst.ready.tolist(), inst.due.tolist(), inst.service.tolist()) == (
+        [0.0, 10.0, 0.0],
+        [100.0, 50.0, 60.0],
+        [0.0, 2.0, 2.0],
+    )
+    assert (inst.capacity, inst.n_vehicles, inst.family, inst.solution) == (10, 2, "R1", [])
+    assert inst.route_cost([[1, 2]]) == pytest.approx(20.0)
 
 
 def _toy_cvrp() -> CVRPInstance:

@@ -8,11 +8,16 @@ out (every route starts and ends at the depot).
   number customers 1..n-1, i.e. ``.sol`` customer ``c`` is ``.vrp`` node ``c + 1``, which
   is node index ``c`` here.
 * Solomon files number the depot 0 and customers 1..100, which are the indices here.
+
+The files are read with :mod:`vrplib` (``parse_vrplib``, ``parse_solomon``, ``parse_solution``);
+this module checks what it returns (required keys, shapes, integer and non-negative values, the
+single depot) and raises :class:`~sclm.schema.DataValidationError` naming the file and the place.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +25,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import vrplib.parse
 
 from ._base import (
     InstanceSet,
     check_header,
-    key_value,
     malformed,
     numeric_columns,
     read_csv,
@@ -35,38 +40,46 @@ from ._base import (
 Routes = Sequence[Sequence[int]]
 """A routing solution: routes of customer node indices, depot (0) left out."""
 
-_ROUTE = re.compile(r"^Route\s*#\s*(\d+)\s*:(.*)$")
-_COST = re.compile(r"^Cost\s+(\S+)\s*$")
+_SOL_KEYS = {"routes", "cost"}
 
 
 def _parse_sol(path: Path) -> tuple[list[list[int]], float]:
-    """Parse ``Route #k: c1 c2 ...`` lines and a ``Cost <number>`` line."""
-    routes: list[list[int]] = []
-    cost: float | None = None
-    for no, line in enumerate(read_text(path).splitlines(), start=1):
-        text = line.strip()
-        if not text:
-            continue
-        m = _ROUTE.match(text)
-        if m:
-            try:
-                routes.append([int(tok) for tok in m.group(2).split()])
-            except ValueError:
-                raise malformed(
-                    path, f"line {no}", "'Route #k:' followed by integer customer ids", text
-                ) from None
-            continue
-        m = _COST.match(text)
-        if m:
-            try:
-                cost = float(m.group(1))
-            except ValueError:
-                raise malformed(path, f"line {no}", "'Cost <number>'", text) from None
-            continue
-        raise malformed(path, f"line {no}", "'Route #k: ...' or 'Cost <number>'", text)
+    """Read ``Route #k: c1 c2 ...`` lines and a ``Cost <number>`` line (:func:`vrplib.parse.parse_solution`)."""
+    text = read_text(path)
+    try:
+        sol = vrplib.parse.parse_solution(text)
+    except ValueError:
+        bad = next((t for t in text.splitlines() if "Route" in t and not _int_route(t)), None)
+        raise malformed(path, "routes", "'Route #k:' followed by integer customer ids", bad) from None
+    extra = sorted(set(sol) - _SOL_KEYS)
+    if extra:
+        raise malformed(path, f"key {extra[0]!r}", "only 'Route #k: ...' and 'Cost <number>' lines", extra)
+    routes, cost = sol["routes"], sol.get("cost")
+    if cost is not None and (isinstance(cost, str | bool) or not np.isfinite(cost)):
+        raise malformed(path, "Cost line", "'Cost <number>'", cost)
     if not routes or cost is None:
         raise malformed(path, "end of file", "at least one 'Route #k:' line and a 'Cost' line")
-    return routes, cost
+    return [list(r) for r in routes], float(cost)
+
+
+def _int_route(line: str) -> bool:
+    try:
+        [int(t) for t in line.split(":", 1)[1].split()]
+    except (ValueError, IndexError):
+        return False
+    return True
+
+
+def _number_array(path: Path, section: str, data: Any, shape: tuple[int, ...], want: str) -> np.ndarray:
+    """``data`` as a numeric array of ``shape`` (vrplib keeps ragged or text rows as they are)."""
+    arr = np.asarray(data, dtype=object) if isinstance(data, list) else np.asarray(data)
+    if arr.dtype == object:
+        raise malformed(path, section, want, f"rows of different lengths ({len(arr)} rows)")
+    if not np.issubdtype(arr.dtype, np.number):
+        raise malformed(path, section, want, "a value that is not a number")
+    if arr.shape != shape:
+        raise malformed(path, section, want, f"{len(arr)} rows, shape {arr.shape}")
+    return arr
 
 
 def _check_routes(routes: Routes, n_nodes: int) -> list[list[int]]:
@@ -231,79 +244,49 @@ _COMMENT = re.compile(r"No of trucks:\s*(\d+).*?(?:Optimal|Best) value:\s*(\d+)"
 
 
 def _parse_vrp(path: Path) -> dict[str, Any]:
-    header: dict[str, str] = {}
-    section = None
-    coords: dict[int, tuple[float, float]] = {}
-    demands: dict[int, int] = {}
-    depots: list[int] = []
-    for no, line in enumerate(read_text(path).splitlines(), start=1):
-        text = line.strip()
-        if not text:
-            continue
-        word = text.split()[0]
-        if word in ("NODE_COORD_SECTION", "DEMAND_SECTION", "DEPOT_SECTION"):
-            section = word
-            continue
-        if word == "EOF":
-            break
-        if section is None:
-            kv = key_value(text)
-            if kv is None:
-                raise malformed(path, f"line {no}", "'KEY : value' header line or a *_SECTION", text)
-            header[kv[0]] = kv[1]
-            continue
-        toks = text.split()
-        try:
-            if section == "NODE_COORD_SECTION":
-                if len(toks) != 3:
-                    raise ValueError
-                coords[int(toks[0])] = (float(toks[1]), float(toks[2]))
-            elif section == "DEMAND_SECTION":
-                if len(toks) != 2:
-                    raise ValueError
-                demands[int(toks[0])] = int(toks[1])
-            else:
-                if len(toks) != 1:
-                    raise ValueError
-                depots.append(int(toks[0]))
-        except ValueError:
-            want = {
-                "NODE_COORD_SECTION": "'id x y'",
-                "DEMAND_SECTION": "'id demand'",
-                "DEPOT_SECTION": "one node id",
-            }
-            raise malformed(path, f"line {no} ({section})", f"{want[section]} numbers", text) from None
+    """Read a TSPLIB/CVRPLIB ``.vrp`` file (:func:`vrplib.parse.parse_vrplib`) and check it."""
+    try:
+        raw = vrplib.parse.parse_vrplib(read_text(path), compute_edge_weights=False)
+    except TypeError:  # vrplib subtracts 1 from the depot ids
+        raise malformed(path, "DEPOT_SECTION", "one integer node id a line, then -1") from None
+    except (ValueError, RuntimeError, IndexError) as exc:
+        raise malformed(
+            path, "VRPLIB layout", "'KEY : value' header lines, then *_SECTION blocks", str(exc)
+        ) from None
+    header = {k.upper(): v for k, v in raw.items() if not isinstance(v, np.ndarray | list)}
     for key in ("NAME", "DIMENSION", "CAPACITY", "EDGE_WEIGHT_TYPE"):
         if key not in header:
             raise malformed(path, "header", f"a {key!r} line", sorted(header))
     if header["EDGE_WEIGHT_TYPE"] != "EUC_2D":
         raise malformed(path, "EDGE_WEIGHT_TYPE", "'EUC_2D'", header["EDGE_WEIGHT_TYPE"])
-    try:
-        n, capacity = int(header["DIMENSION"]), int(header["CAPACITY"])
-    except ValueError:
-        raise malformed(
-            path, "DIMENSION/CAPACITY", "integers", (header["DIMENSION"], header["CAPACITY"])
-        ) from None
-    ids = list(range(1, n + 1))
-    if sorted(coords) != ids:
-        raise malformed(path, "NODE_COORD_SECTION", f"nodes 1..{n} (DIMENSION)", f"{len(coords)} nodes")
-    if sorted(demands) != ids:
-        raise malformed(path, "DEMAND_SECTION", f"nodes 1..{n} (DIMENSION)", f"{len(demands)} nodes")
-    depots = [d for d in depots if d != -1]
-    if depots != [1]:
-        raise malformed(path, "DEPOT_SECTION", "the single depot 1 (then -1)", depots)
-    dem = np.asarray([demands[i] for i in ids], dtype=np.int64)
+    n, capacity = header["DIMENSION"], header["CAPACITY"]
+    if not (isinstance(n, int) and isinstance(capacity, int)) or n < 1:
+        raise malformed(path, "DIMENSION/CAPACITY", "integers", (n, capacity))
+    for key in ("node_coord", "demand", "depot"):
+        if key not in raw:
+            raise malformed(path, f"{key.upper()}_SECTION", "the section", sorted(k.upper() for k in raw))
+    coords = _number_array(
+        path, "NODE_COORD_SECTION", raw["node_coord"], (n, 2), f"'id x y' rows for nodes 1..{n}"
+    )
+    dem = _number_array(path, "DEMAND_SECTION", raw["demand"], (n,), f"'id demand' rows for nodes 1..{n}")
+    if not np.issubdtype(dem.dtype, np.integer):
+        raise malformed(path, "DEMAND_SECTION", "integer demands", dem[:3].tolist())
+    depots = np.asarray(raw["depot"]).ravel()
+    if depots.tolist() != [0]:  # vrplib drops the -1 terminator and counts from 0
+        raise malformed(path, "DEPOT_SECTION", "the single depot 1 (then -1)", (depots + 1).tolist())
+    dem = dem.astype(np.int64)
     if dem[0] != 0 or (dem < 0).any():
         raise malformed(path, "DEMAND_SECTION", "depot demand 0 and customer demands >= 0", dem[:3].tolist())
-    m = _COMMENT.search(header.get("COMMENT", ""))
+    comment = str(header.get("COMMENT", ""))
+    m = _COMMENT.search(comment)
     return {
-        "name": header["NAME"],
-        "coords": np.asarray([coords[i] for i in ids], dtype=np.float64),
+        "name": str(header["NAME"]),
+        "coords": coords.astype(np.float64),
         "demands": dem,
         "capacity": capacity,
         "n_vehicles": int(m.group(1)) if m else None,
         "comment_value": float(m.group(2)) if m else None,
-        "comment": header.get("COMMENT", ""),
+        "comment": comment,
     }
 
 
@@ -526,51 +509,38 @@ _SOLOMON_NAME = re.compile(r"^(C1|C2|R1|R2|RC1|RC2)\d{2}$")
 
 
 def _parse_solomon(path: Path) -> dict[str, Any]:
-    lines = read_text(path).splitlines()
-    name = lines[0].strip() if lines else ""
-    vehicles = capacity = None
-    rows: list[list[float]] = []
-    stage = "head"
-    for no, line in enumerate(lines, start=1):
-        text = line.strip()
-        if not text or no == 1:
-            continue
-        upper = text.upper()
-        if stage == "head" and upper.startswith("NUMBER") and "CAPACITY" in upper:
-            stage = "vehicle"
-            continue
-        if stage == "vehicle":
-            toks = text.split()
-            try:
-                vehicles, capacity = int(toks[0]), int(toks[1])
-            except (ValueError, IndexError):
-                raise malformed(path, f"line {no}", "'<number of vehicles> <capacity>'", text) from None
-            stage = "head"
-            continue
-        if upper.startswith("CUST NO"):
-            stage = "customers"
-            continue
-        if stage == "customers":
-            toks = text.split()
-            try:
-                if len(toks) != 7:
-                    raise ValueError
-                rows.append([float(t) for t in toks])
-            except ValueError:
-                raise malformed(
-                    path,
-                    f"line {no}",
-                    "7 numbers: CUST NO., X, Y, DEMAND, READY TIME, DUE DATE, SERVICE TIME",
-                    text,
-                ) from None
-    if vehicles is None or capacity is None:
-        raise malformed(path, "VEHICLE section", "a 'NUMBER CAPACITY' line followed by two integers")
-    if not rows:
+    """Read a Solomon instance (:func:`vrplib.parse.parse_solomon`) and check it.
+
+    vrplib reads the customer table as integers (as the Solomon files are) and turns a token that
+    is not one into -1; every Solomon value is >= 0, so a negative value is a malformed file.
+    """
+    try:
+        with warnings.catch_warnings():  # numpy warns on an empty customer table; we raise below
+            warnings.simplefilter("ignore", UserWarning)
+            raw = vrplib.parse.parse_solomon(read_text(path), compute_edge_weights=False)
+    except RuntimeError:
+        raise malformed(
+            path,
+            "layout",
+            "the name, VEHICLE, 'NUMBER CAPACITY', two integers, CUSTOMER and the 'CUST NO. ...' header",
+        ) from None
+    except (ValueError, IndexError) as exc:
+        raise malformed(
+            path,
+            "VEHICLE/CUSTOMER sections",
+            "'<number of vehicles> <capacity>' and rows of 7 numbers: "
+            "CUST NO., X, Y, DEMAND, READY TIME, DUE DATE, SERVICE TIME",
+            str(exc).strip(),
+        ) from None
+    cols = [raw["node_coord"], raw["demand"][:, None], raw["time_window"], raw["service_time"][:, None]]
+    arr = np.concatenate(cols, axis=1)
+    if len(arr) == 0:
         raise malformed(path, "CUSTOMER section", "a 'CUST NO. ...' header followed by customer rows")
-    arr = np.asarray(rows)
-    if not np.array_equal(arr[:, 0], np.arange(len(arr))):
-        raise malformed(path, "CUSTOMER section", "customers numbered 0 (depot), 1, 2, ... in order")
-    return {"name": name, "vehicles": vehicles, "capacity": capacity, "table": arr}
+    if (arr < 0).any():
+        row = int(np.flatnonzero((arr < 0).any(axis=1))[0])
+        raise malformed(path, f"CUSTOMER section, customer {row}", "non-negative integers", arr[row].tolist())
+    table = np.concatenate([np.arange(len(arr))[:, None], arr], axis=1).astype(np.float64)
+    return {"name": raw["name"], "vehicles": raw["vehicles"], "capacity": raw["capacity"], "table": table}
 
 
 def load_solomon(folder: Path) -> InstanceSet[VRPTWInstance]:
