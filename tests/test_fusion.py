@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.stats import median_abs_deviation
 
 from sclm.fusion import (
     FILLED_COLUMNS,
@@ -15,11 +18,11 @@ from sclm.fusion import (
     NodeAggregator,
     NotFittedError,
     SourceFuser,
-    _solve_group,
     align,
     default_rule,
     fuse,
 )
+from sclm.fusion.noise import _SCREEN_CORRECTION, _components, _median_and_mad, _solve_group, _spread
 from sclm.scenarios import make_scenario
 from sclm.schema import DataValidationError, validate_panel
 
@@ -143,6 +146,43 @@ def test_negative_solution_is_clipped_at_a_positive_floor():
     v = np.array([1e-4, 1e-4, 9e-4])  # implies σ_0² < 0
     sigma2, raw, _, _ = _solve_group(np.ones(3, bool), pairs, np.full(3, 100), v, 10)
     assert (sigma2 > 0).all() and np.isfinite(raw).all()
+
+
+def test_overlap_components_are_ordered_by_their_smallest_member():
+    assert _components(6, [(4, 5), (1, 4), (2, 3)]) == [[0], [1, 4, 5], [2, 3]]
+    assert _components(3, []) == [[0], [1], [2]]
+    assert _components(4, [(3, 0), (3, 0), (2, 1)]) == [[0, 3], [1, 2]]  # repeated edge
+    # component numbers follow: source 5 is alone, 0-2-4 and 1-3 are linked
+    pairs = [(0, 2), (2, 4), (1, 3), (0, 4)]
+    _, _, method, comp = _solve_group(np.ones(6, bool), pairs, np.full(4, 100), np.full(4, 2e-4), 10)
+    assert comp.tolist() == [0, 1, 0, 1, 0, 2]
+    assert method == ["three-cornered hat: 3 sources", "equal: 2 sources"] * 2 + [
+        "three-cornered hat: 3 sources",
+        "no overlap",
+    ]
+
+
+def test_robust_spread_is_the_normal_consistent_mad_per_group():
+    rng = np.random.default_rng(4)
+    d = rng.normal(0.01, 0.03, 301)
+    g = rng.integers(0, 4, len(d))
+    g[g == 2] = 3  # group 2 empty
+    centre, sd = _median_and_mad(d, g, 4)
+    for k in (0, 1, 3):
+        assert centre[k] == np.median(d[g == k])
+        assert sd[k] == pytest.approx(median_abs_deviation(d[g == k], scale="normal"), rel=1e-12)
+        assert sd[k] == pytest.approx(1.4826 * np.median(np.abs(d[g == k] - centre[k])), rel=2e-6)
+    assert np.isnan(centre[2]) and np.isnan(sd[2])
+    c1, s1 = _median_and_mad(d, np.zeros(len(d), dtype=np.int64), 1)
+    assert c1[0] == np.median(d) and s1[0] == median_abs_deviation(d, scale="normal")
+    # "mad": the square of that sd; "screened": the variance within 4 sd, over Var(N(0,1) | ±4)
+    _, var_mad = _spread(d, g, 4, "mad")
+    np.testing.assert_allclose(var_mad[[0, 1, 3]], sd[[0, 1, 3]] ** 2, rtol=1e-12)
+    phi4 = np.exp(-8.0) / np.sqrt(2 * np.pi)
+    assert _SCREEN_CORRECTION == pytest.approx(1 - 8 * phi4 / math.erf(4 / np.sqrt(2)), rel=1e-14)
+    x = np.append(d[g == 0], [5.0, -5.0])  # two outliers, far outside 4 sd
+    _, var_screened = _spread(x, np.zeros(len(x), dtype=np.int64), 1, "screened")
+    assert var_screened[0] == pytest.approx(np.var(d[g == 0], ddof=1) / _SCREEN_CORRECTION, rel=1e-12)
 
 
 # --------------------------------------------------------------------------------------------------
