@@ -40,8 +40,8 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from sclm._text import MONTHS, join_zh
 from sclm.datasets.text import entity_spans
-from sclm.scenarios.documents import MONTHS
 
 __all__ = [
     "EMAIL_RE",
@@ -118,7 +118,7 @@ def word_spans(text: str, lang: str = "auto") -> list[tuple[str, int, int]]:
     English: e-mail addresses, ``1,200``-style numbers and words with inner ``- ' / . &``
     (``O'Connor``, ``PO-2024-12345``, ``2024-03-05``) stay whole, other punctuation is split
     off.  Chinese (``lang="zh"`` or any CJK character with ``"auto"``): one word per character,
-    Latin/digit runs whole (as in :func:`sclm.scenarios.documents.zh_tokens`).
+    Latin/digit runs whole (as in :func:`sclm._text.zh_tokens`).
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
@@ -156,8 +156,6 @@ def entities(tokens: Sequence[str], tags: Sequence[str], *, lang: str = "auto") 
     ``text`` joins the words with spaces (English) or without (Chinese, spaces kept only between
     Latin/digit words).
     """
-    from sclm.scenarios.documents import join_zh
-
     _check_pair(tokens, tags)
     zh = _lang("".join(tokens), lang) == "zh"
     out = []

@@ -114,15 +114,141 @@ def test_name_pools_draw_on_scms_when_present_and_fall_back_otherwise(tmp_path):
     assert {"Nigeria", "Côte d'Ivoire", "Congo, DRC"} <= set(scms.countries)
     assert {"air", "truck", "ocean", "air charter"} <= set(scms.modes) and "n/a" not in scms.modes
     assert "Efavirenz 600mg tablets" in scms.products
-    # scenario documents name real vendors (supplier e-mails) and real origin countries
-    sc = sclm.make_scenario("manufacturing", seed=0)
-    orgs = {
-        " ".join(s)
-        for t, g in zip(sc.documents["tokens"], sc.documents["tags"], strict=True)
-        for s in _spans(t, g, "ORG")
-    }
+    # asked for, scenario documents name real vendors (supplier e-mails); by default they never do
     vendors = {" ".join(gen.name_tokens(v)) for v in scms.orgs["supplier_email"]} - set(gen.SUPPLIERS)
-    assert orgs & vendors
+
+    def orgs(sc):
+        return {
+            " ".join(s)
+            for t, g in zip(sc.documents["tokens"], sc.documents["tags"], strict=True)
+            for s in _spans(t, g, "ORG")
+        }
+
+    assert orgs(sclm.make_scenario("manufacturing", seed=0, n_days=120, document_names="data")) & vendors
+    assert not orgs(sclm.make_scenario("manufacturing", seed=0, n_days=120)) & vendors
+
+
+# A fake SCMS delivery history in the loader's format: the 33 source columns, two line items whose
+# vendors, countries, modes and items exist nowhere in the built-in pools.
+_FAKE_SCMS_ROWS = (
+    {
+        "ID": "1",
+        "Country": "Atlantis",
+        "Shipment Mode": "Zeppelin",
+        "Vendor": "Zyxwv Fake Pharma (test)",
+        "Item Description": "Fakeamol 10mg, tablets, 30 Tabs",
+        "Molecule/Test Type": "Fakeamol",
+    },
+    {
+        "ID": "2",
+        "Country": "Lemuria",
+        "Shipment Mode": "Zeppelin",
+        "Vendor": "Qqq Invented Labs",
+        "Item Description": "Testacillin 5mg, capsules, 60 Caps",
+        "Molecule/Test Type": "Testacillin",
+    },
+)
+
+
+def _fake_scms_folder(root):
+    import csv
+
+    from sclm.datasets.shipments import SCMS, SCMS_COLUMNS, SCMS_FILE
+
+    base = {c: "" for c in SCMS_COLUMNS}
+    base |= {
+        "Product Group": "ARV",
+        "Unit of Measure (Per Pack)": "30",
+        "Line Item Quantity": "100",
+        "Line Item Value": "250",
+        "Pack Price": "2.5",
+        "Unit Price": "0.08",
+        "Delivered to Client Date": "2-Jun-06",
+        "Scheduled Delivery Date": "2-Jun-06",
+    }
+    folder = root / SCMS
+    folder.mkdir(parents=True)
+    with open(folder / SCMS_FILE, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(SCMS_COLUMNS))
+        writer.writeheader()
+        for row in _FAKE_SCMS_ROWS:
+            writer.writerow(base | row)
+    return root
+
+
+def _digest(df):
+    import hashlib
+
+    return hashlib.sha256(df.to_json(orient="split", date_format="iso").encode()).hexdigest()
+
+
+def test_scenario_documents_do_not_depend_on_the_data_folder(tmp_path, monkeypatch):
+    data = _fake_scms_folder(tmp_path / "data")
+    assert gen.name_pools("auto", data_dir=str(data)).orgs["supplier_email"][-2:] == (
+        "Qqq Invented Labs",
+        "Zyxwv Fake Pharma",
+    )  # the loader reads the fake file (parenthetical remark removed)
+    runs = {}
+    for label, folder in (("present", data), ("missing", tmp_path / "no-such-folder")):
+        monkeypatch.setenv(config.DATA_ENV_VAR, str(folder))
+        runs[label] = sclm.make_scenario("retail", seed=0, n_days=60, n_documents=80)
+    a, b = runs["present"], runs["missing"]
+    pd.testing.assert_frame_equal(a.documents, b.documents)
+    assert _digest(a.documents) == _digest(b.documents)
+    assert a.meta["document_names"] == b.meta["document_names"]
+    builtin = gen.scenario_pools(
+        "builtin", {"purchase_order": gen.RETAILERS}
+    ).fingerprint()  # retail's buyers
+    assert a.meta["document_names"] == {"option": "builtin", **builtin} and builtin["source"] == "builtin"
+    assert a.meta["params"]["document_names"] == "builtin"
+    # asked for explicitly, the data's names are used and the meta says so
+    monkeypatch.setenv(config.DATA_ENV_VAR, str(data))
+    c = sclm.make_scenario("retail", seed=0, n_days=60, n_documents=80, document_names="data")
+    names = c.meta["document_names"]
+    assert names["option"] == "data" and names["source"] == "scms"
+    pools = gen.scenario_pools("data", {"purchase_order": gen.RETAILERS}, data_dir=str(data))
+    assert "Zyxwv Fake Pharma" in pools.orgs["supplier_email"] and {"Atlantis", "Lemuria"} <= set(
+        pools.countries
+    )
+    assert names["sha256"] == pools.fingerprint()["sha256"] != builtin["sha256"]
+    assert len(names["sha256"]) == 64 and int(names["sha256"], 16) >= 0
+    assert _digest(c.documents) != _digest(a.documents)
+    stated = " ".join(c.documents["text"])
+    fake = {"zeppelin", "Atlantis", "Lemuria", "Zyxwv", "Qqq"}
+    assert set(stated.split()) & fake  # the fake names are stated
+    # a missing data set is an error when asked for, never a silent fallback
+    monkeypatch.setenv(config.DATA_ENV_VAR, str(tmp_path / "no-such-folder"))
+    with pytest.raises(FileNotFoundError, match=r"source='scms' needs the data set 'shipments_usaid_scms'"):
+        sclm.make_scenario("retail", seed=0, n_days=60, document_names="data")
+    with pytest.raises(ValueError, match=r"document_names='web' is out of range; expected one of"):
+        sclm.make_scenario("retail", seed=0, n_days=60, document_names="web")
+
+
+def test_name_pool_fingerprint_is_a_digest_of_the_names():
+    import hashlib
+    import json
+    from dataclasses import replace
+
+    pools = gen.name_pools("builtin")
+    fp = pools.fingerprint()
+    names = {
+        "orgs": {k: list(v) for k, v in pools.orgs.items()},
+        "people": list(pools.people),
+        "cities": list(pools.cities),
+        "countries": list(pools.countries),
+        "products": list(pools.products),
+        "modes": list(pools.modes),
+    }
+    blob = json.dumps(names, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    assert fp == {"source": "builtin", "lang": "en", "sha256": hashlib.sha256(blob).hexdigest()}
+    assert replace(pools, people=pools.people[:-1]).fingerprint()["sha256"] != fp["sha256"]
+    assert gen.name_pools("builtin", lang="zh").fingerprint()["sha256"] != fp["sha256"]
+    # counterparties replace a kind's pool, and the digest follows
+    swapped = gen.scenario_pools("builtin", {"purchase_order": ["Only Buyer Ltd"]})
+    assert swapped.orgs["purchase_order"] == ("Only Buyer Ltd",)
+    assert swapped.fingerprint()["sha256"] != fp["sha256"]
+    with pytest.raises(ValueError, match=r"document_names must be one of \['builtin', 'data'\], got 'web'"):
+        gen.scenario_pools("web")
 
 
 def test_corpus_and_pool_errors():

@@ -486,3 +486,51 @@ def test_repr_and_summary(name):
     assert s["readings"].sum() == len(sc.readings)
     assert s[list(FAULT_KINDS)].to_numpy().sum() == len(sc.faults)
     assert s.loc[("wms", "inventory"), "reported_unit"] == "case"
+
+
+def _sclm_imports(path, *, inside_functions: bool) -> set[str]:
+    """The sclm modules a file imports at module level (or, with ``inside_functions``, in functions)."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    functions = [f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)]
+    nodes = [n for f in functions for n in ast.walk(f)] if inside_functions else list(tree.body)
+    found = set()
+    for node in nodes:
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sclm"):
+            found |= {node.module} if node.module != "sclm" else {f"sclm.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("sclm")}
+    return found
+
+
+def test_vocabulary_breaks_the_import_cycle_of_the_document_generator():
+    from pathlib import Path
+
+    import sclm
+    from sclm import _text
+    from sclm import documents as reader
+    from sclm.scenarios import _vocabulary
+    from sclm.scenarios import documents as gen
+
+    root = Path(sclm.__file__).parent
+
+    def imports(rel):
+        path = root / rel
+        return _sclm_imports(path, inside_functions=False), _sclm_imports(path, inside_functions=True)
+
+    # the vocabulary and the text helpers are leaves: they import nothing of sclm
+    assert imports("scenarios/_vocabulary.py") == imports("_text.py") == (set(), set())
+    # the generator reaches into no other scenario module (not _base, no simulator), the reader into none
+    top, inner = imports("scenarios/documents.py")
+    assert {m for m in top | inner if m.startswith("sclm.scenarios")} == {"sclm.scenarios._vocabulary"}
+    top, inner = imports("documents.py")
+    assert "sclm._text" in top and not {m for m in top | inner if m.startswith("sclm.scenarios")}
+    # _base imports the generator and the vocabulary at module level, never inside a function
+    top, inner = imports("scenarios/_base.py")
+    assert {"sclm.scenarios.documents", "sclm.scenarios._vocabulary"} <= top
+    assert not {m for m in inner if m.startswith("sclm.scenarios")}
+    # the names the simulators and the reader use are the vocabulary's, re-exported unchanged
+    assert gen.PRODUCTS is _vocabulary.PRODUCTS and gen.CITIES is _vocabulary.CITIES
+    assert gen.TEMPLATES is _vocabulary.TEMPLATES and gen.join_zh is _text.join_zh
+    assert reader.join_zh is _text.join_zh and reader.MONTHS is _text.MONTHS

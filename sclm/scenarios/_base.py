@@ -44,6 +44,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from sclm.scenarios._vocabulary import CITIES
+from sclm.scenarios.documents import DOCUMENT_COLUMNS as DOCUMENT_COLUMNS
+from sclm.scenarios.documents import DOCUMENT_NAMES, NodeInfo, make_documents, scenario_pools
 from sclm.schema import READING_COLUMNS, validate_panel, validate_readings
 
 FAULT_COLUMNS: tuple[str, ...] = (
@@ -72,21 +75,6 @@ FAULT_KINDS: tuple[str, ...] = ("undercount", "unit", "noise", "missing", "outli
 
 DRIVER_COLUMNS: tuple[str, ...] = ("target", "driver", "lag", "effect", "node_type", "note")
 """Columns of :attr:`Scenario.drivers` (``node_type`` is ``"all"`` or the one type it holds for)."""
-
-DOCUMENT_COLUMNS: tuple[str, ...] = (
-    "doc_id",
-    "kind",
-    "template",
-    "node",
-    "ts",
-    "lang",
-    "text",
-    "tokens",
-    "tags",
-    "variable",
-    "quantity",
-)
-"""Columns of :attr:`Scenario.documents` (``variable``/``quantity``: the truth cell the text states)."""
 
 BURN_IN_DAYS = 56
 """Days simulated before ``start`` and discarded, so the inventory loop starts in steady state."""
@@ -271,6 +259,11 @@ class ScenarioParams:
         Mean demand trend per year (``-0.5`` to ``0.5``; each node draws 0.5× to 1.5× of it).
     n_documents
         Number of BIO-tagged documents (0 to 100000).
+    document_names
+        Where the documents' names come from (:data:`~sclm.scenarios.documents.DOCUMENT_NAMES`):
+        ``"builtin"`` (default: built-in lists, so the documents never depend on the data
+        folder) or ``"data"`` (adds the SCMS vendors, countries and modes; the data set must be
+        present).  ``meta["document_names"]`` records the option, the source and a sha256.
     """
 
     seed: int = 0
@@ -290,6 +283,7 @@ class ScenarioParams:
     cover_days: float = 4.0
     growth: float = 0.08
     n_documents: int = 300
+    document_names: str = "builtin"
 
     scenario: ClassVar[str] = ""
     MIN_DAYS: ClassVar[int] = 28
@@ -358,6 +352,8 @@ class ScenarioParams:
             raise _bad("growth", self.growth, "-0.5 <= growth <= 0.5 per year")
         if not 0 <= self.n_documents <= 100_000:
             raise _bad("n_documents", self.n_documents, "0 <= n_documents <= 100000")
+        if self.document_names not in DOCUMENT_NAMES:
+            raise _bad("document_names", self.document_names, f"one of {list(DOCUMENT_NAMES)}")
 
     @property
     def noise(self) -> dict[str, float]:
@@ -828,9 +824,11 @@ def build_scenario(
         Extra columns of the nodes table (length N each).
     counterparties
         Document kind → organisation names (overrides the defaults of :mod:`.documents`).
-    """
-    from sclm.scenarios.documents import NodeInfo, make_documents
 
+    The documents draw their names from
+    :func:`~sclm.scenarios.documents.scenario_pools` ``(params.document_names, counterparties)``;
+    ``meta["document_names"]`` is ``{"option", "source", "lang", "sha256"}`` of those pools.
+    """
     if list(names) != sorted(names):
         raise AssertionError("node names must be given in sorted order")
     readings, faults = measure_and_corrupt(
@@ -845,6 +843,7 @@ def build_scenario(
         rng_faults=rngs["faults"],
     )
     info = [NodeInfo(city=c[0], product=p) for c, p in zip(cities, products, strict=True)]
+    pools = scenario_pools(params.document_names, counterparties)
     docs = make_documents(
         rngs["documents"],
         truth=truth,
@@ -853,7 +852,7 @@ def build_scenario(
         dates=dates,
         spec=documents,
         n_documents=params.n_documents,
-        counterparties=counterparties,
+        pools=pools,
     )
     nodes = pd.DataFrame(
         {
@@ -899,6 +898,7 @@ def build_scenario(
         },
         "fault_kinds": list(FAULT_KINDS),
         "documents": dict(documents),
+        "document_names": {"option": params.document_names, **pools.fingerprint()},
         "burn_in_days": BURN_IN_DAYS,
         "lead_time": params.lead_time,
         **meta,
@@ -935,7 +935,5 @@ def panel_days(params: ScenarioParams) -> tuple[pd.DatetimeIndex, np.ndarray, in
 
 def pick_cities(rng: np.random.Generator, n: int) -> list[tuple[str, str]]:
     """``n`` (city, country) pairs: a random order of the city list, repeated as needed."""
-    from sclm.scenarios.documents import CITIES
-
     order = rng.permutation(len(CITIES))
     return [CITIES[order[i % len(CITIES)]] for i in range(n)]

@@ -1,6 +1,7 @@
 """BIO-tagged business documents: scenario documents consistent with the truth, and tagger corpora.
 
-Two generators share the templates and name pools of this module:
+Two generators share the templates and name pools of :mod:`sclm.scenarios._vocabulary`
+(re-exported here):
 
 * :func:`make_documents` — the ``documents`` of a scenario.  Each document states one truth cell:
   a (node, day, variable) and its quantity.  A purchase order states the orders of that node and
@@ -13,6 +14,10 @@ Two generators share the templates and name pools of this module:
   generalisation, not memorised templates.  Half of the training documents are *composed* from a
   clause grammar (:func:`compose_template`: ``quantity : 120``, ``site : Lyon``, ... in random
   order) so that a tagger learns local contexts rather than a dozen fixed sentences.
+
+Tokens are split and joined by the helpers of :mod:`sclm._text` (:func:`name_tokens`,
+:func:`zh_tokens`, :func:`join_zh`), which the reader :mod:`sclm.documents` shares.  See
+``docs/architecture.md`` for how the modules fit together.
 
 Tags
 ----
@@ -29,677 +34,148 @@ except between two Latin/digit tokens (:func:`join_zh`); the same seed gives ide
 
 Names from real data
 --------------------
-When the real-data folder holds ``shipments_usaid_scms`` (USAID SCMS delivery history), the
-pools add its 72 vendor names (parenthetical remarks removed) to the suppliers, its 43
-destination countries to the origins, its shipment modes (Air, Truck, Air Charter, Ocean), and
-its item descriptions (e.g. ``Efavirenz 600mg tablets``) and molecule names to the products of
-:func:`make_corpus`.  When the folder is absent (offline / synthetic-only), the built-in lists
-below are used alone, so scenarios and corpora still work — but their texts then differ from a
-run with the data: pass ``pools=name_pools("builtin")`` where texts must not depend on the data.
-Scenario documents always state the node's own city and product, so only the counterparties,
-origins and modes draw on the data there.
+When the real-data folder holds ``shipments_usaid_scms`` (USAID SCMS delivery history),
+:func:`name_pools` ``("scms")`` (or ``"auto"``) adds its 72 vendor names (parenthetical remarks
+removed) to the suppliers, its 43 destination countries to the origins, its shipment modes (Air,
+Truck, Air Charter, Ocean), and its item descriptions (e.g. ``Efavirenz 600mg tablets``) and
+molecule names to the products of :func:`make_corpus`.
+
+**Scenario documents never depend on the data folder unless asked**: :func:`make_documents` and
+the scenarios (parameter ``document_names``, :data:`DOCUMENT_NAMES`) use the built-in names by
+default; ``document_names="data"`` asks for the SCMS names and fails when they are missing.
+Either way the scenario's ``meta["document_names"]`` records the option, the source actually
+used and the sha256 of the pools (:meth:`NamePools.fingerprint`), and
+:meth:`sclm.reporting.Report.scenario` copies it into a report's manifest.  Scenario documents
+always state the node's own city and product, so only the counterparties, origins and modes draw
+on the data there.  :func:`make_corpus` keeps ``"auto"`` as its default (SCMS names when present):
+pass ``pools=name_pools("builtin")`` where a corpus must not depend on the data.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-ENTITY_TYPES: tuple[str, ...] = ("ORG", "LOC", "PER", "PRODUCT", "QTY", "DATE")
-LABELS: tuple[str, ...] = ("O", *[f"{p}-{t}" for t in ENTITY_TYPES for p in ("B", "I")])
-"""The 13 BIO labels of the document tagger, ``O`` first."""
-
-CUSTOMERS: tuple[str, ...] = (
-    "Meridian Components Ltd",
-    "Apex Polymers",
-    "Kestrel Steelworks",
-    "Bluewater Foods Group",
-    "Orion Retail Group",
-    "Harrow & Finch Trading",
-    "Vantage Appliances",
-    "Lindqvist Maskin AB",
-    "Costa Verde Distribuciones",
-    "Pioneer Hardware Co",
-    "Sakura Home Goods",
-    "Northfield Builders Supply",
-)
-RETAILERS: tuple[str, ...] = (
-    "Orion Retail Group",
-    "Bluewater Foods Group",
-    "Sakura Home Goods",
-    "Marktplatz Handels AG",
-    "Sunrise Grocers",
-    "Casa Fresca Supermercados",
-    "Northwind Convenience",
-    "Golden Basket Stores",
-)
-CARRIERS: tuple[str, ...] = (
-    "Nordwind Logistics",
-    "Baltic Freight Lines",
-    "TransAlpine Cargo",
-    "Redline Express",
-    "Atlas Road Haulage",
-    "Harbor & Crane Shipping",
-    "Silverline Transport GmbH",
-    "Meseta Carga SL",
-    "Blue Heron Couriers",
-    "Polar Parcel Services",
-    "Danube Trucking Kft",
-    "Ironbridge Freight",
-)
-SUPPLIERS: tuple[str, ...] = (
-    "Gruber Packaging",
-    "Solano Resins",
-    "Tamarind Chemicals",
-    "Westmark Metals",
-    "Ferrovia Castings SpA",
-    "Greenleaf Paper Mills",
-    "Hoshino Electronics",
-    "Brightwater Textiles",
-    "Cordova Agro Foods",
-    "Kaskade Plastics",
-    "Eastgate Fasteners",
-    "Mistral Glassworks",
-)
-PEOPLE: tuple[str, ...] = (
-    "Anna Schmidt",
-    "Luca Bianchi",
-    "Maria Garcia",
-    "Wei Zhang",
-    "Priya Nair",
-    "Tomasz Nowak",
-    "Sofia Lindberg",
-    "Kenji Watanabe",
-    "Fatima El Amrani",
-    "James O'Connor",
-    "Chloe Martin",
-    "Diego Fernandez",
-    "Olga Petrova",
-    "Samuel Okafor",
-)
-CITIES: tuple[tuple[str, str], ...] = (
-    ("Rotterdam", "Netherlands"),
-    ("Hamburg", "Germany"),
-    ("Lyon", "France"),
-    ("Milan", "Italy"),
-    ("Gdansk", "Poland"),
-    ("Valencia", "Spain"),
-    ("Porto", "Portugal"),
-    ("Leipzig", "Germany"),
-    ("Antwerp", "Belgium"),
-    ("Brno", "Czechia"),
-    ("Tampere", "Finland"),
-    ("Cork", "Ireland"),
-    ("Kansas City", "United States"),
-    ("New York", "United States"),
-    ("Sao Paulo", "Brazil"),
-    ("Ho Chi Minh City", "Vietnam"),
-    ("Osaka", "Japan"),
-    ("Pune", "India"),
-)
-PRODUCTS: dict[str, tuple[str, ...]] = {
-    "manufacturing": (
-        "steel brackets",
-        "hydraulic pumps",
-        "PVC pipe fittings",
-        "gear motors",
-        "ceramic floor tiles",
-        "aluminium profiles",
-        "brake pads",
-        "circuit breakers",
-    ),
-    "logistics": (
-        "bottled water",
-        "cement bags",
-        "office paper",
-        "cleaning supplies",
-        "engine oil",
-        "fresh produce crates",
-        "spare tyres",
-        "medical consumables",
-    ),
-    "retail": (
-        "olive oil",
-        "fusilli pasta",
-        "ground coffee",
-        "AA batteries",
-        "laundry detergent",
-        "greek yoghurt",
-        "sparkling water",
-        "dark chocolate",
-    ),
-}
-
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
+from sclm import config
+from sclm._text import MONTHS, join_zh, name_tokens, zh_tokens
+from sclm.datasets import load_dataset
+from sclm.scenarios._vocabulary import (
+    CARRIERS,
+    CITIES,
+    CLAUSES,
+    COUNTERPARTIES,
+    COUNTRIES,
+    CUSTOMERS,
+    DOC_PREFIX,
+    ENTITY_TYPES,
+    EXTRA_CITIES,
+    FILLERS,
+    FIRST_NAMES,
+    HELDOUT_TEMPLATES,
+    LABELS,
+    LAST_NAMES,
+    MODES,
+    OPENERS,
+    PEOPLE,
+    PRODUCTS,
+    RETAILERS,
+    SEPARATORS,
+    SLOT_TYPES,
+    SPLITS,
+    SUPPLIERS,
+    TEMPLATES,
+    ZH_CITIES,
+    ZH_COUNTRIES,
+    ZH_GIVEN,
+    ZH_MODES,
+    ZH_ORGS,
+    ZH_PEOPLE,
+    ZH_PRODUCTS,
+    ZH_SURNAMES,
+    ZH_TEMPLATES,
 )
 
-COUNTRIES: tuple[str, ...] = tuple(dict.fromkeys(c for _, c in CITIES))
+__all__ = [
+    "CARRIERS",
+    "CITIES",
+    "CLAUSES",
+    "CORPUS_COLUMNS",
+    "COUNTERPARTIES",
+    "COUNTRIES",
+    "CUSTOMERS",
+    "DOCUMENT_COLUMNS",
+    "DOCUMENT_NAMES",
+    "DOC_PREFIX",
+    "ENTITY_TYPES",
+    "EXTRA_CITIES",
+    "FILLERS",
+    "FIRST_NAMES",
+    "HELDOUT_TEMPLATES",
+    "LABELS",
+    "LAST_NAMES",
+    "MODES",
+    "MONTHS",
+    "OPENERS",
+    "PEOPLE",
+    "PRODUCTS",
+    "RETAILERS",
+    "SEPARATORS",
+    "SLOT_TYPES",
+    "SPLITS",
+    "SUPPLIERS",
+    "TEMPLATES",
+    "ZH_CITIES",
+    "ZH_COUNTRIES",
+    "ZH_GIVEN",
+    "ZH_MODES",
+    "ZH_ORGS",
+    "ZH_PEOPLE",
+    "ZH_PRODUCTS",
+    "ZH_SURNAMES",
+    "ZH_TEMPLATES",
+    "NamePools",
+    "NodeInfo",
+    "compose",
+    "compose_template",
+    "join_zh",
+    "make_corpus",
+    "make_documents",
+    "name_pools",
+    "name_tokens",
+    "render",
+    "render_zh",
+    "scenario_pools",
+    "zh_tokens",
+]
 
-# Extra names for the stand-alone corpora (:func:`make_corpus`): more variety than the scenario
-# lists, so that a tagger learns contexts instead of memorising a dozen names.
-FIRST_NAMES: tuple[str, ...] = (
-    "Anna",
-    "Luca",
-    "Maria",
-    "Wei",
-    "Priya",
-    "Tomasz",
-    "Sofia",
-    "Kenji",
-    "Fatima",
-    "James",
-    "Chloe",
-    "Diego",
-    "Olga",
-    "Samuel",
-    "Amara",
-    "Lars",
-    "Ines",
-    "Rahul",
-    "Mei",
-    "Pedro",
-    "Hannah",
-    "Kwame",
-    "Elena",
-    "Yusuf",
-    "Grace",
-    "Matteo",
-    "Aisha",
-    "Jonas",
-    "Lucia",
-    "Tariq",
-    "Nadia",
-    "Oscar",
+DOCUMENT_COLUMNS: tuple[str, ...] = (
+    "doc_id",
+    "kind",
+    "template",
+    "node",
+    "ts",
+    "lang",
+    "text",
+    "tokens",
+    "tags",
+    "variable",
+    "quantity",
 )
-LAST_NAMES: tuple[str, ...] = (
-    "Schmidt",
-    "Bianchi",
-    "Garcia",
-    "Zhang",
-    "Nair",
-    "Nowak",
-    "Lindberg",
-    "Watanabe",
-    "El Amrani",
-    "O'Connor",
-    "Martin",
-    "Fernandez",
-    "Petrova",
-    "Okafor",
-    "Mensah",
-    "Johansson",
-    "Moreau",
-    "Gupta",
-    "Chen",
-    "Silva",
-    "Becker",
-    "Boateng",
-    "Rossi",
-    "Demir",
-    "Kowalski",
-    "Haddad",
-    "Novak",
-    "Larsen",
-    "Dubois",
-    "Kimura",
-    "Costa",
-    "Ivanova",
-    "Mwangi",
-)
-EXTRA_CITIES: tuple[str, ...] = (
-    "Marseille",
-    "Bremen",
-    "Le Havre",
-    "Genoa",
-    "Barcelona",
-    "Lisbon",
-    "Dublin",
-    "Oslo",
-    "Stockholm",
-    "Copenhagen",
-    "Warsaw",
-    "Prague",
-    "Vienna",
-    "Budapest",
-    "Bucharest",
-    "Athens",
-    "Istanbul",
-    "Dubai",
-    "Mumbai",
-    "Chennai",
-    "Singapore",
-    "Shenzhen",
-    "Busan",
-    "Yokohama",
-    "Manila",
-    "Jakarta",
-    "Lagos",
-    "Nairobi",
-    "Durban",
-    "Casablanca",
-    "Santos",
-    "Buenos Aires",
-    "Lima",
-    "Bogota",
-    "Mexico City",
-    "Houston",
-    "Savannah",
-    "Long Beach",
-    "Toronto",
-    "Montreal",
-)
+"""Columns of :func:`make_documents` (``Scenario.documents``; ``variable``/``quantity``: the truth
+cell the text states)."""
 
-MODES: tuple[str, ...] = ("air", "truck", "ocean", "rail", "air charter")
-
-# --- Chinese pools (invented, plausible) ---------------------------------------------------------------
-
-ZH_ORGS: tuple[str, ...] = (
-    "华东物流有限公司",
-    "顺达货运",
-    "远航国际货代",
-    "中联供应链",
-    "海川贸易有限公司",
-    "金桥制造",
-    "恒通快运",
-    "天禾食品集团",
-    "宏图电子",
-    "长江化工",
-    "新丰零售",
-    "安泰包装",
-    "北辰钢铁",
-    "南方医药",
-    "瑞丰纺织",
-    "万达五金",
-    "广源塑料",
-    "嘉华家居",
-    "东方航运",
-    "利民超市",
-)
-ZH_PEOPLE: tuple[str, ...] = (
-    "张伟",
-    "王芳",
-    "李娜",
-    "刘洋",
-    "陈静",
-    "杨磊",
-    "赵敏",
-    "黄强",
-    "周杰",
-    "吴霞",
-    "徐明",
-    "孙丽",
-    "马超",
-    "朱婷",
-    "胡斌",
-    "郭欣",
-    "林涛",
-    "何佳",
-    "高翔",
-    "罗琳",
-)
-ZH_CITIES: tuple[str, ...] = (
-    "上海",
-    "深圳",
-    "宁波",
-    "广州",
-    "天津",
-    "青岛",
-    "重庆",
-    "武汉",
-    "成都",
-    "西安",
-    "苏州",
-    "厦门",
-    "杭州",
-    "南京",
-    "郑州",
-    "大连",
-    "长沙",
-    "昆明",
-    "合肥",
-    "济南",
-)
-ZH_COUNTRIES: tuple[str, ...] = (
-    "德国",
-    "日本",
-    "印度",
-    "越南",
-    "美国",
-    "巴西",
-    "南非",
-    "肯尼亚",
-    "意大利",
-    "法国",
-    "韩国",
-    "泰国",
-    "尼日利亚",
-    "波兰",
-    "西班牙",
-)
-ZH_PRODUCTS: tuple[str, ...] = (
-    "钢制支架",
-    "液压泵",
-    "齿轮电机",
-    "陶瓷地砖",
-    "铝型材",
-    "刹车片",
-    "断路器",
-    "瓶装水",
-    "水泥",
-    "办公用纸",
-    "机油",
-    "医用耗材",
-    "橄榄油",
-    "意大利面",
-    "咖啡粉",
-    "洗衣液",
-    "酸奶",
-    "黑巧克力",
-    "电池",
-    "药品试剂盒",
-)
-ZH_MODES: tuple[str, ...] = ("空运", "陆运", "海运", "铁路", "包机")
-
-ZH_SURNAMES: tuple[str, ...] = tuple(
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
-)
-ZH_GIVEN: tuple[str, ...] = (
-    "伟",
-    "芳",
-    "娜",
-    "敏",
-    "静",
-    "丽",
-    "强",
-    "磊",
-    "军",
-    "洋",
-    "勇",
-    "艳",
-    "杰",
-    "涛",
-    "明",
-    "超",
-    "秀英",
-    "建华",
-    "志强",
-    "晓燕",
-    "海燕",
-    "俊杰",
-    "雪梅",
-    "国庆",
-    "婷婷",
-    "子涵",
-    "浩然",
-    "欣怡",
-)
-
-
-# --- templates -------------------------------------------------------------------------------------------
-
-# English templates: tokens separated by spaces; {SLOT} fills a slot.  Slots: ORG (the
-# counterparty), PER, LOC (the node's city), ORIGIN (a country, tagged LOC, always after LOC),
-# PRODUCT, QTY, DATE, plus untagged DOC (reference number), DAYS (a delay in days), MODE
-# (shipment mode), EMAIL and PHONE.
-TEMPLATES: dict[str, tuple[str, ...]] = {
-    "purchase_order": (
-        "Purchase order {DOC} from {ORG} : please supply {QTY} units of {PRODUCT} to our {LOC} site , "
-        "order date {DATE} . Contact : {PER} .",
-        "{ORG} hereby orders {QTY} units of {PRODUCT} ( ref {DOC} ) dated {DATE} for the {LOC} facility .",
-        "PO {DOC} | buyer {ORG} | item {PRODUCT} | quantity {QTY} | date {DATE} | site {LOC} | approved by {PER}",
-        "Dear team , {PER} of {ORG} confirms an order for {QTY} units of {PRODUCT} placed on {DATE} "
-        "with {LOC} under reference {DOC} .",
-        "New order received on {DATE} : {QTY} x {PRODUCT} , customer {ORG} , fulfilment site {LOC} .",
-        "Order confirmation {DOC} : {ORG} orders {QTY} units of {PRODUCT} for delivery to {LOC} on {DATE} "
-        ", shipped from {ORIGIN} by {MODE} . Buyer : {PER} ( {EMAIL} ) .",
-        # held out
-        "Please note that {ORG} requires {PRODUCT} , amount {QTY} units , at the {LOC} warehouse by {DATE} "
-        "; goods originate in {ORIGIN} . Call {PER} on {PHONE} .",
-        "Requisition {DOC} raised {DATE} -- {QTY} {PRODUCT} for {LOC} -- vendor {ORG} -- requested by {PER}",
-    ),
-    "shipping_notice": (
-        "Shipping notice {DOC} : {ORG} confirms a consignment of {QTY} units of {PRODUCT} at {LOC} "
-        "on {DATE} .",
-        "ASN {DOC} | carrier {ORG} | {PRODUCT} | {QTY} units | {LOC} | {DATE}",
-        "On {DATE} {ORG} handled {QTY} units of {PRODUCT} for the {LOC} site ; driver {PER} ( {PHONE} ) "
-        "signed the delivery note {DOC} .",
-        "Dispatch advice : {QTY} units of {PRODUCT} moved through {LOC} on {DATE} by {ORG} "
-        "( waybill {DOC} ) .",
-        "Hello , this is {PER} from {ORG} . The consignment {DOC} of {QTY} units of {PRODUCT} "
-        "was completed at {LOC} on {DATE} .",
-        "Advance shipping notice {DOC} from {ORG} : {QTY} units of {PRODUCT} arrive at {LOC} on {DATE} , "
-        "origin {ORIGIN} , mode {MODE} .",
-        # held out
-        "We are pleased to inform you that your goods ( {PRODUCT} , {QTY} units ) reached {LOC} on {DATE} "
-        "from {ORIGIN} . Carrier : {ORG} , contact {PER} , {EMAIL} .",
-        "Notice of dispatch - date {DATE} - site {LOC} - qty {QTY} - product {PRODUCT} - forwarder {ORG} "
-        "- via {MODE}",
-    ),
-    "delay_report": (
-        "Delay report {DOC} : the consignment of {QTY} units of {PRODUCT} at {LOC} on {DATE} ran "
-        "{DAYS} days behind plan , reported by {ORG} .",
-        "{ORG} reports that {QTY} units of {PRODUCT} handled on {DATE} at {LOC} were delayed by "
-        "{DAYS} days due to congestion .",
-        "Incident {DOC} | {LOC} | {DATE} | {PRODUCT} | {QTY} units | late by {DAYS} days | carrier {ORG} "
-        "| owner {PER}",
-        "Dear {PER} , we regret that the load of {QTY} units of {PRODUCT} for {LOC} on {DATE} was "
-        "{DAYS} days late . Regards , {ORG} .",
-        "Late arrival : {ORG} consignment {DOC} , {QTY} units of {PRODUCT} , {LOC} , {DATE} , "
-        "{DAYS} days behind schedule .",
-        "Exception {DOC} : {ORG} flags that {QTY} units of {PRODUCT} for {LOC} dated {DATE} are held up "
-        "{DAYS} days ; shipped by {MODE} from {ORIGIN} . Hotline {PHONE} .",
-        # held out
-        "Update from {PER} : the {PRODUCT} delivery to {LOC} ( {QTY} units , {DATE} ) slipped by {DAYS} "
-        "days because {ORG} missed the cut-off .",
-        "ALERT {DOC} / {DATE} / {LOC} / {QTY} units {PRODUCT} / {DAYS} days overdue / {ORG} / phone {PHONE}",
-    ),
-    "supplier_email": (
-        "Hi {PER} , {ORG} confirms {QTY} units of {PRODUCT} for your {LOC} site on {DATE} . Best regards .",
-        "Dear {PER} , please find attached the statement {DOC} : {QTY} units of {PRODUCT} , {LOC} , "
-        "{DATE} . Kind regards , {ORG} .",
-        "From {ORG} : the {PRODUCT} batch for {LOC} on {DATE} totalled {QTY} units . Questions to {PER} .",
-        "{PER} here from {ORG} . Our records show {QTY} units of {PRODUCT} at {LOC} on {DATE} "
-        "( ref {DOC} ) .",
-        "Supply update {DOC} : {QTY} units of {PRODUCT} booked for {LOC} on {DATE} . {ORG} account "
-        "manager {PER} .",
-        "Good morning {PER} , {ORG} will ship {QTY} units of {PRODUCT} to {LOC} on {DATE} from {ORIGIN} "
-        "by {MODE} . Reach me at {EMAIL} .",
-        # held out
-        "Subject : volumes for {DATE} . Team {LOC} , our plant dispatched {QTY} units of {PRODUCT} today "
-        ". Thanks , {PER} , {ORG} , tel {PHONE}",
-        "{ORG} statement {DOC} -- {PRODUCT} -- {QTY} units -- {LOC} -- {DATE} -- queries : {EMAIL}",
-    ),
-}
-
-# Chinese templates: {SLOT} markers inside running text, tokenised by :func:`zh_tokens`.
-ZH_TEMPLATES: dict[str, tuple[str, ...]] = {
-    "purchase_order": (
-        "采购订单{DOC}：{ORG}订购{PRODUCT}{QTY}件，送至{LOC}，订单日期{DATE}，联系人{PER}。",
-        "{ORG}于{DATE}向{LOC}仓库下单{QTY}件{PRODUCT}（编号{DOC}）。",
-        "订单编号{DOC}｜买方{ORG}｜品名{PRODUCT}｜数量{QTY}｜日期{DATE}｜地点{LOC}",
-        # held out
-        "{PER}代表{ORG}确认：{DATE}需要{PRODUCT}共{QTY}件，交货地{LOC}，原产{ORIGIN}。",
-    ),
-    "shipping_notice": (
-        "发货通知{DOC}：{ORG}已于{DATE}将{QTY}件{PRODUCT}运抵{LOC}。",
-        "提单{DOC}｜承运人{ORG}｜{PRODUCT}｜{QTY}件｜{LOC}｜{DATE}｜运输方式{MODE}",
-        "{DATE}，{ORG}在{LOC}交付{PRODUCT}{QTY}件，司机{PER}签收。",
-        # held out
-        "您好，{LOC}站点的{PRODUCT}已到货，数量{QTY}件，到货日期{DATE}，自{ORIGIN}发出，承运商{ORG}。",
-    ),
-    "delay_report": (
-        "延误报告{DOC}：{LOC}于{DATE}的{QTY}件{PRODUCT}延误{DAYS}天，由{ORG}报告。",
-        "{ORG}通知：{DATE}在{LOC}的{PRODUCT}共{QTY}件因拥堵推迟{DAYS}天。",
-        "事故{DOC}｜{LOC}｜{DATE}｜{PRODUCT}｜{QTY}件｜晚到{DAYS}天｜负责人{PER}",
-        # held out
-        "很抱歉，发往{LOC}的{QTY}件{PRODUCT}（{DATE}）比计划晚了{DAYS}天，承运商{ORG}，联系人{PER}。",
-    ),
-    "supplier_email": (
-        "{PER}您好，{ORG}确认{DATE}为{LOC}供应{PRODUCT}{QTY}件。",
-        "尊敬的{PER}：附件为对账单{DOC}，{LOC}，{DATE}，{PRODUCT}{QTY}件。{ORG}敬上。",
-        "来自{ORG}：{DATE}发往{LOC}的{PRODUCT}合计{QTY}件，如有疑问请联系{PER}。",
-        # held out
-        "{ORG}的{PER}告知，{LOC}工厂{DATE}已备好{QTY}件{PRODUCT}，邮箱{EMAIL}。",
-    ),
-}
-
-# Clause grammar for *composed* training documents (:func:`compose_template`): a kind-specific
-# opener, then one clause per slot in random order (the site before any origin), joined by a
-# random separator.  It gives a tagger many local contexts instead of a dozen fixed sentences;
-# the held-out templates are hand-written sentences that it never produces.
-CLAUSES: dict[str, dict[str, tuple[str, ...]]] = {
-    "en": {
-        "ORG": (
-            "from {ORG}",
-            "supplier {ORG}",
-            "handled by {ORG}",
-            "on behalf of {ORG}",
-            "partner {ORG}",
-            "{ORG} reports",
-            "account {ORG}",
-            "company : {ORG}",
-        ),
-        "PER": (
-            "contact person {PER}",
-            "signed by {PER}",
-            "attn {PER}",
-            "prepared by {PER}",
-            "regards , {PER}",
-            "ask {PER}",
-            "{PER} confirmed",
-            "agent : {PER}",
-        ),
-        "QTY": (
-            "{QTY} units",
-            "quantity : {QTY}",
-            "{QTY} pcs",
-            "total {QTY} units",
-            "count {QTY}",
-            "{QTY} items",
-            "volume {QTY} units",
-            "{QTY} cartons",
-        ),
-        "PRODUCT": (
-            "of {PRODUCT}",
-            "item : {PRODUCT}",
-            "article {PRODUCT}",
-            "goods : {PRODUCT}",
-            "SKU {PRODUCT}",
-            "material {PRODUCT}",
-            "{PRODUCT} batch",
-        ),
-        "LOC": (
-            "at {LOC}",
-            "to {LOC}",
-            "site : {LOC}",
-            "location {LOC}",
-            "destination {LOC}",
-            "for the {LOC} hub",
-            "in {LOC}",
-            "{LOC} depot",
-        ),
-        "DATE": (
-            "on {DATE}",
-            "dated {DATE}",
-            "date : {DATE}",
-            "for {DATE}",
-            "as of {DATE}",
-            "scheduled {DATE}",
-            "day {DATE}",
-        ),
-        "ORIGIN": (
-            "from {ORIGIN}",
-            "origin : {ORIGIN}",
-            "made in {ORIGIN}",
-            "shipped out of {ORIGIN}",
-            "country of origin {ORIGIN}",
-        ),
-        "DOC": ("ref {DOC}", "document {DOC}", "# {DOC}", "number {DOC}"),
-        "MODE": ("via {MODE}", "mode : {MODE}", "by {MODE}", "transport {MODE}"),
-        "PHONE": ("tel {PHONE}", "phone : {PHONE}", "mobile {PHONE}", "call {PHONE}"),
-        "EMAIL": ("email {EMAIL}", "write to {EMAIL}", "mail : {EMAIL}"),
-        "DAYS": ("delay of {DAYS} days", "{DAYS} days late", "delayed {DAYS} days"),
-    },
-    "zh": {
-        "ORG": ("客户{ORG}", "承运商{ORG}", "供应商{ORG}", "{ORG}报告", "由{ORG}负责", "公司：{ORG}"),
-        "PER": ("联系人{PER}", "经办人{PER}", "签收人{PER}", "{PER}确认", "负责人：{PER}"),
-        "QTY": ("{QTY}件", "数量{QTY}", "共{QTY}件", "合计{QTY}箱", "数量：{QTY}"),
-        "PRODUCT": ("品名{PRODUCT}", "货物{PRODUCT}", "{PRODUCT}一批", "产品：{PRODUCT}"),
-        "LOC": ("送至{LOC}", "地点{LOC}", "在{LOC}", "目的地{LOC}", "{LOC}仓库"),
-        "DATE": ("日期{DATE}", "于{DATE}", "时间：{DATE}", "{DATE}当天"),
-        "ORIGIN": ("产地{ORIGIN}", "从{ORIGIN}发运", "来自{ORIGIN}"),
-        "DOC": ("编号{DOC}", "单号{DOC}"),
-        "MODE": ("运输方式{MODE}", "经{MODE}"),
-        "PHONE": ("电话{PHONE}", "手机{PHONE}"),
-        "EMAIL": ("邮箱{EMAIL}", "邮件{EMAIL}"),
-        "DAYS": ("延误{DAYS}天", "推迟{DAYS}天"),
-    },
-}
-OPENERS: dict[str, dict[str, tuple[str, ...]]] = {
-    "en": {
-        "purchase_order": ("Purchase order", "Order", "PO", "Order request", "New order"),
-        "shipping_notice": ("Shipping notice", "ASN", "Dispatch advice", "Consignment note", "Waybill"),
-        "delay_report": ("Delay notice", "Late delivery", "Delay alert", "Delay report"),
-        "supplier_email": ("Supplier update", "Message", "Note from supplier", "Hello team", "Information"),
-    },
-    "zh": {
-        "purchase_order": ("采购订单", "订单", "订购单"),
-        "shipping_notice": ("发货通知", "到货通知", "提单"),
-        "delay_report": ("延误通知", "延误报告"),
-        "supplier_email": ("供应商来函", "您好", "说明"),
-    },
-}
-FILLERS: dict[str, tuple[str, ...]] = {
-    "en": (
-        "please confirm",
-        "thank you",
-        "see attached",
-        "as agreed",
-        "best regards",
-        "for your records",
-        "kindly note",
-        "with thanks",
-        "urgent",
-        "no further action needed",
-        "as discussed by phone",
-    ),
-    "zh": (
-        "请查收",
-        "谢谢",
-        "详见附件",
-        "特此通知",
-        "祝好",
-        "请确认",
-        "已安排",
-        "按计划执行",
-        "本批次",
-        "如有问题请回复",
-        "紧急",
-        "感谢配合",
-    ),
-}
-"""Untagged phrases that composed documents may start or end with."""
-SEPARATORS: dict[str, tuple[str, ...]] = {
-    "en": (",", "|", ";", "-", ".", "/", ":"),
-    "zh": ("，", "；", "｜", "。", "、"),
-}
+DOCUMENT_NAMES: dict[str, str] = {"builtin": "builtin", "data": "scms"}
+"""Scenario option ``document_names`` → the :func:`name_pools` source it asks for: ``"builtin"``
+(the default; texts independent of the data folder) or ``"data"`` (the SCMS names; the data set
+must be present)."""
 
 
 def compose_template(rng: np.random.Generator, kind: str, lang: str = "en") -> str:
@@ -726,34 +202,6 @@ def compose_template(rng: np.random.Generator, kind: str, lang: str = "en") -> s
     return f"{opener} : " + f" {sep} ".join(clauses) + " ."
 
 
-HELDOUT_TEMPLATES: frozenset[str] = frozenset(
-    [f"{k}/{i}" for k in TEMPLATES for i in (7, 8)] + [f"zh:{k}/4" for k in ZH_TEMPLATES]
-)
-"""Template ids (``kind/number``, 1-based; ``zh:`` prefix for Chinese) never used by the
-``"train"`` split of :func:`make_corpus`.  Scenario documents use every English template."""
-
-COUNTERPARTIES: dict[str, tuple[str, ...]] = {
-    "purchase_order": CUSTOMERS,
-    "shipping_notice": CARRIERS,
-    "delay_report": CARRIERS,
-    "supplier_email": SUPPLIERS,
-}
-
-DOC_PREFIX = {"purchase_order": "PO", "shipping_notice": "SN", "delay_report": "DR", "supplier_email": "SE"}
-
-SLOT_TYPES: dict[str, str] = {
-    "ORG": "ORG",
-    "PER": "PER",
-    "LOC": "LOC",
-    "ORIGIN": "LOC",
-    "PRODUCT": "PRODUCT",
-    "QTY": "QTY",
-    "DATE": "DATE",
-}
-"""Template slot → entity type (slots not listed are tagged ``O``)."""
-
-SPLITS: tuple[str, ...] = ("train", "heldout", "all")
-
 # --- name pools --------------------------------------------------------------------------------------------
 
 
@@ -771,6 +219,8 @@ class NamePools:
         ``"scms"`` (built-in lists plus the SCMS shipments data) or ``"builtin"``.
     lang
         ``"en"`` or ``"zh"``.
+    extra
+        Other name lists of the source (e.g. the SCMS product groups); not drawn by the generators.
     """
 
     orgs: Mapping[str, tuple[str, ...]]
@@ -806,6 +256,28 @@ class NamePools:
             extra=self.extra,
         )
 
+    def fingerprint(self) -> dict[str, str]:
+        """Where the names come from and a digest of them, for a scenario's meta and a report's manifest.
+
+        Returns
+        -------
+        dict
+            ``{"source": "builtin" | "scms", "lang": "en" | "zh", "sha256": <64 hex digits>}``;
+            ``sha256`` is taken over the canonical JSON (sorted keys, UTF-8) of every name the
+            generators may draw (``orgs``, ``people``, ``cities``, ``countries``, ``products``,
+            ``modes``; not ``extra``), so two runs with the same digest draw from the same names.
+        """
+        names = {
+            "orgs": {k: list(v) for k, v in self.orgs.items()},
+            "people": list(self.people),
+            "cities": list(self.cities),
+            "countries": list(self.countries),
+            "products": list(self.products),
+            "modes": list(self.modes),
+        }
+        blob = json.dumps(names, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return {"source": self.source, "lang": self.lang, "sha256": hashlib.sha256(blob.encode()).hexdigest()}
+
 
 _PAREN = re.compile(r"\s*\([^)]*\)?")
 
@@ -822,12 +294,12 @@ def _clean_item(desc: str) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def _scms_names(data_dir: str | None) -> dict[str, tuple[str, ...]] | None:
-    """Vendors, countries, modes, products and product groups from the SCMS data (None if absent)."""
-    from sclm import config
-    from sclm.datasets import load_dataset
+def _scms_names(data_dir: str) -> dict[str, tuple[str, ...]] | None:
+    """Vendors, countries, modes, products and product groups from the SCMS data (None if absent).
 
-    if not (config.data_dir(data_dir, must_exist=False) / "shipments_usaid_scms").is_dir():
+    ``data_dir`` is the resolved data folder, so the cache follows ``$SCLM_DATA_DIR``.
+    """
+    if not (Path(data_dir) / "shipments_usaid_scms").is_dir():
         return None
     table = load_dataset("shipments_usaid_scms", data_dir=data_dir).table
 
@@ -879,7 +351,7 @@ def name_pools(source: str = "auto", *, lang: str = "en", data_dir: str | None =
         raise ValueError(f"source must be 'auto', 'scms' or 'builtin', got {source!r}")
     if lang not in ("en", "zh"):
         raise ValueError(f"lang must be 'en' or 'zh', got {lang!r}")
-    scms = None if source == "builtin" else _scms_names(None if data_dir is None else str(data_dir))
+    scms = None if source == "builtin" else _scms_names(str(config.data_dir(data_dir, must_exist=False)))
     if source == "scms" and scms is None:
         raise FileNotFoundError(
             "source='scms' needs the data set 'shipments_usaid_scms' in the data folder "
@@ -918,36 +390,47 @@ def name_pools(source: str = "auto", *, lang: str = "en", data_dir: str | None =
     )
 
 
-# --- tokens ----------------------------------------------------------------------------------------------
+def scenario_pools(
+    document_names: str = "builtin",
+    counterparties: Mapping[str, Sequence[str]] | None = None,
+    *,
+    data_dir: str | None = None,
+) -> NamePools:
+    """The English name pools a scenario's documents draw from.
 
-_EN_NAME = re.compile(r"[^\s,;:()]+|[,;:()]")
-_ZH_TOKEN = re.compile(r"\+?[A-Za-z0-9][A-Za-z0-9@._/'+&-]*|\S")
-_CJK_CHAR = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+    Parameters
+    ----------
+    document_names
+        A key of :data:`DOCUMENT_NAMES`: ``"builtin"`` (default; never reads the data folder, so
+        the same parameters give the same texts on every machine) or ``"data"`` (the SCMS names,
+        :func:`name_pools` ``("scms")``; raises when the data set is missing).
+    counterparties
+        Document kind → organisation names, replacing the pool of that kind.
+    data_dir
+        The real-data folder for ``"data"`` (default: :func:`sclm.config.data_dir`).
 
+    Returns
+    -------
+    NamePools
+        ``lang="en"``; its :meth:`NamePools.fingerprint` identifies every name the documents
+        may draw.
 
-def name_tokens(name: str, lang: str = "en") -> list[str]:
-    """Split a name into tokens: English on spaces with ``, ; : ( )`` apart; Chinese per
-    character with Latin/digit runs kept whole (:func:`zh_tokens`)."""
-    return zh_tokens(name) if lang == "zh" else _EN_NAME.findall(name)
-
-
-def zh_tokens(text: str) -> list[str]:
-    """Chinese tokens: one per CJK character or punctuation mark, Latin/digit runs whole.
-
-    >>> zh_tokens("华东物流于2024年3月5日发货 Aurobindo Pharma")
-    ['华', '东', '物', '流', '于', '2024', '年', '3', '月', '5', '日', '发', '货', 'Aurobindo', 'Pharma']
+    Raises
+    ------
+    ValueError
+        Unknown ``document_names``.
+    FileNotFoundError
+        ``"data"`` and the SCMS data set is missing.
     """
-    return _ZH_TOKEN.findall(text)
-
-
-def join_zh(tokens: Sequence[str]) -> str:
-    """Join Chinese tokens: no spaces, except one between two non-CJK tokens (``Aurobindo Pharma``)."""
-    out: list[str] = []
-    for i, tok in enumerate(tokens):
-        if i and not _CJK_CHAR.match(tok[:1]) and not _CJK_CHAR.match(tokens[i - 1][-1:]):
-            out.append(" ")
-        out.append(tok)
-    return "".join(out)
+    if document_names not in DOCUMENT_NAMES:
+        raise ValueError(
+            f"document_names must be one of {list(DOCUMENT_NAMES)}, got {document_names!r} "
+            "('builtin': built-in names, the same on every machine; 'data': names from the SCMS data set)"
+        )
+    pools = name_pools(DOCUMENT_NAMES[document_names], data_dir=data_dir)
+    if counterparties:
+        pools = replace(pools, orgs={**pools.orgs, **{k: tuple(v) for k, v in counterparties.items()}})
+    return pools
 
 
 @dataclass(frozen=True)
@@ -1123,7 +606,8 @@ def make_documents(
     counterparties
         Kind → organisation names, overriding the pools for that kind.
     pools
-        Name pools (default :func:`name_pools` ``("auto")``: SCMS names when the data is present).
+        English name pools (default :func:`name_pools` ``("builtin")``: the texts never depend
+        on the data folder; see :func:`scenario_pools`).
 
     Returns
     -------
@@ -1132,13 +616,13 @@ def make_documents(
         quantity``; one row per document, sorted by (ts, node, kind); ``tokens`` and ``tags``
         are lists of equal length.  ``template`` is ``kind/number`` (1-based), every template used.
     """
-    from sclm.scenarios._base import DOCUMENT_COLUMNS
-
     kinds = list(spec)
     unknown = [k for k in kinds if k not in TEMPLATES]
     if unknown:
         raise ValueError(f"unknown document kind(s) {unknown}; expected some of {list(TEMPLATES)}")
-    pools = pools if pools is not None else name_pools("auto")
+    pools = pools if pools is not None else name_pools("builtin")
+    if pools.lang != "en":
+        raise ValueError(f"scenario documents are English: pools must have lang='en', got {pools.lang!r}")
     orgs = {**pools.orgs, **(counterparties or {})}
     rows = []
     if n_documents and kinds:
