@@ -31,6 +31,7 @@ import hashlib
 import json
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -371,6 +372,32 @@ def _r(v: float, nd: int = 4) -> float:
     return float(round(float(v), nd))
 
 
+def _node_types(bundle: Bundle, nodes: Sequence[str]) -> dict[str, str]:
+    """Node -> node type (``"node"`` for all when the scenario has no node table)."""
+    table = getattr(bundle.scenario, "nodes", None)
+    if table is None or "node_type" not in getattr(table, "columns", ()):
+        return {n: "node" for n in nodes}
+    types = dict(zip(table["node"].astype(str), table["node_type"].astype(str), strict=True))
+    return {n: types.get(str(n), "node") for n in nodes}
+
+
+def _group_stats(
+    sub: pd.DataFrame, per: pd.DataFrame, h: pd.Series, nodes: Sequence[str], stock: bool
+) -> dict[str, Any]:
+    total, base = float(per.loc[list(nodes), "mean"].sum()), float(h.loc[list(nodes)].sum())
+    daily = sub[sub["node"].isin(list(nodes))].groupby("ts")["mean"].sum()
+    return {
+        "mean": _r(total, 2),
+        "low": _r(per.loc[list(nodes), QLO].sum(), 2),
+        "high": _r(per.loc[list(nodes), QHI].sum(), 2),
+        "history": _r(base, 2),
+        "change": _r(total / base - 1.0) if base > 0 else None,
+        "daily_mean": _r(daily.mean(), 2),
+        "lowest_day_total": _r(daily.min(), 2) if stock else None,
+        "n_nodes": len(nodes),
+    }
+
+
 def summarise(
     fc: pd.DataFrame, bundle: Bundle, targets: dict[str, str], horizon: int
 ) -> dict[str, dict[str, Any]]:
@@ -381,6 +408,11 @@ def summarise(
     quantiles (a band for the total that is exact when the nodes move together and wider
     otherwise).  ``history`` is the same statistic over the ``horizon`` days up to the origin
     (the level on the origin day for inventory); ``change`` = ``mean / history - 1``.
+
+    Totals are never taken across node types: a DC's demand is its stores' orders and a
+    warehouse's production what its plant sends it, so a sum over both would count the same units
+    twice.  The top-level figures are those of ``node_type``, the type with the most nodes (the
+    stores, the plants, the customers); ``other_types`` holds the same figures for each other type.
     """
     origin = bundle.origin
     hist = bundle.panel
@@ -390,8 +422,8 @@ def summarise(
         sub = fc[fc["variable"] == col]
         stock = generic in STOCKS
         if stock:
-            at = sub[sub["ts"] == sub["ts"].max()].set_index("node")
-            per = at[["mean", QLO, QHI]]
+            sub = sub[sub["ts"] == sub["ts"].max()]
+            per = sub.set_index("node")[["mean", QLO, QHI]]
             h = hist.loc[hdays == origin, col].droplevel("ts")
         else:
             per = sub.groupby("node", sort=True)[["mean", QLO, QHI]].sum()
@@ -413,19 +445,20 @@ def summarise(
                     "width": _r((row[QHI] - row[QLO]) / row["mean"]) if row["mean"] > 0 else None,
                 }
             )
-        total, base = float(per["mean"].sum()), float(h.sum())
-        daily = sub.groupby("ts")["mean"].sum()
+        types = _node_types(bundle, list(per.index))
+        groups: dict[str, list[str]] = {}
+        for n in per.index:
+            groups.setdefault(types[n], []).append(n)
+        order = sorted(groups, key=lambda t: (-len(groups[t]), t))
+        main = order[0] if order else "node"
         out[generic] = {
             "variable": col,
             "kind": "level" if stock else "flow",
-            "mean": _r(total, 2),
-            "low": _r(per[QLO].sum(), 2),
-            "high": _r(per[QHI].sum(), 2),
-            "history": _r(base, 2),
-            "change": _r(total / base - 1.0) if base > 0 else None,
-            "daily_mean": _r(daily.mean(), 2),
-            "lowest_day_total": _r(daily.min(), 2) if stock else None,
-            "n_nodes": len(nodes),
+            "node_type": main,
+            **_group_stats(sub, per, h, groups.get(main, []), stock),
+            "other_types": [
+                {"node_type": t, **_group_stats(sub, per, h, groups[t], stock)} for t in order[1:]
+            ],
             "nodes": nodes,
         }
     return out
@@ -484,7 +517,7 @@ def _attribute(bundle: Bundle, column: str, steps: int) -> list[dict]:
             w,
             "integrated_gradients",
             column,
-            horizon=list(range(1, steps + 1)),
+            step=list(range(1, steps + 1)),
             device="cpu",
             n_steps=IG_STEPS,
         )

@@ -247,7 +247,7 @@ def run_explain(view: TaskView, b: Bundle, horizon: int, figures: bool) -> Outco
             windows,
             b.scenario.drivers,
             target=col,
-            horizon=range(1, steps + 1),
+            step=range(1, steps + 1),
             nodes=b.scenario.nodes,
             n_windows=EXPLAIN_WINDOWS,
             run_checks=("completeness", "drivers"),

@@ -151,15 +151,37 @@ def _trend(w: W, change: float | None) -> str:
 # --------------------------------------------------------------------------------------------
 
 
+def _nodes_en(r: Mapping[str, Any]) -> str:
+    t, n = r.get("node_type", "node"), r["n_nodes"]
+    noun = "node" if n == 1 else "nodes"
+    return f"{n} {t} {noun}" if t != "node" else f"{n} {noun}"
+
+
+def _nodes_zh(r: Mapping[str, Any]) -> str:
+    t = r.get("node_type", "node")
+    return f"{r['n_nodes']}个{t}节点" if t != "node" else f"{r['n_nodes']}个节点"
+
+
 def _target_line(w: W, g: str, r: Mapping[str, Any], res: Mapping[str, Any]) -> str:
+    """The target's total over its main node type, then each other type apart (never summed)."""
+    s = _main_line(w, g, r, res)
+    for o in r.get("other_types") or []:
+        s += " " + w.t(
+            f"Apart from these, the {_nodes_en(o)}: {w.n(o['mean'])} ({w.n(o['low'])} to {w.n(o['high'])}).",
+            f"另外，{_nodes_zh(o)}：{w.n(o['mean'])}（{w.n(o['low'])}至{w.n(o['high'])}）。",
+        )
+    return s
+
+
+def _main_line(w: W, g: str, r: Mapping[str, Any], res: Mapping[str, Any]) -> str:
     lab = w.cap(w.label(g, r["variable"]))
     band = w.pct(res["interval"], 0)
     ch = r.get("change")
     if r["kind"] == "level":
         s = w.t(
-            f"{lab}: {w.units(r['mean'])} in total on {res['last_day']} across {r['n_nodes']} nodes "
+            f"{lab}: {w.units(r['mean'])} in total on {res['last_day']} across {_nodes_en(r)} "
             f"({band} band {w.n(r['low'])} to {w.n(r['high'])})",
-            f"{lab}：{res['last_day']}共{w.units(r['mean'])}（{r['n_nodes']}个节点合计，"
+            f"{lab}：{res['last_day']}共{w.units(r['mean'])}（{_nodes_zh(r)}合计，"
             f"{band}区间{w.n(r['low'])}至{w.n(r['high'])}）",
         )
         if ch is not None:
@@ -176,14 +198,14 @@ def _target_line(w: W, g: str, r: Mapping[str, Any], res: Mapping[str, Any]) -> 
     one = res["first_day"] == res["last_day"]
     if one:
         s = w.t(
-            f"{lab}: {w.units(r['mean'])} across {r['n_nodes']} nodes ({band} band {w.n(r['low'])} to {w.n(r['high'])})",
-            f"{lab}：共{w.units(r['mean'])}（{r['n_nodes']}个节点合计，{band}区间{w.n(r['low'])}至{w.n(r['high'])}）",
+            f"{lab}: {w.units(r['mean'])} across {_nodes_en(r)} ({band} band {w.n(r['low'])} to {w.n(r['high'])})",
+            f"{lab}：共{w.units(r['mean'])}（{_nodes_zh(r)}合计，{band}区间{w.n(r['low'])}至{w.n(r['high'])}）",
         )
     else:
         s = w.t(
-            f"{lab}: {w.units(r['mean'])} over {res['horizon']} days across {r['n_nodes']} nodes "
+            f"{lab}: {w.units(r['mean'])} over {res['horizon']} days across {_nodes_en(r)} "
             f"({band} band {w.n(r['low'])} to {w.n(r['high'])}; {w.n(r['daily_mean'])} a day)",
-            f"{lab}：{res['horizon']}天共{w.units(r['mean'])}（{r['n_nodes']}个节点合计，"
+            f"{lab}：{res['horizon']}天共{w.units(r['mean'])}（{_nodes_zh(r)}合计，"
             f"{band}区间{w.n(r['low'])}至{w.n(r['high'])}；日均{w.n(r['daily_mean'])}）",
         )
     if ch is not None:

@@ -328,6 +328,27 @@ def test_forecast_what_if_scales_and_propagates(answers):
 
 
 @pytest.mark.slow
+def test_forecast_totals_are_per_node_type_never_across_types(answers):
+    # retail: a DC's demand is its stores' orders; summing both would count the units twice
+    a = answers[("retail", 0)]
+    for g in ("demand", "inventory"):
+        r = a.result["targets"][g]
+        per = {n["node"]: n["mean"] for n in r["nodes"]}
+        stores = [n for n in per if n.startswith("store")]
+        assert r["node_type"] == "store" and r["n_nodes"] == len(stores) == 5
+        assert r["mean"] == pytest.approx(sum(per[n] for n in stores), abs=0.05)
+        (dc,) = r["other_types"]
+        assert (
+            dc["node_type"] == "dc"
+            and dc["n_nodes"] == 1
+            and dc["mean"] == pytest.approx(per["dc_01"], abs=0.01)
+        )
+    assert "5 store nodes" in a.text and "1 dc node" in a.text
+    zh = recommend(a, "zh")
+    assert "5个store节点" in zh and "1个dc节点" in zh
+
+
+@pytest.mark.slow
 def test_scenario_network_and_figures(answers):
     n = answers[("manufacturing", 5)]
     assert n.result["status"] == "optimal" and n.result["cost"] > 0 and n.network == "manufacturing-seed0"
