@@ -94,3 +94,64 @@ def test_every_dependency_is_pinned_exactly_in_constraints():
     missing = sorted({_req_name(r) for r in reqs} - set(pins))
     assert not missing, f"constraints.txt has no exact pin for {missing}"
     assert pins["torch"] == "2.13.0"
+
+
+# Declared but never imported, each for a stated reason (the comment beside it in pyproject.toml).
+USED_WITHOUT_IMPORT = {
+    "accelerate": "transformers' Trainer (sclm.models.tagger) requires it",
+    "ipykernel": "the kernel papermill runs the notebooks in",
+    "jupyterlab": "make lab",
+    "ipywidgets": "tqdm.auto progress bars in JupyterLab",
+    "pytest-xdist": "make test runs pytest -n 2",
+    "ruff": "make lint / make format",
+    "nbstripout": "make format",
+}
+# Opt-in extras are not installed by make setup: their import names, by hand.
+OPT_IN_IMPORTS = {"llama-cpp-python": "llama_cpp"}
+
+
+_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+([A-Za-z_]\w*)[\w.]*[ \t]+import\b|import[ \t]+([\w., \t]+))", re.M
+)
+
+
+def _imports(folders: tuple[str, ...]) -> set[str]:
+    """Top-level module names imported (also inside functions) by .py files and notebook code cells."""
+    import json
+    import sys
+
+    sources = [p.read_text() for d in folders for p in (ROOT / d).rglob("*.py")]
+    for nb in (ROOT / "notebooks").glob("*.ipynb") if "notebooks" in folders else ():
+        cells = json.loads(nb.read_text())["cells"]
+        sources += ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    names: set[str] = set()
+    for src in sources:
+        for frm, imp in _IMPORT.findall(src):
+            names.update([frm] if frm else (n.split()[0].split(".")[0] for n in imp.split(",") if n.strip()))
+    return names - set(sys.stdlib_module_names)
+
+
+def _declared() -> set[str]:
+    project = _pyproject()["project"]
+    reqs = [
+        *project["dependencies"],
+        *(r for extra in project["optional-dependencies"].values() for r in extra),
+    ]
+    return {_req_name(r) for r in reqs}
+
+
+def test_every_declared_dependency_is_used_and_every_import_is_declared():
+    from importlib.metadata import packages_distributions
+
+    dists = {m: {_req_name(d) for d in ds} for m, ds in packages_distributions().items()}
+    dists |= {m: {d} for d, m in OPT_IN_IMPORTS.items()}
+    declared = _declared()
+    used = {d for m in _imports(("sclm", "bench", "tests", "notebooks")) for d in dists.get(m, ())}
+    unused = sorted(declared - used - set(USED_WITHOUT_IMPORT))
+    assert not unused, f"declared in pyproject.toml but imported nowhere (drop them or say why): {unused}"
+    stale = sorted(set(USED_WITHOUT_IMPORT) - declared)
+    assert not stale, f"USED_WITHOUT_IMPORT names packages pyproject.toml no longer declares: {stale}"
+    # the package itself imports only what it declares (a transitive install is not a declaration)
+    own = _imports(("sclm",)) - {"sclm"}
+    undeclared = sorted(m for m in own if not dists.get(m, set()) & declared)
+    assert not undeclared, f"sclm imports modules no declared distribution provides: {undeclared}"
