@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import logging
 import math
 import os
 import sys
@@ -91,6 +92,7 @@ class Report:
         self.descriptions: dict[str, str] = {}
         self.inputs: list[Path] = []
         self.figures: list[str] = []
+        self.scenarios: list[dict[str, Any]] = []
 
     def metric(self, name: str, value: Any, description: str = "") -> Any:
         """Record one metric (a number, string or small list/dict) and return the value."""
@@ -100,6 +102,48 @@ class Report:
         if description:
             self.descriptions[name] = description
         return value
+
+    def scenario(self, sc: Any) -> Any:
+        """Record the scenario a report simulates, with where its documents' names came from.
+
+        The entry (scenario ``name``, ``seed``, ``params`` and ``document_names``: the option,
+        the source actually used and the sha256 of the name pools) goes into ``metrics.json``
+        and the manifest (key ``scenarios``), so two reports with different names say so.
+
+        Parameters
+        ----------
+        sc
+            A :class:`sclm.scenarios.Scenario` (anything with such a ``meta`` mapping).
+
+        Returns
+        -------
+        Scenario
+            ``sc`` unchanged, so ``sc = report.scenario(make_scenario(...))`` reads as one step.
+
+        Raises
+        ------
+        ValueError
+            ``sc.meta`` lacks ``name``, ``seed`` or ``document_names``.
+        """
+        meta = getattr(sc, "meta", None)
+        missing = [
+            k for k in ("name", "seed", "document_names") if not isinstance(meta, Mapping) or k not in meta
+        ]
+        if missing:
+            raise ValueError(
+                f"report.scenario() needs a Scenario whose meta has {missing}; got {type(sc).__name__}"
+            )
+        self.scenarios.append(
+            _jsonable(
+                {
+                    "name": meta["name"],
+                    "seed": meta["seed"],
+                    "params": meta.get("params", {}),
+                    "document_names": meta["document_names"],
+                }
+            )
+        )
+        return sc
 
     def add_input(self, path: str | os.PathLike[str]) -> None:
         """Record a file the report read; its sha256 goes into the manifest."""
@@ -122,17 +166,18 @@ class Report:
         return path
 
     def save(self) -> Path:
-        """Write ``metrics.json`` (case, parameters, metrics, descriptions) and return its path."""
-        return dump_json(
-            {
-                "case": self.case,
-                "params": self.params,
-                "metrics": self.metrics,
-                "descriptions": self.descriptions,
-                "figures": self.figures,
-            },
-            self.report_dir / "metrics.json",
-        )
+        """Write ``metrics.json`` (case, parameters, metrics, descriptions, figures and, when
+        :meth:`scenario` was called, ``scenarios``) and return its path."""
+        record: dict[str, Any] = {
+            "case": self.case,
+            "params": self.params,
+            "metrics": self.metrics,
+            "descriptions": self.descriptions,
+            "figures": self.figures,
+        }
+        if self.scenarios:
+            record["scenarios"] = self.scenarios
+        return dump_json(record, self.report_dir / "metrics.json")
 
     def provenance(self) -> dict[str, Any]:
         """Provenance of this report (versions, parameters, sha256 of inputs and sources)."""
@@ -151,6 +196,12 @@ class Report:
         ]
         for name, digest in prov["inputs"].items():
             lines.append(f"- Input `{name}` sha256 `{digest[:16]}…`")
+        for sc in self.scenarios:
+            names = sc["document_names"]
+            lines.append(
+                f"- Scenario `{sc['name']}` seed {sc['seed']}: document names `{names['source']}` "
+                f"sha256 `{names['sha256'][:16]}…`"
+            )
         lines.append("- Full record: `manifest.json` beside this page.")
         return "\n".join(lines)
 
@@ -179,11 +230,43 @@ def load_params(
     return params
 
 
+class _Collect(logging.Handler):
+    """Keep the log records of one call (papermill reports unreadable parameter lines as warnings)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 def notebook_parameters(notebook: str | os.PathLike[str]) -> dict[str, Any]:
-    """Names and default values of the notebook's ``parameters`` cell (literals only)."""
+    """Names and default values of the notebook's ``parameters`` cell (literals only).
+
+    The cell is read by :func:`papermill.inspect_notebook` (the parser papermill itself uses);
+    each default is then evaluated with :func:`ast.literal_eval`.
+
+    Parameters
+    ----------
+    notebook
+        An ``.ipynb`` file with exactly one cell tagged ``parameters``.
+
+    Returns
+    -------
+    dict
+        Parameter name → default value, in cell order (``{"seed": 0, "case": "retail", ...}``).
+
+    Raises
+    ------
+    ValueError
+        Not exactly one ``parameters`` cell; a line papermill cannot read (one ``name = value``
+        per line, no ``=`` in the comment); or a default that is not a Python literal.
+    """
     import ast
 
     import nbformat
+    import papermill as pm
 
     nb = nbformat.read(os.fspath(notebook), as_version=4)
     cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
@@ -191,16 +274,31 @@ def notebook_parameters(notebook: str | os.PathLike[str]) -> dict[str, Any]:
         raise ValueError(
             f"notebook {relative_name(notebook)!r} must have exactly one cell tagged 'parameters', found {len(cells)}"
         )
+    log = logging.getLogger("papermill")
+    collect, level = _Collect(), log.level
+    log.addHandler(collect)
+    if log.getEffectiveLevel() > logging.WARNING:
+        log.setLevel(logging.WARNING)
+    try:
+        found = pm.inspect_notebook(os.fspath(notebook))
+    finally:
+        log.removeHandler(collect)
+        log.setLevel(level)
+    unreadable = [m for m in collect.messages if m.startswith("Unable to parse line")]
+    if unreadable:
+        raise ValueError(
+            f"papermill cannot read the parameters cell of {relative_name(notebook)!r}: {unreadable[0]} "
+            "Write one 'name = value  # help' per line, without '=' in the help comment."
+        )
     out: dict[str, Any] = {}
-    for node in ast.parse(cells[0].source).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            try:
-                out[node.targets[0].id] = ast.literal_eval(node.value)
-            except ValueError as exc:
-                raise ValueError(
-                    f"parameter {node.targets[0].id!r} in {relative_name(notebook)!r} is not a literal; "
-                    "put derived values in the next cell"
-                ) from exc
+    for name, param in found.items():
+        try:
+            out[name] = ast.literal_eval(param["default"])
+        except (ValueError, SyntaxError) as exc:
+            raise ValueError(
+                f"parameter {name!r} in {relative_name(notebook)!r} is not a literal; "
+                "put derived values in the next cell"
+            ) from exc
     return out
 
 
@@ -336,7 +434,13 @@ def export(
     *,
     params_file: str | os.PathLike[str] | None = None,
 ) -> Path:
-    """Export ``build/executed/<case>.ipynb`` to ``reports/<case>/index.html`` and write the manifest."""
+    """Export ``build/executed/<case>.ipynb`` to ``reports/<case>/index.html`` and write the manifest.
+
+    The manifest holds the case, the notebooks, the provenance (versions, parameters, sha256 of
+    the inputs and sources), the sha256 of every output and, when the notebook called
+    :meth:`Report.scenario`, the ``scenarios`` it simulated with their document-name source and
+    sha256.
+    """
     executed = Path(executed) if executed else executed_path(case)
     report_dir = Path(report_dir) if report_dir else config.REPORTS_DIR / case
     metrics_path = report_dir / "metrics.json"
@@ -364,6 +468,8 @@ def export(
         "outputs": outputs,
         "stderr_outputs_dropped": len(stderr),
     }
+    if metrics.get("scenarios"):
+        manifest["scenarios"] = metrics["scenarios"]
     dump_json(manifest, report_dir / "manifest.json")
     return html
 

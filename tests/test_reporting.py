@@ -61,6 +61,76 @@ def test_params_and_notebook_parameters_agree():
     assert set(reporting.load_params(SMOKE)) <= set(known)
 
 
+def _notebook(path, *sources, tags=("parameters",)):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    nb.cells = [nbformat.v4.new_code_cell(src, metadata={"tags": list(tags)}) for src in sources]
+    nb.cells.append(nbformat.v4.new_markdown_cell("# done"))
+    nbformat.write(nb, path)
+    return path
+
+
+def test_notebook_parameters_are_read_by_papermill_and_must_be_literals(tmp_path):
+    cell = (
+        'case = "retail"  # which case\n'
+        "seed = 3\n"
+        "\n"
+        "# a comment line\n"
+        "p = 0.25  # miss rate\n"
+        'opts = {"noise": {"erp": 0.05}, "n": [1, 2]}\n'
+        "flag = None\n"
+    )
+    params = reporting.notebook_parameters(_notebook(tmp_path / "ok.ipynb", cell))
+    assert params == {
+        "case": "retail",
+        "seed": 3,
+        "p": 0.25,
+        "opts": {"noise": {"erp": 0.05}, "n": [1, 2]},
+        "flag": None,
+    }
+    assert list(params) == ["case", "seed", "p", "opts", "flag"]
+    with pytest.raises(ValueError, match=r"parameter 'n' in .* is not a literal"):
+        reporting.notebook_parameters(_notebook(tmp_path / "expr.ipynb", "n = len([1, 2])\n"))
+    with pytest.raises(
+        ValueError, match=r"papermill cannot read the parameters cell .* line 1 'n = 3  # n = 3'"
+    ):
+        reporting.notebook_parameters(_notebook(tmp_path / "eq.ipynb", "n = 3  # n = 3\nm = 1\n"))
+    with pytest.raises(ValueError, match=r"exactly one cell tagged 'parameters', found 2"):
+        reporting.notebook_parameters(_notebook(tmp_path / "two.ipynb", "a = 1\n", "b = 2\n"))
+    with pytest.raises(ValueError, match=r"exactly one cell tagged 'parameters', found 0"):
+        reporting.notebook_parameters(_notebook(tmp_path / "none.ipynb", "a = 1\n", tags=()))
+
+
+def test_scenario_name_source_reaches_metrics_and_manifest(tmp_path):
+    import sclm
+    from sclm.scenarios import documents as gen
+
+    sc = sclm.make_scenario("logistics", seed=2, n_days=40, n_documents=5)
+    r = Report("demo", {"seed": 2}, report_dir=tmp_path)
+    assert r.scenario(sc) is sc
+    with pytest.raises(
+        ValueError, match=r"needs a Scenario whose meta has \['name', 'seed', 'document_names'\]"
+    ):
+        r.scenario(object())
+    r.save()
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    builtin = gen.scenario_pools("builtin").fingerprint()
+    entry = {"name": "logistics", "seed": 2, "document_names": {"option": "builtin", **builtin}}
+    assert metrics["scenarios"] == [{**entry, "params": sc.meta["params"]}]
+    assert f"document names `builtin` sha256 `{builtin['sha256'][:16]}" in r.provenance_markdown()
+    executed = _notebook(tmp_path / "executed.ipynb", "x = 1\n", tags=())
+    reporting.export("demo", executed, tmp_path)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["scenarios"] == metrics["scenarios"]
+    assert manifest["outputs"]["metrics.json"] == reporting.sha256_file(tmp_path / "metrics.json")
+    # without a recorded scenario, metrics.json and the manifest keep their former keys
+    plain = Report("demo", {"seed": 2}, report_dir=tmp_path / "plain")
+    plain.save()
+    assert "scenarios" not in json.loads((tmp_path / "plain" / "metrics.json").read_text())
+
+
 def test_unknown_parameter_is_refused_before_running(tmp_path):
     with pytest.raises(
         ValueError, match=r"unknown parameter\(s\) \['epochz'\] for notebook 'notebooks/4.3-retail.ipynb'"
