@@ -68,11 +68,11 @@ class Planted(nn.Module):
         return torch.einsum("ntc,hktc->nhk", x, self.w) + self.b
 
 
-def planted_model(cell=(1, 2), horizon=2, k=1):
-    """Only x[:, T-1-lag, c] at step ``horizon`` of target ``k`` matters."""
+def planted_model(cell=(1, 2), step=2, k=1):
+    """Only x[:, T-1-lag, c] at step ``step`` of target ``k`` matters."""
     lag, c = cell
     w = torch.zeros(H, K, T, C)
-    w[horizon - 1, k, T - 1 - lag, c] = 2.0
+    w[step - 1, k, T - 1 - lag, c] = 2.0
     return Planted(w)
 
 
@@ -82,14 +82,14 @@ WINDOW_ONLY = [m for m in METHODS if m not in TEXT_METHODS and m not in REFUSED]
 @pytest.mark.parametrize("method", WINDOW_ONLY)
 def test_every_window_method_returns_the_input_shape(tiny, method, one_torch_thread):
     model, w = tiny
-    att = explain(model, w, method, target="k", horizon=2, device="cpu")
+    att = explain(model, w, method, target="k", step=2, device="cpu")
     assert isinstance(att, Attribution)
     assert att.values.shape == w.X.shape
     assert att.future_values.shape == w.X_future.shape
     assert att.feature_names == w.channels and att.future_names == w.known_future
     assert att.values.dtype == np.float64 and np.isfinite(att.values).all()
     assert np.abs(att.values).sum() > 0
-    assert att.target["target"] == "k" and att.target["horizon"] == [2]
+    assert att.target["target"] == "k" and att.target["step"] == [2]
     assert att.outputs.shape == (5,)
 
 
@@ -97,7 +97,7 @@ def test_every_window_method_returns_the_input_shape(tiny, method, one_torch_thr
 def test_additive_methods_sum_to_the_output_gap(tiny, method, one_torch_thread):
     model, w = tiny
     att = (
-        explain(model, w, method, target=0, horizon="all", device="cpu", n_samples=50)
+        explain(model, w, method, target=0, step="all", device="cpu", n_samples=50)
         if method == ("shapley_value_sampling")
         else explain(model, w, method, target=0, device="cpu")
     )
@@ -121,7 +121,7 @@ def test_integrated_gradients_is_exact_on_a_linear_model(one_torch_thread):
 
 
 def test_aup_is_one_with_one_planted_driver(one_torch_thread):
-    model = planted_model(cell=(1, 2), horizon=2, k=1)
+    model = planted_model(cell=(1, 2), step=2, k=1)
     x = np.random.default_rng(2).normal(size=(8, T, C)).astype(np.float32)
     att = explain(model, x, "integrated_gradients", target=(2, 1), device="cpu")
     # the scenario answer key: y1[t] depends on x2[t-3]; forecast 2 days ahead → cell (x2, lag 1)
@@ -139,7 +139,7 @@ def test_aup_is_one_with_one_planted_driver(one_torch_thread):
     assert dele["ratio"] < 0.5 and dele["curve"][0] == pytest.approx(1.0)
 
 
-def test_driver_cells_maps_lags_horizons_future_and_proxies():
+def test_driver_cells_maps_lags_steps_future_and_proxies():
     drivers = pd.DataFrame(
         {
             "target": ["q", "q", "d", "dem"],
@@ -227,8 +227,8 @@ def test_same_attributions_on_cpu_whatever_device_or_mode_the_model_was_in(tiny,
 
 def test_targets_reductions_and_quantiles(tiny, one_torch_thread):
     model, w = tiny
-    week = explain(model, w, "integrated_gradients", target="q", horizon=range(1, 4), device="cpu")
-    one = [explain(model, w, "integrated_gradients", target="q", horizon=h, device="cpu") for h in (1, 2, 3)]
+    week = explain(model, w, "integrated_gradients", target="q", step=range(1, 4), device="cpu")
+    one = [explain(model, w, "integrated_gradients", target="q", step=h, device="cpu") for h in (1, 2, 3)]
     np.testing.assert_allclose(week.values, sum(a.values for a in one), rtol=1e-4, atol=1e-6)
     mean = explain(model, w, "integrated_gradients", target=("mean", "q"), device="cpu")
     full = explain(model, w, "integrated_gradients", target="q", device="cpu")
@@ -245,8 +245,10 @@ def test_bad_inputs_raise_clear_errors(tiny):
         explain(model, w, "lime")
     with pytest.raises(ValueError, match=r"unknown target 'sales'; the model forecasts \['q', 'k'\]"):
         explain(model, w, target="sales")
-    with pytest.raises(ValueError, match="horizon steps must be in 1..4"):
-        explain(model, w, horizon=9)
+    with pytest.raises(ValueError, match=r"step must be in 1..4 \(the model's horizon"):
+        explain(model, w, step=9)
+    with pytest.raises(ValueError, match="step must be a step, a sequence of steps or 'all'"):
+        explain(model, w, step=1.5)
     with pytest.raises(ValueError, match=r"expects \(T, C\) = \(12, 3\)"):
         explain(model, np.zeros((2, 10, 3), np.float32), x_future=np.zeros((2, H, F), np.float32))
     with pytest.raises(ValueError, match="needs x_future"):
@@ -271,7 +273,7 @@ def test_attribution_api_and_shap_explanation(tiny, one_torch_thread):
     import shap
 
     model, w = tiny
-    att = explain(model, w, "integrated_gradients", target="k", horizon=1, device="cpu")
+    att = explain(model, w, "integrated_gradients", target="k", step=1, device="cpu")
     cells = att.cells()
     assert len(cells) == T * C + H * F and cells.index.names == ["channel", "lag"]
     assert set(cells.index.get_level_values("lag")) == set(range(-H, T))
@@ -344,16 +346,142 @@ def test_explain_forecast_summary(tiny, one_torch_thread):
             "node_type": "all",
         }
     )
-    table, res, fig = explain_forecast_summary(model, w, drivers, target="k", horizon=range(1, 3))
+    table, res, fig = explain_forecast_summary(model, w, drivers, target="k", step=range(1, 3))
     assert list(table.columns) == ["channel", "importance", "share", "direction", "peak_lag", "driver"]
     assert table["importance"].is_monotonic_decreasing and table["share"].sum() == pytest.approx(1.0)
     assert dict(zip(table["channel"], table["driver"], strict=True))["promo"] is True
     assert dict(zip(table["channel"], table["driver"], strict=True))["temp"] is False
+    assert res["step"] == [1, 2] and res["attribution"].target["step"] == [1, 2]
     assert res["driver_cells"] == [("k", 0), ("promo", -2), ("promo", -1)]
     assert 0 <= res["aup"] <= 1 and res["completeness_error"] < 0.01
     assert set(res["passes"]) == {"completeness", "agreement", "randomization", "deletion", "drivers"}
     assert res["all_pass"] == all(res["passes"].values())
     assert fig.axes
+
+
+def test_registry_has_one_adapter_per_method_in_the_public_order():
+    from sclm.explain._registry import REGISTRY
+
+    assert (
+        METHODS
+        == tuple(REGISTRY)
+        == (
+            "integrated_gradients",
+            "gradient_shap",
+            "feature_ablation",
+            "occlusion",
+            "shapley_value_sampling",
+            "shap_gradient",
+            "shap_permutation",
+            "deep_lift",
+            "shap_deep",
+            "layer_integrated_gradients",
+            "shap_partition",
+        )
+    )
+    assert all(a.name == n for n, a in REGISTRY.items())
+    assert TEXT_METHODS == tuple(n for n, a in REGISTRY.items() if a.kind == "text")
+    assert {n for n, a in REGISTRY.items() if a.library == "shap"} == {
+        "shap_gradient",
+        "shap_permutation",
+        "shap_deep",
+        "shap_partition",
+    }
+    assert REFUSED == {n: a.refused for n, a in REGISTRY.items() if a.refused}
+    assert set(REFUSED) == {"deep_lift", "shap_deep"}
+
+
+def test_a_registered_adapter_is_dispatched_by_explain(monkeypatch, one_torch_thread):
+    """The extension point: one adapter in the registry is a method of explain()."""
+    from sclm.explain import _registry
+
+    def gradient_x_input(job):
+        x = job.inputs(slice(None))[0].requires_grad_(True)
+        (grad,) = torch.autograd.grad(job.f(x).sum(), x)
+        job.keep((grad * x).detach())
+        return None
+
+    ad = _registry._Adapter("gradient_x_input", "windows", "captum", gradient_x_input)
+    monkeypatch.setitem(_registry.REGISTRY, "gradient_x_input", ad)
+    torch.manual_seed(2)
+    model = Planted(torch.randn(H, K, T, C))
+    x = np.random.default_rng(2).normal(size=(3, T, C)).astype(np.float32)
+    att = explain(model, x, "gradient_x_input", target=(2, 0), device="cpu")
+    np.testing.assert_allclose(att.values, model.w.detach().numpy()[1, 0][None] * x, rtol=1e-5, atol=1e-6)
+    assert att.method == "gradient_x_input" and att.base_values is None and att.target["step"] == [2]
+
+
+def test_the_old_horizon_keyword_warns_and_gives_the_same_result(tiny, one_torch_thread):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    model, w = tiny
+    new = explain(model, w, "integrated_gradients", target="k", step=2, device="cpu")
+    with pytest.warns(FutureWarning, match=r"horizon= is renamed step=") as rec:
+        old = explain(model, w, "integrated_gradients", target="k", horizon=2, device="cpu")
+    assert rec[0].filename == __file__  # points at the caller's line
+    np.testing.assert_array_equal(old.values, new.values)
+    assert (
+        old.target
+        == new.target
+        == {"target": "k", "index": 1, "step": [2], "reduce": "sum", "output": "point"}
+    )
+    with pytest.raises(TypeError, match="both step= and its old name horizon="):
+        explain(model, w, step=1, horizon=2)
+
+    drivers = pd.DataFrame(
+        {"target": ["q"], "driver": ["k"], "lag": [2], "effect": [1.0], "node_type": ["all"], "note": [""]}
+    )
+    with pytest.warns(FutureWarning, match=r"driver_cells\(\): horizon= is renamed step="):
+        assert checks.driver_cells(drivers, "q", horizon=1, channels=w.channels) == {("k", 1)}
+    assert checks.driver_cells(drivers, "q", step=2, channels=w.channels) == {("k", 0)}
+    with pytest.raises(TypeError, match="missing the step"):
+        checks.driver_cells(drivers, "q", channels=w.channels)
+    with pytest.raises(ValueError, match="step must be a whole number >= 1"):
+        checks.driver_cells(drivers, "q", 0, channels=w.channels)
+
+    kw = {"target": "k", "run_checks": ("completeness",), "device": "cpu"}
+    with pytest.warns(FutureWarning, match=r"explain_forecast_summary\(\): horizon= is renamed step="):
+        t_old, r_old, fig_old = explain_forecast_summary(model, w, horizon=range(1, 3), **kw)
+    t_new, r_new, fig_new = explain_forecast_summary(model, w, step=range(1, 3), **kw)
+    plt.close(fig_old)
+    plt.close(fig_new)
+    assert r_old["step"] == r_new["step"] == [1, 2]
+    pd.testing.assert_frame_equal(t_old, t_new)
+    np.testing.assert_array_equal(r_old["attribution"].values, r_new["attribution"].values)
+
+    with pytest.warns(FutureWarning, match=r"randomization_check\(\): horizon= is renamed step="):
+        rnd_old = checks.randomization_check(model, w, target=1, n_stages=1, horizon=1, device="cpu")
+    rnd_new = checks.randomization_check(model, w, target=1, n_stages=1, step=1, device="cpu")
+    assert rnd_old["max_spearman"] == rnd_new["max_spearman"]
+
+
+def test_device_defaults_to_auto_everywhere(tiny, monkeypatch, one_torch_thread):
+    import inspect
+
+    import sclm.training
+    from sclm.explain import summary
+
+    for fn in (explain, explain_forecast_summary, checks.randomization_check, checks.deletion_curve):
+        assert inspect.signature(fn).parameters["device"].default == "auto", fn.__name__
+    # "auto" goes through sclm.training.resolve_device: cuda, else mps, else cpu
+    model, w = tiny
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(sclm.training, "_mps_available", lambda: False)
+    seen = []
+    real = summary.explain
+    monkeypatch.setattr(summary, "explain", lambda *a, **k: seen.append(k["device"]) or real(*a, **k))
+    _, res, fig = explain_forecast_summary(model, w.subset([0, 1]), target=1, run_checks=("completeness",))
+    assert seen == ["auto"] and res["attribution"].meta["device"] == "cpu"
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    monkeypatch.setattr(sclm.training, "_mps_available", lambda: True)
+    assert sclm.training.resolve_device("auto") == torch.device("mps")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert sclm.training.resolve_device("auto") == torch.device("cuda")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -423,8 +551,8 @@ def test_the_package_is_callable_as_the_verb(tiny, one_torch_thread):
     import sclm.explain as pkg
 
     model, w = tiny
-    a = pkg(model, w, "integrated_gradients", target=1, horizon=1, device="cpu")
-    b = explain(model, w, "integrated_gradients", target=1, horizon=1, device="cpu")
+    a = pkg(model, w, "integrated_gradients", target=1, step=1, device="cpu")
+    b = explain(model, w, "integrated_gradients", target=1, step=1, device="cpu")
     np.testing.assert_array_equal(a.values, b.values)
 
 

@@ -7,8 +7,11 @@
 * plots (:mod:`.plots`): time × channel heatmap, per-channel bars, overlay, token HTML;
 * :func:`explain_forecast_summary` (:mod:`.summary`): the case-study one-liner.
 
+Each attribution method is one adapter in a registry (:mod:`._registry`), over the shared
+inputs of :mod:`._inputs`; ``docs/architecture.md`` shows where the package sits in sclm.
+
 The package itself is callable — ``sclm.explain(model, X, ...)`` is :func:`explain` — so the
-public name of DESIGN.md works whether ``sclm.explain`` resolves to this package or the function.
+documented name ``sclm.explain(...)`` works whether it resolves to this package or the function.
 """
 
 import sys

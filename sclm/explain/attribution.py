@@ -45,8 +45,8 @@ class Attribution:
     method : str
         Registry name of the method (``"integrated_gradients"``, ``"shap_gradient"``, ...).
     target : dict
-        What was explained: ``{"target": name, "horizon": steps, "reduce": ..., "output": ...}``
-        for forecasts; ``{"position": i, "label": name, ...}`` for texts.
+        What was explained: ``{"target": name, "index": k, "step": [1-based steps], "reduce":
+        ..., "output": ...}`` for forecasts; ``{"position": i, "label": name, ...}`` for texts.
     kind : {"windows", "text"}
     delta : numpy.ndarray or None, shape (N,)
         The method's convergence delta (IntegratedGradients, GradientShap:
@@ -123,7 +123,7 @@ class Attribution:
 
     @property
     def horizon(self) -> int:
-        """H of the known-future input (0 without one)."""
+        """H, the number of known-future steps attributed (0 without them); not the explained step."""
         return 0 if self.future_values is None else int(self.future_values.shape[1])
 
     def total(self) -> np.ndarray:

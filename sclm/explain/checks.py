@@ -12,8 +12,9 @@
   (Ismail et al., NeurIPS 2020, "Benchmarking Deep Learning Interpretability in Time Series
   Predictions").
 
-All take and return numpy / plain Python values; the model-based checks run on the CPU unless
-``device`` says otherwise and never modify the caller's model.
+All take and return numpy / plain Python values; the model-based checks run on ``device``
+(default ``"auto"``: cuda, else mps, else cpu, as :func:`sclm.training.resolve_device`) and
+never modify the caller's model.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ import torch
 from scipy.stats import spearmanr
 from torch import nn
 
+from sclm.explain._inputs import _UNSET, _baseline, _on_device, _renamed, _windows_data
 from sclm.explain.attribution import Attribution
-from sclm.explain.methods import _on_device, explain, scalar_for
+from sclm.explain.methods import explain, scalar_for
 from sclm.training import resolve_device
 
 __all__ = [
@@ -193,7 +195,7 @@ def randomization_check(
     n_stages: int = 4,
     threshold: float = 0.5,
     seed: int = 0,
-    device: str = "cpu",
+    device: str | torch.device = "auto",
     **explain_kw: Any,
 ) -> dict[str, Any]:
     """Cascading model randomisation (Adebayo et al. 2018).
@@ -209,7 +211,8 @@ def randomization_check(
     Parameters
     ----------
     model, X, method, target, **explain_kw
-        As for :func:`sclm.explain.explain` (the same target and options for every stage).
+        As for :func:`sclm.explain.explain` (the same target, ``step`` and options for every
+        stage).
     reference : Attribution, optional
         The attributions of the trained model (computed when omitted).
     n_stages : int
@@ -218,7 +221,8 @@ def randomization_check(
         Largest Spearman correlation that still counts as "changed".
     seed : int
         Seeds the re-initialisation and the explanations.
-    device : str
+    device : str or torch.device
+        Where the explanations run (default ``"auto"``).
 
     Returns
     -------
@@ -226,10 +230,18 @@ def randomization_check(
         ``passes`` (bool), ``max_spearman``, ``stages`` (list of {"modules", "spearman",
         "spearman_per_sample"}), ``threshold``.
     """
+    if "horizon" in explain_kw:
+        explain_kw = dict(explain_kw)
+        explain_kw["step"] = _renamed(
+            explain_kw.pop("step", "all"),
+            explain_kw.pop("horizon"),
+            new_name="step",
+            old_name="horizon",
+            where="randomization_check",
+            default="all",
+        )
     if reference is None:
         reference = explain(model, X, method, target, seed=seed, device=device, **explain_kw)
-    from sclm.explain.methods import _windows_data
-
     data = _windows_data(model, X, explain_kw.get("x_future"), None)
     probe = [torch.from_numpy(data.x[:1])]
     cfg = getattr(model, "config", None)
@@ -276,7 +288,7 @@ def deletion_curve(
     steps: int = 20,
     n_random: int = 3,
     seed: int = 0,
-    device: str = "cpu",
+    device: str | torch.device = "auto",
     batch_size: int = 256,
 ) -> dict[str, Any]:
     """Delete cells in the order of the attributions and watch the forecast go to the baseline.
@@ -299,15 +311,22 @@ def deletion_curve(
     baseline : "mean", "zeros" or array
         The deletion value (default: as :func:`explain`'s default, the channel means of the
         explained windows).
-    steps, n_random, seed, device, batch_size
+    steps : int
+        Number of equal deletion chunks (the curve has ``steps + 1`` points).
+    n_random : int
+        Random orders averaged for the reference curve.
+    seed : int
+        Seeds the random orders.
+    device : str or torch.device
+        Where the model runs (default ``"auto"``).
+    batch_size : int
+        Windows per forward pass.
 
     Returns
     -------
     dict
         ``area``, ``random_area``, ``ratio``, ``curve`` and ``random_curve`` (length steps+1).
     """
-    from sclm.explain.methods import _baseline
-
     if att.kind != "windows" or att.inputs is None:
         raise ValueError("deletion_curve needs window attributions with their inputs (keep_inputs=True)")
     dev = resolve_device(device)
@@ -401,7 +420,7 @@ def deletion_curve(
 def driver_cells(
     drivers: pd.DataFrame,
     target: str,
-    horizon: int,
+    step: int | None = None,
     *,
     channels: Sequence[str],
     future_names: Sequence[str] = (),
@@ -409,8 +428,9 @@ def driver_cells(
     future_horizon: int | None = None,
     node_type: str | Iterable[str] | None = None,
     proxies: bool = False,
+    horizon: Any = _UNSET,
 ) -> set[tuple[str, int]]:
-    """The input cells that truly drive ``target`` forecast ``horizon`` days ahead.
+    """The input cells that truly drive ``target`` forecast ``step`` days ahead.
 
     A driver row ``(target, driver, lag=L)`` of ``Scenario.drivers`` says ``target[t]`` depends
     on ``driver[t - L]``.  For a window with origin ``o`` and the forecast of day ``o + h``,
@@ -426,12 +446,12 @@ def driver_cells(
     drivers : DataFrame
         ``Scenario.drivers`` (columns ``target``, ``driver``, ``lag``, ``node_type``).
     target : str
-    horizon : int
+    step : int
         Step ahead h (1 = the day after the origin).
     channels, future_names : sequence of str
         The model's past and known-future input names.
     input_size, future_horizon : int, optional
-        T and H, to drop cells outside the window.
+        T and H (the length of the known-future input), to drop cells outside the window.
     node_type : str or iterable of str, optional
         Keep driver rows for these node types (rows with ``node_type == "all"`` always apply);
         None keeps every row.
@@ -440,25 +460,39 @@ def driver_cells(
         Also count *exact copies* of a driver cell that the drivers table itself declares: a
         variable ``v`` whose only driver row is ``v[t] = 1.0·u[t - L']`` (e.g. manufacturing
         ``logistics[t] = orders[t-1]`` when stock suffices) makes the cell ``(v, ℓ)`` carry the
-        same information as ``(u, ℓ + L')``; when either is a driver cell, the other is added.  A model may read either; strict scoring (False, default) counts only the
-        drivers themselves.
+        same information as ``(u, ℓ + L')``; when either is a driver cell, the other is added.
+        A model may read either; strict scoring (False, default) counts only the drivers
+        themselves.
+    horizon : int, optional
+        Old name of ``step`` (accepted with a ``FutureWarning``).
 
     Returns
     -------
     set of (str, int)
+        ``(channel, lag)`` cells in the convention of :class:`Attribution`.
+
+    Raises
+    ------
+    ValueError
+        Missing columns, or ``step`` not a whole number >= 1.
+    TypeError
+        No ``step``, or both ``step`` and ``horizon``.
     """
+    step = _renamed(step, horizon, new_name="step", old_name="horizon", where="driver_cells", default=None)
+    if step is None:
+        raise TypeError("driver_cells() missing the step ahead: pass step=h (1 = the day after the origin)")
     need = {"target", "driver", "lag", "node_type"}
     if not need <= set(drivers.columns):
         raise ValueError(f"drivers must have the columns {sorted(need)}, got {list(drivers.columns)}")
-    if not isinstance(horizon, int | np.integer) or horizon < 1:
-        raise ValueError(f"horizon must be a step >= 1, got {horizon!r}")
+    if not isinstance(step, int | np.integer) or isinstance(step, bool) or step < 1:
+        raise ValueError(f"step must be a whole number >= 1, got {step!r}")
     d = drivers[drivers["target"] == target]
     if node_type is not None:
         types = {node_type} if isinstance(node_type, str) else set(node_type)
         d = d[d["node_type"].isin(types | {"all"})]
     cells: set[tuple[str, int]] = set()
     for row in d.itertuples(index=False):
-        lag = int(row.lag) - int(horizon)
+        lag = int(row.lag) - int(step)
         if lag >= 0 and row.driver in channels and (input_size is None or lag < input_size):
             cells.add((row.driver, lag))
         elif lag < 0 and row.driver in future_names and (future_horizon is None or -lag <= future_horizon):
@@ -515,7 +549,7 @@ def precision_recall(
     """
     truth = set(truth)
     if not truth:
-        raise ValueError("no true driver cells to score against (check target, horizon and node types)")
+        raise ValueError("no true driver cells to score against (check target, step and node types)")
     imp = att.cells("abs_mean")
     cells = list(imp.index)
     unknown = truth - set(cells)

@@ -36,7 +36,7 @@ def _title(att: Attribution) -> str:
     t = att.target
     if att.kind == "text":
         return f"{att.method}: label {t.get('label')} at {t.get('unit')} {t.get('position')}"
-    steps = t.get("horizon", [])
+    steps = t.get("step", t.get("horizon", []))
     hs = f"h={steps[0]}" if len(steps) == 1 else f"h={steps[0]}..{steps[-1]} ({t.get('reduce')})"
     return f"{att.method}: {t.get('target')} {hs}"
 

@@ -7,9 +7,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
 from torch import nn
 
 from sclm.explain import checks as ck
+from sclm.explain._inputs import _UNSET, _renamed
 from sclm.explain.methods import explain
 
 __all__ = ["explain_forecast_summary"]
@@ -42,16 +44,17 @@ def explain_forecast_summary(
     scenario_drivers: pd.DataFrame | None = None,
     target: str | int | None = None,
     *,
-    horizon: int | Sequence[int] | str = "all",
+    step: int | Sequence[int] | str = "all",
     nodes: pd.DataFrame | Mapping[str, str] | None = None,
     method: str = "integrated_gradients",
     n_windows: int = 200,
     top: int = 10,
     run_checks: Sequence[str] = ("completeness", "agreement", "randomization", "deletion", "drivers"),
     seed: int = 0,
-    device: str = "cpu",
+    device: str | torch.device = "auto",
+    horizon: Any = _UNSET,
 ) -> tuple[pd.DataFrame, dict[str, Any], Any]:
-    """Which inputs drive the forecast of ``target`` over ``horizon``, and do the checks pass?
+    """Which inputs drive the forecast of ``target`` at ``step`` (days ahead), and do the checks pass?
 
     Parameters
     ----------
@@ -64,9 +67,9 @@ def explain_forecast_summary(
         ``Scenario.drivers``; enables the precision/recall check and the ``driver`` column.
     target : str or int, optional
         Target variable (default the first of ``windows.targets``).
-    horizon : int, sequence of int, or "all"
-        Steps ahead whose forecasts are summed, e.g. ``range(1, 8)`` for next week (default:
-        the whole horizon).
+    step : int, sequence of int, or "all"
+        Step(s) ahead whose forecasts are summed, 1-based, e.g. ``range(1, 8)`` for next week
+        (default ``"all"``: the model's whole horizon 1..H).
     nodes : DataFrame or mapping, optional
         ``Scenario.nodes`` (or node → node_type): driver rows that hold for one node type only
         are then matched to windows of that type; without it every driver row counts.
@@ -77,7 +80,13 @@ def explain_forecast_summary(
     run_checks : sequence of str
         Any of ``completeness``, ``agreement`` (vs SHAP GradientExplainer), ``randomization``,
         ``deletion``, ``drivers``.
-    seed, device
+    seed : int
+        Seeds every explanation and check.
+    device : str or torch.device
+        Where the explanations run: ``"auto"`` (default: cuda, else mps, else cpu,
+        :func:`sclm.training.resolve_device`), ``"cpu"``, ...
+    horizon : optional
+        Old name of ``step`` (accepted with a ``FutureWarning``; ``horizon`` means H in sclm).
 
     Returns
     -------
@@ -88,7 +97,8 @@ def explain_forecast_summary(
         important cell; negative = known-future step), ``driver`` (True/False when the scenario
         lists the channel as a driver of the target, else None).
     checks : dict
-        Figures and verdicts: ``completeness_error``; ``captum_shap_spearman``;
+        ``target``, ``step`` (the explained steps, 1-based), ``method``, ``n_windows``;
+        figures and verdicts: ``completeness_error``; ``captum_shap_spearman``;
         ``randomization_passes``; ``deletion_ratio``; ``aup``/``aur`` (and ``driver_cells``);
         ``passes`` (per check: bool) and ``all_pass``; ``top_cells`` (DataFrame of
         :meth:`Attribution.top_k`); ``attribution`` (the :class:`Attribution`).
@@ -97,6 +107,9 @@ def explain_forecast_summary(
     """
     import matplotlib.pyplot as plt
 
+    step = _renamed(
+        step, horizon, new_name="step", old_name="horizon", where="explain_forecast_summary", default="all"
+    )
     from sclm.explain.plots import channel_bar, heatmap
 
     unknown = sorted(set(run_checks) - {"completeness", "agreement", "randomization", "deletion", "drivers"})
@@ -108,12 +121,12 @@ def explain_forecast_summary(
     rows = np.unique(np.linspace(0, n - 1, min(n, n_windows)).round().astype(int))
     w = windows.subset(rows)
     types = _node_types(w, nodes)
-    kw = {"horizon": horizon, "seed": seed, "device": device}
+    kw = {"step": step, "seed": seed, "device": device}
     att = explain(model, w, method, target, **kw)
     tname = att.target["target"]
-    steps = att.target["horizon"]
+    steps = att.target["step"]
 
-    out: dict[str, Any] = {"target": tname, "horizon": steps, "method": method, "n_windows": len(w)}
+    out: dict[str, Any] = {"target": tname, "step": steps, "method": method, "n_windows": len(w)}
     passes: dict[str, bool] = {}
     if "completeness" in run_checks and att.base_values is not None and att.outputs is not None:
         err = ck.completeness(att)["relative_error"]

@@ -10,6 +10,8 @@ The explained scalar is the logit of one label at one token: ``target=(word_inde
 picks the first sub-word token of word ``word_index`` of ``text.split()`` (the token that
 carries a word's tag), or with ``position="token"`` a token index directly (0 = ``[CLS]``).
 
+The methods are adapters of :mod:`sclm.explain._registry`:
+
 * ``layer_integrated_gradients`` — Captum LayerIntegratedGradients on the model's embedding
   layer (word + position + token-type embeddings, as in Captum's BERT tutorial); the reference
   input keeps ``[CLS]`` and ``[SEP]`` and puts ``[PAD]`` everywhere else, so positions and
@@ -22,11 +24,13 @@ carries a word's tag), or with ``position="token"`` a token index directly (0 = 
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
 import torch
 
+from sclm.explain._registry import REGISTRY, TEXT_OPTIONS, _TextJob
 from sclm.explain.attribution import Attribution
 
 __all__ = ["explain_text", "token_index"]
@@ -86,16 +90,18 @@ def _token_types(tagger: Any, text: str, n: int, dev: torch.device) -> torch.Ten
     return torch.tensor([types], device=dev)
 
 
-def _embeddings(hf_model: torch.nn.Module) -> torch.nn.Module:
-    base = getattr(hf_model, getattr(hf_model, "base_model_prefix", ""), None)
-    emb = getattr(base, "embeddings", None)
-    return emb if emb is not None else hf_model.get_input_embeddings()
-
-
 def explain_text(
     tagger: Any, texts: Any, method: str, target: Any, *, dev: torch.device, seed: int, opts: dict[str, Any]
 ) -> Attribution:
-    """Backend of :func:`sclm.explain.explain` for taggers (see the module docstring)."""
+    """Backend of :func:`sclm.explain.explain` for taggers (see the module docstring).
+
+    ``method`` is a text method of the registry (:mod:`sclm.explain._registry`); its adapter
+    attributes one text at a time.
+    """
+    ad = REGISTRY[method]
+    if ad.kind != "text":  # pragma: no cover - guarded by explain()
+        raise ValueError(f"method {method!r} does not explain texts")
+    run = ad.run
     if isinstance(texts, str):
         texts = [texts]
     if not isinstance(texts, list | tuple) or not texts or not all(isinstance(t, str) for t in texts):
@@ -108,7 +114,7 @@ def explain_text(
     tok = tagger.tokenizer
     hf = tagger.model
     was, cur = hf.training, next(hf.parameters()).device
-    model = hf if cur == dev else __import__("copy").deepcopy(hf).to(dev)
+    model = hf if cur == dev else copy.deepcopy(hf).to(dev)
     model.eval()
     rows, toks, deltas, outs, bases = [], [], [], [], []
     ids_all = []
@@ -128,51 +134,22 @@ def explain_text(
                 out = model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=tt)
                 return out.logits[:, j, lab]
 
-            if method == "layer_integrated_gradients":
-                from captum.attr import LayerIntegratedGradients
-
-                ref = [tok.cls_token_id] + [tok.pad_token_id] * (len(ids) - 2) + [tok.sep_token_id]
-                ref_t = torch.tensor([ref], device=dev)
-                lig = LayerIntegratedGradients(logit, _embeddings(model))
-                n_steps = opts.get("n_steps", 50)
-                a, d = lig.attribute(
-                    ids_t,
-                    baselines=ref_t,
-                    additional_forward_args=(att_mask,),
-                    n_steps=n_steps,
-                    internal_batch_size=opts.get("internal_batch_size", 64),
-                    return_convergence_delta=True,
-                )
-                vals = a.sum(dim=-1)[0].detach().float().cpu().numpy()
-                deltas.append(float(d.reshape(-1)[0]))
-                with torch.no_grad():
-                    bases.append(float(logit(ref_t, att_mask)[0]))
-                meta["n_steps"] = n_steps
-            elif method == "shap_partition":
-                import shap
-
-                masker = shap.maskers.Text(tok, output_type="token_ids")
-
-                def f(batch: Any, j=j) -> np.ndarray:
-                    arr = np.asarray([np.asarray(b, dtype=np.int64).reshape(-1) for b in batch])
-                    with torch.no_grad():
-                        t = torch.as_tensor(arr, device=dev)
-                        return logit(t, torch.ones_like(t)).float().cpu().numpy()
-
-                max_evals = opts.get("max_evals", max(100, 10 * len(ids)))
-                expl = shap.PartitionExplainer(f, masker)
-                ex = expl(
-                    [text], max_evals=max_evals, batch_size=opts.get("shap_batch_size", 64), silent=True
-                )
-                vals = np.asarray(ex.values[0], np.float64).reshape(-1)
-                if len(vals) != len(ids):
-                    raise RuntimeError(
-                        f"SHAP's Text masker split the text into {len(vals)} tokens, the tokenizer into {len(ids)}"
-                    )
-                bases.append(float(np.asarray(ex.base_values).reshape(-1)[0]))
-                meta["max_evals"] = max_evals
-            else:  # pragma: no cover - guarded by explain()
-                raise ValueError(method)
+            job = _TextJob(
+                model=model,
+                tokenizer=tok,
+                text=text,
+                ids=ids,
+                ids_t=ids_t,
+                att_mask=att_mask,
+                logit=logit,
+                dev=dev,
+                opts=opts,
+                meta=meta,
+            )
+            vals, delta, base = run(job)
+            if delta is not None:
+                deltas.append(delta)
+            bases.append(base)
             with torch.no_grad():
                 outs.append(float(logit(ids_t, att_mask)[0]))
             rows.append(np.asarray(vals, np.float64))
@@ -180,7 +157,7 @@ def explain_text(
             ids_all.append(ids)
     finally:
         hf.train(was)
-    for k in ("n_steps", "internal_batch_size", "max_evals", "shap_batch_size"):
+    for k in TEXT_OPTIONS:
         opts.pop(k, None)
     width = max(len(r) for r in rows)
     values = np.zeros((len(rows), width))
