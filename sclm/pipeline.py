@@ -18,19 +18,29 @@
   geometric mean over series of MASE / seasonal-naive MASE, WQL over the quantile levels and the
   share of actual values inside [q0.1, q0.9].
 
-Long forecast frames have columns ``node, variable, ts, mean, q0.1 ... q0.9`` (``origin`` and
-``y`` added by :func:`backtest`).
+Causal or not.  Give :func:`scenario_task` a :class:`CausalPanels` (raw readings, cleaner and
+fuser fitted up to the training end) instead of a panel and every input of a forecast at an
+origin comes from the panel as known at that origin (:meth:`ForecastTask.panel_at`): M's
+training windows and scaler from ``panel_at(train_end)``, its input at origin ``o`` and the
+baselines' history from ``panel_at(o)``.  A plain panel (e.g. one cleaned and fused on the whole
+period) is used as it is for every origin: **not causal** when it was cleaned or fused with days
+after the origins (rolling medians, gap filling and fitted noise rates see the test days).
+
+Frames: long forecast frames have columns ``node, variable, ts, mean, q0.1 ... q0.9``
+(``origin`` and ``y`` added by :func:`backtest`); a series is always named by its ``node`` and
+``variable`` columns, never by a joined string id.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from sclm._causal import CausalPanels
 from sclm.baselines import DEFAULT_QUANTILES, forecast, quantile_column
 from sclm.schema import UnknownNameError
 from sclm.windows import PanelScaler, make_windows, train_val_split
@@ -43,12 +53,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BASELINE_LABELS",
+    "CausalPanels",
     "ForecastTask",
     "TrainedForecaster",
     "backtest",
     "scenario_task",
     "score_forecasts",
     "train_forecaster",
+    "training_windows",
 ]
 
 BASELINE_LABELS: dict[str, str] = {
@@ -79,6 +91,10 @@ class ForecastTask:
         H and T in days.
     scaled : tuple of str
         Columns rescaled by the per-node scaler (binary flags are left as 0/1).
+    panels : CausalPanels, optional
+        Where the inputs at each origin come from (:meth:`panel_at`); ``panel`` is then the
+        whole-period panel, read only for the actual values of real data and the last day.
+        None: ``panel`` itself at every origin (not causal if it was cleaned on later days).
     """
 
     panel: pd.DataFrame
@@ -88,6 +104,7 @@ class ForecastTask:
     horizon: int = 14
     input_size: int = 56
     scaled: tuple[str, ...] = ()
+    panels: CausalPanels | None = None
 
     def __post_init__(self) -> None:
         missing = [c for c in (*self.targets, *self.covariates, *self.known_future) if c not in self.panel]
@@ -108,10 +125,27 @@ class ForecastTask:
     def last_day(self) -> pd.Timestamp:
         return pd.Timestamp(self.panel.index.get_level_values("ts").max())
 
+    @property
+    def causal(self) -> bool:
+        """True when the inputs at each origin come from :class:`CausalPanels`."""
+        return self.panels is not None
+
+    def panel_at(self, origin: object, *, horizon: int = 0) -> pd.DataFrame:
+        """The task's columns (float64) as known at ``origin``, plus ``horizon`` days after it.
+
+        Causal task: :meth:`CausalPanels.panel_at` (readings up to the origin; the days after it
+        hold the planned known-future values and placeholders).  Otherwise ``panel`` itself, all
+        its days.
+        """
+        if self.panels is None:
+            return self.panel[self.columns]
+        p = self.panels.panel_at(origin, horizon=horizon, known_future=self.known_future)
+        return p[self.columns].astype("float64")
+
 
 def scenario_task(
     scenario: Scenario,
-    panel: pd.DataFrame | None = None,
+    panel: pd.DataFrame | CausalPanels | None = None,
     *,
     horizon: int = 14,
     input_size: int = 56,
@@ -124,8 +158,11 @@ def scenario_task(
     scenario : Scenario
         Supplies ``meta["targets"]`` (q, k, d, and demand in retail), ``meta["covariates"]``,
         ``meta["known_future"]`` and ``meta["distractors"]``.
-    panel : pandas.DataFrame, optional
-        The panel to forecast from (a case study passes the fused panel); default the truth.
+    panel : pandas.DataFrame or CausalPanels, optional
+        What to forecast from: a panel (the truth by default; a panel cleaned and fused on the
+        whole period is *not causal*), or :class:`CausalPanels` of the scenario's raw readings
+        (the case studies: every input as known at its origin; the roles are read from the
+        panel at its ``train_end``).
     horizon, input_size : int
         H and T in days.
     distractors : bool
@@ -139,9 +176,11 @@ def scenario_task(
     cov = [c for c in meta["covariates"] if c not in targets and c not in kf]
     if distractors:
         cov += [c for c in meta["distractors"] if c not in cov]
-    source = scenario.truth if panel is None else panel
+    panels = panel if isinstance(panel, CausalPanels) else None
+    source = scenario.truth if panel is None else panel.full if panels is not None else panel
     frame = source[[*targets, *cov, *kf]].astype("float64")
-    binary = [c for c in kf if set(np.unique(frame[c])) <= {0.0, 1.0}]
+    seen = frame if panels is None else panels.panel_at(panels.train_end)[kf].astype("float64")
+    binary = [c for c in kf if set(np.unique(seen[c])) <= {0.0, 1.0}]
     return ForecastTask(
         panel=frame,
         targets=tuple(targets),
@@ -150,6 +189,7 @@ def scenario_task(
         horizon=horizon,
         input_size=input_size,
         scaled=tuple(c for c in frame.columns if c not in binary),
+        panels=panels,
     )
 
 
@@ -183,7 +223,9 @@ class TrainedForecaster:
     def forecast(self, origin: object | None = None, *, device: str = "auto") -> pd.DataFrame:
         """Forecast the H days after ``origin`` (default: the training end) for every node.
 
-        Known-future columns must be in the panel up to ``origin + H``.
+        The input is the task's panel as known at the origin (:meth:`ForecastTask.panel_at`:
+        causal for a task built on :class:`CausalPanels`).  Known-future columns must be in the
+        panel (or the plans) up to ``origin + H``.
 
         Returns
         -------
@@ -194,7 +236,8 @@ class TrainedForecaster:
         from sclm.training import predict
 
         origin = self.train_end if origin is None else pd.Timestamp(origin)
-        w = self.windows([origin])
+        panel = self.task.panel_at(origin, horizon=self.task.horizon)
+        w = _windows(self.task, self.scaler.transform(panel), origins=[origin])
         inv = lambda a: self.scaler.inverse_transform(a, nodes=w.nodes, columns=w.targets)  # noqa: E731
         pred = predict(self.model, w.X, w.X_future, device=device, inverse=inv)
         days = origin + pd.to_timedelta(np.arange(1, self.task.horizon + 1), unit="D")
@@ -230,6 +273,7 @@ def train_forecaster(
     task : ForecastTask
     train_end : date, optional
         Last day any training window (input or target) may touch; the scaler sees no later day.
+        A causal task trains on its panel as known at ``train_end``.
     backbone : {"patch", "lm"}
         Patch transformer from scratch, or the frozen MiniLM backbone.
     epochs, patience, batch_size, lr : training settings of :func:`sclm.training.fit`.
@@ -249,10 +293,7 @@ def train_forecaster(
     from sclm.training import fit
 
     train_end = task.last_day if train_end is None else pd.Timestamp(train_end)
-    panel = task.panel[task.columns]
-    scaler = PanelScaler("mean_abs", per="node", columns=list(task.scaled)).fit(panel, end=train_end)
-    scaled = scaler.transform(panel[panel.index.get_level_values("ts") <= train_end])
-    w = _windows(task, scaled, end=train_end, stride=window_stride)
+    scaler, w = training_windows(task, train_end=train_end, window_stride=window_stride)
     tr, va = train_val_split(w, val_fraction, purge="targets")
     defaults: dict[str, Any] = {
         "patch_len": 7,
@@ -288,17 +329,45 @@ def train_forecaster(
     return TrainedForecaster(task, model, scaler, train_end, result)
 
 
-def _long(task: ForecastTask) -> pd.DataFrame:
-    """``unique_id, ds, y, node, variable`` (+ known-future columns): the history the baselines see."""
-    p = task.panel.reset_index()
+def training_windows(
+    task: ForecastTask, *, train_end: object, window_stride: int = 1
+) -> tuple[PanelScaler, Windows]:
+    """The scaler and the scaled windows M is trained on (before the validation split).
+
+    The scaler (``PanelScaler("mean_abs", per="node")``) is fitted on the task's panel as known
+    at ``train_end`` (:meth:`ForecastTask.panel_at`), up to that day; every window ends on or
+    before it.  ``X`` (N, T, C), ``X_future`` (N, H, F), ``Y`` (N, H, K).
+    """
+    train_end = pd.Timestamp(train_end)
+    panel = task.panel_at(train_end)
+    scaler = PanelScaler("mean_abs", per="node", columns=list(task.scaled)).fit(panel, end=train_end)
+    scaled = scaler.transform(panel[panel.index.get_level_values("ts") <= train_end])
+    return scaler, _windows(task, scaled, end=train_end, stride=window_stride)
+
+
+def _series_ids(task: ForecastTask) -> pd.DataFrame:
+    """``node, variable, unique_id``: one integer id per series, in (node, variable) order.
+
+    The baselines' ``unique_id`` only; every frame that leaves this module names a series by
+    its ``node`` and ``variable`` columns.
+    """
+    nodes = sorted(pd.unique(task.panel.index.get_level_values("node")))
+    keys = pd.MultiIndex.from_product([nodes, sorted(task.targets)], names=["node", "variable"])
+    return keys.to_frame(index=False).assign(unique_id=np.arange(len(keys)))
+
+
+def _long(task: ForecastTask, panel: pd.DataFrame, ids: pd.DataFrame) -> pd.DataFrame:
+    """``node, variable, unique_id, ds, y`` (+ known-future columns) of ``panel``: what the baselines see."""
+    p = panel.reset_index()
     parts = []
     for t in task.targets:
-        d = pd.DataFrame({"unique_id": p["node"] + "/" + t, "ds": p["ts"], "y": p[t].to_numpy("float64")})
-        d["node"], d["variable"] = p["node"].to_numpy(), t
+        d = pd.DataFrame({"node": p["node"].to_numpy(), "variable": t, "ds": p["ts"]})
+        d["y"] = p[t].to_numpy("float64")
         for c in task.known_future:
             d[c] = p[c].to_numpy("float64")
         parts.append(d)
-    return pd.concat(parts, ignore_index=True)
+    long = pd.concat(parts, ignore_index=True)
+    return long.merge(ids, on=["node", "variable"], how="left", sort=False)
 
 
 def backtest(
@@ -308,6 +377,7 @@ def backtest(
     truth: pd.DataFrame | None = None,
     baselines: Sequence[str] = ("seasonal_naive", "auto_ets", "lightgbm"),
     trained: TrainedForecaster | None = None,
+    panels: CausalPanels | None = None,
     seed: int = 0,
     device: str = "auto",
     **train_options: Any,
@@ -317,8 +387,29 @@ def backtest(
     Origins are ``last_day - H·j`` for ``j = n_origins .. 1`` (non-overlapping test windows that
     end on the last day).  M is trained once, on every day up to the first origin (or ``trained``
     is used when its ``train_end`` is that day); the baselines are fitted at each origin on the
-    history up to it.  Actual values come from ``truth`` when given (a synthetic scenario's
-    answer key; the inputs are still the task's panel), else from the panel itself.
+    history up to it.  The inputs at an origin are the task's panel as known at it
+    (:meth:`ForecastTask.panel_at`): causal when the task was built on :class:`CausalPanels`
+    (or ``panels`` is given), else the task's panel as it is (not causal if it was cleaned with
+    later days).  Actual values come from ``truth`` when given (a synthetic scenario's answer
+    key), else from the task's (whole-period) panel — scoring only.
+
+    Parameters
+    ----------
+    task : ForecastTask
+    n_origins : int
+        Test windows of H days at the end of the data.
+    truth : pandas.DataFrame, optional
+        Panel of actual values (index ``node, ts``, the targets as columns).
+    baselines : sequence of str
+        Names from :data:`BASELINE_LABELS`; ``"seasonal_naive"`` is required (the reference).
+    trained : TrainedForecaster, optional
+        M trained up to the first origin on this task (with the same ``panels``).
+    panels : CausalPanels, optional
+        Make a task built on a plain panel causal: its inputs come from ``panels``.
+    seed, device : int, str
+        Seed of M's training and of LightGBM; M's device.
+    **train_options
+        :func:`train_forecaster` arguments when M is trained here.
 
     Returns
     -------
@@ -337,18 +428,21 @@ def backtest(
         )
     if not isinstance(n_origins, int) or n_origins < 1:
         raise ValueError(f"n_origins must be a positive integer, got {n_origins!r}")
+    if panels is not None:
+        task = replace(task, panels=panels)
+    if trained is not None and task.panels is not None and trained.task.panels is not task.panels:
+        raise ValueError("trained was fitted on other panels than the task's CausalPanels: its inputs would differ")
     h = task.horizon
     origins = [task.last_day - pd.Timedelta(days=h * j) for j in range(n_origins, 0, -1)]
     if trained is None or trained.train_end != origins[0]:
         trained = train_forecaster(task, train_end=origins[0], seed=seed, device=device, **train_options)
-    data = _long(task)
-    actual = data[["unique_id", "ds", "y"]]
-    if truth is not None:
-        tl = truth[list(task.targets)].rename_axis(columns="variable").stack().rename("y").reset_index()
-        tl["unique_id"] = tl["node"] + "/" + tl["variable"]
-        actual = tl.rename(columns={"ts": "ds"})[["unique_id", "ds", "y"]]
+    ids = _series_ids(task)
+    actual = truth if truth is not None else task.panel
+    actual = actual[list(task.targets)].rename_axis(columns="variable").stack().rename("y").reset_index()
+    actual = actual.rename(columns={"ts": "ds"})[["node", "variable", "ds", "y"]]
     parts = []
     for origin in origins:
+        data = _long(task, task.panel_at(origin, horizon=h), ids)
         train = data[data["ds"] <= origin]
         scale = train.groupby("unique_id", sort=True)["y"].apply(_snaive).rename("scale")
         fx = data[(data["ds"] > origin) & (data["ds"] <= origin + pd.Timedelta(days=h))]
@@ -364,23 +458,18 @@ def backtest(
                 seed=seed,
                 **kw,
             )
+        fcs = {label: fc.merge(ids, on="unique_id", how="left") for label, fc in fcs.items()}
         m = trained.forecast(origin, device=device)
-        fcs = {M_LABEL: m.assign(unique_id=m["node"] + "/" + m["variable"], ds=m["ts"])} | fcs
+        fcs = {M_LABEL: m.rename(columns={"ts": "ds"}).merge(ids, on=["node", "variable"], how="left")} | fcs
         for label, fc in fcs.items():
-            fc = fc.merge(actual, on=["unique_id", "ds"], how="inner").merge(
+            fc = fc.merge(actual, on=["node", "variable", "ds"], how="inner").merge(
                 scale, left_on="unique_id", right_index=True
             )
-            node_var = fc["unique_id"].str.split("/", n=1, expand=True)
             parts.append(
-                pd.DataFrame(
-                    {
-                        "model": label,
-                        "origin": origin,
-                        "node": node_var[0],
-                        "variable": node_var[1],
-                        "ts": fc["ds"],
-                    }
-                ).join(fc[["mean", *QCOLS, "y", "scale"]])
+                fc[["node", "variable", "ds"]]
+                .rename(columns={"ds": "ts"})
+                .assign(model=label, origin=origin)[["model", "origin", "node", "variable", "ts"]]
+                .join(fc[["mean", *QCOLS, "y", "scale"]])
             )
     forecasts = pd.concat(parts, ignore_index=True)
     return score_forecasts(forecasts), forecasts

@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -45,7 +45,7 @@ from scipy import stats
 from sclm.schema import unknown_name
 
 if TYPE_CHECKING:
-    from sclm.pipeline import TrainedForecaster
+    from sclm.pipeline import CausalPanels, TrainedForecaster
     from sclm.scenarios import Scenario
 
 __all__ = [
@@ -568,7 +568,7 @@ def rolling_forecasts(
     *,
     variable: str | None = None,
     nodes: Sequence[str] | None = None,
-    panel: pd.DataFrame | None = None,
+    panel: pd.DataFrame | CausalPanels | None = None,
     horizon: int = 7,
     input_size: int = 56,
     seed: int = 0,
@@ -576,11 +576,11 @@ def rolling_forecasts(
     train_options: Mapping[str, Any] | None = None,
     lightgbm_params: Mapping[str, Any] | None = None,
     baseline_series: str = "demand",
-    device: str = "cpu",
+    device: str = "auto",
 ) -> dict[str, pd.DataFrame]:
     """Forecasts of the scenario's demand issued at every origin, one frame per model.
 
-    Protocol (the same information for every model: the panel up to each origin)
+    Protocol (the same information for every model: the panel as known at each origin)
 
     * ``"M"``: :func:`sclm.pipeline.train_forecaster` on :func:`sclm.pipeline.scenario_task`
       once, with ``train_end`` = the first origin, then :meth:`~sclm.pipeline.TrainedForecaster.forecast`
@@ -601,14 +601,18 @@ def rolling_forecasts(
         ``"M"`` and/or baseline names (``seasonal_naive``, ``auto_ets``, ``auto_theta``, ``lightgbm``).
     variable, nodes : optional
         The demand (see :func:`scenario_demand`).
-    panel : pandas.DataFrame, optional
-        What the models see (default the truth); e.g. a fused panel, or an edited truth.
+    panel : pandas.DataFrame or sclm.pipeline.CausalPanels, optional
+        What the models see (default the truth): :class:`~sclm.pipeline.CausalPanels` of the raw
+        readings (the case studies: every model reads the panel cleaned and fused from the
+        readings up to each origin), or a panel used as it is at every origin (e.g. an edited
+        truth; a panel cleaned on the whole period is not causal).
     horizon, input_size : int
         M's ``H`` and ``T``; every model forecasts ``horizon`` days.
     seed : int
         Seed of M's training and of LightGBM.
     trained : TrainedForecaster, optional
-        Use this M (its ``train_end`` must not be after the first origin) instead of training.
+        Use this M (its ``train_end`` must not be after the first origin) instead of training;
+        it reads its own task's panels (give it the same ``CausalPanels``).
     train_options : mapping, optional
         Passed to :func:`sclm.pipeline.train_forecaster` (``epochs``, ``patience``, ``d_model`` ...).
     lightgbm_params : mapping, optional
@@ -619,7 +623,7 @@ def rolling_forecasts(
         :func:`sclm.pipeline.backtest` (the demand rows are kept).  Seasonal Naive is
         univariate, so only LightGBM changes.
     device : str
-        M's device.
+        M's device (``"auto"``: cuda, then mps, then cpu).
 
     Returns
     -------
@@ -628,7 +632,7 @@ def rolling_forecasts(
         variable, ts, mean, q0.1 ... q0.9``.
     """
     from sclm.baselines import forecast as baseline_forecast
-    from sclm.pipeline import BASELINE_LABELS, ForecastTask, scenario_task, train_forecaster
+    from sclm.pipeline import BASELINE_LABELS, scenario_task, train_forecaster
 
     _choice("baseline_series", baseline_series, ("demand", "targets"))
     unknown = [m for m in models if m != "M" and m not in BASELINE_LABELS]
@@ -644,7 +648,7 @@ def rolling_forecasts(
     dnodes = list(dict.fromkeys(dem.index.get_level_values("node")))
     task = scenario_task(scenario, panel, horizon=_int("horizon", horizon, 1), input_size=input_size)
     if var not in task.targets:
-        task = ForecastTask(**{**task.__dict__, "targets": (*task.targets, var)})
+        task = replace(task, targets=(*task.targets, var))
     last = task.last_day
     if ori[-1] + pd.Timedelta(days=horizon) > last:
         raise ValueError(
@@ -669,44 +673,56 @@ def rolling_forecasts(
             f = f[(f["variable"] == var) & f["node"].isin(dnodes)]
             parts.append(f.assign(origin=o))
         out["M"] = _order(pd.concat(parts, ignore_index=True))
-    p = task.panel.reset_index()
     kf = list(task.known_future)
     fit_vars = [var] if baseline_series == "demand" else list(task.targets)
-    if baseline_series == "demand":
-        p = p[p["node"].isin(dnodes)]
-    long = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "unique_id": p["node"] + ("" if baseline_series == "demand" else "/" + v),
-                    "ds": p["ts"],
-                    "y": p[v].astype("float64"),
-                    **{c: p[c].astype("float64") for c in kf},
-                }
-            )
-            for v in fit_vars
-        ],
-        ignore_index=True,
-    )
-    keep = dnodes if baseline_series == "demand" else [f"{n}/{var}" for n in dnodes]
-    for m in models:
-        if m == "M":
-            continue
-        parts = []
-        for o in ori:
-            train = long[long["ds"] <= o]
+    fit_nodes = dnodes if baseline_series == "demand" else sorted(task.panel.index.unique("node"))
+    # the baselines' unique_id is an integer per (node, variable), in that order; node and
+    # variable travel as columns and come back by a merge (no joined string ids)
+    keys = pd.MultiIndex.from_product([sorted(fit_nodes), sorted(fit_vars)], names=["node", "variable"])
+    ids = keys.to_frame(index=False).assign(unique_id=np.arange(len(keys)))
+    baselines = [m for m in models if m != "M"]
+    parts: dict[str, list[pd.DataFrame]] = {m: [] for m in baselines}
+    for o in ori if baselines else []:
+        long = _baseline_history(task.panel_at(o, horizon=horizon), fit_vars, fit_nodes, kf, ids)
+        train = long[long["ds"] <= o]
+        for m in baselines:
             kw: dict[str, Any] = {"seed": seed}
             if m == "lightgbm":
                 fx = long[(long["ds"] > o) & (long["ds"] <= o + pd.Timedelta(days=horizon))]
                 kw.update(future_exog=fx[["unique_id", "ds", *kf]] if kf else None, use_exog=kf or False)
                 kw["lgb_params"] = dict(lightgbm_params) if lightgbm_params else None
-            f = baseline_forecast(m, train, horizon, **kw)
-            f = f[f["unique_id"].isin(keep)]
-            f = f.assign(unique_id=f["unique_id"].str.split("/").str[0])
-            parts.append(f.rename(columns={"unique_id": "node", "ds": "ts"}).assign(variable=var, origin=o))
-        out[BASELINE_LABELS[m]] = _order(pd.concat(parts, ignore_index=True))
+            f = baseline_forecast(m, train[["unique_id", "ds", "y", *kf]], horizon, **kw)
+            f = f.merge(ids, on="unique_id", how="left")
+            f = f[(f["variable"] == var) & f["node"].isin(dnodes)]
+            parts[m].append(f.drop(columns="unique_id").rename(columns={"ds": "ts"}).assign(origin=o))
+    for m in baselines:
+        out[BASELINE_LABELS[m]] = _order(pd.concat(parts[m], ignore_index=True))
     order = ["M" if m == "M" else BASELINE_LABELS[m] for m in models]
     return {k: out[k] for k in order}
+
+
+def _baseline_history(
+    panel: pd.DataFrame, variables: list[str], nodes: list[str], known_future: list[str], ids: pd.DataFrame
+) -> pd.DataFrame:
+    """Long ``node, variable, unique_id, ds, y`` (+ known-future columns) of ``panel``'s ``nodes``."""
+    p = panel.reset_index()
+    p = p[p["node"].isin(nodes)]
+    long = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "node": p["node"].to_numpy(),
+                    "variable": v,
+                    "ds": p["ts"].to_numpy(),
+                    "y": p[v].to_numpy("float64"),
+                    **{c: p[c].to_numpy("float64") for c in known_future},
+                }
+            )
+            for v in variables
+        ],
+        ignore_index=True,
+    )
+    return long.merge(ids, on=["node", "variable"], how="left", sort=False)
 
 
 def _order(frame: pd.DataFrame) -> pd.DataFrame:
