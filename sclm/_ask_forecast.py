@@ -255,7 +255,7 @@ def get_bundle(
     setup: ForecastSetup | None = None,
     cache_dir: str | Path | None = None,
     use_cache: bool = True,
-    device: str = "cpu",
+    device: str = "auto",
 ) -> Bundle:
     """The scenario with M trained for ``horizon`` days: from memory, from disk, or trained now.
 
@@ -272,8 +272,10 @@ def get_bundle(
         Root of the cache (default ``build/ask``).
     use_cache : bool
         ``False`` retrains (and overwrites the checkpoint).
-    device : str
-        Training and inference device (default CPU: deterministic).
+    device : {"auto", "cpu", "cuda", "mps"}
+        Training device; ``"auto"`` (default) is CUDA, else MPS, else CPU
+        (:func:`sclm.training.resolve_device`).  The answers' forecasts and attributions run on
+        the CPU whatever device trained the model.
 
     Returns
     -------

@@ -314,7 +314,9 @@ class Monitor:
         Boolean panel column of days not to score, calibrate on or alert on (e.g. ``"closed"``).
     floor : float or None
         Lower clip of calibrated bounds (0 for non-negative quantities).
-    device : str
+    device : {"auto", "cpu", "cuda", "mps"}
+        Device of the rolling forecasts and updates; ``"auto"`` (default) is CUDA, else MPS, else
+        CPU (:func:`sclm.training.resolve_device`).
     """
 
     def __init__(
@@ -338,7 +340,7 @@ class Monitor:
         update_options: dict[str, Any] | None = None,
         ignore: str | None = None,
         floor: float | None = 0.0,
-        device: str = "cpu",
+        device: str = "auto",
     ) -> None:
         self.trained = trained
         self.alpha, self.method, self.by, self.gamma, self.window = alpha, method, by, gamma, window

@@ -88,3 +88,33 @@ def test_no_machine_absolute_paths_in_tracked_text():
                 if ABSOLUTE.search(line) and "noqa: abs-path" not in line:
                     offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()[:100]}")
     assert not offenders, "absolute machine paths found:\n" + "\n".join(offenders)
+
+
+def _package_sources() -> list[Path]:
+    return [p for p in _tracked("*.py") if p.relative_to(ROOT).parts[0] == "sclm"]
+
+
+# Defaults owned by other modules that still read "cpu" (to change there; remove from this set then).
+DEVICE_DEFAULT_PENDING = {"sclm/_rolling.py:rolling_forecasts"}
+
+
+def test_device_defaults_to_auto_everywhere():
+    """One meaning per name: a ``device`` parameter defaults to ``"auto"`` (cuda, else mps, else cpu)."""
+    import ast
+
+    wrong = []
+    for path in _package_sources():
+        rel = path.relative_to(ROOT).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            args = [*node.args.posonlyargs, *node.args.args]
+            pairs = list(zip(args[len(args) - len(node.args.defaults) :], node.args.defaults, strict=True))
+            pairs += [(a, d) for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True) if d]
+            for arg, default in pairs:
+                if arg.arg != "device" or f"{rel}:{node.name}" in DEVICE_DEFAULT_PENDING:
+                    continue
+                value = default.value if isinstance(default, ast.Constant) else ast.unparse(default)
+                if value not in ("auto", None):
+                    wrong.append(f"{rel}:{node.lineno} {node.name}(device={value!r})")
+    assert not wrong, 'device parameters must default to "auto":\n' + "\n".join(wrong)

@@ -374,7 +374,7 @@ def tiny():
     task = ForecastTask(panel=panel, targets=("a", "b"), horizon=7, input_size=14, scaled=("a", "b"))
     end = pd.Timestamp("2024-01-01") + 99 * DAY
     return task, train_forecaster(
-        task, train_end=end, patch_len=7, stride=7, **{**TINY, "epochs": 6, "lr": 3e-3}
+        task, train_end=end, patch_len=7, patch_stride=7, **{**TINY, "epochs": 6, "lr": 3e-3}
     )
 
 

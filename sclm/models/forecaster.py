@@ -4,8 +4,8 @@ targets jointly over H days, optionally with quantiles.
 Architecture
 ------------
 1. **Channel-independent patching** (PatchTST, Nie et al. 2023): each of the C input channels
-   of ``X`` is cut into ``P = (T - patch_len) // stride + 1`` patches of ``patch_len`` days (the
-   first ``(T - patch_len) % stride`` days are dropped, so the most recent day is always in the
+   of ``X`` is cut into ``P = (T - patch_len) // patch_stride + 1`` patches of ``patch_len`` days
+   (the first ``(T - patch_len) % patch_stride`` days are dropped, so the most recent day is always in the
    last patch); one shared linear layer embeds each patch to ``d_model``.  Every channel is a
    separate token sequence of length P through the *same* backbone (batch ``N·C``).
 2. **Backbone** (:mod:`sclm.models.backbones`): ``"patch"`` — a small transformer encoder
@@ -52,7 +52,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -64,6 +65,7 @@ from sclm.models.backbones import LMBackbone, PatchBackbone
 
 __all__ = ["ForecastOutput", "Forecaster", "ForecasterConfig", "forecast_loss", "joint_mse", "pinball"]
 
+_DEFAULT_PATCH_STRIDE = 8
 REVIN_EPS = 1e-5  # variance floor of the instance normalisation (scaled units squared)
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
@@ -84,8 +86,10 @@ class ForecasterConfig:
         C (past input channels, targets first), F (known-future covariates, may be 0) and K.
     input_size, horizon : int
         T and H.
-    patch_len, stride : int
-        Patch length and step in days (``patch_len <= input_size``).
+    patch_len, patch_stride : int
+        Patch length and step in days (``patch_len <= input_size``; default 8 and 8).  The step
+        between training *windows* is a different thing: ``stride`` of
+        :func:`sclm.windows.make_windows`, ``window_stride`` of :func:`sclm.pipeline.train_forecaster`.
     d_model, n_heads, n_layers : int
         Width, heads and depth of the ``"patch"`` backbone (``d_model`` is set to the LM's
         hidden size for ``"lm"``; ``n_heads``/``n_layers`` are then unused).
@@ -111,6 +115,9 @@ class ForecasterConfig:
     lm_config : dict or None
         Filled in when the model is built (LM architecture, so that ``from_pretrained`` needs no
         LM directory); ignored when building a fresh model.
+    stride : int, optional
+        Deprecated name of ``patch_stride`` (accepted with a :class:`DeprecationWarning`; a
+        ``patch_stride`` given too wins).  A ``config.json`` saved with ``"stride"`` still loads.
     """
 
     n_channels: int
@@ -119,7 +126,7 @@ class ForecasterConfig:
     input_size: int
     horizon: int
     patch_len: int = 8
-    stride: int = 8
+    patch_stride: int | None = None  # None: 8 (see __post_init__)
     d_model: int = 64
     n_heads: int = 4
     n_layers: int = 2
@@ -134,11 +141,20 @@ class ForecasterConfig:
     revin: bool = False
     linear_skip: bool = False
     lm_config: dict[str, Any] | None = field(default=None, repr=False)
+    stride: InitVar[int | None] = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, stride: int | None) -> None:
+        if stride is not None and stride != self.patch_stride:
+            msg = "ForecasterConfig(stride=...) is deprecated: pass patch_stride (the step between patches)"
+            if self.patch_stride is not None:
+                msg += f"; patch_stride={self.patch_stride} given, stride={stride} ignored"
+            warnings.warn(msg, DeprecationWarning, stacklevel=3)
+        if self.patch_stride is None:
+            self.patch_stride = _DEFAULT_PATCH_STRIDE if stride is None else stride
         self.quantiles = tuple(float(q) for q in self.quantiles)
         self.nonneg = tuple(bool(b) for b in self.nonneg)
-        for name in ("n_channels", "n_targets", "input_size", "horizon", "patch_len", "stride", "lm_layers"):
+        names = ("n_channels", "n_targets", "input_size", "horizon", "patch_len", "patch_stride", "lm_layers")
+        for name in names:
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
@@ -164,7 +180,7 @@ class ForecasterConfig:
 
     @property
     def n_patches(self) -> int:
-        return (self.input_size - self.patch_len) // self.stride + 1
+        return (self.input_size - self.patch_len) // self.patch_stride + 1
 
     @property
     def n_quantiles(self) -> int:
@@ -177,6 +193,9 @@ class ForecasterConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ForecasterConfig:
+        """The config of :meth:`to_dict` (a dict saved with the old key ``"stride"`` loads too)."""
+        if "stride" in d and "patch_stride" not in d:
+            d = {("patch_stride" if k == "stride" else k): v for k, v in d.items()}
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
@@ -186,6 +205,15 @@ class ForecasterConfig:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
+
+def _stride(self: ForecasterConfig) -> int:
+    """Deprecated name of :attr:`ForecasterConfig.patch_stride` (read-only)."""
+    return self.patch_stride
+
+
+# Reading ``config.stride`` keeps working; set after the class so that the dataclass still sees
+# ``stride`` as an init-only argument with default None.
+ForecasterConfig.stride = property(_stride)  # type: ignore[assignment]
 
 # --------------------------------------------------------------------------------------------------
 # Losses
@@ -267,7 +295,7 @@ class Forecaster(nn.Module):
             if cfg.n_patches > self.backbone.max_positions:
                 raise ValueError(
                     f"{cfg.n_patches} patches exceed the LM's {self.backbone.max_positions} positions; "
-                    "use a longer patch_len/stride"
+                    "use a longer patch_len/patch_stride"
                 )
         else:
             cfg.lm_config = None
@@ -302,8 +330,8 @@ class Forecaster(nn.Module):
             mu = x.mean(dim=1, keepdim=True)  # N, 1, C
             sd = torch.sqrt(x.var(dim=1, keepdim=True, unbiased=False) + REVIN_EPS)
             x = (x - mu) / sd
-        start = (cfg.input_size - cfg.patch_len) % cfg.stride
-        patches = x[:, start:, :].transpose(1, 2).unfold(-1, cfg.patch_len, cfg.stride)  # N, C, P, L
+        start = (cfg.input_size - cfg.patch_len) % cfg.patch_stride
+        patches = x[:, start:, :].transpose(1, 2).unfold(-1, cfg.patch_len, cfg.patch_stride)  # N, C, P, L
         tokens = self.patch_embed(patches.reshape(n * cfg.n_channels, cfg.n_patches, cfg.patch_len))
         z = self.backbone(tokens)  # N·C, P, d
         out = self.head(self.head_dropout(z.reshape(n, -1)))
