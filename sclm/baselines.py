@@ -12,13 +12,16 @@ point forecast ``mean`` and one column per quantile, named ``q0.1`` ... ``q0.9``
 
 How each baseline gets its quantiles
 ------------------------------------
+``m`` below is :func:`forecast`'s ``season_length`` (statsforecast's name for the seasonal period,
+used under that name across the package).
+
 ``seasonal_naive``
     Point forecast: the last observed season repeated (``y[T+h] = y[T+h-k·m]``, ``k = ceil(h/m)``).
     Quantile ``q`` at step ``h`` = point forecast + the empirical ``q``-quantile of the series'
     in-sample ``k``-season-ahead residuals ``y[t] - y[t-k·m]`` (so the spread widens with the
     number of seasons ahead, and needs no distributional assumption).
 ``auto_ets``, ``auto_theta``
-    statsforecast's ``AutoETS(season_length=m)`` / ``AutoTheta(season_length=m)``; the mean is the
+    statsforecast's ``AutoETS(season_length)`` / ``AutoTheta(season_length)``; the mean is the
     model's point forecast, and quantile ``q`` is the bound of its central prediction interval at
     level ``|2q - 1|·100`` (lower bound for ``q < 0.5``, upper for ``q > 0.5``; ``q = 0.5`` is the
     point forecast, as the intervals are symmetric).  Exogenous columns are ignored.
@@ -405,7 +408,8 @@ def forecast(
     seed
         LightGBM seed (the other baselines are deterministic).
     season_length
-        Seasonal period ``m`` (7 for daily data with a weekly pattern).
+        Seasonal period in periods of ``freq`` (7 for daily data with a weekly pattern); ``m`` in
+        the module docstring.
     freq
         pandas frequency of the series.
     lgb_params

@@ -55,6 +55,35 @@ def test_seasonal_naive_repeats_last_season(data: pd.DataFrame) -> None:
         assert fc.loc[fc["unique_id"] == uid, "ds"].iloc[0] == ORIGIN + pd.Timedelta(days=1)
 
 
+def test_seasonal_naive_quantiles_by_hand() -> None:
+    """Quantiles = point + empirical quantiles of the k-season-ahead in-sample residuals."""
+    ds = pd.date_range("2024-01-01", periods=12, freq="D")
+    y = np.array([0, 0, 0, 0, 1, 2, 3, 4], dtype=float)  # season_length 4
+    y = np.r_[y, [5, 6, 7, 8]]
+    train = pd.DataFrame({"unique_id": "a", "ds": ds, "y": y})
+    fc = forecast("seasonal_naive", train, 6, quantiles=(0.25, 0.5, 0.75), season_length=4)
+    # point: the last season 5, 6, 7, 8 repeated
+    np.testing.assert_array_equal(fc["mean"], [5, 6, 7, 8, 5, 6])
+    # steps 1-4 (k=1): residuals y[t] - y[t-4] = 1, 2, 3, 4, 4, 4, 4, 4 -> q0.25 2.75, q0.5 4, q0.75 4
+    # steps 5-6 (k=2): residuals y[t] - y[t-8] = 5, 6, 7, 8 -> q0.25 5.75, q0.5 6.5, q0.75 7.25
+    np.testing.assert_allclose(fc["q0.25"], [7.75, 8.75, 9.75, 10.75, 10.75, 11.75])
+    np.testing.assert_allclose(fc["q0.5"], [9, 10, 11, 12, 11.5, 12.5])
+    np.testing.assert_allclose(fc["q0.75"], [9, 10, 11, 12, 12.25, 13.25])
+
+
+def test_statistical_baselines_beat_seasonal_naive_on_a_clean_season(data: pd.DataFrame) -> None:
+    """Weekly sine + N(0, 1) noise: seasonal naive's error is the difference of two noises
+    (MAE ≈ 1.13), a fitted seasonal model's about the noise alone (≈ 0.8)."""
+    train, test, fx = split(data)
+    mae = {}
+    for name in ("seasonal_naive", "auto_ets", "auto_theta"):
+        m = forecast(name, train, H).merge(test, on=["unique_id", "ds"])
+        mae[name] = float(np.mean(np.abs(m["y"] - m["mean"])))
+    assert 0.9 < mae["seasonal_naive"] < 1.4, mae
+    assert mae["auto_ets"] < 0.85 * mae["seasonal_naive"], mae
+    assert mae["auto_theta"] < 0.85 * mae["seasonal_naive"], mae
+
+
 @pytest.mark.parametrize("name", ["seasonal_naive", "auto_ets", "auto_theta", "lightgbm"])
 def test_shape_and_monotone_quantiles(data: pd.DataFrame, name: str) -> None:
     train, _, fx = split(data)

@@ -28,6 +28,6 @@ def test_bench_writes_contract_json(tmp_path, capsys):
     data = json.loads(path.read_text())
     assert data["ratio"] == {"value": 0.2, "goal": "<= 0.25", "holds": True}
     assert data["recall"]["holds"] is False
-    assert data["seconds"]["goal"] is None and data["seconds"]["value"] >= 0
+    assert data["seconds"]["goal"] is None and 0 <= data["seconds"]["value"] < 0.5  # an empty block
     out = capsys.readouterr().out
     assert "ratio" in out and "NO" in out

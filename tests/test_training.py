@@ -195,7 +195,9 @@ def test_tiny_model_learns_a_sine_wave():
     r = fit(m, train, val, epochs=30, patience=5, **{**KW, "batch_size": 32})
     assert untrained > 0.3  # an untrained model is no better than predicting 0 (MSE ≈ 0.5)
     assert r.best_val_loss < 0.02, r.history
-    assert r.samples_per_s > 0 and r.seconds > 0
+    assert r.steps == 8 * r.epochs_run  # 256 windows in batches of 32, no partial batch
+    # samples/s counts every training window of every epoch over the training time (< the total)
+    assert r.samples_per_s * r.seconds >= 256 * r.epochs_run
     pred = predict(m, val[0], val[1], device="cpu")
     assert pred.point.shape == (64, H, 1) and pred.quantiles is None
     assert float(np.mean((pred.point - val[2]) ** 2)) == pytest.approx(r.best_val_loss, rel=1e-4)
