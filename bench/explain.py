@@ -9,7 +9,7 @@ For each scenario (manufacturing, logistics, retail), seed 0:
    inputs, time-ordered validation split with early stopping).
 2. The explained windows are 1,000 windows (scaled) with origins in the last 200 days.
 3. For each target variable, IntegratedGradients (32 Gauss-Legendre steps, baseline = each
-   channel's mean) explains the **one-day-ahead** forecast (horizon 1): there the scenario's
+   channel's mean) explains the **one-day-ahead** forecast (step 1): there the scenario's
    drivers are exact and observable.  Windows are restricted to the node types whose driver
    rows apply (retail demand/sales: stores).
 
@@ -131,14 +131,14 @@ def setup_and_train(name: str, args: argparse.Namespace) -> Trained:
     return Trained(name, model, test, types.loc[test.nodes].to_numpy(), sc.drivers, train_s)
 
 
-def target_rows(t: Trained, target: str, horizon: int, proxies: bool = False) -> tuple[np.ndarray, set]:
+def target_rows(t: Trained, target: str, step: int, proxies: bool = False) -> tuple[np.ndarray, set]:
     """Windows whose node type has observable driver cells for ``target``, and those cells."""
     w = t.windows
     cells_by_type = {
         nt: checks.driver_cells(
             t.drivers,
             target,
-            horizon,
+            step,
             channels=w.channels,
             future_names=w.known_future,
             input_size=w.input_size,
@@ -172,7 +172,7 @@ def run_scenario(t: Trained, bench: Bench, args: argparse.Namespace) -> None:
             notes.append(f"{target}: no observable driver")
             continue
         sub = w.subset(rows)
-        att = explain(t.model, sub, "integrated_gradients", target, horizon=1, device="cpu", seed=0, **IG)
+        att = explain(t.model, sub, "integrated_gradients", target, step=1, device="cpu", seed=0, **IG)
         pr = checks.precision_recall(att, cells)
         aups.append(pr["aup"])
         aurs.append(pr["aur"])
@@ -196,18 +196,16 @@ def run_scenario(t: Trained, bench: Bench, args: argparse.Namespace) -> None:
 
     target, rows = first
     # timing over all explained windows (1,000), first target
-    explain(
-        t.model, w.subset(np.arange(4)), "integrated_gradients", target, horizon=1, device="cpu"
-    )  # warm-up
+    explain(t.model, w.subset(np.arange(4)), "integrated_gradients", target, step=1, device="cpu")  # warm-up
     t0 = time.perf_counter()
     c0 = time.process_time()
-    ig = explain(t.model, w, "integrated_gradients", target, horizon=1, device="cpu", seed=0, **IG)
+    ig = explain(t.model, w, "integrated_gradients", target, step=1, device="cpu", seed=0, **IG)
     ig_cpu = time.process_time() - c0
     ig_s = time.perf_counter() - t0
-    explain(t.model, w.subset(np.arange(4)), "shap_gradient", target, horizon=1, device="cpu")  # warm-up
+    explain(t.model, w.subset(np.arange(4)), "shap_gradient", target, step=1, device="cpu")  # warm-up
     t0 = time.perf_counter()
     c0 = time.process_time()
-    sg = explain(t.model, w, "shap_gradient", target, horizon=1, device="cpu", seed=0)
+    sg = explain(t.model, w, "shap_gradient", target, step=1, device="cpu", seed=0)
     sg_s = time.perf_counter() - t0
     sg_cpu = time.process_time() - c0
     comp = checks.completeness(ig)
@@ -233,9 +231,9 @@ def run_scenario(t: Trained, bench: Bench, args: argparse.Namespace) -> None:
     )
 
     small = w.subset(np.arange(0, len(w), max(1, len(w) // args.n_check))[: args.n_check])
-    ref = explain(t.model, small, "integrated_gradients", target, horizon=1, device="cpu", seed=0, **IG)
+    ref = explain(t.model, small, "integrated_gradients", target, step=1, device="cpu", seed=0, **IG)
     rnd = checks.randomization_check(
-        t.model, small, "integrated_gradients", target, reference=ref, horizon=1, **IG
+        t.model, small, "integrated_gradients", target, reference=ref, step=1, device="cpu", **IG
     )
     bench.add(
         f"{name}: randomisation check passes",
@@ -243,7 +241,7 @@ def run_scenario(t: Trained, bench: Bench, args: argparse.Namespace) -> None:
         ">= 1",
         "Spearman per stage " + ", ".join(f"{s['spearman']:.2f}" for s in rnd["stages"]),
     )
-    dele = checks.deletion_curve(t.model, ref, steps=20, n_random=3, seed=0)
+    dele = checks.deletion_curve(t.model, ref, steps=20, n_random=3, seed=0, device="cpu")
     bench.add(
         f"{name}: deletion area / random",
         dele["ratio"],
