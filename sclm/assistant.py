@@ -162,6 +162,11 @@ class Answer(BaseModel):
         Whether M came from the cache (disk or this process) instead of being trained now.
     cache : dict or None
         ``source`` (trained / disk / memory), ``directory``, ``seconds``, fit summary.
+    parsed_by : dict
+        Who read the instruction: ``source`` (``"parser"``, ``"llm"``, or ``"task"`` for a
+        Task given directly), ``backend`` (the model's name or None) and, with a model,
+        ``fallback`` (why its proposal was rejected), ``seconds``, ``agrees_with_parser``,
+        ``redacted`` (what was removed before sending).
     seconds : float
         Wall time of the whole call.
     figures : dict of str → matplotlib Figure
@@ -185,6 +190,7 @@ class Answer(BaseModel):
     cache_used: bool = False
     cache: dict[str, Any] | None = None
     seconds: float = 0.0
+    parsed_by: dict[str, Any] = Field(default_factory=dict)
     figures: dict[str, Any] = Field(default_factory=dict, exclude=True, repr=False)
 
     @field_serializer("task")
@@ -233,16 +239,35 @@ def default_scenario(view: TaskView, scenario: str | None = None) -> tuple[str, 
     return name, f"no scenario named: {why}runs on the {name} scenario by default"
 
 
-def _parse(text: Any, network: Any) -> tuple[str, Any]:
-    if isinstance(text, str):
-        try:
-            from sclm.language.instructions import parse_instruction
-        except ImportError as exc:  # pragma: no cover - the parser ships with the package
-            raise ImportError(
-                "sclm.language.instructions.parse_instruction is not available; pass a Task instead of text"
-            ) from exc
-        return text, parse_instruction(text, network=network)
-    return "", text
+def _parse(text: Any, network: Any, llm: Any = None) -> tuple[str, Any, dict[str, Any] | None]:
+    """``(question, task, parsed_by)``: the offline parser's task, or a configured model's.
+
+    ``llm``: ``None`` uses the model the environment configures (``SCLM_LLM_*``, see
+    :mod:`sclm.language.llm`; none by default, and then nothing leaves the machine), ``False``
+    never asks a model, a backend object asks that one.  A model's proposal is validated and
+    falls back to the parser (:func:`sclm.language.llm.propose_task`).
+    """
+    if not isinstance(text, str):
+        return "", text, None
+    from sclm.language.instructions import parse_instruction
+
+    if llm is False:
+        return text, parse_instruction(text, network=network), None
+    from sclm.language.llm import backend_from_env, propose_task
+
+    backend = backend_from_env() if llm is None or llm is True else llm
+    if backend is None:
+        if llm is True:
+            raise ValueError(
+                "llm=True but no language model is configured: set SCLM_LLM_BASE_URL and "
+                "SCLM_LLM_MODEL (an endpoint) or SCLM_LLM_GGUF (a local model)"
+            )
+        return text, parse_instruction(text, network=network), None
+    task, info = propose_task(text, network, backend=backend)
+    keep = ("source", "backend", "fallback", "seconds", "agrees_with_parser", "redacted")
+    parsed_by = {k: info.get(k) for k in keep}
+    parsed_by["redacted"] = [list(r) for r in info.get("redacted") or []]
+    return text, task, parsed_by
 
 
 def ask(
@@ -257,6 +282,7 @@ def ask(
     cache_dir: str | Path | None = None,
     use_cache: bool = True,
     figures: bool = True,
+    llm: Any = None,
 ) -> Answer:
     """Answer an instruction: parse it, run the forecast / explanation / decision, write the text.
 
@@ -285,6 +311,13 @@ def ask(
         ``False`` retrains M even when a checkpoint exists.
     figures : bool
         Draw the figures (fan chart, routes, production plan, attributions).
+    llm : None, bool or backend
+        Who reads the instruction: ``None`` (default) a language model only when the
+        environment configures one (``SCLM_LLM_BASE_URL``/``SCLM_LLM_MODEL`` or
+        ``SCLM_LLM_GGUF``), else the offline parser; ``False`` always the parser; ``True`` the
+        configured model (an error when there is none); or a backend object.  A model only
+        proposes the Task: it is validated (else the parser's Task is used, with a warning) and
+        never gives a number; :attr:`Answer.parsed_by` says which was used.
 
     Returns
     -------
@@ -306,7 +339,7 @@ def ask(
         from sclm.decisions.network import load_network
 
         net = load_network(network)
-    question, task = _parse(text, net)
+    question, task, parsed_by = _parse(text, net, llm)
     view = TaskView.of(task)
     if lang is not None and lang not in ("zh", "en"):
         raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
@@ -340,6 +373,7 @@ def ask(
         cache_used=outcome.cache is not None and outcome.cache.get("source") in ("disk", "memory"),
         cache=outcome.cache,
         figures=outcome.figures,
+        parsed_by=parsed_by or {"source": "parser" if question else "task", "backend": None},
     )
     from sclm.language.narrative import flatten_values, recommend
 

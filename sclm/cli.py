@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--horizon", type=int, help="days, when the instruction names none")
     a.add_argument("--figures", metavar="DIR", help="write the answer's figures as PNG files into DIR")
     a.add_argument("--cache-dir", metavar="DIR", help="model cache (default build/ask)")
+    a.add_argument(
+        "--no-llm",
+        action="store_true",
+        help="read the instruction with the offline parser even when SCLM_LLM_* configures a model",
+    )
     return parser
 
 
@@ -81,6 +86,7 @@ def _ask(args: argparse.Namespace) -> int:
             horizon=args.horizon,
             cache_dir=args.cache_dir,
             figures=bool(args.figures),
+            llm=False if args.no_llm else None,
         )
     except (ValueError, KeyError, FileNotFoundError) as exc:  # parser refusals, unknown names, bad files
         print(f"sclm ask: error: {exc}", file=sys.stderr)
@@ -93,7 +99,16 @@ def _ask(args: argparse.Namespace) -> int:
         return 0
     task = TaskView.of(answer.task).as_dict()
     shown = {k: v for k, v in task.items() if v not in (None, [], {})}
-    print("Task: " + json.dumps(shown, ensure_ascii=False))
+    by = answer.parsed_by
+    if by.get("backend"):
+        note = (
+            f" (read by {by['backend']}"
+            + (f"; fell back to the parser: {by['fallback']}" if by.get("fallback") else "")
+            + ")"
+        )
+    else:
+        note = ""
+    print("Task: " + json.dumps(shown, ensure_ascii=False) + note)
     print()
     print(answer.text)
     for p in paths:

@@ -582,3 +582,33 @@ def test_bench_llm_scores_a_model_on_the_loopback_server(tmp_path, monkeypatch, 
     assert 0 <= data["parser exact"]["value"] <= 1 and data["llm seconds per instruction"]["value"] > 0
     assert data["llm - parser exact"]["holds"] is True
     assert "llm exact" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------ in sclm.ask
+def test_ask_uses_the_configured_model_and_says_so(monkeypatch):
+    from sclm import ask
+
+    text = "What if the capacity of s3 drops by 20%?"
+    parsed = parse_instruction(text, NETWORK)
+    proposal = _reply(parsed)
+    with ChatServer([json.dumps(proposal), "not json at all"]) as srv:
+        monkeypatch.setenv(llm.ENV_BASE_URL, srv.url)
+        monkeypatch.setenv(llm.ENV_MODEL, "test-model")
+        a = ask(text, network=NETWORK, figures=False)
+        with pytest.warns(LLMFallbackWarning):
+            b = ask(text, network=NETWORK, figures=False)
+    assert len(srv.bodies) == 2  # both questions went to the model
+    assert a.parsed_by["source"] == "llm" and a.parsed_by["backend"] and a.parsed_by["agrees_with_parser"]
+    assert b.parsed_by["source"] == "parser" and b.parsed_by["fallback"]
+    assert a.task == b.task == parsed and a.result["cost"] == b.result["cost"]
+
+    # llm=False never asks: the socket layer refuses any connection
+    def no_connect(self, *args, **kwargs):
+        raise AssertionError(f"a socket tried to connect to {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", no_connect)
+    c = ask(text, network=NETWORK, figures=False, llm=False)
+    assert c.parsed_by == {"source": "parser", "backend": None} and c.result["cost"] == a.result["cost"]
+    monkeypatch.delenv(llm.ENV_BASE_URL)
+    with pytest.raises(ValueError, match="no language model is configured"):
+        ask(text, network=NETWORK, figures=False, llm=True)
