@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sclm._labels import NonStringLabelError, sorted_codes
 from sclm.schema import QUANTITY_VARIABLES, DataValidationError, validate_readings
 
 CASE_UNIT = "case"
@@ -37,49 +38,19 @@ class _Table:
     index: pd.Index  # (R,) the readings' index, for messages
 
 
-def _runs(values: np.ndarray) -> np.ndarray | None:
-    """Start positions of runs of equal values, when the column comes in long runs (else None).
-
-    Readings are usually sorted by node, so ``node`` and ``node_type`` are a few thousand runs:
-    hashing one value per run instead of one per row makes their encoding ~10x cheaper.
-    """
-    n, probe = len(values), 65_536
-    if values.dtype != object or n < 4 * probe:
-        return None
-    try:
-        head = values[:probe]
-        if np.count_nonzero(head[1:] != head[:-1]) > probe // 64:
-            return None
-        change = np.empty(n, dtype=bool)
-        change[0] = True
-        np.not_equal(values[1:], values[:-1], out=change[1:])
-    except (TypeError, ValueError):  # objects without elementwise comparison
-        return None
-    starts = np.flatnonzero(change)
-    return starts if len(starts) <= n // 64 else None
-
-
 def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes (R,) int32 into the sorted uniques (K,); -1 for missing values."""
-    values = col.to_numpy()
-    starts = _runs(values)
-    if starts is None:
-        codes, uniques = pd.factorize(values, sort=False)
-    else:
-        codes, uniques = pd.factorize(values[starts], sort=False)
-    uniques = np.asarray(uniques, dtype=object)
-    bad = [u for u in uniques if not isinstance(u, str)]
-    if bad:
+    """Integer codes (R,) int32 into the sorted uniques (K,); -1 for missing values.
+
+    :func:`sclm._labels.sorted_codes` (one hash per run of a sorted column); a missing label is
+    code -1 here (``_read`` reports it with the contract's message), and ``str`` subclasses
+    such as ``numpy.str_`` count as labels.
+    """
+    try:
+        return sorted_codes(col.to_numpy(), missing="sentinel", runs=True, str_subclasses=True)
+    except NonStringLabelError as e:
         raise DataValidationError(
-            f"readings: column {col.name!r} holds non-string values, e.g. {bad[:3]!r}; expected str"
-        )
-    order = np.argsort(uniques, kind="stable")
-    rank = np.empty(len(order) + 1, dtype=np.int32)
-    rank[order] = np.arange(len(order))
-    rank[-1] = -1  # code -1 (NaN) stays -1
-    if starts is None:
-        return rank[codes], uniques[order]
-    return np.repeat(rank[codes], np.diff(np.append(starts, len(values)))), uniques[order]
+            f"readings: column {col.name!r} holds non-string values, e.g. {e.examples!r}; expected str"
+        ) from None
 
 
 def _fail(readings: pd.DataFrame, rows: np.ndarray, what: str, *, allow_duplicates: bool) -> None:

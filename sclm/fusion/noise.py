@@ -53,13 +53,13 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-import pandas as pd
 from scipy.optimize import nnls
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 from scipy.special import ndtri
 from scipy.stats import median_abs_deviation, truncnorm
 
+from sclm._labels import sorted_codes
 from sclm.fusion._table import _Table, _Var
 
 __all__ = ["NOISE_KINDS", "SPREADS", "WEIGHTS_BY"]
@@ -240,8 +240,8 @@ def _group_codes(t: _Table, weights_by: str) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(len(t.nodes), dtype=np.int64), np.array(["all"], dtype=object)
     if weights_by == "node":
         return np.arange(len(t.nodes)), t.nodes
-    codes, names = pd.factorize(t.node_types, sort=True)
-    return codes.astype(np.int64), np.asarray(names, dtype=object)
+    codes, names = sorted_codes(t.node_types)
+    return codes.astype(np.int64), names
 
 
 def _estimate(
