@@ -13,7 +13,7 @@ import pandas as pd
 
 from sclm._conformal import ConformalCalibrator, add_step
 from sclm.baselines import DEFAULT_QUANTILES, quantile_column
-from sclm.metrics import relative_mase
+from sclm.metrics import relative_mase_table
 from sclm.pipeline import ForecastTask, TrainedForecaster, _windows
 
 __all__ = ["calibrate_online", "rolling_forecasts", "score_relmase"]
@@ -159,27 +159,35 @@ def score_relmase(
     panel: pd.DataFrame,
     *,
     ignore: str | None = None,
-    m: int = 7,
+    season_length: int = 7,
 ) -> float:
     """Relative MASE of long forecasts against the seasonal-naive forecast from the same origins.
 
-    The protocol of :func:`sclm.pipeline.score_forecasts`: a series' MASE is the mean over its
-    origins of MAE(horizon) / scale, scale = the in-sample seasonal-naive MAE (lag ``m``) of the
-    panel's history up to the origin; the reference forecast is ``y[origin + h − m·⌈h/m⌉]``;
-    relMASE is the geometric mean over series of model MASE / naive MASE
-    (:func:`sclm.metrics.relative_mase`).
+    Computed by :func:`sclm.metrics.relative_mase_table` (the protocol and edge-case rules of
+    :mod:`sclm.metrics`, as :func:`sclm.pipeline.score_forecasts`): a series' MASE is the mean
+    over its origins of MAE(horizon) / scale, scale = the in-sample seasonal-naive MAE (lag
+    ``season_length``) of the panel's history up to the origin; the reference forecast is
+    ``y[origin + h − season_length·⌈h/season_length⌉]``; relMASE is the geometric mean over series
+    of the clipped model MASE / naive MASE.  Days where the naive forecast has no value (before
+    the panel starts, or a missing reading) are scored for neither.
 
     Parameters
     ----------
     forecasts : pandas.DataFrame
         ``node, variable, origin, ts, mean`` and the actual ``y``.
     panel : pandas.DataFrame
-        History (index node, ts) the scales and the naive forecasts come from.
+        History (index node, ts; daily without gaps) the scales and the naive forecasts come from.
     ignore : str, optional
         Boolean panel column: days where it is true are not scored (e.g. ``"closed"``).
-    m : int
-        Season length.
+    season_length : int
+        Seasonal period in days.
+
+    Returns
+    -------
+    float
+        relMASE; ``nan`` when no series has a usable scale.
     """
+    m = season_length
     f = forecasts[forecasts["y"].notna()].copy()
     if "step" not in f.columns:
         f = add_step(f)
@@ -190,20 +198,19 @@ def score_relmase(
     series = _actuals(panel, variables)
     lag = f["ts"] - pd.to_timedelta(m * np.ceil(f["step"] / m).astype(int), unit="D")
     f["naive"] = series.reindex(pd.MultiIndex.from_arrays([f["node"], f["variable"], lag])).to_numpy()
-    scales = {}
-    wide = {v: panel[v].unstack("node") for v in variables}
-    for o in pd.unique(f["origin"]):
-        for v in variables:
-            hist = wide[v][wide[v].index <= o].to_numpy(np.float64)
-            sc = np.nanmean(np.abs(hist[m:] - hist[:-m]), axis=0)
-            for node, val in zip(wide[v].columns, sc, strict=True):
-                scales[(node, v, pd.Timestamp(o))] = val
-    f["scale"] = [
-        scales[(n, v, pd.Timestamp(o))] for n, v, o in zip(f["node"], f["variable"], f["origin"], strict=True)
-    ]
-    f = f[f["scale"] > 0]
-    f["e_model"] = (f["y"] - f["mean"]).abs() / f["scale"]
-    f["e_naive"] = (f["y"] - f["naive"]).abs() / f["scale"]
-    per = f.groupby(["node", "variable", "origin"])[["e_model", "e_naive"]].mean()
-    mase = per.groupby(level=["node", "variable"]).mean()
-    return float(relative_mase(mase["e_model"].to_numpy(), mase["e_naive"].to_numpy()))
+    f = f[f["naive"].notna()]
+    if f.empty:
+        return float("nan")
+    hist = panel[variables].rename_axis(columns="variable").reset_index()
+    hist = hist.melt(id_vars=["node", "ts"], value_vars=variables, var_name="variable", value_name="y")
+    table = relative_mase_table(
+        f,
+        ["mean", "naive"],
+        "naive",
+        train_df=hist,
+        season_length=m,
+        id_col=["node", "variable"],
+        cutoff_col="origin",
+        time_col="ts",
+    )
+    return float(table.loc["mean", "relMASE"])

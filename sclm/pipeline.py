@@ -42,6 +42,7 @@ import pandas as pd
 
 from sclm._causal import CausalPanels
 from sclm.baselines import DEFAULT_QUANTILES, forecast, quantile_column
+from sclm.metrics import coverage, mae, relative_mase_table, seasonal_naive_scale, wql
 from sclm.schema import UnknownNameError
 from sclm.windows import PanelScaler, make_windows, train_val_split
 
@@ -475,43 +476,54 @@ def backtest(
     return score_forecasts(forecasts), forecasts
 
 
-def _snaive(y: pd.Series, m: int = 7) -> float:
+def _snaive(y: pd.Series, season_length: int = 7) -> float:
+    """One series' seasonal-naive scale (:func:`sclm.metrics.seasonal_naive_scale`); nan if too short."""
     v = y.to_numpy("float64")
-    return float(np.abs(v[m:] - v[:-m]).mean()) if v.size > m else float("nan")
+    return seasonal_naive_scale(v, season_length=season_length) if v.size > season_length else float("nan")
 
 
 def score_forecasts(forecasts: pd.DataFrame, *, reference: str = "Seasonal Naive") -> pd.DataFrame:
-    """Accuracy table of long forecasts (``model, origin, node, variable, mean, q…, y, scale``).
+    """Accuracy table of long forecasts (``model, origin, node, variable, ts, mean, q…, y, scale``).
 
-    A series is one (node, variable).  ``MASE``: per series, the mean over origins of
-    MAE(horizon) / scale, then the mean over series; ``relMASE``: geometric mean over series of
-    MASE / the reference's MASE (series with a zero scale or zero reference error left out);
-    ``MAE`` pooled; ``WQL`` mean over quantile levels of 2·Σ pinball / Σ|y|; ``cov80`` share of
-    actual values in [q0.1, q0.9]; ``series`` used for relMASE.
+    A series is one (node, variable); every model must forecast the same cells.  ``relMASE``,
+    ``MASE``, ``series``, ``excluded`` and ``clipped`` come from
+    :func:`sclm.metrics.relative_mase_table` (the ``scale`` column is each origin's
+    seasonal-naive scale): per series, the mean over origins of MAE(horizon) / scale, then the
+    geometric mean over series of MASE / the reference's MASE, each ratio clipped to
+    :data:`sclm.metrics.RELATIVE_ERROR_BOUNDS`; an origin with a zero scale is left out and a
+    series with none left is excluded, for every model alike (the rules are in
+    :mod:`sclm.metrics`).  ``MAE`` pooled; ``WQL`` (:func:`sclm.metrics.wql`) over the
+    quantile levels; ``cov80`` share of actual values in [q0.1, q0.9].
     """
-    f = forecasts.assign(ae=(forecasts["y"] - forecasts["mean"]).abs())
-    per = f.groupby(["model", "node", "variable", "origin"]).agg(mae=("ae", "mean"), scale=("scale", "first"))
-    per = per[per["scale"] > 0]
-    mase = (per["mae"] / per["scale"]).groupby(level=["model", "node", "variable"]).mean()
-    if reference not in mase.index.get_level_values("model"):
+    if "model" not in forecasts or reference not in set(forecasts["model"]):
         raise ValueError(f"reference model {reference!r} is not among the forecasts")
-    ref = mase.xs(reference, level="model")
+    labels = list(dict.fromkeys(forecasts["model"]))
+    cell = ["node", "variable", "origin", "ts"]
+    dup = forecasts.duplicated([*cell, "model"])
+    if dup.any():
+        raise ValueError(f"{int(dup.sum())} duplicated (model, node, variable, origin, ts) rows")
+    wide = forecasts.pivot(index=cell, columns="model", values="mean")[labels]
+    if wide.isna().any().any():
+        short = [m for m in labels if wide[m].isna().any()]
+        raise ValueError(f"model(s) {short} lack forecasts on cells other models are scored on")
+    keys = forecasts.groupby(cell, sort=True)[["y", "scale"]].first()
+    wide = wide.join(keys).reset_index()
+    rel = relative_mase_table(
+        wide, labels, reference, scale="scale", id_col=["node", "variable"], cutoff_col="origin"
+    )
+    qs = list(DEFAULT_QUANTILES)
     rows = {}
-    for label in dict.fromkeys(f["model"]):
-        g = f[f["model"] == label]
-        y = g["y"].to_numpy()
-        ratio = (mase.xs(label, level="model") / ref).replace([np.inf, -np.inf], np.nan).dropna()
-        ratio = ratio[ratio > 0]
-        wql = []
-        for q, c in zip(DEFAULT_QUANTILES, QCOLS, strict=True):
-            d = y - g[c].to_numpy()
-            wql.append(2 * np.sum(np.maximum(q * d, (q - 1) * d)) / np.sum(np.abs(y)))
+    for label in labels:
+        g = forecasts[forecasts["model"] == label]
+        y = g["y"].to_numpy("float64")
         rows[label] = {
-            "relMASE": float(np.exp(np.mean(np.log(ratio)))) if len(ratio) else float("nan"),
-            "MASE": float(mase.xs(label, level="model").mean()),
-            "MAE": float(g["ae"].mean()),
-            "WQL": float(np.mean(wql)),
-            "cov80": float(np.mean((y >= g["q0.1"].to_numpy()) & (y <= g["q0.9"].to_numpy()))),
-            "series": len(ratio),
+            "relMASE": rel.loc[label, "relMASE"],
+            "MASE": rel.loc[label, "MASE"],
+            "MAE": mae(y, g["mean"].to_numpy("float64")),
+            "WQL": wql(y, g[list(QCOLS)].to_numpy("float64"), qs),
+            "cov80": coverage(y, g["q0.1"].to_numpy("float64"), g["q0.9"].to_numpy("float64")),
+            "series": int(rel.loc[label, "series"]),
+            "excluded": int(rel.loc[label, "excluded"]),
+            "clipped": int(rel.loc[label, "clipped"]),
         }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
