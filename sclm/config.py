@@ -2,8 +2,9 @@
 
 Every path the package, the notebooks and the Makefile use comes from here, so a
 checkout can live anywhere.  The real-data folder is taken from the environment
-variable ``SCLM_DATA_DIR`` and otherwise defaults to ``../shared/data`` next to
-the project root, where that folder exists.
+variable ``SCLM_DATA_DIR`` and otherwise defaults to ``../shared/data``, a path
+relative to the project root (the folder ``shared/data`` beside the checkout),
+where that folder exists.  See ``docs/architecture.md`` (Real data).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Data contracts (pandera schemas) and the errors raised for bad input.
 
-Two contracts run through the whole flow (see DESIGN.md):
+Two contracts run through the whole flow (see ``docs/architecture.md``, Data contracts):
 
 * **Readings** — long table, one row per reading: ``ts`` (date), ``node``,
   ``node_type``, ``variable``, ``value`` (float), ``unit``, ``source``.

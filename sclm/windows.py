@@ -1,6 +1,6 @@
 """Panel → model tensors: sliding windows, calendar features, scalers and time-ordered splits.
 
-A Panel (see DESIGN.md) is a wide DataFrame indexed by (``node``, ``ts``), one float column per
+A Panel (see ``docs/architecture.md``, Data contracts) is a wide DataFrame indexed by (``node``, ``ts``), one float column per
 variable, daily, no gaps.  This module turns it into the arrays a forecaster eats:
 
 * :func:`make_windows` → :class:`Windows`: ``X`` (N×T×C past inputs), ``X_future`` (N×H×F

@@ -118,3 +118,23 @@ def test_device_defaults_to_auto_everywhere():
                 if value not in ("auto", None):
                     wrong.append(f"{rel}:{node.lineno} {node.name}(device={value!r})")
     assert not wrong, 'device parameters must default to "auto":\n' + "\n".join(wrong)
+
+
+# Files owned elsewhere that still cite the design notes outside the repository (to change there).
+OUTSIDE_REFERENCE_PENDING = {"sclm/cleaning.py"}
+
+
+def test_docs_point_only_inside_the_repository():
+    """Comments and docstrings cite files in the repository (docs/architecture.md), not outside it."""
+    assert (ROOT / "docs" / "architecture.md").is_file()
+    outside = re.compile(r"DESIGN\.md|\.\./shared/(?!data\b)")
+    offenders = []
+    for pattern in ("*.py", "*.md", "*.ipynb", "*.yaml", "*.yml", "*.toml", "Makefile"):
+        for path in _tracked(pattern):
+            rel = path.relative_to(ROOT)
+            if rel.parts[0] in (".venv", "build") or rel.as_posix() in OUTSIDE_REFERENCE_PENDING:
+                continue
+            for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+                if outside.search(line):
+                    offenders.append(f"{rel}:{n}: {line.strip()[:100]}")
+    assert not offenders, "references to files outside the repository:\n" + "\n".join(offenders)
