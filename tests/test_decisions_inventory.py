@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
@@ -220,6 +221,33 @@ def test_no_look_ahead_for_M(retail, origins):
         "demand"
     }
     assert len(runs[0]) == 3 * 5 * 7
+
+
+def test_causal_panels_give_forecasts_that_ignore_later_readings(retail, origins):
+    from sclm.pipeline import CausalPanels
+
+    cut = origins[3]
+    raw = retail.readings
+    later = (raw["ts"] > cut) & ~raw["variable"].isin(["price", "promotion"])  # plans are known ahead
+    wild = raw.assign(value=raw["value"].where(~later, raw["value"] * 10.0))
+
+    def run(readings):
+        panels = CausalPanels(readings, units=retail.units, train_end=origins[0])
+        return inv.rolling_forecasts(
+            retail,
+            origins[:6],
+            models=("seasonal_naive", "lightgbm"),
+            panel=panels,
+            baseline_series="targets",
+            lightgbm_params={"n_estimators": 5},
+        )
+
+    a, b = run(raw), run(wild)
+    for label in ("Seasonal Naive", "LightGBM"):
+        upto = a[label]["origin"] <= cut
+        pd.testing.assert_frame_equal(a[label][upto], b[label][upto.to_numpy()], check_exact=True)
+        assert not np.array_equal(a[label].loc[~upto, "mean"], b[label].loc[~upto.to_numpy(), "mean"]), label
+    assert inspect.signature(inv.rolling_forecasts).parameters["device"].default == "auto"
 
 
 def test_baselines_fitted_on_all_targets_keep_only_the_demand_rows(retail, origins, snaive):

@@ -1,0 +1,268 @@
+"""Case-study sections on text: the scenario's documents, the tagger that reads them, Ask sclm.
+
+Part of :mod:`sclm.case_study` (imported from there); see its docstring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sclm._case_study_show import _md, _show
+
+if TYPE_CHECKING:
+    from sclm.reporting import Report
+    from sclm.scenarios import Scenario
+
+__all__ = ["ask", "documents", "documents_in_fusion", "read_documents"]
+
+
+def documents(report: Report, sc: Scenario) -> pd.DataFrame:
+    """One document of each kind with its entity tags (``n_documents``, ``documents_by_kind``)."""
+    from sclm import plots
+
+    docs = sc.documents
+    report.metric("n_documents", len(docs))
+    report.metric("documents_by_kind", docs.groupby("kind").size().to_dict())
+    for _, doc in docs.sort_values(["kind", "doc_id"]).groupby("kind", sort=True).head(1).iterrows():
+        tagged = plots.tagged_markdown(doc["tokens"], doc["tags"])
+        _md(f"- *{doc['kind']}* ({doc['node']}, {doc['ts'].date()}): {tagged}")
+    return docs
+
+
+def read_documents(
+    report: Report,
+    sc: Scenario,
+    *,
+    backbone: str,
+    n_docs: int,
+    epochs: int,
+    lr: float,
+    seed: int = 0,
+    device: str = "auto",
+) -> tuple[Any, Any]:
+    """Train the BIO tagger on a generated corpus and read the scenario's documents from raw text.
+
+    Returns ``(tagger, extraction)``.  Metrics ``documents_f1_heldout``,
+    ``documents_f1_scenario``, ``documents_read_exactly``.
+    """
+    import warnings
+
+    from sclm.documents import extract
+    from sclm.models.tagger import Tagger
+    from sclm.scenarios import documents as docgen
+
+    warnings.filterwarnings("ignore", module="transformers")
+    docs = sc.documents
+    corpus = docgen.make_corpus(n_docs, seed=seed, split="train")
+    heldout = docgen.make_corpus(200, seed=seed + 1, split="heldout")
+    if backbone == "minilm":
+        tagger = Tagger.from_lm(docgen.LABELS, seed=seed, device=device)
+    else:
+        tagger = Tagger.from_scratch(
+            docgen.LABELS,
+            hidden_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=128,
+            seed=seed,
+            device=device,
+        )
+    tagger.fit(
+        corpus["tokens"].tolist(),
+        corpus["tags"].tolist(),
+        epochs=epochs,
+        learning_rate=lr,
+        batch_size=16,
+        seed=seed,
+        progress=False,
+    )
+    ner = {
+        "held-out templates and names": tagger.evaluate(heldout["tokens"].tolist(), heldout["tags"].tolist()),
+        "scenario documents": tagger.evaluate(docs["tokens"].tolist(), docs["tags"].tolist()),
+    }
+    ner_f1 = pd.concat({k: v["f1"] for k, v in ner.items()}, axis=1)
+    _show(ner_f1.round(3))
+    extraction = extract(docs["text"].tolist(), tagger, nodes=sc.nodes, spec=sc.meta["documents"])
+    rec = extraction.records
+    read = (rec["node"] == docs["node"]) & (rec["ts"] == docs["ts"]) & (rec["quantity"] == docs["quantity"])
+    f1_heldout = float(ner_f1.loc["micro avg", "held-out templates and names"])
+    f1_scenario = float(ner_f1.loc["micro avg", "scenario documents"])
+    report.metric(
+        "documents_f1_heldout", round(f1_heldout, 4), "entity micro F1, held-out templates and names"
+    )
+    report.metric("documents_f1_scenario", round(f1_scenario, 4), "entity micro F1, the scenario's documents")
+    report.metric(
+        "documents_read_exactly", round(float(read.mean()), 4), "node, day and quantity equal the truth"
+    )
+    _md(
+        f"Entity F1 **{f1_heldout:.3f}** on held-out templates and names, **{f1_scenario:.3f}** on the "
+        f"scenario's documents; **{read.mean():.0%}** of the {len(docs)} documents give the true node, day "
+        f"and quantity, {len(extraction.readings)} readings in all."
+    )
+    return tagger, extraction
+
+
+def documents_in_fusion(
+    report: Report,
+    sc: Scenario,
+    cleaned: pd.DataFrame,
+    imputed: pd.DataFrame,
+    panel: pd.DataFrame,
+    extraction: Any,
+    tagger: Any,
+    backbone: str,
+) -> pd.DataFrame:
+    """The documents' readings as one more fusion source, scored on their cells; a redaction example.
+
+    Metric ``documents_fusion_rmse``; returns its table.
+    """
+    from sclm.documents import redact
+    from sclm.fusion import fuse
+
+    docs = sc.documents
+    with_docs = fuse(
+        pd.concat([cleaned, extraction.readings[list(cleaned.columns)]], ignore_index=True),
+        "inverse_variance",
+        imputed=imputed,
+    )
+    cells = extraction.readings[["node", "ts", "variable"]].drop_duplicates()
+    rows = {}
+    for var, cell in cells.groupby("variable", sort=True):
+        idx = pd.MultiIndex.from_frame(cell[["node", "ts"]])
+        truth_v = sc.truth.loc[idx, var].to_numpy()
+        rows[var] = {
+            "cells": len(cell),
+            "RMSE without documents": float(
+                np.sqrt(np.mean((panel.loc[idx, var].to_numpy() - truth_v) ** 2))
+            ),
+            "RMSE with documents": float(
+                np.sqrt(np.mean((with_docs.loc[idx, var].to_numpy() - truth_v) ** 2))
+            ),
+        }
+    doc_fusion = pd.DataFrame.from_dict(
+        rows, orient="index", columns=["cells", "RMSE without documents", "RMSE with documents"]
+    ).astype({"cells": int})
+    _md("Fused values against the truth on the (node, day, variable) cells the documents speak of:")
+    _show(doc_fusion.round(3))
+    worse = doc_fusion.index[doc_fusion["RMSE with documents"] > doc_fusion["RMSE without documents"]]
+    _md(
+        f"With a `{backbone}` tagger the document readings make the fused "
+        + (
+            f"**{', '.join(worse)}** worse on those cells: its misread quantities cost more than the documents "
+            "add, so a tagger this weak should not feed fusion."
+            if len(worse)
+            else "values closer to the truth on every variable they speak of."
+        )
+    )
+    report.metric("documents_fusion_rmse", doc_fusion.round(4).to_dict(orient="index"))
+    contact = docs[docs["text"].str.contains("@") | docs["text"].str.contains(r"\+\d", regex=True)]
+    sample = (contact if len(contact) else docs)["text"].iloc[0]
+    _md(
+        "Redacted before any text leaves the machine (names found by the tagger, e-mail addresses, phone numbers):"
+    )
+    _md(f"- before: {sample}\n- after: {redact(sample, tagger)}")
+    return doc_fusion
+
+
+def _task_fields(task: Any) -> pd.DataFrame:
+    """The non-empty fields of a Task, in words."""
+    out = {}
+    for key, value in task.model_dump(mode="json").items():
+        if value in (None, "", [], {}):
+            continue
+        if key == "edits":
+            value = "; ".join(e.describe() for e in task.edits)
+        elif isinstance(value, list):
+            value = ", ".join(map(str, value))
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k} x {v:g}" for k, v in value.items())
+        out[key] = str(value)
+    return pd.Series(out, name="Task understood").to_frame()
+
+
+def _key_numbers(answer: Any) -> pd.DataFrame:
+    """The scalar numbers of an answer's result (and of its change against the baseline)."""
+    rows = {}
+
+    def walk(prefix: str, d: Mapping) -> None:
+        for key, value in d.items():
+            if key in ("model", "period", "what_if", "interval"):
+                continue
+            if isinstance(value, dict):
+                walk(f"{prefix}{key}.", value)
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                rows[f"{prefix}{key}"] = value
+
+    walk("", answer.result)
+    walk("change.", answer.delta or {})
+    return pd.Series(rows, name="value", dtype=float).round(4).to_frame()
+
+
+def ask(
+    report: Report,
+    case: str,
+    questions: Sequence[str],
+    *,
+    seed: int,
+    n_days: int,
+    p: float,
+    scenario_options: Mapping | None = None,
+    horizon: int,
+    input_size: int,
+    epochs: int,
+) -> list[Any]:
+    """Answer ``questions`` with :func:`sclm.ask` on a model sized from the report's parameters.
+
+    The assistant's model is cached in a temporary folder under ``build/ask-reports`` that is
+    removed afterwards.  Metrics ``ask_ungrounded_numbers``, ``ask_tasks``, ``ask_actions``;
+    returns the answers.
+    """
+    import shutil
+    import tempfile
+
+    import sclm
+    from sclm import config
+    from sclm.language import check_numbers
+    from sclm.language.narrative import extract_numbers
+
+    setup = {  # size and training budget of the assistant's model, from this report's parameters
+        "scenario_options": {"n_days": n_days, "p": p, **dict(scenario_options or {}), "n_documents": 0},
+        "future_days": 3 * horizon,
+        "input_size": input_size,
+        "epochs": min(epochs, 8),
+    }
+    (config.BUILD_DIR / "ask-reports").mkdir(parents=True, exist_ok=True)
+    cache = tempfile.mkdtemp(prefix=f"{case}-", dir=config.BUILD_DIR / "ask-reports")
+    try:
+        answers = [
+            sclm.ask(
+                q, scenario=case, seed=seed, horizon=horizon, setup=setup, cache_dir=cache, figures=False
+            )
+            for q in questions
+        ]
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    for i, (q, a) in enumerate(zip(questions, answers, strict=True), start=1):
+        _md(f"### {i}. {q}\n\nAction **{a.action}** on the **{a.scenario}** scenario.")
+        _show(_task_fields(a.task))
+        _show(_key_numbers(a))
+        print(a.text)
+    ungrounded = sum(len(check_numbers(a.text, a.values)) for a in answers)
+    checked = sum(sum(t.kind == "number" for t in extract_numbers(a.text)) for a in answers)
+    report.metric(
+        "ask_ungrounded_numbers", ungrounded, "numbers in the Ask sclm texts not found in the results"
+    )
+    report.metric(
+        "ask_tasks", [a.task.model_dump(mode="json") for a in answers], "Tasks understood, in order"
+    )
+    report.metric("ask_actions", [a.action for a in answers])
+    _md(
+        f"`check_numbers(answer.text, answer.values)` found **{ungrounded}** ungrounded number(s) among the "
+        f"{checked} numbers of the {len(answers)} recommendations"
+        + (": every number quoted is a value of its answer." if ungrounded == 0 else ".")
+    )
+    return answers
