@@ -308,26 +308,6 @@ def run_explain(view: TaskView, b: Bundle, horizon: int, figures: bool) -> Outco
 # --------------------------------------------------------------------------------------------
 
 
-def _network_edits(what_if: Mapping[str, float], net: Any) -> list[Any]:
-    from sclm.decisions import edits as E
-
-    out: list[Any] = []
-    for var, f in what_if.items():
-        if var == "demand":
-            out.append(E.ScaleDemand(factor=f))
-        elif var == "capacity":
-            nodes = [n for n, v in net.nodes.items() if v.role != "customer" and v.capacity is not None]
-            if not nodes:
-                raise ValueError(f"what-if capacity: no node of network {net.name!r} has a capacity")
-            out.extend(E.ScaleCapacity(node=n, factor=f) for n in nodes)
-        else:
-            raise ValueError(
-                f"what-if on {var!r} has no meaning for a network plan; use demand or capacity, "
-                "or an edit (e.g. scale the cost of an arc)"
-            )
-    return out
-
-
 def _plan_dict(plan: Any) -> dict[str, Any]:
     d = plan.to_dict()
     d.pop("solve_seconds", None)
@@ -407,9 +387,10 @@ def _change_delta(baseline: Any, result: Any, changed: pd.DataFrame) -> dict[str
 
 def run_network(view: TaskView, net: Any, figures: bool) -> Outcome:
     from sclm.decisions import edits as E
+    from sclm.decisions.edits import what_if_edits
     from sclm.decisions.network import plan_network, what_if, why
 
-    wi_edits = _network_edits(view.what_if, net)
+    wi_edits = what_if_edits(view.what_if, net)
     notes = []
     if view.what_if:
         notes.append(

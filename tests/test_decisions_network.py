@@ -1344,3 +1344,26 @@ def test_decisions_exports():
     assert D.NetworkFileError is NetworkFileError and D.EditError is EditError
     assert D.plot_network_plan is plot_network_plan
     assert {"plot_network_plan", "NetworkFileError", "check_schedule"} <= set(D.__all__)
+
+
+def test_what_if_edits_is_the_one_translation_of_a_global_what_if():
+    from sclm.config import PROJECT_ROOT
+    from sclm.language import network_edits, parse_instruction
+
+    path = PROJECT_ROOT / "tests" / "data" / "instructions" / "network.yaml"
+    net = load_network(path)
+    capped = [n for n, v in net.nodes.items() if v.role != "customer" and v.capacity is not None]
+    got = E.what_if_edits({"demand": 1.2, "capacity": 0.5}, net)
+    assert got == [E.ScaleDemand(factor=1.2), *[E.ScaleCapacity(node=n, factor=0.5) for n in capped]]
+    with pytest.raises(ValueError, match="no meaning for a network plan"):
+        E.what_if_edits({"price": 1.1}, net)
+    assert E.what_if_edits({"price": 1.1}, net, strict=False) == []
+    with pytest.raises(ValueError, match="needs the network"):
+        E.what_if_edits({"capacity": 0.5}, None)
+    # the parser's network_edits gives the same edits from its own view of the network
+    task = parse_instruction("What if capacity drops by half and demand rises 20%?", path)
+    assert task.what_if == {"capacity": 0.5, "demand": 1.2} or task.what_if == {
+        "demand": 1.2,
+        "capacity": 0.5,
+    }
+    assert sorted(map(repr, network_edits(task, path))) == sorted(map(repr, got))

@@ -74,6 +74,7 @@ __all__ = [
     "SetNodeCost",
     "SourceOnlyFrom",
     "parse_edits",
+    "what_if_edits",
 ]
 
 Arc = tuple[str, str]
@@ -285,3 +286,60 @@ def parse_edits(edits: Iterable[Any] | None) -> list[Edit]:
         return []
     items = [e.model_dump() if isinstance(e, BaseModel) else e for e in edits]
     return _ADAPTER.validate_python(items)
+
+
+WHAT_IF_VARIABLES: tuple[str, ...] = ("demand", "capacity")
+"""The global what-if factors that mean something for a network plan."""
+
+
+def what_if_edits(what_if: Mapping[str, float], network: Any, *, strict: bool = True) -> list[Edit]:
+    """A global what-if (variable -> factor) as network edits: the one translation of the package.
+
+    ``demand`` -> one :class:`ScaleDemand` of every customer and product; ``capacity`` -> a
+    :class:`ScaleCapacity` of every facility (not customer) that has a capacity, in the network's
+    node order.
+
+    Parameters
+    ----------
+    what_if
+        Variable -> multiplicative factor (a Task's ``what_if``).
+    network
+        Anything with ``nodes``: a mapping node name -> object with ``role`` and ``capacity``
+        (a :class:`sclm.decisions.network.Network`, or the parser's view of one); needed only
+        for ``capacity``.
+    strict
+        ``True``: a factor of another variable (price, promotion, production, ...) is an error,
+        since it has no network meaning; ``False``: such factors are left out (the parser's
+        evaluation, which scores the edits a plan would get).
+
+    Raises
+    ------
+    ValueError
+        ``capacity`` without a network or in a network with no capacity; with ``strict``, a
+        variable outside :data:`WHAT_IF_VARIABLES`.
+    """
+    out: list[Edit] = []
+    for var, factor in what_if.items():
+        if var == "demand":
+            out.append(ScaleDemand(factor=factor))
+        elif var == "capacity":
+            if network is None:
+                raise ValueError(
+                    "a global capacity what-if needs the network to name the nodes with a capacity"
+                )
+            nodes = [
+                n
+                for n, v in network.nodes.items()
+                if getattr(v, "role", None) != "customer" and getattr(v, "capacity", None) is not None
+            ]
+            if not nodes:
+                raise ValueError(
+                    f"what-if capacity: no node of network {getattr(network, 'name', '')!r} has a capacity"
+                )
+            out.extend(ScaleCapacity(node=n, factor=factor) for n in nodes)
+        elif strict:
+            raise ValueError(
+                f"what-if on {var!r} has no meaning for a network plan; use demand or capacity, "
+                "or an edit (e.g. scale the cost of an arc)"
+            )
+    return out

@@ -111,7 +111,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sclm.decisions.edits import Edit, ScaleCapacity, ScaleDemand
+from sclm.decisions.edits import Edit
 from sclm.language._entities import NetworkView, find_entities, mask_names, network_view
 from sclm.language._lexicon import (
     ACTION_CUES,
@@ -647,21 +647,13 @@ def _horizon(horizons: list[Any], input_spans: list[tuple[int, int]], max_horizo
 def network_edits(task: Task, network: Any = None) -> list[Any]:
     """The edits a network plan applies for ``task``: its global what-if as edits, then its edits.
 
-    ``what_if["demand"] = f`` -> ``ScaleDemand(factor=f)`` (every customer and product);
-    ``what_if["capacity"] = f`` -> ``ScaleCapacity(node, f)`` for every node with a capacity
-    (needs ``network``).  Other global factors (price, promotion, production, ...) have no
-    network meaning and are left out.
+    The what-if is translated by :func:`sclm.decisions.edits.what_if_edits` (the one translation
+    ``sclm.ask`` uses too): ``what_if["demand"] = f`` -> ``ScaleDemand(factor=f)`` (every
+    customer and product); ``what_if["capacity"] = f`` -> ``ScaleCapacity(node, f)`` for every
+    facility with a capacity (needs ``network``).  Other global factors (price, promotion,
+    production, ...) have no network meaning and are left out here.
     """
-    out: list[Any] = []
-    if "demand" in task.what_if:
-        out.append(ScaleDemand(factor=task.what_if["demand"]))
-    if "capacity" in task.what_if:
-        view: NetworkView | None = network_view(network)
-        if view is None:
-            raise ValueError("a global capacity what-if needs the network to name the nodes with a capacity")
-        out += [
-            ScaleCapacity(node=n, factor=task.what_if["capacity"])
-            for n, v in view.nodes.items()
-            if v.capacity is not None
-        ]
-    return out + list(task.edits)
+    from sclm.decisions.edits import what_if_edits
+
+    view: NetworkView | None = network_view(network) if "capacity" in task.what_if else None
+    return what_if_edits(task.what_if, view, strict=False) + list(task.edits)
