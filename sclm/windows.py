@@ -275,7 +275,9 @@ def make_windows(
     stride : int, default 1
         With ``origins=None``: keep every ``stride``-th origin counting back from the latest one
         that fits any node (so the most recent window is always kept and origins are aligned
-        across nodes).  Must be 1 when ``origins`` is given.
+        across nodes).  Must be 1 when ``origins`` is given.  The step between *windows*, in
+        days (``window_stride`` in :func:`sclm.pipeline.train_forecaster`); the model's step
+        between patches is ``patch_stride`` of :class:`sclm.models.ForecasterConfig`.
     nodes : sequence of str, optional
         Nodes to use, in this order (default: all, sorted).
     end : date, optional
