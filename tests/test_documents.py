@@ -511,3 +511,13 @@ def test_text_to_data_does_not_import_torch():
     code = "import sys, sclm, sclm.documents; print('torch' in sys.modules, 'transformers' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_corpus_default_names_do_not_depend_on_the_data_folder():
+    # the same parameters give the same corpus on a machine with or without the SCMS names
+    a = gen.make_corpus(20, seed=4)
+    b = gen.make_corpus(20, seed=4, pools=gen.name_pools("builtin"))
+    assert a["text"].tolist() == b["text"].tolist()
+    if gen.name_pools("auto").source != "builtin":  # the data folder is there: its names differ
+        c = gen.make_corpus(20, seed=4, pools=gen.name_pools("auto"))
+        assert c["text"].tolist() != a["text"].tolist()

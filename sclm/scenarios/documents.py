@@ -720,7 +720,9 @@ def make_corpus(
         ``"train"`` (training templates, four fifths of every name pool), ``"heldout"``
         (only :data:`HELDOUT_TEMPLATES` and the other fifth of the names) or ``"all"``.
     pools
-        Name pools of ``lang`` (default :func:`name_pools` ``("auto", lang=lang)``).
+        Name pools of ``lang`` (default :func:`name_pools` ``("builtin", lang=lang)``: the same
+        corpus on every machine, whether or not the data folder holds the SCMS names; pass
+        ``name_pools("auto", lang=lang)`` for real names where they exist).
     start, n_days
         Dates are drawn uniformly from ``n_days`` days from ``start``.
     composed
@@ -754,7 +756,7 @@ def make_corpus(
     composed = (0.5 if split == "train" else 0.0) if composed is None else float(composed)
     if not 0.0 <= composed <= 1.0 or (composed and split == "heldout"):
         raise ValueError(f"composed must be in [0, 1] (and 0 for the held-out split), got {composed}")
-    pools = pools if pools is not None else name_pools("auto", lang=lang)
+    pools = pools if pools is not None else name_pools("builtin", lang=lang)
     if pools.lang != lang:
         raise ValueError(f"pools are for lang={pools.lang!r} but lang={lang!r}")
     if names is not None and names not in SPLITS:
