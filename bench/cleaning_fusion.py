@@ -2,7 +2,9 @@
 
 On all three scenarios at p in {0.05, 0.1, 0.2} and seeds {0, 1, 2} (27 runs):
 
-- |p_hat - p| of the IoT noise rate, estimated by reconciliation against ERP (median; goal <= 0.005);
+- |p_hat - p| of the IoT noise rate, estimated by reconciliation against ERP (median; goal <= 0.005),
+  and the share of runs whose 95 % interval holds the true p (goal >= 0.9: the nominal 0.95 less
+  the sampling tolerance of 27 runs; bench/noise_rate.py checks the interval on small counts);
 - RMSE(cleaned IoT vs truth) / RMSE(raw IoT vs truth) (median over runs; goal <= 0.25);
 - outlier detection precision and recall against the injected-fault key (pooled; goals >= 0.95);
 - inverse-variance fused RMSE / best single cleaned source RMSE, per multi-source variable (median;
@@ -126,7 +128,11 @@ def main() -> None:
             round(float(np.median([x for r in per for x in r["fuse_mean"]])), 4),
         )
     bench.add("all: median |p_hat - p|", round(float(np.median([r["p_err"] for r in runs])), 5), "<= 0.005")
-    bench.add("all: share of runs whose CI holds p", round(float(np.mean([r["p_in_ci"] for r in runs])), 3))
+    bench.add(
+        "all: share of runs whose 95 % CI holds p",
+        round(float(np.mean([r["p_in_ci"] for r in runs])), 3),
+        ">= 0.9",
+    )
     bench.add(
         "all: max RMSE ratio cleaned/raw IoT",
         round(float(np.max([r["iot_ratio"] for r in runs])), 4),

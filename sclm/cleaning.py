@@ -24,7 +24,9 @@ Pipeline order (fixed; each step sees the output of the previous one)
 3. **noise_rate** (:class:`NoiseRateCorrector`) — the article's counter model ``q' = (1 - p)·q``, so
    ``q = q' / (1 - p)``.  ``p`` is given (float, ``{source: p}`` or ``{(source, variable): p}``) or
    estimated per (source, variable) against a reference source (default: ``"erp"`` for ``"iot"``),
-   see :func:`estimate_noise_rate` (trimmed ratio of sums, delta-method confidence interval).
+   see :func:`estimate_noise_rate` (binomial thinning: ratio of sums over the days a robust,
+   over-dispersed binomial screen keeps; delta-method / Wilson confidence interval).  An estimate
+   outside ``[0, 1)`` warns and is not applied (``applied`` False in ``p_``).
 4. **outliers** (:class:`OutlierFilter`) — a Hampel rule on residuals from a seasonal baseline plus
    a cross-source check (details below).  A flagged value is removed; in :class:`ReadingsCleaner` the
    gap step then fills it in place (audit action ``"changed"``, rule ``outlier_*``), or, when the gap
@@ -99,7 +101,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
+from scipy.special import ndtr, ndtri
+from scipy.stats import binom
 
 from sclm.estimator import NotFittedError, Transformer
 from sclm.schema import (
@@ -151,8 +154,27 @@ ACTIONS: tuple[str, ...] = ("changed", "dropped", "filled", "reported")
 STEPS: tuple[str, ...] = ("units", "duplicates", "noise_rate", "outliers", "gaps")
 """The cleaning steps, in pipeline order (names accepted by ``ReadingsCleaner(skip=...)``)."""
 
-P_COLUMNS: tuple[str, ...] = ("source", "variable", "p_hat", "ci_low", "ci_high", "n_days", "reference")
-"""Columns of ``NoiseRateCorrector.p_``."""
+P_COLUMNS: tuple[str, ...] = (
+    "source",
+    "variable",
+    "p_hat",
+    "ci_low",
+    "ci_high",
+    "n_days",
+    "n_screened",
+    "reference",
+    "applied",
+)
+"""Columns of ``NoiseRateCorrector.p_`` (``applied``: whether ``transform`` divides by ``1 - p_hat``)."""
+
+_P_DTYPES: dict[str, type] = {
+    "p_hat": np.float64,
+    "ci_low": np.float64,
+    "ci_high": np.float64,
+    "n_days": np.int64,
+    "n_screened": np.int64,
+    "applied": bool,
+}
 
 GAP_COLUMNS: tuple[str, ...] = ("node", "variable", "source", "start", "end", "days", "action", "method")
 """Columns of the ``gaps_`` table (one row per run of missing days inside a series' span)."""
@@ -1300,70 +1322,186 @@ def _block_view(run: _Run, b: _Block) -> np.ndarray:
 # ==================================================================================================
 
 
+_MEDIAN_ABS_Z = 0.6744897501960817  # median of |N(0, 1)|: the dispersion is calibrated to it
+_START_EVENTS = 30.0  # expected reference events per group of days in the robust starting value
+_MAX_SCREEN_ROUNDS = 20
+_KAPPA2_FLOOR = 1e-12  # relative noise of 1e-6: floating-point rounding of an exact ratio is no outlier
+_COUNT_SHARE = 0.9  # pairs are integer counts when this share of days has integer values in both
+
+
 def estimate_noise_rate(
     counter: np.ndarray, reference: np.ndarray, *, trim: float = 4.0, confidence: float = 0.95
 ) -> dict[str, float]:
     """Estimate the miss rate ``p`` of a counter from days on which a reference also reports.
 
-    Model: ``counter ≈ (1 - p)·reference`` (the article's ``q' = (1 - p)·q``).
+    Model — binomial thinning (the article's ``q' = (1 - p)·q``): each of the ``reference_i``
+    events of day ``i`` is counted with probability ``1 - p``, so ``counter_i ~ Binomial(reference_i,
+    1 - p)`` when the reference is exact.  References carry their own noise and both sources have
+    bad days (spikes, drops), so the variance is modelled as over-dispersed,
+    ``Var(counter_i) = R(1 - R)·reference_i + κ²·(R·reference_i)²`` with ``R = 1 - p``: the
+    binomial term plus a relative noise ``κ`` (0 for exact counts) estimated from the data.
 
-    Estimator — a trimmed ratio of sums:
+    Estimator
+    ---------
+    1. Start: ``R₀`` = median, over groups of consecutive days holding about 30 reference events
+       each (one day each for large counts), of the group's ratio of sums — robust to bad days
+       and, unlike a median of daily ratios, not stuck on the atoms of small counts.
+    2. Screen: ``κ²`` is the smallest value ≥ 10⁻¹² (rounding) that makes at least half the days have
+       ``|z_i| ≤ 0.6745`` (the median of ``|N(0, 1)|``), ``z_i = (counter_i - R·reference_i) /
+       sqrt(Var_i)``; a day is set aside when ``|z_i| > trim`` (after a continuity correction of
+       0.5 when the pairs are integer counts: at least 90 % of the days integer in both) and its
+       binomial tail probability (on the values rounded to integers) is also below ``Φ(-trim)``,
+       so the skewed tail of a small count is not mistaken for an outlier.  A day whose counter
+       exceeds its reference is impossible under exact thinning: it is evidence of reference
+       noise (it raises ``κ²``) and is set aside only when the screen says so (it then has no
+       binomial tail to be rescued by).  A day with reference 0 and a positive counter is always
+       set aside.
+    3. ``R`` = ratio of sums over the kept days (the binomial maximum-likelihood estimate), zero
+       counts included; steps 2–3 repeat until the kept days no longer change (at most 20 rounds).
+       ``p̂ = 1 - R``; it may fall outside ``[0, 1)`` (a counter that over-counts): the caller
+       decides (:class:`NoiseRateCorrector` warns and does not correct).
 
-    1. ratios ``r_i = counter_i / reference_i`` over days with ``reference_i > 0``;
-    2. ``m = median(r)``, robust log-scale ``s = 1.4826·median|log r_i - log m|``;
-    3. days with ``|log(r_i / m)| > min(max(trim·s, 0.01), log 2)`` are removed (outliers, drops,
-       spikes in either source, zero counts);
-    4. ``R = Σ counter / Σ reference`` over the kept days, ``p̂ = 1 - R``.
-
-    Confidence interval — delta method for a ratio of sums (no resampling, so it is deterministic
-    and needs no seed): ``Var(R) = n/(n-1)·Σ(counter_i - R·reference_i)² / (Σ reference_i)²``,
-    ``p̂ ± z·sqrt(Var(R))`` with ``z`` the normal quantile of ``confidence``.  Days are independent
-    under the model (binomial thinning and measurement noise are drawn per day).
+    Confidence interval — the ratio-of-sums delta method, ``Var(R) = n/(n-1)·Σ(counter_i -
+    R·reference_i)² / (Σ reference_i)²`` over the ``n`` kept days (robust to any per-day variance,
+    no resampling, so deterministic), floored for integer counts by the binomial variance
+    ``R(1 - R) / Σ reference_i`` that thinning alone implies; the interval is Wilson's score
+    interval at the effective number of events ``R(1 - R) / Var(R)`` (Wald's ``p̂ ± z·sd`` when
+    that is undefined), which keeps its coverage on small counts and small ``p``.
 
     Parameters
     ----------
     counter, reference
-        Shape ``(n,)``: the two sources' values on the same node and day, same unit.
+        Shape ``(n,)``: the two sources' values on the same node and day, same unit (NaN,
+        infinite or negative pairs are ignored).
     trim
-        Trimming threshold in robust standard deviations of the log-ratio.
+        Screening threshold in model standard deviations (default 4).
     confidence
         Coverage of the interval, in (0, 1).
 
     Returns
     -------
     dict
-        ``p_hat``, ``ci_low``, ``ci_high`` (NaN when there are fewer than 2 usable days) and
-        ``n_days`` (days kept).
+        ``p_hat``; ``ci_low``, ``ci_high`` (NaN when fewer than 2 days are kept); ``n_days``
+        (kept days with a positive reference); ``n_screened`` (days set aside); ``n_over`` (kept
+        days whose counter exceeds the reference); ``dispersion`` (``κ²``, at least 10⁻¹²).  Everything NaN (and
+        the counts 0) when no day has a positive reference.
     """
-    y = np.asarray(counter, dtype=np.float64)
-    x = np.asarray(reference, dtype=np.float64)
-    ok = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y >= 0)
+    y = np.asarray(counter, dtype=np.float64).ravel()
+    x = np.asarray(reference, dtype=np.float64).ravel()
+    if y.shape != x.shape:
+        raise ValueError(f"counter and reference differ in length: {y.shape[0]} and {x.shape[0]} days")
+    if not (isinstance(trim, int | float) and not isinstance(trim, bool) and trim > 0):
+        raise ValueError(f"trim={trim!r} is out of range; expected a positive number of model SDs")
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence={confidence!r} is out of range; expected 0 < confidence < 1")
+    ok = np.isfinite(x) & np.isfinite(y) & (x >= 0) & (y >= 0)
     y, x = y[ok], x[ok]
-    nan = {"p_hat": math.nan, "ci_low": math.nan, "ci_high": math.nan, "n_days": 0}
-    if len(x) == 0:
+    info = x > 0
+    nan = {
+        "p_hat": math.nan,
+        "ci_low": math.nan,
+        "ci_high": math.nan,
+        "n_days": 0,
+        "n_screened": 0,
+        "n_over": 0,
+        "dispersion": math.nan,
+    }
+    if not info.any():
         return nan
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lr = np.log(y / x)
-    pos = np.isfinite(lr)
-    if not pos.any():
-        return nan
-    m = float(np.median(lr[pos]))
-    s = _MAD_TO_SD * float(np.median(np.abs(lr[pos] - m)))
-    thr = min(max(trim * s, 0.01), math.log(2.0))
-    keep = pos & (np.abs(lr - m) <= thr)
-    y, x = y[keep], x[keep]
-    n = len(x)
-    if n == 0:
-        return nan
-    sx = float(x.sum())
-    ratio = float(y.sum()) / sx
+    counts = bool(np.mean((y == np.round(y)) & (x == np.round(x))) >= _COUNT_SHARE)
+    ratio = _start_ratio(y[info], x[info])
+    alpha = float(ndtr(-float(trim)))
+    keep: np.ndarray | None = None
+    kappa2 = 0.0
+    for _ in range(_MAX_SCREEN_ROUNDS):
+        kappa2, new_keep = _screen(y, x, info, ratio, float(trim), alpha, counts)
+        if keep is not None and np.array_equal(new_keep, keep):
+            break
+        keep = new_keep
+        sx = float(x[keep].sum())
+        if sx <= 0.0:
+            return nan
+        ratio = float(y[keep].sum()) / sx
+    assert keep is not None
+    kept = keep & info
+    kx, ky = x[kept], y[kept]
+    n = len(kx)
+    sx = float(kx.sum())
+    ratio = float(ky.sum()) / sx
     p_hat = 1.0 - ratio
+    out = {
+        "p_hat": p_hat,
+        "ci_low": math.nan,
+        "ci_high": math.nan,
+        "n_days": n,
+        "n_screened": int((~keep).sum()),
+        "n_over": int((ky > kx).sum()),
+        "dispersion": kappa2,
+    }
     if n < 2:
-        return {"p_hat": p_hat, "ci_low": math.nan, "ci_high": math.nan, "n_days": n}
+        return out
+    e = ky - ratio * kx
+    var = n / (n - 1) * float(np.dot(e, e)) / sx**2
+    binomial = ratio * (1.0 - ratio) / sx
+    if counts and binomial > var:
+        var = binomial
+    zq = float(ndtri(0.5 + confidence / 2.0))
+    if 0.0 < ratio < 1.0 and var > 0.0:  # Wilson at the effective number of events
+        n_eff = ratio * (1.0 - ratio) / var
+        c = zq * zq / n_eff
+        mid = (p_hat + c / 2.0) / (1.0 + c)
+        half = zq / (1.0 + c) * math.sqrt(p_hat * ratio / n_eff + c / (4.0 * n_eff))
+        out["ci_low"], out["ci_high"] = mid - half, mid + half
+    else:
+        sd = math.sqrt(var)
+        out["ci_low"], out["ci_high"] = p_hat - zq * sd, p_hat + zq * sd
+    return out
+
+
+def _start_ratio(y: np.ndarray, x: np.ndarray) -> float:
+    """Robust starting ratio: median of the ratios of sums over groups of consecutive days.
+
+    ``y``, ``x``: shape ``(n,)``, ``x > 0``.  A group holds ``ceil(30 / median(x))`` days (at most
+    ``n // 5``, at least 1), so its ratio is nearly continuous even for counts of about 1 a day.
+    """
+    n = len(x)
+    k = int(math.ceil(_START_EVENTS / float(np.median(x))))
+    k = min(max(k, 1), max(1, n // 5))
+    n_g = n // k
+    gx = x[: n_g * k].reshape(n_g, k).sum(axis=1)
+    gy = y[: n_g * k].reshape(n_g, k).sum(axis=1)
+    return float(np.median(gy / gx))
+
+
+def _screen(
+    y: np.ndarray, x: np.ndarray, info: np.ndarray, ratio: float, trim: float, alpha: float, counts: bool
+) -> tuple[float, np.ndarray]:
+    """One screening round at ``ratio``: the dispersion ``κ²`` and the mask of plausible days."""
     e = y - ratio * x
-    se = math.sqrt(n / (n - 1) * float(np.dot(e, e))) / sx
-    z = float(ndtri(0.5 + confidence / 2.0))
-    return {"p_hat": p_hat, "ci_low": p_hat - z * se, "ci_high": p_hat + z * se, "n_days": n}
+    b = max(ratio * (1.0 - ratio), 0.0) * x  # binomial variance (0 when the ratio is outside (0, 1))
+    m = (ratio * x) ** 2
+    # κ²: day i has |z_i| <= 0.6745 iff κ² >= (e_i²/0.6745² - b_i) / m_i; take the median threshold
+    ei, bi, mi = e[info], b[info], m[info]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        need = np.where(mi > 0, (ei * ei / _MEDIAN_ABS_Z**2 - bi) / mi, np.where(ei * ei > 0, np.inf, 0.0))
+    half = len(need) // 2
+    kappa2 = float(np.partition(need, half)[half])
+    kappa2 = max(kappa2, _KAPPA2_FLOOR) if math.isfinite(kappa2) else _KAPPA2_FLOOR
+    v = b + kappa2 * m
+    dev = np.abs(e)
+    if counts:
+        dev = np.maximum(dev - 0.5, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keep = np.where(v > 0, dev <= trim * np.sqrt(v), dev == 0)
+    if 0.0 < ratio < 1.0 and not keep.all():
+        cand = np.flatnonzero(~keep)
+        k, n = np.round(y[cand]), np.round(x[cand])
+        has_tail = (k <= n) & (n >= 1)
+        cand, k, n = cand[has_tail], k[has_tail], n[has_tail]
+        if len(cand):
+            tail = np.minimum(binom.cdf(k, n, ratio), binom.sf(k - 1, n, ratio))
+            keep[cand[tail >= alpha]] = True
+    return kappa2, keep
 
 
 def _check_p(value: Any, what: str) -> float:
@@ -1445,7 +1583,7 @@ def _fit_noise(run: _Run, p: Any, reference: Any, trim: float, confidence: float
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence={confidence!r} is out of range; expected 0 < confidence < 1")
     if not (isinstance(trim, int | float) and trim > 0):
-        raise ValueError(f"trim={trim!r} is out of range; expected a positive number of robust SDs")
+        raise ValueError(f"trim={trim!r} is out of range; expected a positive number of model SDs")
     refs = _references(reference)
     lay = run.layout
     pair_codes = np.unique(np.stack([lay.s_src, lay.s_var], axis=1), axis=0)
@@ -1455,7 +1593,7 @@ def _fit_noise(run: _Run, p: Any, reference: Any, trim: float, confidence: float
     for (s, v), given in sorted(targets.items()):
         ref = refs.get(s)
         if given is not None:
-            rows.append((s, v, given, math.nan, math.nan, 0, "(given)"))
+            rows.append((s, v, given, math.nan, math.nan, 0, 0, "(given)", True))
             continue
         if ref is None:
             raise ValueError(
@@ -1469,20 +1607,33 @@ def _fit_noise(run: _Run, p: Any, reference: Any, trim: float, confidence: float
                 "reports the same node and variable; not corrected",
                 stacklevel=3,
             )
-            rows.append((s, v, math.nan, math.nan, math.nan, 0, ref))
+            rows.append((s, v, math.nan, math.nan, math.nan, 0, 0, ref, False))
             continue
         est = estimate_noise_rate(y, x, trim=trim, confidence=confidence)
-        if not (est["p_hat"] < 1.0):
+        p_hat = est["p_hat"]
+        applied = bool(0.0 <= p_hat < 1.0)
+        if not applied:
             warnings.warn(
-                f"noise rate of source {s!r}, variable {v!r} against {ref!r}: estimate {est['p_hat']!r} "
-                "is not below 1; not corrected",
+                f"noise rate of source {s!r}, variable {v!r} against {ref!r}: estimate p_hat={p_hat:.4f} "
+                f"(CI {est['ci_low']:.4f}..{est['ci_high']:.4f}, {est['n_days']} days) is outside [0, 1); "
+                "not corrected (applied=False in p_)",
                 stacklevel=3,
             )
-        rows.append((s, v, est["p_hat"], est["ci_low"], est["ci_high"], int(est["n_days"]), ref))
+        rows.append(
+            (
+                s,
+                v,
+                p_hat,
+                est["ci_low"],
+                est["ci_high"],
+                int(est["n_days"]),
+                int(est["n_screened"]),
+                ref,
+                applied,
+            )
+        )
     table = pd.DataFrame(rows, columns=list(P_COLUMNS))
-    return table.astype(
-        {"p_hat": np.float64, "ci_low": np.float64, "ci_high": np.float64, "n_days": np.int64}
-    )
+    return table.astype(_P_DTYPES)
 
 
 def _aligned_pairs(run: _Run, source: str, variable: str, reference: str) -> tuple[np.ndarray, np.ndarray]:
@@ -1519,7 +1670,9 @@ def _aligned_pairs(run: _Run, source: str, variable: str, reference: str) -> tup
 def _apply_noise(run: _Run, table: pd.DataFrame) -> None:
     """Divide the counter series by ``1 - p``; audit every value that changes."""
     lay = run.layout
-    usable = table[np.isfinite(table["p_hat"]) & (table["p_hat"] < 1.0) & (table["p_hat"] != 0.0)]
+    p_hat = table["p_hat"]
+    applied = table["applied"] if "applied" in table else True
+    usable = table[applied & np.isfinite(p_hat) & (p_hat >= 0.0) & (p_hat < 1.0) & (p_hat != 0.0)]
     if not len(usable):
         return
     _dense(run)
@@ -1539,7 +1692,7 @@ def _apply_noise(run: _Run, table: pd.DataFrame) -> None:
         else:
             s_detail[sel] = (
                 f"q = q'/(1-p), p={row.p_hat:.4f} estimated vs {row.reference} "
-                f"(CI {row.ci_low:.4f}..{row.ci_high:.4f}, {row.n_days} days)"
+                f"(CI {row.ci_low:.4f}..{row.ci_high:.4f}, {row.n_days} days, {row.n_screened} set aside)"
             )
     s_unit = run.s_unit if run.s_unit is not None else _series_unit(run)
     for b in lay.blocks:
@@ -2129,20 +2282,25 @@ class NoiseRateCorrector(_Step):
     confidence
         Coverage of the confidence interval of an estimated ``p`` (default 0.95).
     trim
-        Trimming threshold of the estimator, in robust SDs of the log ratio (default 4).
+        Screening threshold of the estimator, in model standard deviations (default 4; see
+        :func:`estimate_noise_rate`).
 
     Attributes
     ----------
     p_ : pandas.DataFrame
         One row per corrected (source, variable): :data:`P_COLUMNS` = ``source, variable, p_hat,
-        ci_low, ci_high, n_days, reference`` (``reference`` ``"(given)"`` and NaN CI for a given p).
+        ci_low, ci_high, n_days, n_screened, reference, applied`` (``reference`` ``"(given)"`` and
+        NaN CI for a given p; ``n_screened``: days the estimator set aside as implausible;
+        ``applied`` False when no estimate could be made or it fell outside ``[0, 1)``, which
+        warns and leaves the series uncorrected).
     audit_ : Audit
         The audit of the last ``transform`` (rule ``noise_rate``, action ``changed``).
 
     Notes
     -----
     The readings must have unique keys and comparable units (run units and duplicates first, as
-    :class:`ReadingsCleaner` does).  ``p`` outside ``[0, 1)`` raises a :class:`ValueError`.
+    :class:`ReadingsCleaner` does).  A given ``p`` outside ``[0, 1)`` raises a :class:`ValueError`;
+    an estimate outside ``[0, 1)`` warns and is not applied (``applied`` False in ``p_``).
     """
 
     def __init__(
@@ -2504,16 +2662,15 @@ class ReadingsCleaner(_Step):
         if "noise_rate" in steps:
             self.p_ = _fit_noise(run, self.p, self.reference, self.trim, self.confidence)
         else:
-            self.p_ = pd.DataFrame({c: pd.Series(dtype=object) for c in P_COLUMNS}).astype(
-                {"p_hat": np.float64, "ci_low": np.float64, "ci_high": np.float64, "n_days": np.int64}
-            )
+            self.p_ = pd.DataFrame({c: pd.Series(dtype=object) for c in P_COLUMNS}).astype(_P_DTYPES)
         self.outlier_rule_ = _outlier_rule_text(self._ocfg) if self._ocfg is not None else "(off)"
         self.rules_ = {
             "units": "convert to the declared (or majority) unit; cases x units_per_case"
             if "units" in steps
             else "(off)",
             "duplicates": f"duplicate_{self.duplicates}" if "duplicates" in steps else "(off)",
-            "noise_rate": "q = q'/(1-p); p given or trimmed ratio of sums vs reference (delta-method CI)"
+            "noise_rate": "q = q'/(1-p); p given or binomial-thinning ratio of sums vs reference over "
+            "screened days (delta-method/Wilson CI); an estimate outside [0, 1) is not applied"
             if "noise_rate" in steps
             else "(off)",
             "outliers": self.outlier_rule_,

@@ -229,19 +229,35 @@ def test_p_is_estimated_against_the_reference_with_a_ci():
     noisy_raw.loc[noisy_raw.index[iot][::50], "value"] *= 6.0  # spikes are trimmed
     corr = NoiseRateCorrector().fit(noisy_raw)
     row = corr.p_.iloc[0]
-    assert row["reference"] == "erp" and row["n_days"] == 196
+    assert row["reference"] == "erp" and row["n_days"] == 196 and row["n_screened"] == 4
     assert abs(row["p_hat"] - 0.15) < 0.003
     assert row["ci_low"] < 0.15 < row["ci_high"] and row["ci_high"] - row["ci_low"] < 0.01
 
 
-def test_estimate_noise_rate_exact_and_trimmed():
+def wilson(p_hat: float, n: float, z: float = 1.959963984540054) -> tuple[float, float]:
+    c = z * z / n
+    mid = (p_hat + c / 2) / (1 + c)
+    half = z / (1 + c) * np.sqrt(p_hat * (1 - p_hat) / n + c / (4 * n))
+    return mid - half, mid + half
+
+
+def test_estimate_noise_rate_exact_and_screened():
+    # continuous values on an exact ratio: no residual, a zero-width interval
+    x = np.array([100.5, 200.5, 300.5, 400.5])
+    est = estimate_noise_rate(0.9 * x, x)
+    assert est["p_hat"] == pytest.approx(0.1, abs=1e-12) and est["n_days"] == 4 and est["n_screened"] == 0
+    assert est["ci_low"] == pytest.approx(0.1, abs=1e-9) and est["ci_high"] == pytest.approx(0.1, abs=1e-9)
+    # integer counts: thinning alone implies the binomial variance, so the interval is Wilson's at
+    # sum(reference) = 1000 events even when every day matches exactly
     x = np.array([100.0, 200.0, 300.0, 400.0])
     est = estimate_noise_rate(0.9 * x, x)
-    assert est["p_hat"] == pytest.approx(0.1, abs=1e-12) and est["n_days"] == 4
-    assert est["ci_low"] == pytest.approx(0.1, abs=1e-9) and est["ci_high"] == pytest.approx(0.1, abs=1e-9)
+    assert est["p_hat"] == pytest.approx(0.1, abs=1e-12)
+    lo, hi = wilson(0.1, 1000.0)
+    assert est["ci_low"] == pytest.approx(lo, rel=1e-9) and est["ci_high"] == pytest.approx(hi, rel=1e-9)
     y = 0.9 * x
-    y[1] = 0.0  # a drop in the counter: trimmed
-    assert estimate_noise_rate(y, x)["n_days"] == 3
+    y[1] = 0.0  # a drop in the counter: set aside, the ratio of the other three is exact
+    est = estimate_noise_rate(y, x)
+    assert est["n_days"] == 3 and est["n_screened"] == 1 and est["p_hat"] == pytest.approx(0.1, abs=1e-12)
     assert np.isnan(estimate_noise_rate(np.array([]), np.array([]))["p_hat"])
 
 
@@ -252,14 +268,27 @@ def test_p_per_source_and_pair_mappings():
     assert a["p_hat"].tolist() == b["p_hat"].tolist() == [0.1]
     c = NoiseRateCorrector(p={("iot", "production"): None}).fit(raw).p_
     assert c["reference"].tolist() == ["erp"] and c["p_hat"].iloc[0] == pytest.approx(0.1, abs=1e-12)
-    d = NoiseRateCorrector(reference={"erp": "iot"}).fit(raw).p_  # erp reconciled against iot
+    assert a["applied"].tolist() == c["applied"].tolist() == [True]
+
+
+def test_an_estimate_outside_0_1_warns_and_is_not_applied():
+    raw = counter_and_reference(0.1)
+    corr = NoiseRateCorrector(reference={"erp": "iot"})  # erp reconciled against iot: it over-counts
+    with pytest.warns(UserWarning, match=r"estimate p_hat=-0\.1111 .* is outside \[0, 1\); not corrected"):
+        corr.fit(raw)
+    d = corr.p_
     assert d["source"].tolist() == ["erp"] and d["p_hat"].iloc[0] == pytest.approx(1 - 1 / 0.9, abs=1e-12)
+    assert d["applied"].tolist() == [False] and d["n_days"].tolist() == [60]
+    out = corr.transform(raw)
+    pd.testing.assert_frame_equal(out, raw)  # nothing divided by 1 - p_hat > 1
+    assert len(corr.audit_) == 0
 
 
 def test_missing_reference_warns_and_does_not_correct():
     raw = series(noisy(30), source="iot")
     with pytest.warns(UserWarning, match=r"no day on which reference source 'erp' reports"):
         corr = NoiseRateCorrector().fit(raw)
+    assert corr.p_["applied"].tolist() == [False] and np.isnan(corr.p_["p_hat"].iloc[0])
     out = corr.transform(raw)
     pd.testing.assert_frame_equal(out, raw)
 
