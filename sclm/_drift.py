@@ -46,11 +46,13 @@ from typing import Literal, Self
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri
+from scipy.stats import median_abs_deviation
 
 __all__ = ["ALARM_COLUMNS", "CusumDetector"]
 
 ALARM_COLUMNS = ["node", "variable", "ts", "onset", "direction", "statistic"]
-_MAD = 1.4826
+_MAD = 1.0 / float(ndtri(0.75))  # 1/Φ⁻¹(3/4): scipy.stats.median_abs_deviation's scale='normal'
 
 
 class CusumDetector:
@@ -147,7 +149,7 @@ class CusumDetector:
             return c0, s0
         ref = np.asarray(history[len(history) - self.lag - self.window : len(history) - self.lag])
         c = float(np.median(ref))
-        s = _MAD * float(np.median(np.abs(ref - c)))
+        s = float(median_abs_deviation(ref, scale="normal"))
         return c, max(s, 0.5 * s0)
 
     def _run(self, frame: pd.DataFrame, h: dict[str, float] | float) -> tuple[list[dict], dict[str, float]]:
