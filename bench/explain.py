@@ -98,7 +98,7 @@ def setup_and_train(name: str, args: argparse.Namespace) -> Trained:
         input_size=args.input_size,
         horizon=args.horizon,
         patch_len=args.patch_len,
-        stride=args.patch_len,
+        patch_stride=args.patch_len,
         d_model=args.d_model,
         n_heads=4,
         n_layers=args.n_layers,

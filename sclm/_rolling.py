@@ -56,7 +56,7 @@ def rolling_forecasts(
     origins: Sequence | pd.DatetimeIndex,
     *,
     panel: pd.DataFrame | None = None,
-    device: str = "cpu",
+    device: str = "auto",
     pad_known_future: bool = False,
     actuals: bool = True,
 ) -> pd.DataFrame:

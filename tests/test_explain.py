@@ -34,7 +34,7 @@ def tiny():
         input_size=T,
         horizon=H,
         patch_len=4,
-        stride=4,
+        patch_stride=4,
         d_model=8,
         n_heads=2,
         n_layers=1,

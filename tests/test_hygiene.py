@@ -95,7 +95,7 @@ def _package_sources() -> list[Path]:
 
 
 # Defaults owned by other modules that still read "cpu" (to change there; remove from this set then).
-DEVICE_DEFAULT_PENDING = {"sclm/_rolling.py:rolling_forecasts"}
+DEVICE_DEFAULT_PENDING: set[str] = set()
 
 
 def test_device_defaults_to_auto_everywhere():

@@ -5,7 +5,7 @@ row per ``(node, ts, variable, source)``) become a Panel (wide, index ``(node, t
 column per variable, daily, no gaps).
 
 Two transformers, scikit-learn style (``fit`` returns ``self``, learned attributes end in ``_``,
-``get_feature_names_out``, ``get_params``/``set_params``; no scikit-learn dependency), and two
+``get_feature_names_out``, ``get_params``/``set_params``, on :class:`sclm.estimator.Transformer`, a scikit-learn ``BaseEstimator``), and two
 functions:
 
 * :func:`align` — the readings wide over sources: index (``node``, ``ts``, ``variable``), one
