@@ -279,14 +279,15 @@ def train_forecaster(
         Patch transformer from scratch, or the frozen MiniLM backbone.
     epochs, patience, batch_size, lr : training settings of :func:`sclm.training.fit`.
     window_stride : int
-        Days between training windows (``stride`` is the patch step of the model config).
+        Days between training windows (``stride`` of :func:`sclm.windows.make_windows`; the
+        patch step of the model is ``patch_stride``).
     val_fraction : float
         Share of the latest origins used for early stopping (``purge="targets"``).
     seed, device, progress : see :func:`sclm.training.fit`.
     **config
         Further :class:`sclm.models.ForecasterConfig` fields (``patch_len``, ``d_model``,
         ``lm_layers``, ``revin``, ``linear_skip``, ``quantiles`` ...).  Defaults here: weekly
-        patches (``patch_len = stride = 7``), the deciles as quantiles, ``revin`` and
+        patches (``patch_len = patch_stride = 7``), the deciles as quantiles, ``revin`` and
         ``linear_skip`` on, non-negative targets.
     """
     from sclm.models import Forecaster, ForecasterConfig
@@ -298,7 +299,7 @@ def train_forecaster(
     tr, va = train_val_split(w, val_fraction, purge="targets")
     defaults: dict[str, Any] = {
         "patch_len": 7,
-        "stride": 7,
+        "patch_stride": 7,
         "quantiles": DEFAULT_QUANTILES,
         "nonneg": (True,) * len(task.targets),
         "revin": True,
