@@ -267,3 +267,31 @@ def test_coverage_exact():
     assert metrics.coverage(y, y + 1, y - 1) == 0.0  # crossed interval covers nothing
     with pytest.raises(ValueError, match="upper has shape"):
         metrics.coverage(y, lo, up[:3])
+
+
+def test_every_caller_computes_the_same_relative_mase():
+    """sclm.pipeline.score_forecasts and sclm.monitor.score_relmase give the table's numbers."""
+    from sclm.monitor import score_relmase
+    from sclm.pipeline import score_forecasts
+
+    df, train = _toy_backtest()
+    expected = metrics.relative_mase_table(df, ["naive", "m", "exact"], "naive", train_df=train)
+    qcols = [f"q0.{i}" for i in range(1, 10)]
+    long = pd.concat(
+        [
+            df.rename(columns={"unique_id": "node", "cutoff": "origin", "ds": "ts", label: "mean"})
+            .assign(model=name, variable="v", **{q: df[label] for q in qcols})
+            .drop(columns=[c for c in ("naive", "m", "exact") if c != label])
+            for label, name in (("naive", "Seasonal Naive"), ("m", "M"), ("exact", "Exact"))
+        ],
+        ignore_index=True,
+    )
+    table = score_forecasts(long)
+    np.testing.assert_allclose(table["relMASE"].to_numpy(), expected["relMASE"].to_numpy())
+    assert table["series"].tolist() == [2, 2, 2] and table["clipped"].tolist() == [0, 1, 1]
+    # score_relmase builds the seasonal-naive forecast and the scales from the panel itself
+    panel = train.rename(columns={"unique_id": "node", "ds": "ts", "y": "v"}).set_index(["node", "ts"])
+    fc = df.rename(columns={"unique_id": "node", "cutoff": "origin", "ds": "ts", "m": "mean"}).assign(
+        variable="v"
+    )
+    assert score_relmase(fc, panel) == pytest.approx(expected.loc["m", "relMASE"])
