@@ -628,3 +628,36 @@ def test_bad_options_raise():
         clean(raw, reference={"iot": "iot"})
     with pytest.raises(TypeError):
         clean(raw, bogus=1)
+
+
+# --------------------------------------------------------------------------------------------------
+# the shared label encoding (sclm._labels, used by the cleaning and fusion engines)
+# --------------------------------------------------------------------------------------------------
+
+
+def test_sorted_codes_index_the_sorted_labels():
+    from sclm._labels import NonStringLabelError, sorted_codes
+
+    values = np.array(["b", "a", "c", "a", "b"], dtype=object)
+    codes, uniques = sorted_codes(values)
+    assert (
+        uniques.tolist() == ["a", "b", "c"] and codes.tolist() == [1, 0, 2, 0, 1] and codes.dtype == np.int32
+    )
+    # a long sorted column is hashed one value per run: same codes
+    long = np.repeat(np.array(["n2", "n0", "n1"], dtype=object), 100_000)
+    fast, fast_u = sorted_codes(long, runs=True)
+    slow, slow_u = sorted_codes(long)
+    np.testing.assert_array_equal(fast, slow)
+    assert fast_u.tolist() == slow_u.tolist() == ["n0", "n1", "n2"] and fast[0] == 2
+    missing = np.array(["b", None, "a"], dtype=object)
+    assert sorted_codes(missing, missing="sentinel")[0].tolist() == [1, -1, 0]
+    with pytest.raises(NonStringLabelError):
+        sorted_codes(missing)
+    with pytest.raises(TypeError):  # numpy.str_ is not a plain str unless allowed
+        sorted_codes(np.array([np.str_("a"), "b"], dtype=object))
+    assert sorted_codes(np.array([np.str_("a"), "b"], dtype=object), str_subclasses=True)[0].tolist() == [
+        0,
+        1,
+    ]
+    keys, key_u = sorted_codes(np.array([30, 10, 20, 10]))  # integer keys: by value
+    assert keys.tolist() == [2, 0, 1, 0] and key_u.tolist() == [10, 20, 30]
