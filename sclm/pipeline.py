@@ -14,9 +14,10 @@
   (clamped at 0 for non-negative targets), with quantiles.
 * :func:`backtest` scores M and the baselines (:mod:`sclm.baselines`) on exactly the same
   origins and series, with the protocol of ``bench/forecast.py``: MASE per series with the
-  in-sample seasonal-naive scale (m = 7) of the history up to each origin, relative MASE as the
-  geometric mean over series of MASE / seasonal-naive MASE, WQL over the quantile levels and the
-  share of actual values inside [q0.1, q0.9].
+  in-sample seasonal-naive scale (``season_length`` = 7) of the history up to each origin,
+  relative MASE as the geometric mean over series of MASE / seasonal-naive MASE
+  (:func:`sclm.metrics.relative_mase_table`: one rule for every model), WQL over the quantile
+  levels and the share of actual values inside [q0.1, q0.9].
 
 Causal or not.  Give :func:`scenario_task` a :class:`CausalPanels` (raw readings, cleaner and
 fuser fitted up to the training end) instead of a panel and every input of a forecast at an
@@ -377,7 +378,7 @@ def backtest(
     *,
     n_origins: int = 3,
     truth: pd.DataFrame | None = None,
-    baselines: Sequence[str] = ("seasonal_naive", "auto_ets", "lightgbm"),
+    baselines: Sequence[str] = ("seasonal_naive", "auto_ets", "auto_theta", "lightgbm"),
     trained: TrainedForecaster | None = None,
     panels: CausalPanels | None = None,
     seed: int = 0,
@@ -433,7 +434,9 @@ def backtest(
     if panels is not None:
         task = replace(task, panels=panels)
     if trained is not None and task.panels is not None and trained.task.panels is not task.panels:
-        raise ValueError("trained was fitted on other panels than the task's CausalPanels: its inputs would differ")
+        raise ValueError(
+            "trained was fitted on other panels than the task's CausalPanels: its inputs would differ"
+        )
     h = task.horizon
     origins = [task.last_day - pd.Timedelta(days=h * j) for j in range(n_origins, 0, -1)]
     if trained is None or trained.train_end != origins[0]:
