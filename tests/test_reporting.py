@@ -172,7 +172,7 @@ def test_case_study_renders_with_smoke_parameters(case, tmp_path):
     assert m["n_readings"] > 1000 and m["faults_by_kind"]["outlier"] > 0
     # forecasting: M and the baselines scored on the same cells; seasonal naive is the yardstick
     scores = m["forecast_scores"]
-    assert set(scores) == {"M", "Seasonal Naive", "AutoETS", "LightGBM"}
+    assert set(scores) == {"M", "Seasonal Naive", "AutoETS", "AutoTheta", "LightGBM"}
     assert scores["Seasonal Naive"]["relMASE"] == 1.0
     assert len({s["series"] for s in scores.values()}) == 1
     assert all(0.0 <= s["cov80"] <= 1.0 for s in scores.values())
