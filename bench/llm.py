@@ -19,7 +19,8 @@ and ``llm+fallback`` (what :func:`propose_task` returns).  For each:
 ``llm - parser exact`` says whether the model adds anything (goal ``>= 0``).  The model is never
 trusted: its proposals pass the same validation as in :func:`propose_task`.
 
-Run: ``.venv/bin/python bench/llm.py [--split heldout|dev|all] [--limit N] [--out-dir DIR]``.
+Run: ``.venv/bin/python bench/llm.py [--split heldout|dev|all] [--limit N] [--sample N] [--out-dir DIR]``
+(the model is asked once per instruction: the ``llm+fallback`` row reuses the ``llm`` row's reply).
 """
 
 from __future__ import annotations
@@ -58,7 +59,34 @@ def _parsers(backend: Any) -> dict[str, Any]:
     return {"parser": parse_instruction, "llm": llm_only, "llm+fallback": with_fallback}
 
 
-def run(split: str, limit: int | None, backend: Any) -> dict[str, dict[str, float]]:
+class _Replies:
+    """The backend with its replies kept: the ``llm+fallback`` row reuses the ``llm`` row's reply
+    to the same messages (one model call per instruction; its seconds are the model's, measured
+    in the ``llm`` row)."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend, self.name, self.memo = backend, getattr(backend, "name", "model"), {}
+
+    def complete(self, messages: Any) -> str:
+        import json
+
+        key = json.dumps(messages, sort_keys=True, ensure_ascii=False)
+        if key not in self.memo:
+            self.memo[key] = self.backend.complete(messages)
+        return self.memo[key]
+
+
+def _sample(cases: list[Any], n: int | None) -> list[Any]:
+    """``n`` cases evenly spaced over the list (every file and language, both refusals and tasks)."""
+    if n is None or n >= len(cases):
+        return cases
+    idx = sorted({int(i * len(cases) / n) for i in range(n)})
+    return [cases[i] for i in idx]
+
+
+def run(
+    split: str, limit: int | None, backend: Any, sample: int | None = None
+) -> dict[str, dict[str, float]]:
     """Score the parser, the model alone and the model with fallback on the cases of ``split``.
 
     Returns
@@ -70,7 +98,11 @@ def run(split: str, limit: int | None, backend: Any) -> dict[str, dict[str, floa
     from sclm.decisions import load_network
     from sclm.language import _evaluation as ev
 
-    cases = [c for c in ev.load_cases(DATA) if split == "all" or c.split == split][:limit]
+    cases = _sample([c for c in ev.load_cases(DATA) if split == "all" or c.split == split][:limit], sample)
+    # cases that share a prompt (the same network, or none) in a row: a local model reuses the
+    # evaluated prompt prefix, so only the instruction itself is new (stable sort: same order within)
+    cases.sort(key=lambda c: str(c.network_path) if c.network else "")
+    backend = _Replies(backend)
     net = load_network(DATA / "network.yaml")
     out: dict[str, dict[str, float]] = {}
     for row, parse in _parsers(backend).items():
@@ -103,6 +135,7 @@ def main(argv: list[str] | None = None) -> Path:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", choices=("heldout", "dev", "all"), default="heldout")
     ap.add_argument("--limit", type=int, default=None, help="only the first N cases (a quick look)")
+    ap.add_argument("--sample", type=int, default=None, help="N cases evenly spaced over the split")
     ap.add_argument("--out-dir", default=None)
     args = ap.parse_args(argv)
     bench = Bench("llm", out_dir=args.out_dir)
@@ -124,8 +157,12 @@ def main(argv: list[str] | None = None) -> Path:
             bench.add(name, None, goal, note=why)
         return bench.finish()
 
-    figures = run(args.split, args.limit, backend)
-    note = f"{backend.name}, split {args.split}" + (f", first {args.limit} cases" if args.limit else "")
+    figures = run(args.split, args.limit, backend, args.sample)
+    note = (
+        f"{backend.name}, split {args.split}"
+        + (f", first {args.limit} cases" if args.limit else "")
+        + (f", {args.sample} cases evenly spaced" if args.sample else "")
+    )
     for r, figs in figures.items():
         for f, v in figs.items():
             bench.add(f"{r} {f}", None if v is None or math.isnan(v) else round(v, 4), note=note)

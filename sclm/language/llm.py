@@ -280,7 +280,8 @@ class GGUFBackend:
     n_ctx
         Context length in tokens (the prompt with the schema is about 2-4k tokens).
     n_threads
-        CPU threads (``None``: llama.cpp's default).
+        CPU threads (``None``: every core, ``os.cpu_count()``; llama-cpp-python's own default is
+        half of them, one on a 2-core machine).
     seed, temperature
         Sampling settings (0 and 0: greedy, repeatable on one machine).
 
@@ -324,7 +325,7 @@ class GGUFBackend:
             self._llama = self._module.Llama(
                 model_path=str(self.path),
                 n_ctx=self.n_ctx,
-                n_threads=self.n_threads,
+                n_threads=self.n_threads or os.cpu_count() or 1,
                 seed=self.seed,
                 verbose=False,
             )
