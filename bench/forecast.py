@@ -255,7 +255,7 @@ def train_m(
             revin=args.revin,
             linear_skip=args.linear_skip,
             patch_len=args.patch_len,
-            stride=args.patch_len,
+            patch_stride=args.patch_len,
             **{**args.config, **overrides},
         )
         for seed in range(args.seeds)

@@ -24,7 +24,7 @@ def tiny(**kw) -> ForecasterConfig:
         input_size=T,
         horizon=H,
         patch_len=8,
-        stride=4,
+        patch_stride=4,
         d_model=16,
         n_heads=2,
         n_layers=1,
@@ -160,7 +160,7 @@ def test_predict_inverse_and_nonneg_clamp():
 
 
 def lm_cfg(**kw) -> ForecasterConfig:
-    return tiny(**{"backbone": "lm", "lm_layers": 1, "patch_len": 8, "stride": 8, **kw})
+    return tiny(**{"backbone": "lm", "lm_layers": 1, "patch_len": 8, "patch_stride": 8, **kw})
 
 
 def _is_attention_or_ffn(name: str) -> bool:
@@ -283,3 +283,23 @@ def test_linear_skip_adds_a_trainable_history_path_and_roundtrips(tmp_path):
     assert again.config.linear_skip and not again.config.revin
     with torch.no_grad():
         assert torch.equal(again(x, xf).point, after)
+
+
+def test_patch_stride_is_the_patch_step_and_the_old_name_still_loads():
+    import dataclasses
+    import warnings
+
+    new = tiny(patch_len=4, patch_stride=2)
+    fields = {k: v for k, v in dataclasses.asdict(new).items() if k != "patch_stride"}
+    with pytest.warns(DeprecationWarning, match="patch_stride"):
+        old = ForecasterConfig(**fields, stride=2)  # the old name alone: its value is taken
+    assert old.patch_stride == 2 and old == new
+    with pytest.warns(DeprecationWarning, match="stride=3 ignored"):
+        both = ForecasterConfig(**fields, patch_stride=2, stride=3)  # an explicit patch_stride wins
+    assert both == new
+    d = new.to_dict()
+    assert "stride" not in d and d["patch_stride"] == 2
+    d["stride"] = d.pop("patch_stride")  # a config.json saved before the rename
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert ForecasterConfig.from_dict(d) == new
