@@ -38,6 +38,24 @@ the monitored one, a clean series then alarms with a probability of roughly
 ``1/(n_series + 1)`` per stretch if its residuals are exchangeable with its peers'.  One-step
 residuals are autocorrelated (a stock's errors persist), which is why ``h`` comes from the data
 and not from the i.i.d. average-run-length tables.
+
+Detection floor (measured; tests/test_monitor.py, bench/monitor.py)
+-------------------------------------------------------------------
+On Poisson counts around a perfect forecast, shifts of 3 spreads are caught within 7 days every
+time and shifts of 2 spreads about two times in three, with no alarm in 16,800 clean series-
+days. The retail scenario's injected shifts (half a median day) are a median 2.9 spreads, 12 of
+23 below 3 (1.8 at the least): its demand carries a persistent AR(1) shock, so residuals spread
+about twice the Poisson noise and persist (φ up to 0.65), and M's one-step forecasts partly
+follow a shift before the sum reaches ``hold · h``. Measured on retail (23 shifts, 7-day
+window): recall 0.61 as is; k ∈ {0.5, 0.75} or a lower ``h_min`` 0.61–0.65 (``h`` from the
+clean data rises with them); no AR factor 0.48–0.65; residuals against forecasts issued before
+the excursion began (no adaptation, per-step spreads; an offline replay) 0.30–0.57; holding
+earlier (``hold`` 0.5 / 0.25) 0.74 / 0.83 but 17 / 37 false alarms on the clean run instead of
+11, because held values feed M its own forecasts. With a counterfactual M that never reads the
+shifted values the same CUSUM reaches 0.96: the loss is M's adaptation, not the test. Residuals
+regressed on the same node's other variables (sales and demand share their shock) reach 0.91
+with 10 clean alarms, but a shift or a spike in one variable leaks into its partners' adjusted
+residuals (96 false alarms in the injected run): not adopted.
 """
 
 from __future__ import annotations

@@ -362,6 +362,44 @@ def test_cusum_finds_a_level_shift_and_not_a_stationary_series():
         det.detect(pd.concat([clean.head(3), clean.head(3)]))
 
 
+def _count_frame(y: np.ndarray, lam: np.ndarray, start: str) -> pd.DataFrame:
+    days = pd.date_range(start, periods=y.shape[1])
+    return pd.concat(
+        [
+            pd.DataFrame({"node": f"s{i}", "variable": "sales", "ts": days, "mean": lam[i], "y": y[i]})
+            for i in range(len(y))
+        ],
+        ignore_index=True,
+    )
+
+
+def test_cusum_on_noisy_counts_catches_3_sigma_shifts_within_7_days_and_is_quiet_when_clean():
+    """Poisson counts around a weekly season (a perfect forecast): the detection floor the retail
+    bench meets — shifts of 3 noise SDs are caught within 7 days, 2 SDs often not."""
+    rng = np.random.default_rng(3)
+    n, T, m = 6, 280, 140
+    lam = 80 * (1 + 0.3 * np.sin(2 * np.pi * np.arange(T + m) / 7)) * np.ones((n, 1))
+    det = CusumDetector().fit(_count_frame(rng.poisson(lam[:, :T]).astype(float), lam[:, :T], "2024-01-01"))
+    assert det.spread_.between(7, 12).all() and det.h_["sales"] == pytest.approx(6.0)  # sqrt(80) ~ 9
+    future = lam[:, T:]
+    false_alarms = sum(
+        len(det.detect(_count_frame(rng.poisson(future).astype(float), future, "2025-01-01")))
+        for _ in range(5)
+    )
+    assert false_alarms <= 1  # over 5 x 6 x 140 = 4200 clean series-days: below 1 in 4000
+    onset = pd.Timestamp("2025-01-01") + 60 * DAY
+    caught = {2: [], 3: []}
+    for k_sigma, hits in caught.items():
+        for _ in range(5):
+            y = rng.poisson(future).astype(float)
+            y[:, 60:81] += k_sigma * np.sqrt(future[:, 60:81])
+            a = det.detect(_count_frame(y, future, "2025-01-01"))
+            a = a[(a["ts"] >= onset) & (a["ts"] <= onset + 7 * DAY) & (a["direction"] == "up")]
+            hits.extend(f"s{i}" in set(a["node"]) for i in range(n))
+    assert np.mean(caught[3]) == 1.0  # every 3-sigma shift within 7 days
+    assert 0.3 < np.mean(caught[2]) < 0.95  # 2 sigma: the floor, often missed
+
+
 # --------------------------------------------------------------------------------------------------
 # M: rolling forecasts and the feedback update
 # --------------------------------------------------------------------------------------------------
@@ -419,6 +457,24 @@ def test_update_forecaster_changes_the_weights_and_reads_nothing_after_its_end(t
     pd.testing.assert_frame_equal(fa, fb)
     with pytest.raises(ValueError, match="not after the model's training end"):
         update_forecaster(m, task.panel, end=m.train_end)
+
+
+def test_update_windows_replay_every_context_stride_days_and_every_new_window(tiny):
+    task, m = tiny
+    end = m.train_end + 10 * DAY
+    full = update_windows(m, task.panel, end=end, context_days=35)
+    thin = update_windows(m, task.panel, end=end, context_days=35, context_stride=3)
+    last_replay = m.train_end - 7 * DAY  # horizon 7: its targets end on train_end
+    origins = lambda w: sorted(set(w.meta["origin"]))  # noqa: E731
+    new = [o for o in origins(full) if o > last_replay]
+    assert len(new) == 10 and [o for o in origins(thin) if o > last_replay] == new  # every new window
+    replay = [o for o in origins(thin) if o <= last_replay]
+    assert replay[-1] == last_replay and all((last_replay - o).days % 3 == 0 for o in replay)
+    assert replay == [o for o in origins(full) if o <= last_replay][::-1][::3][::-1]
+    n_nodes = task.panel.index.get_level_values("node").nunique()
+    assert len(thin) == n_nodes * (len(new) + len(replay)) < len(full)
+    with pytest.raises(ValueError, match="context_stride"):
+        update_windows(m, task.panel, end=end, context_stride=0)
 
 
 def test_update_forecaster_from_a_saved_checkpoint(tiny, tmp_path):
