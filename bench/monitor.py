@@ -17,7 +17,8 @@ monitored.  Scenarios: 760 days = 480 train + 140 calibration + 140 test (``--qu
    CQR interval (per variable × horizon step, scores scaled by the series' calibration MAE);
    ``cov80 ACI`` = the same start, updated online (γ = 0.05, one step per day) as the test actuals arrive
    (``calibrate_online``: an origin's intervals use only actuals known at that origin).
-   Goal: calibrated |cov80 − 0.80| <= 0.03.
+   Goal: |cov80 ACI − 0.80| <= 0.03: ACI is what ``Monitor`` issues (``method="aci"``); the
+   split row is a comparison without a goal, and its note and the printout say when it misses.
 2. Alerts (scenarios).  ``inject_anomalies(rate=0.02)`` over the test days of the targets:
    spikes of +1 level (the series' median day before the test: a typical day doubles), drops to
    zero (a lost feed, an outage), level shifts of ±0.5 level for 21 days.  ``Monitor``
@@ -30,8 +31,9 @@ monitored.  Scenarios: 760 days = 480 train + 140 calibration + 140 test (``--qu
    a drift alarm on its series falls within 7 days of its onset.  Goals: precision, recall >= 0.9.
    The same Monitor over the clean panel gives the clean alert rate and false drift alarms.
 3. Feedback (the clean run).  Every 14 days M is fine-tuned from its weights
-   (``update_forecaster``: 2 epochs, lr 1e-4, the windows with the new days + 56 days of
-   context); the first ``--retrains`` updates are also compared with a full retrain (same
+   (``update_forecaster``: 1 epoch, lr 1e-4, every window with the new days + 280 days of older
+   targets replayed at M's training window stride; 56 days at 2 epochs left logistics at 1.037 ×
+   a retrain); the first ``--retrains`` updates are also compared with a full retrain (same
    settings as M) on the same panel.  relMASE (seasonal-naive reference, ``score_relmase``) on
    the next 14 (pasta 28) days from each compared update; goals: updated / retrained <= 1.02 and
    update seconds / retrain seconds <= 0.2.  ``relMASE stale`` is M never updated, on the windows
@@ -126,12 +128,25 @@ def coverage(name: str, task, m, train_end, cal_end, ignore, bench: Bench) -> No
     bench.add(f"{name}: cov80 raw", round(raw, 4), note=n)
     bench.add(f"{name}: cov80 split", round(c_split, 4))
     bench.add(f"{name}: cov80 ACI", round(c_aci, 4))
-    bench.add(f"{name}: |cov80 split - 0.8|", round(abs(c_split - 0.8), 4), "<= 0.03")
-    bench.add(f"{name}: |cov80 ACI - 0.8|", round(abs(c_aci - 0.8), 4), "<= 0.03")
+    miss = abs(c_split - 0.8)
+    bench.add(
+        f"{name}: |cov80 split - 0.8| (comparison only)",
+        round(miss, 4),
+        note="Monitor issues ACI intervals; the goal is on the ACI row"
+        + (f"; split misses the 0.03 goal by {miss - 0.03:.4f}" if miss > 0.03 else "; split meets 0.03 too"),
+    )
+    if miss > 0.03:
+        print(
+            f"  {name}: split conformal (comparison only) misses |cov80 - 0.8| <= 0.03: {miss:.4f}",
+            flush=True,
+        )
+    bench.add(
+        f"{name}: |cov80 ACI - 0.8|", round(abs(c_aci - 0.8), 4), "<= 0.03", note="the product's intervals"
+    )
 
 
 def monitoring(name, task, m, train, cal_end, ignore, args, bench: Bench) -> None:
-    options = {"epochs": 2, "lr": 1e-4, "context_days": 56}
+    options = {"epochs": 1, "lr": 1e-4, "context_days": 280, "context_stride": train["window_stride"]}
     every = 21 if args.quick else 14
     alert_alpha = 0.002 if args.quick and name == "pasta" else 0.001  # quick pasta: < 999 calibration days
     mon = Monitor(m, ignore=ignore, update_every=every, update_options=options, alert_alpha=alert_alpha)
@@ -191,6 +206,14 @@ def monitoring(name, task, m, train, cal_end, ignore, args, bench: Bench) -> Non
         note=f"{s['shifts']:.0f} shifts",
     )
     bench.add(f"{name}: drift delay days", round(s["shift_delay_mean"], 2))
+    shifts = key[key["kind"] == "level_shift"]
+    spread = mon.drift_.spread_.reindex(pd.MultiIndex.from_frame(shifts[["node", "variable"]])).to_numpy()
+    size = shifts["delta"].abs().to_numpy() / spread
+    bench.add(
+        f"{name}: shift size in detector spreads (median)",
+        round(float(np.median(size)), 2),
+        note=f"{int((size >= 3).sum())} of {len(size)} shifts >= 3 spreads (caught within 7 d on white counts)",
+    )
     bench.add(f"{name}: false drift alarms (injected run)", s["drift_false_alarms"])
     print(f"  {name}: median |delta| / the series' level, by kind: {rel.round(2).to_dict()}", flush=True)
 
