@@ -423,21 +423,28 @@ def run_monitor(view: TaskView, b: Bundle, h: int, figures: bool) -> Outcome:
     ]
     figs = {}
     if figures and len(fc):
-        figs["monitor"] = _monitor_figure(out.forecasts, cols[0], result)
+        figs["monitor"] = _monitor_figure(b, out.forecasts, cols[0], result)
     return Outcome(_py(result), figures=figs, notes=notes)
 
 
-def _monitor_figure(forecasts: pd.DataFrame, var: str, res: dict) -> Any:
+def _monitor_figure(b: Bundle, forecasts: pd.DataFrame, var: str, res: dict) -> Any:
+    """One-day-ahead forecasts, calibrated intervals and actuals, summed over the main node type."""
     import matplotlib.pyplot as plt
 
+    from sclm._ask_forecast import node_groups
+
     one = forecasts[(forecasts["variable"] == var) & (forecasts["step"] == 1)].dropna(subset=["y"])
-    tot = one.groupby("ts")[["y", "lo", "hi", "mean"]].sum()
+    kind, nodes = node_groups(b, list(dict.fromkeys(one["node"])))[0]
+    where = f"{kind} nodes" if kind != "node" else "nodes"
+    tot = one[one["node"].isin(nodes)].groupby("ts")[["y", "lo", "hi", "mean"]].sum()
     fig, ax = plt.subplots(figsize=(8, 3.2))
-    ax.fill_between(tot.index, tot["lo"], tot["hi"], alpha=0.25, label="calibrated interval (sum of nodes)")
+    ax.fill_between(
+        tot.index, tot["lo"], tot["hi"], alpha=0.25, label=f"calibrated interval (sum of {where})"
+    )
     ax.plot(tot.index, tot["mean"], label="one-day-ahead forecast")
     ax.plot(tot.index, tot["y"], "k.", label="actual")
     ax.set_title(f"monitoring {var}: {res['first_day']} to {res['last_day']}")
-    ax.set_ylabel(f"{var}, units (all nodes)")
+    ax.set_ylabel(f"{var}, units (all {where})")
     ax.legend(frameon=False, fontsize=8)
     fig.autofmt_xdate()
     fig.tight_layout()

@@ -383,6 +383,16 @@ def _node_types(bundle: Bundle, nodes: Sequence[str]) -> dict[str, str]:
     return {n: types.get(str(n), "node") for n in nodes}
 
 
+def node_groups(bundle: Bundle, nodes: Sequence[str]) -> list[tuple[str, list[str]]]:
+    """``nodes`` by node type, the type with the most nodes first (ties by name): the groups a
+    total may be taken over (never across types: a DC's demand is its stores' orders)."""
+    types = _node_types(bundle, list(nodes))
+    groups: dict[str, list[str]] = {}
+    for n in nodes:
+        groups.setdefault(types[n], []).append(n)
+    return sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+
+
 def _group_stats(
     sub: pd.DataFrame, per: pd.DataFrame, h: pd.Series, nodes: Sequence[str], stock: bool
 ) -> dict[str, Any]:
@@ -447,20 +457,14 @@ def summarise(
                     "width": _r((row[QHI] - row[QLO]) / row["mean"]) if row["mean"] > 0 else None,
                 }
             )
-        types = _node_types(bundle, list(per.index))
-        groups: dict[str, list[str]] = {}
-        for n in per.index:
-            groups.setdefault(types[n], []).append(n)
-        order = sorted(groups, key=lambda t: (-len(groups[t]), t))
-        main = order[0] if order else "node"
+        groups = node_groups(bundle, list(per.index))
+        main, main_nodes = groups[0] if groups else ("node", [])
         out[generic] = {
             "variable": col,
             "kind": "level" if stock else "flow",
             "node_type": main,
-            **_group_stats(sub, per, h, groups.get(main, []), stock),
-            "other_types": [
-                {"node_type": t, **_group_stats(sub, per, h, groups[t], stock)} for t in order[1:]
-            ],
+            **_group_stats(sub, per, h, main_nodes, stock),
+            "other_types": [{"node_type": t, **_group_stats(sub, per, h, ns, stock)} for t, ns in groups[1:]],
             "nodes": nodes,
         }
     return out

@@ -166,16 +166,22 @@ def _forecast_delta(res: dict, base: dict) -> dict[str, Any]:
 
 
 def _fan(b: Bundle, fc: pd.DataFrame, columns: list[str], title: str) -> Any:
+    """The fan chart of the total over the main node type (the text's total; never across types)."""
+    from sclm._ask_forecast import node_groups
     from sclm.plots import plot_fan
 
+    kind, nodes = node_groups(b, list(dict.fromkeys(fc["node"])))[0]
+    label = f"all {kind} nodes" if kind != "node" else "all nodes"
+    fc = fc[fc["node"].isin(nodes)]
     totals = fc.groupby(["variable", "ts"], as_index=False)[
         [c for c in fc.columns if c == "mean" or c.startswith("q")]
     ].sum()
-    totals["node"] = "all nodes"
-    hist = b.panel[columns].groupby(level="ts").sum()
-    hist.index = pd.MultiIndex.from_arrays([["all nodes"] * len(hist), hist.index], names=["node", "ts"])
+    totals["node"] = label
+    panel = b.panel[b.panel.index.get_level_values("node").isin(nodes)]
+    hist = panel[columns].groupby(level="ts").sum()
+    hist.index = pd.MultiIndex.from_arrays([[label] * len(hist), hist.index], names=["node", "ts"])
     hist = hist[hist.index.get_level_values("ts") <= b.origin]
-    return plot_fan(hist, totals, node="all nodes", variables=columns, history_days=56, title=title)
+    return plot_fan(hist, totals, node=label, variables=columns, history_days=56, title=title)
 
 
 def _inputs_note(view: TaskView, b: Bundle) -> list[str]:
