@@ -10,6 +10,7 @@ import pytest
 
 from sclm.scenarios import (
     DRIVER_COLUMNS,
+    DRIVER_ROLES,
     FAULT_COLUMNS,
     FAULT_KINDS,
     SCENARIOS,
@@ -294,11 +295,13 @@ def test_drivers_are_sparse_and_exclude_the_distractor(name):
     assert list(dr.columns) == list(DRIVER_COLUMNS)
     assert dr["lag"].dtype == np.int64 and (dr["lag"] >= 0).all()
     assert set(dr["target"]) == set(sc.targets.values())
-    assert dr.groupby("target").size().max() <= 4
+    assert set(dr["role"]) <= set(DRIVER_ROLES)
+    assert dr[dr["role"] == "driver"].groupby("target").size().max() <= 3
+    assert dr.groupby("target").size().max() <= 6
     assert set(dr["driver"]) <= set(sc.truth.columns)
     assert sc.distractors and not set(sc.distractors) & (set(dr["driver"]) | set(dr["target"]))
     known = sc.meta["known_future"]
-    for row in dr[dr["lag"] == 0].itertuples():
+    for row in dr[(dr["lag"] == 0) & (dr["role"] == "driver")].itertuples():
         assert row.driver in known and known[row.driver] in ("all", row.node_type), row
     for d in sc.distractors:
         assert d in sc.truth.columns and (sc.readings["variable"] == d).any()
@@ -316,6 +319,8 @@ def test_drivers_reproduce_the_generator(name):
     sc = scenario(name)
     dr, t = sc.drivers, sc.targets
     kstar = sc.nodes.set_index("node")["target_stock"]
+    fill_min = sc.meta["rule"]["fill_min"]
+    assert set(dr["role"]) == {"driver"}  # no copies to declare
     for node, g in sc.truth.groupby(level="node"):
         for target in (t["q"], t["k"], t["d"]):
             rows = dr[dr["target"] == target]
@@ -326,8 +331,18 @@ def test_drivers_reproduce_the_generator(name):
             else:
                 pred = sum(r.effect * _lagged(g, r.driver, r.lag) for r in rows.itertuples())
             ok = ~np.isnan(pred)
-            match = (pred[ok] == g[target].to_numpy()[ok]).mean()
-            assert match > (0.99 if target == t["d"] else 0.999999), (node, target, match)
+            y = g[target].to_numpy()[ok]
+            if target == t["d"]:
+                # a fill rate in [fill_min, 1] of the orders (children's requests in full): never a copy
+                (r,) = rows.itertuples()
+                due = _lagged(g, r.driver, r.lag)[ok]
+                assert (y <= due + 1e-9).all() and (y >= np.floor(fill_min * due) - 1).mean() > 0.99
+                assert np.corrcoef(y, due)[0, 1] < 0.99, (node, target)
+                ratio = y.sum() / due.sum()
+                assert r.effect - 0.03 < ratio < 1.0, (node, ratio)
+                continue
+            match = (pred[ok] == y).mean()
+            assert match > 0.999999, (node, target, match)
 
 
 def test_retail_drivers_reproduce_the_generator():
@@ -336,7 +351,7 @@ def test_retail_drivers_reproduce_the_generator():
     L = sc.meta["lead_time"]
     stores = tr[tr.index.get_level_values("node").str.startswith("store")]
     # demand: log-linear in promotion and log price, with the listed coefficients
-    dr = sc.drivers.set_index(["target", "driver"])
+    dr = sc.drivers[sc.drivers["role"] == "driver"].set_index(["target", "driver"])
     lp = stores.index.get_level_values("node").map(sc.nodes.set_index("node")["list_price"]).to_numpy()
     X = pd.get_dummies(
         pd.DataFrame(
@@ -359,6 +374,13 @@ def test_retail_drivers_reproduce_the_generator():
     for _, g in tr.groupby(level="node"):
         ship = g["shipments"].to_numpy()[L:]
         assert (ship == g["orders"].to_numpy()[:-L]).mean() > 0.99
+    # the declared equivalents are the copies the simulator makes (and the only ones)
+    eq = sc.drivers[sc.drivers["role"] == "equivalent"]
+    assert set(zip(eq["target"], eq["driver"], eq["lag"], strict=True)) == {
+        ("inventory", "orders", L + 1),
+        ("inventory", "demand", 1),
+    }
+    assert (tr["sales"] == tr["demand"]).mean() > 0.9
     dc = tr.xs("dc_01", level="node")
     assert (dc["promotion"] == 0).all() and dc["price"].nunique() == 1
 

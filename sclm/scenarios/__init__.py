@@ -20,6 +20,7 @@ import dataclasses
 from sclm.scenarios._base import (
     DOCUMENT_COLUMNS,
     DRIVER_COLUMNS,
+    DRIVER_ROLES,
     FAULT_COLUMNS,
     FAULT_KINDS,
     Channel,
@@ -97,6 +98,7 @@ def make_scenario(name: str, seed: int = 0, **params: object) -> Scenario:
 __all__ = [
     "DOCUMENT_COLUMNS",
     "DRIVER_COLUMNS",
+    "DRIVER_ROLES",
     "FAULT_COLUMNS",
     "FAULT_KINDS",
     "SCENARIOS",

@@ -73,8 +73,22 @@ FAULT_KINDS: tuple[str, ...] = ("undercount", "unit", "noise", "missing", "outli
 * ``duplicate`` — an ERP record entered twice (exact copy or slightly different value).
 """
 
-DRIVER_COLUMNS: tuple[str, ...] = ("target", "driver", "lag", "effect", "node_type", "note")
-"""Columns of :attr:`Scenario.drivers` (``node_type`` is ``"all"`` or the one type it holds for)."""
+DRIVER_COLUMNS: tuple[str, ...] = ("target", "driver", "lag", "effect", "node_type", "note", "role")
+"""Columns of :attr:`Scenario.drivers` (``node_type`` is ``"all"`` or the one type it holds for).
+
+``role`` is one of :data:`DRIVER_ROLES`."""
+
+DRIVER_ROLES: tuple[str, ...] = ("driver", "ancestor", "equivalent")
+"""What a row of :attr:`Scenario.drivers` says about ``target[t]`` and ``driver[t - lag]``.
+
+* ``driver`` — a cell of the data-generating rule of ``target`` (the rule is in ``note``);
+* ``ancestor`` — the visible cell that carries a latent part of the rule (retail: the weekly
+  season and the level of demand, read from the same weekday a week earlier);
+* ``equivalent`` — an input that equals a driver cell by an identity of the simulator (retail:
+  ``shipments[t] = orders[t-L]``, store ``sales[t] = demand[t]`` unless stock runs out); the
+  ``note`` names the driver it copies.  A method crediting either is right.
+
+An explanation is scored against all three (:func:`sclm.explain.checks.driver_cells`)."""
 
 BURN_IN_DAYS = 56
 """Days simulated before ``start`` and discarded, so the inventory loop starts in steady state."""
@@ -82,8 +96,20 @@ BURN_IN_DAYS = 56
 COUNT_UNIT = "unit"
 CASE_UNIT = "case"
 
-STREAMS: tuple[str, ...] = ("structure", "exogenous", "distractor", "measurement", "faults", "documents")
-"""Named random streams, spawned in this order from ``SeedSequence([seed, crc32(name)])``."""
+STREAMS: tuple[str, ...] = (
+    "structure",
+    "exogenous",
+    "distractor",
+    "measurement",
+    "faults",
+    "documents",
+    "fulfilment",
+)
+"""Named random streams, spawned in this order from ``SeedSequence([seed, crc32(name)])``.
+
+``SeedSequence.spawn`` children depend only on their index, so a stream appended at the end
+(``fulfilment``: the daily fill rates of manufacturing and logistics) leaves the others' draws
+unchanged."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -113,8 +139,11 @@ class Scenario:
         ``true_value`` is the reading's value before *that* fault (in the source's unit, so it
         includes the source's noise, thinning and case conversion); NaN for systematic rows.
     drivers
-        Which (variable, lag) cells drive each target in the data-generating process
-        (columns :data:`DRIVER_COLUMNS`); distractors never appear.
+        The answer key of the explanations: which (variable, lag) cells determine each target
+        in the data-generating process (columns :data:`DRIVER_COLUMNS`, roles
+        :data:`DRIVER_ROLES`: the rule's drivers, the visible ancestors of a latent part, and
+        declared equivalents); distractors never appear.  Each scenario's docstring says what a
+        perfect explanation of each target's one-step-ahead forecast shows.
     documents
         BIO-tagged texts consistent with the truth (columns :data:`DOCUMENT_COLUMNS`).
     nodes
@@ -756,9 +785,16 @@ def truth_panel(
     )
 
 
-def drivers_frame(rows: Sequence[tuple[str, str, int, float, str, str]]) -> pd.DataFrame:
-    """Driver rows ``(target, driver, lag, effect, node_type, note)`` as a table."""
-    df = pd.DataFrame(list(rows), columns=list(DRIVER_COLUMNS))
+def drivers_frame(rows: Sequence[tuple]) -> pd.DataFrame:
+    """Driver rows ``(target, driver, lag, effect, node_type, note[, role])`` as a table.
+
+    ``role`` defaults to ``"driver"`` (see :data:`DRIVER_ROLES`).
+    """
+    full = [tuple(r) if len(r) == 7 else (*r, "driver") for r in rows]
+    bad = {r[6] for r in full} - set(DRIVER_ROLES)
+    if bad:
+        raise ValueError(f"unknown driver role(s) {sorted(bad)}; expected one of {DRIVER_ROLES}")
+    df = pd.DataFrame(full, columns=list(DRIVER_COLUMNS))
     return df.astype({"lag": np.int64, "effect": np.float64})
 
 

@@ -12,7 +12,11 @@ Inflow ``q``
     then the parent's own customers; among children of one parent, in node order), so
     ``q_c[t] < request_c[t - lead]`` only when the parent runs short.
 Outflow ``d``
-    ``d[t] = min(book[t - delivery_lag], k[t] + q[t], delivery_cap)`` (lost when short).
+    ``d[t] = min(book[t - delivery_lag] - cancelled[t - delivery_lag], k[t] + q[t], delivery_cap)``
+    (lost when short).  With a fill rate ``f`` (optional, manufacturing and logistics), a node
+    ships ``rint(f[t]·ext[t])`` of its exogenous orders and the customers cancel the rest
+    (``cancelled = ext - rint(f·ext)``); children's requests are always served in full when stock
+    allows.  Without it ``cancelled = 0``.
 Stock ``k`` (opening stock of day t)
     ``k[t + 1] = k[t] + q[t] - d[t]`` — exact, and never negative.
 Request (replenishment rule, a proportional order-up-to rule without pipeline feedback)
@@ -43,6 +47,7 @@ def simulate_network(
     request_cap: np.ndarray | None = None,
     delivery_cap: np.ndarray | None = None,
     warmup_level: np.ndarray | None = None,
+    fill: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Run the loop over S days for N nodes.
 
@@ -67,6 +72,10 @@ def simulate_network(
     warmup_level
         Shape ``(N,)``: order level assumed before day 0 (default: mean of the first 28 days of
         ``ext``, plus the children's levels for top nodes).
+    fill
+        Shape ``(S, N)``, values in ``[0, 1]``: the share of each day's exogenous orders the node
+        ships (the rest is cancelled), so the outflow is not an exact copy of the order book;
+        ``None`` (default) = 1, every order is shipped when stock allows.
 
     Returns
     -------
@@ -102,6 +111,12 @@ def simulate_network(
     book = np.empty((pad + n_days, n_nodes))
     book[:pad] = level
     book[pad:] = ext
+    cancelled = np.zeros((pad + n_days, n_nodes))
+    if fill is not None:
+        fill = np.asarray(fill, dtype=np.float64)
+        if fill.shape != ext.shape or not ((fill >= 0) & (fill <= 1)).all():
+            raise ValueError(f"fill must have shape {ext.shape} with values in [0, 1]")
+        cancelled[pad:] = ext - np.rint(fill * ext)
     request = np.zeros((pad + n_days, n_nodes))
     request[:pad] = np.minimum(np.rint(alpha * level), rcap)
     inflow = np.zeros((pad + n_days, n_nodes))
@@ -122,7 +137,7 @@ def simulate_network(
             book[i] += np.bincount(child_parent, weights=request[i - shift, child], minlength=n_nodes)
         q = request[i - lead].copy()
         k = stock[i]
-        due = book[i - delivery_lag]
+        due = book[i - delivery_lag] - cancelled[i - delivery_lag]
         d = np.minimum(np.minimum(due, k + q), dcap)
         if has_children:
             # parents serve their children's due requests first, in node order

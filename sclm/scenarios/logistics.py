@@ -19,8 +19,11 @@ Variables (every node has the same columns; counts are integer units)
     ``inventory`` (k)
         Opening stock; ``inventory[t+1] = inventory[t] + shipments[t] - delivery[t]`` exactly.
     ``delivery`` (d)
-        Outbound deliveries: ``min(orders[t-L], inventory[t] + shipments[t], fleet capacity)``
-        (lost when short; the capacity is rarely binding).
+        Outbound deliveries: ``min(rint(f[t-L]·ext[t-L]) + requests due, inventory[t] +
+        shipments[t], fleet capacity)`` with a daily fill rate ``f ~ Uniform(fill_min, 1)``
+        (the end customers cancel the rest; a depot's customer sites are served in full), lost
+        when short (the capacity is rarely binding).  The fill rate keeps the deliveries from
+        being an exact copy of the orders they serve.
     ``humidity``
         Distractor (percent): an independent AR(1) around a site level; drives nothing.
 Sources
@@ -29,7 +32,19 @@ Sources
     ``humidity``: sensor.
 Defaults
     ``lead_time`` L = 2: deliveries follow orders at lag 2, shipments follow orders at lag 3 and
-    inventory at lag 2; alpha = 1, beta = 0.25, cover 5 days.
+    inventory at lag 2; alpha = 1, beta = 0.25, cover 5 days, fill_min 0.75.
+Answer key (``drivers``) and the perfect explanation of the one-step forecast
+    With origin ``o`` and the forecast of day ``o + 1`` (cells ``(variable, lag)``,
+    ``lag = o - day``):
+
+    * ``shipments[o+1]``: ``orders`` at lag 2 (weight alpha) and ``inventory`` at lag 1
+      (weight -beta);
+    * ``inventory[o+1]``: ``inventory``, ``shipments`` (+1) and ``delivery`` (-1) at lag 0;
+    * ``delivery[o+1]``: ``orders`` at lag 1 (times the mean fill rate; the day's fill rate is
+      the irreducible error).
+
+    No input copies a driver (``humidity`` drives nothing).  Later steps: cells at
+    ``lag - h`` where visible; the key names no ancestors for the others (score step 1).
 """
 
 from __future__ import annotations
@@ -103,6 +118,9 @@ class LogisticsParams(ScenarioParams):
         fusion has something to gain.
     capacity_factor
         Daily fleet capacity of a node as a multiple of its expected peak orders (>= 1.1).
+    fill_min
+        Lowest daily fill rate: each node delivers ``Uniform(fill_min, 1)`` of its end
+        customers' orders (0.5 to 1; 1 delivers every order, so deliveries copy the orders).
     """
 
     n_nodes: int = 8
@@ -114,11 +132,14 @@ class LogisticsParams(ScenarioParams):
     noise_rfid: float = 0.02
     noise_tms: float = 0.02
     capacity_factor: float = 1.8
+    fill_min: float = 0.75
 
     scenario: ClassVar[str] = "logistics"
 
     def _check(self) -> None:
         super()._check()
+        if not 0.5 <= self.fill_min <= 1.0:
+            raise ValueError(f"fill_min={self.fill_min!r} is out of range; expected 0.5 <= fill_min <= 1")
         if not 1.1 <= self.capacity_factor <= 10.0:
             raise ValueError(
                 f"capacity_factor={self.capacity_factor!r} is out of range; expected 1.1 <= capacity_factor <= 10"
@@ -202,6 +223,7 @@ def simulate(params: LogisticsParams) -> Scenario:
         target_stock=target_stock,
         delivery_cap=capacity,
         warmup_level=level,
+        fill=rngs["fulfilment"].uniform(params.fill_min, 1.0, ext.shape),
     )
     sl = slice(BURN_IN_DAYS, None)
     z = ar1(rngs["distractor"], (len(days), n), 0.5)
@@ -228,9 +250,10 @@ def simulate(params: LogisticsParams) -> Scenario:
             "delivery",
             "orders",
             lag,
-            1.0,
+            (1.0 + params.fill_min) / 2,
             "all",
-            f"delivery[t] = min(orders[t-{lag}], inventory[t] + shipments[t], capacity) (lost when short, rare)",
+            f"delivery[t] = rint(f*orders[t-{lag}]) + customer-site requests due, f ~ U({params.fill_min:g}, 1) "
+            "the fill rate; capped by inventory[t] + shipments[t] and the fleet (lost when short, rare)",
         ),
     ]
     meta = {
@@ -249,6 +272,7 @@ def simulate(params: LogisticsParams) -> Scenario:
             "beta": params.beta,
             "lead_time": lag,
             "cover_days": params.cover_days,
+            "fill_min": params.fill_min,
         },
     }
     return build_scenario(

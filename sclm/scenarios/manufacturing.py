@@ -17,7 +17,10 @@ Variables (every node has the same columns; counts are integer units)
     ``inventory`` (k)
         Opening stock; ``inventory[t+1] = inventory[t] + production[t] - logistics[t]`` exactly.
     ``logistics`` (d)
-        Outbound shipments: ``min(orders[t-L], inventory[t] + production[t])`` (lost when short).
+        Outbound shipments: ``min(rint(f[t-L]·ext[t-L]) + requests due, inventory[t] + production[t])``
+        with a daily fill rate ``f ~ Uniform(fill_min, 1)`` (the customers cancel the rest;
+        a plant's warehouses are served in full), lost when short.  The fill rate keeps the
+        shipments from being an exact copy of the orders they serve.
     ``ambient_temp``
         Distractor (°C): an independent AR(1) around a site level; drives nothing.
 Sources
@@ -26,7 +29,22 @@ Sources
     ``ambient_temp``: sensor.
 Defaults
     ``lead_time`` L = 1, so production follows orders at lag 2 and inventory at lag 1, and
-    shipments follow orders at lag 1; alpha = 1, beta = 0.3, cover 4 days.
+    shipments follow orders at lag 1; alpha = 1, beta = 0.3, cover 4 days, fill_min 0.75.
+Answer key (``drivers``) and the perfect explanation of the one-step forecast
+    With origin ``o`` (the last input day) and the forecast of day ``o + 1`` (cells as
+    ``(variable, lag)``, ``lag = o - day``):
+
+    * ``production[o+1]``: ``orders`` at lag 1 (weight alpha) and ``inventory`` at lag 0
+      (weight -beta), nothing else;
+    * ``inventory[o+1]``: ``inventory``, ``production`` (+1) and ``logistics`` (-1), all at
+      lag 0 (the balance);
+    * ``logistics[o+1]``: ``orders`` at lag 0 (times the mean fill rate); the day's fill rate
+      is not visible, so it is the forecast's irreducible error.
+
+    No input copies a driver: ``logistics`` differs from the orders it serves by the fill rate,
+    and ``ambient_temp`` drives nothing.  For a later step ``h`` the rule's cells move to
+    ``lag - h``; those that fall after the origin are not visible and the key names none of
+    their ancestors (score step 1).
 """
 
 from __future__ import annotations
@@ -102,6 +120,9 @@ class ManufacturingParams(ScenarioParams):
         something to gain (with one dominant source, fusion cannot beat it by much).
     capacity_factor
         Plant capacity as a multiple of its expected peak demand (>= 1.1).
+    fill_min
+        Lowest daily fill rate: each node ships ``Uniform(fill_min, 1)`` of its customers'
+        orders (0.5 to 1; 1 ships every order, so shipments copy the orders).
     """
 
     n_nodes: int = 5
@@ -111,11 +132,14 @@ class ManufacturingParams(ScenarioParams):
     noise_rfid: float = 0.02
     noise_tms: float = 0.02
     capacity_factor: float = 1.8
+    fill_min: float = 0.75
 
     scenario: ClassVar[str] = "manufacturing"
 
     def _check(self) -> None:
         super()._check()
+        if not 0.5 <= self.fill_min <= 1.0:
+            raise ValueError(f"fill_min={self.fill_min!r} is out of range; expected 0.5 <= fill_min <= 1")
         if not 1.1 <= self.capacity_factor <= 10.0:
             raise ValueError(
                 f"capacity_factor={self.capacity_factor!r} is out of range; expected 1.1 <= capacity_factor <= 10"
@@ -199,6 +223,7 @@ def simulate(params: ManufacturingParams) -> Scenario:
         target_stock=target_stock,
         request_cap=capacity,
         warmup_level=level,
+        fill=rngs["fulfilment"].uniform(params.fill_min, 1.0, ext.shape),
     )
     sl = slice(BURN_IN_DAYS, None)
     z = ar1(rngs["distractor"], (len(days), n), 0.5)
@@ -225,9 +250,10 @@ def simulate(params: ManufacturingParams) -> Scenario:
             "logistics",
             "orders",
             lag,
-            1.0,
+            (1.0 + params.fill_min) / 2,
             "all",
-            f"logistics[t] = min(orders[t-{lag}], inventory[t] + production[t]) (lost when short, rare)",
+            f"logistics[t] = rint(f*orders[t-{lag}]) + warehouse requests due, f ~ U({params.fill_min:g}, 1) "
+            "the fill rate; capped by inventory[t] + production[t] (lost when short, rare)",
         ),
     ]
     meta = {
@@ -246,6 +272,7 @@ def simulate(params: ManufacturingParams) -> Scenario:
             "beta": params.beta,
             "lead_time": lag,
             "cover_days": params.cover_days,
+            "fill_min": params.fill_min,
         },
     }
     return build_scenario(

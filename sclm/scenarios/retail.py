@@ -36,6 +36,23 @@ Sources
 Defaults
     ``lead_time`` L = 2, alpha = 1, beta = 0.25, cover 3 days (a few stock-outs), promo_effect 0.4 (×1.49),
     price_elasticity 1.8.
+Answer key (``drivers``) and the perfect explanation of the one-step forecast
+    With origin ``o`` and the forecast of day ``o + 1`` (cells ``(variable, lag)``,
+    ``lag = o - day``; lag -1 is the known-future input of day ``o + 1``):
+
+    * store ``demand[o+1]`` and ``sales[o+1]``: ``promotion`` and ``price`` at lag -1 (the
+      rule), and the **visible ancestors** of the latent weekly season and level (role
+      ``ancestor``): ``demand`` a week before the forecast day (lag 6) and the ``promotion``
+      and ``price`` of that day (lag 6), which the model needs to read the base demand out of it;
+    * dc ``sales[o+1]``: ``demand`` at lag -1 (the orders due, known in advance);
+    * ``shipments[o+1]``: ``orders`` at lag L - 1 = 1;
+    * ``inventory[o+1]``: ``inventory``, ``shipments`` (+1) and ``sales`` (-1) at lag 0, with
+      two declared **equivalents** (role ``equivalent``): ``orders`` at lag L (``shipments[t] =
+      orders[t-L]`` unless the dc runs short) and ``demand`` at lag 0 (``sales = demand``
+      unless the stock runs out).  A method crediting either cell of a pair is right.
+
+    ``web_traffic`` drives nothing.  Later steps: the promotion and price cells stay visible
+    (known future); the others move to ``lag - h`` where visible (score step 1).
 """
 
 from __future__ import annotations
@@ -307,7 +324,35 @@ def simulate(params: RetailParams) -> Scenario:
         ("inventory", "inventory", 1, 1.0, "all", balance),
         ("inventory", "shipments", 1, 1.0, "all", balance),
         ("inventory", "sales", 1, -1.0, "all", balance),
+        (
+            "inventory",
+            "orders",
+            lag + 1,
+            1.0,
+            "all",
+            f"equivalent of shipments[t-1]: shipments[t] = orders[t-{lag}] unless the dc runs short",
+            "equivalent",
+        ),
+        (
+            "inventory",
+            "demand",
+            1,
+            -1.0,
+            "all",
+            "equivalent of sales[t-1]: sales[t] = demand[t] unless the stock runs out",
+            "equivalent",
+        ),
     ]
+    for target in ("demand", "sales"):
+        ancestor = (
+            f"visible ancestor of the latent weekly season and level of {target}[t]: demand[t-7] "
+            "(same weekday) and the promotion and price that moved it"
+        )
+        drivers += [
+            (target, "demand", 7, 1.0, "store", ancestor, "ancestor"),
+            (target, "promotion", 7, -params.promo_effect, "store", ancestor, "ancestor"),
+            (target, "price", 7, params.price_elasticity, "store", ancestor, "ancestor"),
+        ]
     meta = {
         "description": (
             "Stores sell a product whose demand reacts to promotions and price; they order from their "
