@@ -39,6 +39,17 @@ used under that name across the package).
     has its own model with LightGBM's ``quantile`` objective (fed the same mean-filled lags), and
     crossing quantiles are sorted per row.
     Deterministic: ``deterministic=True``, ``force_row_wise=True``, fixed ``num_threads`` and seed.
+``fracast``
+    Zero-shot: the pretrained Fracast-0 model bundled with the ``fracast`` package
+    (:mod:`sclm._fracast`; no training, no covariates, up to 2048 past values per series).  Its
+    quantiles are the model's own (levels 0.1 ... 0.9 only); ``mean`` is its median, as the
+    model predicts no mean.
+
+The point forecast the benches score is the median, column ``q0.5``, for every model: MASE is a
+scaled absolute error and the median minimises the expected absolute error.  For AutoETS and
+AutoTheta ``q0.5`` is the point forecast (symmetric intervals); for LightGBM it is the
+``quantile`` model at 0.5; seasonal naive is the reference of relative MASE and is scored on its
+``mean`` (the repeated season, the definition of the reference).
 """
 
 from __future__ import annotations
@@ -368,6 +379,16 @@ def _lightgbm(
     return res
 
 
+# --------------------------------------------------------------------------- fracast
+
+
+def _fracast(train: pd.DataFrame, horizon: int, qs: list[float], freq: str) -> pd.DataFrame:
+    """Zero-shot Fracast-0 (:func:`sclm._fracast.fracast_forecast`, imported on first use)."""
+    from sclm._fracast import fracast_forecast
+
+    return fracast_forecast(train, horizon, qs, freq)
+
+
 # --------------------------------------------------------------------------- public API
 
 BASELINES: dict[str, Callable[..., pd.DataFrame]] = {}  # filled below: name → callable
@@ -391,7 +412,8 @@ def forecast(
     Parameters
     ----------
     name
-        One of :data:`BASELINES`: ``seasonal_naive``, ``auto_ets``, ``auto_theta``, ``lightgbm``.
+        One of :data:`BASELINES`: ``seasonal_naive``, ``auto_ets``, ``auto_theta``, ``lightgbm``,
+        ``fracast`` (zero-shot, quantile levels 0.1 ... 0.9 only).
     train
         Long frame ``unique_id, ds, y`` (+ numeric exogenous columns); each series gap-free at
         ``freq``, no missing ``y``.  Its last date per series is the forecast origin.
@@ -437,6 +459,8 @@ def forecast(
         out = _seasonal_naive(df, horizon, qs, season_length, freq)
     elif name in ("auto_ets", "auto_theta"):
         out = _statsforecast(name, df, horizon, qs, season_length, freq)
+    elif name == "fracast":
+        out = _fracast(df, horizon, qs, freq)
     else:
         out = _lightgbm(df, horizon, qs, future_exog, use_exog, seed, freq, lgb_params)
     out["ds"] = pd.to_datetime(out["ds"])
@@ -450,5 +474,6 @@ BASELINES.update(
         "auto_ets": _statsforecast,
         "auto_theta": _statsforecast,
         "lightgbm": _lightgbm,
+        "fracast": _fracast,
     }
 )

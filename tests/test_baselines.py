@@ -169,3 +169,27 @@ def test_errors(data: pd.DataFrame) -> None:
         forecast("auto_ets", train.drop(index=train.index[5]), H)
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
         forecast("seasonal_naive", train, H, quantiles=(0.0, 0.5))
+
+
+def test_fracast_zero_shot_quantiles_in_order_and_median_as_point(data: pd.DataFrame) -> None:
+    train, test, _ = split(data)
+    fc = forecast("fracast", train, H)
+    assert list(fc.columns) == ["unique_id", "ds", "mean", *QCOLS]
+    assert len(fc) == 3 * H and fc["ds"].min() == ORIGIN + pd.Timedelta(days=1)
+    q = fc[QCOLS].to_numpy()
+    assert np.isfinite(q).all() and (np.diff(q, axis=1) >= 0).all()
+    assert (q[:, -1] - q[:, 0] > 0).mean() > 0.9  # a real 80 % interval, not a point
+    np.testing.assert_allclose(fc["mean"], fc["q0.5"], rtol=1e-6)
+    # zero-shot but not blind: on these weekly series it beats the series' mean
+    err = np.abs(fc["q0.5"].to_numpy() - test["y"].to_numpy()).mean()
+    flat = np.abs(
+        train.groupby("unique_id")["y"].mean().reindex(test["unique_id"]).to_numpy() - test["y"].to_numpy()
+    )
+    assert err < 0.7 * flat.mean()
+    # the level of the input carries over: series s2 (mean 30) above s0 (mean 20)
+    med = fc.groupby("unique_id")["q0.5"].mean()
+    assert med["s2"] > med["s0"] + 5
+    sub = forecast("fracast", train, 3, quantiles=(0.1, 0.5, 0.9))
+    np.testing.assert_allclose(sub["q0.9"], fc.groupby("unique_id").head(3)["q0.9"], rtol=1e-5)
+    with pytest.raises(ValueError, match="fracast predicts"):
+        forecast("fracast", train, 3, quantiles=(0.05, 0.5))

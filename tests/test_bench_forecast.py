@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from sclm import config
@@ -23,12 +25,9 @@ def test_bench_forecast_smoke(tmp_path):
             "--datasets",
             "yaz",
             "--m-variants",
-            "patch,lm",
-            "--lm-layers",
-            "1",
-            "--lm-stride",
-            "7",
-            "--no-lm-retrain",
+            "patch,q,m",
+            "--ensemble",
+            "2",
             "--epochs",
             "1",
             "--tag",
@@ -45,23 +44,31 @@ def test_bench_forecast_smoke(tmp_path):
     )
     assert res.returncode == 0, res.stderr[-2000:]
     data = json.loads((tmp_path / "forecast_quick_smoke.json").read_text())
-    rel = {m: data[f"yaz: {m}: relMASE"]["value"] for m in BASELINE_ROWS + ("M (patch)", "M (MiniLM)")}
+    rows = BASELINE_ROWS + ("Fracast (zero-shot)", "M (patch)", "M (quantile)", "M")
+    rel = {m: data[f"yaz: {m}: relMASE"]["value"] for m in rows}
     assert rel["Seasonal Naive"] == 1.0  # the reference: every ratio is 1
-    # the same 7 series for every model (YAZ has no zero-scale series)
+    # the same 7 series for every model (YAZ has no zero-scale series), each scored on its q0.5
     assert all(data[f"yaz: {m}: relMASE"]["note"].startswith("7 series, 0 excluded") for m in rel)
-    for model in ("LightGBM", "M (patch)", "M (MiniLM)"):  # the median forecast scored too
-        assert f"yaz: {model}: relMASE of q0.5" in data
-    # the goal is taken over every baseline, AutoTheta included
-    goal = data["yaz: M (patch): relMASE / best baseline's"]
+    assert all(data[f"yaz: {m}: relMASE"]["note"].endswith("point: q0.5") for m in rows[1:])
+    for model in rows[1:]:  # the mean output is reported too, and every row's coverage
+        assert f"yaz: {model}: relMASE of mean" in data
+        assert 0 <= data[f"yaz: {model}: cov80"]["value"] <= 1
+    # the goal is taken over every baseline, AutoTheta included (Fracast is reported beside it)
+    goal = data["yaz: M: relMASE / best baseline's"]
     best = min(BASELINE_ROWS, key=rel.get)
     assert goal["goal"] == "<= 1" and goal["note"].endswith(best)
-    assert goal["value"] == pytest.approx(rel["M (patch)"] / rel[best], rel=1e-3)
+    assert goal["value"] == pytest.approx(rel["M"] / rel[best], rel=1e-3)
     assert goal["holds"] is (goal["value"] <= 1)
-    # YAZ has 4 origins: the patch row is retrained at each, the MiniLM row (--no-lm-retrain) once
-    assert res.stdout.count("M (patch): trained") == 4
-    assert res.stdout.count("M (MiniLM): trained") == 1
-    assert res.stdout.count("M (MiniLM): reused") == 3
-    assert data["yaz: M (patch): relMASE"]["goal"] == "< 0.72"
+    assert data["yaz: M: relMASE / Fracast (zero-shot)'s"]["value"] == pytest.approx(
+        rel["M"] / rel["Fracast (zero-shot)"], rel=1e-3
+    )
+    # YAZ has 4 origins: every row retrained at each; M picks one of the two rows on validation
+    # and trains a second seed (its first is the chosen row's own member, shared)
+    assert res.stdout.count("M (patch): trained") == 4 and res.stdout.count("M: trained") == 4
+    assert res.stdout.count("2 member(s)") == 4
+    picks = [v for k, v in data.items() if "validation MASE of the row chosen" in k]
+    assert len(picks) == 4 and all(p["note"].split(";")[0] in ("M (patch)", "M (quantile)") for p in picks)
+    assert data["yaz: M: relMASE"]["goal"] == "<= 0.70"
 
 
 def _bench_module():
@@ -100,7 +107,8 @@ def test_static_features_see_only_days_up_to_the_first_origin():
 
     s = setup(panel)
     bench.add_static(s)
-    assert s.known_future == ["zero_share", "log_mean"]
+    assert s.static == ["zero_share", "log_mean"] and s.known_future == []
+    assert bench.task_of(s, s.static).known_future == ("zero_share", "log_mean")
     zero = s.panel["zero_share"].groupby(level="node").first()
     assert zero["a"] == pytest.approx(9 / 19) and zero["b"] == pytest.approx(10 / 20)
     assert s.panel["log_mean"].groupby(level="node").first()["b"] == pytest.approx(np.log1p(2 * 55 / 20))
@@ -145,29 +153,62 @@ def test_forecast_bench_goal_is_taken_over_every_baseline():
     from sclm.benchmarking import Bench
 
     bench_mod = _bench_module()
-    offsets = {"Seasonal Naive": -1.0, "AutoETS": 0.5, "AutoTheta": 2.0, "LightGBM": 0.25, "M (patch)": 0.5}
-    results, history = _toy_results(offsets, median_exact=("M (patch)",))
+    offsets = {"Seasonal Naive": -1.0, "AutoETS": 0.5, "AutoTheta": 2.0, "LightGBM": 0.25, "M": 0.5}
+    results, history = _toy_results(offsets, median_exact=("AutoETS",))
     secs = {k: [0.0, None] for k in offsets}
     bench = Bench("toy")
     table = bench_mod.score("toy", results, history, secs, bench)
     f = bench.figures
-    for label, c in offsets.items():  # relMASE = |c| by construction
-        assert f[f"toy: {label}: relMASE"]["value"] == pytest.approx(abs(c), abs=1e-4)
-    assert table.loc["M (patch) q0.5", "relMASE"] == pytest.approx(1e-3)  # exact median: the floor
-    assert f["toy: M (patch): relMASE of q0.5"]["value"] == pytest.approx(1e-3)
-    assert f["toy: M (patch): relMASE"]["note"] == "2 series, 0 excluded, 0 clipped"
-    # best baseline: LightGBM 0.25; M's 0.5 is twice it, so the goal fails
-    goal = f["toy: M (patch): relMASE / best baseline's"]
-    assert goal["value"] == pytest.approx(2.0) and goal["goal"] == "<= 1" and goal["holds"] is False
-    assert "LightGBM" in goal["note"]
+    # every row is scored on its median q0.5 (the reference on its seasonal naive forecast):
+    # relMASE = |c| by construction, but AutoETS's q0.5 is exact: the floor 1e-3
+    for label, c in offsets.items():
+        want = 1e-3 if label == "AutoETS" else abs(c)
+        assert f[f"toy: {label}: relMASE"]["value"] == pytest.approx(want, abs=1e-4)
+    assert f["toy: AutoETS: relMASE of mean"]["value"] == pytest.approx(0.5, abs=1e-4)
+    assert table.loc["AutoETS mean", "relMASE"] == pytest.approx(0.5)
+    assert f["toy: M: relMASE"]["note"] == "2 series, 0 excluded, 0 clipped; point: q0.5"
+    # best baseline: AutoETS 1e-3; M's 0.5 is far above it, so the goal fails
+    goal = f["toy: M: relMASE / best baseline's"]
+    assert goal["value"] == pytest.approx(500.0) and goal["goal"] == "<= 1" and goal["holds"] is False
+    assert "AutoETS" in goal["note"]
     # without AutoTheta (and LightGBM) the goal is marked not evaluated, never passed
-    sub = {k: v for k, v in results.items() if k in ("Seasonal Naive", "AutoETS", "M (patch)")}
+    sub = {k: v for k, v in results.items() if k in ("Seasonal Naive", "AutoETS", "M")}
     bench2 = Bench("toy2")
     bench_mod.score("toy", sub, history, secs, bench2)
-    goal2 = bench2.figures["toy: M (patch): relMASE / best baseline's"]
+    goal2 = bench2.figures["toy: M: relMASE / best baseline's"]
     assert goal2["value"] is None and goal2["holds"] is None
     assert goal2["note"] == "not evaluated: needs every baseline; not run: AutoTheta, LightGBM"
     assert bench_mod.BASELINES["AutoTheta"] == "auto_theta"
+    assert bench_mod.GOALS == {"pasta": "<= 0.62", "yaz": "<= 0.70"}
+
+
+def test_seed_ensemble_is_the_median_of_the_members():
+    bench_mod = _bench_module()
+    a = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 1.0]])
+    members = [a, a + 10.0, a + 1.0]  # one member far off: the median ignores it
+    np.testing.assert_allclose(bench_mod.combine_members(members), a + 1.0)
+    np.testing.assert_allclose(bench_mod.combine_members([a, a + 2.0]), a + 1.0)  # two: the mean
+
+
+def test_series_id_is_a_one_hot_known_future_input():
+    bench_mod = _bench_module()
+    days = pd.date_range("2024-01-01", periods=10, freq="D")
+    idx = pd.MultiIndex.from_product([["b", "a", "c"], days], names=["node", "ts"])
+    panel = pd.DataFrame({"target": np.arange(30.0)}, index=idx)
+    s = bench_mod.Setup(
+        name="toy", panel=panel, targets=["target"], covariates=[], known_future=[], scaled=["target"],
+        horizon=3, origins=[days[5]], retrain=True, input_size=4,
+    )  # fmt: skip
+    bench_mod.add_series_id(s)
+    assert s.ids == ["id_0", "id_1", "id_2"]
+    onehot = s.panel[s.ids]
+    assert (onehot.sum(axis=1) == 1).all()
+    assert (onehot.xs("a", level="node")["id_0"] == 1).all() and (
+        onehot.xs("c", level="node")["id_2"] == 1
+    ).all()
+    args = bench_mod.main.__globals__["argparse"].Namespace(static=False)
+    assert bench_mod.m_inputs(s, bench_mod.M_VARIANTS["M (quantile, series id)"], args) == s.ids
+    assert bench_mod.m_inputs(s, bench_mod.M_VARIANTS["M (quantile)"], args) == []
 
 
 def test_forecast_baselines_goals_are_measured_in_the_same_run():

@@ -303,3 +303,74 @@ def test_patch_stride_is_the_patch_step_and_the_old_name_still_loads():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert ForecasterConfig.from_dict(d) == new
+
+
+def test_quantile_loss_kind_point_is_the_median_and_loss_is_pinball_only():
+    seed_everything(0)
+    qs = (0.1, 0.5, 0.9)
+    model = Forecaster(tiny(quantiles=qs, loss_kind="quantile"))
+    x, xf, y = batch()
+    out = model(x, xf)
+    torch.testing.assert_close(out.point, out.quantiles[..., 1])  # q0.5 is the point
+    assert model.loss(out, y).item() == pytest.approx(pinball(out.quantiles, y, qs).item())
+    joint = Forecaster(tiny(quantiles=qs))
+    joint.load_state_dict(model.state_dict())
+    o2 = joint(x, xf)  # same weights, joint loss: the point is the separate output
+    assert not torch.allclose(o2.point, o2.quantiles[..., 1])
+    assert joint.loss(o2, y).item() > pinball(o2.quantiles, y, qs).item()
+    with pytest.raises(ValueError, match="0.5"):
+        tiny(quantiles=(0.1, 0.9), loss_kind="quantile")
+    with pytest.raises(ValueError, match="loss_kind"):
+        tiny(quantiles=qs, loss_kind="nb")
+    assert (
+        ForecasterConfig.from_dict(tiny(quantiles=qs, loss_kind="quantile").to_dict()).loss_kind == "quantile"
+    )
+
+
+def test_quantile_training_fits_the_median_of_a_skewed_target():
+    """On zero-heavy targets the pinball-trained point sits near the median, the MSE point near the mean."""
+    seed_everything(0)
+    g = torch.Generator().manual_seed(1)
+    n = 256
+    x = torch.randn(n, T, C, generator=g)
+    xf = torch.zeros(n, H, F)
+    y = (torch.rand(n, H, K, generator=g) < 0.3).float() * 10.0  # 70 % zeros: median 0, mean 3
+    points = {}
+    for kind in ("joint", "quantile"):
+        seed_everything(0)
+        m = Forecaster(tiny(quantiles=(0.1, 0.5, 0.9), loss_kind=kind))
+        fit(
+            m,
+            (x, xf, y),
+            (x[:64], xf[:64], y[:64]),
+            epochs=30,
+            batch_size=64,
+            lr=1e-2,
+            patience=30,
+            device="cpu",
+        )
+        points[kind] = float(predict(m, x, xf, device="cpu").point.mean())
+    assert abs(points["quantile"]) < 1.0 < points["joint"]
+
+
+def test_seasonal_loss_scale_divides_each_window_by_its_seasonal_naive_mae():
+    seed_everything(0)
+    qs = (0.1, 0.5, 0.9)
+    model = Forecaster(tiny(quantiles=qs, loss_kind="quantile", loss_scale="seasonal", season_length=7))
+    x, xf, y = batch()
+    x[0, :, 0] = 0.0  # an all-zero target window: its scale is the floor
+    out = model(x, xf)
+    by_hand = np.abs(x[:, 7:, :K].numpy() - x[:, :-7, :K].numpy()).mean(axis=1)
+    by_hand = np.maximum(by_hand, 0.1)
+    np.testing.assert_allclose(out.loss_scale.detach().numpy(), by_hand, rtol=1e-5)
+    assert out.loss_scale[0, 0].item() == pytest.approx(0.1)
+    s = torch.as_tensor(by_hand)[:, None, :]
+    expected = pinball(out.quantiles / s[..., None], y / s, qs)
+    assert model.loss(out, y).item() == pytest.approx(expected.item(), rel=1e-5)
+    plain = Forecaster(tiny(quantiles=qs, loss_kind="quantile"))
+    plain.load_state_dict(model.state_dict())
+    o2 = plain(x, xf)
+    torch.testing.assert_close(o2.quantiles, out.quantiles)  # the forecast is the same, only the loss
+    assert o2.loss_scale is None
+    with pytest.raises(ValueError, match="season_length"):
+        tiny(loss_scale="seasonal", season_length=T)

@@ -36,7 +36,8 @@ Outputs and losses
 ``forward`` returns :class:`ForecastOutput` ``(point N×H×K, quantiles N×H×K×Q or None)``, on
 the *scaled* axis of the training data.  The loss is the article's joint MSE
 (:func:`joint_mse`: sum over targets of the mean squared error) plus, when ``quantiles`` are
-configured, the pinball loss (:func:`pinball`) of the quantile outputs.
+configured, the pinball loss (:func:`pinball`) of the quantile outputs; ``loss_kind="quantile"`` trains on
+the pinball loss alone and returns the q0.5 output as the point forecast (the median).
 
 ``nonneg`` (one bool per target) is *not* applied inside the model: a scaled value has no sign
 constraint under the standard scaler.  :func:`sclm.training.predict` clamps those targets at 0
@@ -63,7 +64,15 @@ from torch import nn
 
 from sclm.models.backbones import LMBackbone, PatchBackbone
 
-__all__ = ["ForecastOutput", "Forecaster", "ForecasterConfig", "forecast_loss", "joint_mse", "pinball"]
+__all__ = [
+    "ForecastOutput",
+    "Forecaster",
+    "ForecasterConfig",
+    "forecast_loss",
+    "joint_mse",
+    "pinball",
+    "seasonal_scale",
+]
 
 _DEFAULT_PATCH_STRIDE = 8
 REVIN_EPS = 1e-5  # variance floor of the instance normalisation (scaled units squared)
@@ -112,6 +121,24 @@ class ForecasterConfig:
         Standardise each window's channels by their own mean/std (reversed on the targets).
     linear_skip : bool
         Add a linear map from each target's T-day history to its H-day forecast.
+    loss_kind : {"joint", "quantile"}
+        ``"joint"``: the article's joint MSE of the point output plus the pinball loss of the
+        quantiles.  ``"quantile"``: the pinball loss only, and the point forecast *is* the
+        q0.5 output (``0.5`` must be among ``quantiles``): the median, which minimises the
+        expected absolute error, so the point suits MAE-based scores such as MASE; on
+        intermittent sales the MSE point drifts towards the mean, above the typical day.
+    loss_scale : {"none", "seasonal"}
+        ``"seasonal"``: each window's errors are divided by that window's in-sample
+        seasonal-naive MAE per target (``mean |x[t] - x[t - season_length]|`` over its T input
+        days, scaled units, floored at ``scale_floor``; squared errors by its square), the scale
+        MASE divides by, so training weighs every window as MASE does: a smooth, high-volume
+        series no longer counts less than a noisy one.  The scale comes from the input window
+        only (causal) and is returned as :attr:`ForecastOutput.loss_scale`.
+    season_length : int
+        Season of ``loss_scale="seasonal"`` in days (7).
+    scale_floor : float
+        Smallest scale of ``loss_scale="seasonal"`` (scaled units; the mean-abs scaler puts a
+        series' mean level at 1), so that an all-zero window does not dominate.
     lm_config : dict or None
         Filled in when the model is built (LM architecture, so that ``from_pretrained`` needs no
         LM directory); ignored when building a fresh model.
@@ -140,6 +167,10 @@ class ForecasterConfig:
     future_hidden: int = 32
     revin: bool = False
     linear_skip: bool = False
+    loss_kind: Literal["joint", "quantile"] = "joint"
+    loss_scale: Literal["none", "seasonal"] = "none"
+    season_length: int = 7
+    scale_floor: float = 0.1
     lm_config: dict[str, Any] | None = field(default=None, repr=False)
     stride: InitVar[int | None] = None
 
@@ -175,6 +206,18 @@ class ForecasterConfig:
         q = self.quantiles
         if any(not 0 < x < 1 for x in q) or any(b <= a for a, b in zip(q, q[1:], strict=False)):
             raise ValueError(f"quantiles must be strictly increasing levels in (0, 1), got {q}")
+        if self.loss_kind not in ("joint", "quantile"):
+            raise ValueError(f"loss_kind must be 'joint' or 'quantile', got {self.loss_kind!r}")
+        if self.loss_kind == "quantile" and 0.5 not in self.quantiles:
+            raise ValueError(f"loss_kind='quantile' needs 0.5 among the quantiles, got {self.quantiles}")
+        if self.loss_scale not in ("none", "seasonal"):
+            raise ValueError(f"loss_scale must be 'none' or 'seasonal', got {self.loss_scale!r}")
+        if self.loss_scale == "seasonal" and not 0 < self.season_length < self.input_size:
+            raise ValueError(
+                f"season_length={self.season_length} must be in (0, input_size={self.input_size})"
+            )
+        if not self.scale_floor > 0:
+            raise ValueError(f"scale_floor must be > 0, got {self.scale_floor!r}")
         if self.nonneg and len(self.nonneg) != self.n_targets:
             raise ValueError(f"nonneg has {len(self.nonneg)} entries, expected n_targets={self.n_targets}")
 
@@ -250,17 +293,40 @@ def pinball(q_pred: torch.Tensor, target: torch.Tensor, quantiles: torch.Tensor 
 
 
 class ForecastOutput(NamedTuple):
-    """Model output on the scaled axis: ``point`` (N, H, K); ``quantiles`` (N, H, K, Q) or None."""
+    """Model output on the scaled axis: ``point`` (N, H, K); ``quantiles`` (N, H, K, Q) or None;
+    ``loss_scale`` (N, K) or None: each window's error scale (``loss_scale="seasonal"``)."""
 
     point: torch.Tensor
     quantiles: torch.Tensor | None = None
+    loss_scale: torch.Tensor | None = None
+
+
+def seasonal_scale(x: torch.Tensor, season_length: int, floor: float) -> torch.Tensor:
+    """In-sample seasonal-naive MAE of each window and channel: ``x`` (N, T, C) → (N, C), >= floor."""
+    d = (x[:, season_length:, :] - x[:, :-season_length, :]).abs().mean(dim=1)
+    return d.clamp_min(floor)
 
 
 def forecast_loss(
-    out: ForecastOutput, target: torch.Tensor, quantiles: tuple[float, ...] = ()
+    out: ForecastOutput,
+    target: torch.Tensor,
+    quantiles: tuple[float, ...] = (),
+    *,
+    point: bool = True,
 ) -> torch.Tensor:
-    """``joint_mse(point) + pinball(quantiles)`` (the pinball term only when quantiles exist)."""
-    loss = joint_mse(out.point, target)
+    """``joint_mse(point) + pinball(quantiles)`` (the pinball term only when quantiles exist).
+
+    ``point=False`` leaves the point term out (quantile-only training).  With ``out.loss_scale``
+    (N, K), errors are divided by it first (squared errors by its square): a scaled loss.
+    """
+    s = out.loss_scale
+    if s is not None:
+        s = s[:, None, :].to(target.dtype)  # N, 1, K
+        out = ForecastOutput(
+            out.point / s, None if out.quantiles is None else out.quantiles / s[..., None], None
+        )
+        target = target / s
+    loss = joint_mse(out.point, target) if point else target.new_zeros(())
     if out.quantiles is not None and len(quantiles):
         loss = loss + pinball(out.quantiles, target, quantiles)
     return loss
@@ -326,6 +392,11 @@ class Forecaster(nn.Module):
             )
         n = x.shape[0]
         k = cfg.n_targets
+        scale = (
+            seasonal_scale(x[:, :, :k], cfg.season_length, cfg.scale_floor)
+            if cfg.loss_scale == "seasonal"
+            else None
+        )
         if cfg.revin:
             mu = x.mean(dim=1, keepdim=True)  # N, 1, C
             sd = torch.sqrt(x.var(dim=1, keepdim=True, unbiased=False) + REVIN_EPS)
@@ -348,11 +419,15 @@ class Forecaster(nn.Module):
             out = out * sd[:, :, :k, None] + mu[:, :, :k, None]
         point = out[..., 0]
         quant = out[..., 1:] if cfg.n_quantiles else None
-        return ForecastOutput(point, quant)
+        if cfg.loss_kind == "quantile":  # the point is the median output (index of 0.5)
+            point = quant[..., cfg.quantiles.index(0.5)]
+        return ForecastOutput(point, quant, scale)
 
     def loss(self, out: ForecastOutput, target: torch.Tensor) -> torch.Tensor:
-        """Training loss: joint MSE of the point forecast (+ pinball of the quantiles)."""
-        return forecast_loss(out, target, self.config.quantiles)
+        """Training loss: joint MSE of the point forecast (+ pinball of the quantiles), or with
+        ``loss_kind="quantile"`` the pinball loss alone (the point is the q0.5 output)."""
+        cfg = self.config
+        return forecast_loss(out, target, cfg.quantiles, point=cfg.loss_kind != "quantile")
 
     # ---- introspection -------------------------------------------------------------------------
 
