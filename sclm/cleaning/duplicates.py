@@ -8,12 +8,19 @@ Used by :class:`~sclm.cleaning.DuplicateResolver`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from sclm.cleaning._engine import _add_part, _Block, _contract_error, _Run
 from sclm.schema import DataValidationError
 
 DUPLICATE_RULES: tuple[str, ...] = ("first", "mean", "median")
+
+
+def _plain(label: Any) -> Any:
+    """A numpy scalar label as the Python scalar (its repr does not depend on the index type)."""
+    return label.item() if isinstance(label, np.generic) else label
 
 
 def _resolve_duplicates(run: _Run, rule: str | None) -> int:
@@ -76,7 +83,8 @@ def _resolve_duplicates(run: _Run, rule: str | None) -> int:
     keep_of_drop = keep[grp[~first]]
     detail = np.array(
         [
-            f"key repeated {k}x; kept row {labels[r]!r}" + ("" if rule == "first" else f" with the {rule}")
+            f"key repeated {k}x; kept row {_plain(labels[r])!r}"
+            + ("" if rule == "first" else f" with the {rule}")
             for k, r in zip(sizes[grp[~first]], keep_of_drop, strict=True)
         ],
         dtype=object,

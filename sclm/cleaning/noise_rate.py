@@ -305,16 +305,51 @@ def _p_targets(
     )
 
 
-def _fit_noise(run: _Run, p: Any, reference: Any, trim: float, confidence: float) -> pd.DataFrame:
-    """The ``p_`` table for the (source, variable) pairs to correct."""
+def _check_fit_options(trim: float, confidence: float) -> None:
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence={confidence!r} is out of range; expected 0 < confidence < 1")
     if not (isinstance(trim, int | float) and trim > 0):
         raise ValueError(f"trim={trim!r} is out of range; expected a positive number of model SDs")
+
+
+def _noise_inputs(
+    run: _Run, reference: Any
+) -> tuple[
+    list[tuple[str, str]], dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
+]:
+    """What the noise-rate fit needs from one run: the (source, variable) pairs present and the aligned days.
+
+    Returns ``pairs`` (sorted) and, for every pair whose source has a reference, ``(nodes, counts,
+    y, x)``: the node labels in order, the days of each, and the aligned values ordered by
+    (node, day).  The fit concatenates these over the nodes in label order (one table or the
+    partitions of a Dask frame: the same arrays, :func:`_p_table`).
+    """
     refs = _references(reference)
     lay = run.layout
     pair_codes = np.unique(np.stack([lay.s_src, lay.s_var], axis=1), axis=0)
     pairs = [(str(run.src_cats[a]), str(run.var_cats[b])) for a, b in pair_codes]
+    data = {}
+    for s, v in pairs:
+        ref = refs.get(s)
+        if ref is None:
+            continue
+        y, x, node = _aligned_pairs(run, s, v, ref)
+        starts = np.flatnonzero(np.r_[True, node[1:] != node[:-1]]) if len(node) else np.empty(0, np.int64)
+        counts = np.diff(np.append(starts, len(node)))
+        data[(s, v)] = (run.node_cats[node[starts]], counts, y, x)
+    return pairs, data
+
+
+def _p_table(
+    pairs: list[tuple[str, str]],
+    aligned: Mapping[tuple[str, str], tuple[np.ndarray, np.ndarray]],
+    p: Any,
+    reference: Any,
+    trim: float,
+    confidence: float,
+) -> pd.DataFrame:
+    """The ``p_`` table from the pairs present and the aligned ``(y, x)`` days of each (node, day order)."""
+    refs = _references(reference)
     targets = _p_targets(p, refs, pairs)
     rows = []
     for (s, v), given in sorted(targets.items()):
@@ -327,12 +362,12 @@ def _fit_noise(run: _Run, p: Any, reference: Any, trim: float, confidence: float
                 f"p for source {s!r}, variable {v!r} is to be estimated but no reference source is set; "
                 f"pass reference={{{s!r}: 'erp'}} or give p"
             )
-        y, x = _aligned_pairs(run, s, v, ref)
+        y, x = aligned.get((s, v), (np.empty(0), np.empty(0)))
         if len(y) == 0:
             warnings.warn(
                 f"noise rate of source {s!r}, variable {v!r}: no day on which reference source {ref!r} "
                 "reports the same node and variable; not corrected",
-                stacklevel=3,
+                stacklevel=4,
             )
             rows.append((s, v, math.nan, math.nan, math.nan, 0, 0, ref, False))
             continue
@@ -344,7 +379,7 @@ def _fit_noise(run: _Run, p: Any, reference: Any, trim: float, confidence: float
                 f"noise rate of source {s!r}, variable {v!r} against {ref!r}: estimate p_hat={p_hat:.4f} "
                 f"(CI {est['ci_low']:.4f}..{est['ci_high']:.4f}, {est['n_days']} days) is outside [0, 1); "
                 "not corrected (applied=False in p_)",
-                stacklevel=3,
+                stacklevel=4,
             )
         rows.append(
             (
@@ -363,22 +398,36 @@ def _fit_noise(run: _Run, p: Any, reference: Any, trim: float, confidence: float
     return table.astype(_P_DTYPES)
 
 
-def _aligned_pairs(run: _Run, source: str, variable: str, reference: str) -> tuple[np.ndarray, np.ndarray]:
-    """Values of ``source`` and ``reference`` on the same node and day (both present), 1-D."""
+def _fit_noise(run: _Run, p: Any, reference: Any, trim: float, confidence: float) -> pd.DataFrame:
+    """The ``p_`` table for the (source, variable) pairs to correct."""
+    _check_fit_options(trim, confidence)
+    pairs, data = _noise_inputs(run, reference)
+    return _p_table(pairs, {k: (d[2], d[3]) for k, d in data.items()}, p, reference, trim, confidence)
+
+
+def _aligned_pairs(
+    run: _Run, source: str, variable: str, reference: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Values of ``source`` and ``reference`` on the same node and day (both present), and the node code.
+
+    1-D, ordered by (node, day) whatever the block layout, so that a table split by node gives
+    the same arrays piece by piece.
+    """
     lay = run.layout
     x = _dense(run)
+    empty = (np.empty(0), np.empty(0), np.empty(0, dtype=np.int64))
     si = np.searchsorted(run.src_cats, source)
     ri = np.searchsorted(run.src_cats, reference)
     vi = np.searchsorted(run.var_cats, variable)
     if ri >= len(run.src_cats) or run.src_cats[ri] != reference:
-        return np.empty(0), np.empty(0)
+        return empty
     n_src = len(run.src_cats)
     gmap = np.full(len(lay.g_start) * n_src, -1, dtype=np.int64)
     gmap[lay.s_gid * n_src + lay.s_src] = np.arange(lay.n_series)
     ser = np.flatnonzero((lay.s_src == si) & (lay.s_var == vi))
     ref = gmap[lay.s_gid[ser] * n_src + ri]
     ser, ref = ser[ref >= 0], ref[ref >= 0]
-    ys, xs = [], []
+    ys, xs, ss = [], [], []
     for b_i, b in enumerate(lay.blocks):
         sel = lay.s_block[ser] == b_i
         if not sel.any():
@@ -389,9 +438,14 @@ def _aligned_pairs(run: _Run, source: str, variable: str, reference: str) -> tup
         ok = ~np.isnan(yy) & ~np.isnan(xx)
         ys.append(yy[ok])
         xs.append(xx[ok])
+        ss.append(np.repeat(ser[sel], ok.sum(axis=1)))
     if not ys:
-        return np.empty(0), np.empty(0)
-    return np.concatenate(ys), np.concatenate(xs)
+        return empty
+    y, xv, s = np.concatenate(ys), np.concatenate(xs), np.concatenate(ss)
+    if len(ys) > 1:  # several blocks: back to series (node, then day) order
+        order = np.argsort(s, kind="stable")
+        y, xv, s = y[order], xv[order], s[order]
+    return y, xv, lay.s_node[s].astype(np.int64)
 
 
 def _apply_noise(run: _Run, table: pd.DataFrame) -> None:

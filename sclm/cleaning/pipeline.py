@@ -13,13 +13,24 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from sclm import _dask
 from sclm.cleaning._engine import _check_readings, _encode, _Run
 from sclm.cleaning._output import _audit_frame, _gaps_frame, _output
 from sclm.cleaning._pass import _dense_pass
 from sclm.cleaning.audit import Audit
 from sclm.cleaning.duplicates import DUPLICATE_RULES, _resolve_duplicates
 from sclm.cleaning.gaps import _gap_config
-from sclm.cleaning.noise_rate import _P_DTYPES, P_COLUMNS, _apply_noise, _fit_noise, _p_targets, _references
+from sclm.cleaning.noise_rate import (
+    _P_DTYPES,
+    P_COLUMNS,
+    _apply_noise,
+    _check_fit_options,
+    _fit_noise,
+    _noise_inputs,
+    _p_table,
+    _p_targets,
+    _references,
+)
 from sclm.cleaning.outliers import _outlier_config, _outlier_rule_text, _OutlierConfig
 from sclm.cleaning.units import _apply_units, _conversions_frame, _normalise_units
 from sclm.estimator import Transformer
@@ -472,18 +483,36 @@ class ReadingsCleaner(_Step):
         self._active = steps
 
     # -- the work -------------------------------------------------------------------------------
-    def _fit_run(self, run: _Run) -> None:
+    def _fit_inputs(self, run: _Run) -> tuple[pd.DataFrame, list[tuple[str, str]], dict[Any, Any]]:
+        """Units and duplicates on ``run``; the conversions and the noise-rate inputs (per node, mergeable)."""
         steps = self._active
         self.units_table_ = _normalise_units(self.units) if "units" in steps else None
         if "units" in steps:
-            self.conversions_ = _apply_units(run, self.units_table_)
+            conversions = _apply_units(run, self.units_table_)
             run.done.add("units")
         else:
-            self.conversions_ = _conversions_frame(run, np.empty(0, dtype=np.int64), np.empty(0), np.empty(0))
+            conversions = _conversions_frame(run, np.empty(0, dtype=np.int64), np.empty(0), np.empty(0))
         _resolve_duplicates(run, self.duplicates if "duplicates" in steps else None)
         run.done.add("duplicates")
         if "noise_rate" in steps:
-            self.p_ = _fit_noise(run, self.p, self.reference, self.trim, self.confidence)
+            _check_fit_options(self.trim, self.confidence)
+            pairs, data = _noise_inputs(run, self.reference)
+        else:
+            pairs, data = [], {}
+        return conversions, pairs, data
+
+    def _fit_finish(
+        self,
+        conversions: pd.DataFrame,
+        pairs: list[tuple[str, str]],
+        aligned: Mapping[tuple[str, str], tuple[np.ndarray, np.ndarray]],
+    ) -> None:
+        """The fitted attributes from the conversions and the aligned noise-rate days (node, day order)."""
+        steps = self._active
+        self.units_table_ = _normalise_units(self.units) if "units" in steps else None
+        self.conversions_ = conversions
+        if "noise_rate" in steps:
+            self.p_ = _p_table(pairs, aligned, self.p, self.reference, self.trim, self.confidence)
         else:
             self.p_ = pd.DataFrame({c: pd.Series(dtype=object) for c in P_COLUMNS}).astype(_P_DTYPES)
         self.outlier_rule_ = _outlier_rule_text(self._ocfg) if self._ocfg is not None else "(off)"
@@ -504,6 +533,10 @@ class ReadingsCleaner(_Step):
             ),
         }
 
+    def _fit_run(self, run: _Run) -> None:
+        conversions, pairs, data = self._fit_inputs(run)
+        self._fit_finish(conversions, pairs, {k: (d[2], d[3]) for k, d in data.items()})
+
     def _transform_run(self, run: _Run) -> pd.DataFrame:
         steps = self._active
         if "units" in steps and "units" not in run.done:
@@ -519,22 +552,42 @@ class ReadingsCleaner(_Step):
         return self._finish(run, sort=bool(self.sort))
 
     # -- public API -----------------------------------------------------------------------------
-    def fit(self, readings: pd.DataFrame, y: Any = None) -> ReadingsCleaner:
-        """Learn the unit conversions and the noise rates (``p_``) from ``readings``; returns ``self``."""
+    def fit(self, readings: pd.DataFrame, y: Any = None, *, client: Any = None) -> ReadingsCleaner:
+        """Learn the unit conversions and the noise rates (``p_``) from ``readings``; returns ``self``.
+
+        ``readings`` may be a Dask DataFrame or a folder of Parquet Readings (:mod:`sclm._dask`:
+        one pass per partition of whole nodes, ``p_`` reduced exactly; ``client`` chooses the
+        scheduler).
+        """
+        if _dask.is_scalable(readings):
+            return _dask.clean_fit(self, readings, client)
         self._validate()
         run = _encode(readings)
         self._fit_run(run)
         self._record_input(readings)
         return self
 
-    def transform(self, readings: pd.DataFrame) -> pd.DataFrame:
-        """The cleaned copy of ``readings``; the audit is in ``audit_`` and the gaps in ``gaps_``."""
+    def transform(self, readings: pd.DataFrame, *, client: Any = None, out: Any = None) -> pd.DataFrame:
+        """The cleaned copy of ``readings``; the audit is in ``audit_`` and the gaps in ``gaps_``.
+
+        A Dask DataFrame gives a lazy Dask DataFrame (``audit_``, ``gaps_`` lazy too, from the
+        same tasks: compute them together); a Parquet folder (or ``out=``) writes
+        ``<out>/readings`` and ``<out>/audit`` (default ``out``: the folder name + ``.clean``),
+        returns the readings folder, ``audit_`` is the audit folder and ``gaps_`` a pandas frame.
+        """
+        if _dask.is_scalable(readings):
+            return _dask.clean_transform(self, readings, client, out)
         self._check_fitted()
         self._validate()
         return self._transform_run(_encode(readings))
 
-    def fit_transform(self, readings: pd.DataFrame, y: Any = None) -> pd.DataFrame:
-        """``fit(readings).transform(readings)``, encoding the table once."""
+    def fit_transform(
+        self, readings: pd.DataFrame, y: Any = None, *, client: Any = None, out: Any = None
+    ) -> pd.DataFrame:
+        """``fit(readings).transform(readings)``, encoding the table once (Dask: two passes)."""
+        if _dask.is_scalable(readings):
+            _dask.clean_fit(self, readings, client)
+            return _dask.clean_transform(self, readings, client, out)
         self._validate()
         run = _encode(readings)
         self._fit_run(run)
@@ -542,7 +595,9 @@ class ReadingsCleaner(_Step):
         return self._transform_run(run)
 
 
-def clean(readings: pd.DataFrame, **options: Any) -> tuple[pd.DataFrame, Audit]:
+def clean(
+    readings: pd.DataFrame, *, client: Any = None, out: Any = None, **options: Any
+) -> tuple[pd.DataFrame, Audit]:
     """Clean a Readings table: units → duplicates → noise rate → outliers → gaps.
 
     Equivalent to ``ReadingsCleaner(**options).fit(readings).transform(readings)`` (it calls
@@ -553,6 +608,14 @@ def clean(readings: pd.DataFrame, **options: Any) -> tuple[pd.DataFrame, Audit]:
     readings
         Raw Readings (columns ``ts, node, node_type, variable, value, unit, source``; duplicated
         keys allowed).  Not modified.
+        A Dask DataFrame or a folder of Parquet Readings (:func:`sclm.io.write_readings`) runs on
+        Dask (:mod:`sclm._dask`) and returns the same kind: a lazy Dask frame and audit, or the
+        written folders ``<out>/readings`` and ``<out>/audit``.  The result equals the pandas one.
+    client
+        Dask only: a ``distributed.Client``, a scheduler address or a local scheduler name
+        (default: ``SCLM_DASK_SCHEDULER``, else a LocalCluster).
+    out
+        Dask only: the output folder (a path input defaults to ``<path>.clean``).
     **options
         :class:`ReadingsCleaner` parameters, e.g. ``units=scenario.units``, ``p=0.1``,
         ``reference={"iot": "erp"}``, ``max_gap=3``, ``skip=("outliers",)``.
@@ -574,5 +637,8 @@ def clean(readings: pd.DataFrame, **options: Any) -> tuple[pd.DataFrame, Audit]:
         Bad option, e.g. ``p`` outside ``[0, 1)``.
     """
     cleaner = ReadingsCleaner(**options)
-    cleaned = cleaner.fit_transform(readings)
+    if _dask.is_scalable(readings):
+        cleaned = cleaner.fit_transform(readings, client=client, out=out)
+    else:
+        cleaned = cleaner.fit_transform(readings)
     return cleaned, cleaner.audit_

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from sclm._dask import is_scalable
 from sclm.fusion.aggregation import NodeAggregator
 from sclm.fusion.fuser import SourceFuser
 from sclm.fusion.report import FusionReport
@@ -31,6 +32,8 @@ def fuse(
     allow_nan: bool = False,
     imputed: pd.DataFrame | None = None,
     return_report: bool = False,
+    client: Any = None,
+    out: Any = None,
 ) -> pd.DataFrame | tuple[pd.DataFrame, FusionReport]:
     """Cleaned Readings → Panel: align the sources, fuse them, optionally aggregate nodes.
 
@@ -55,6 +58,11 @@ def fuse(
         cleaning: used only where a cell has no observed reading (see :meth:`~sclm.fusion.SourceFuser.fit`).
     return_report
         Also return a :class:`~sclm.fusion.FusionReport` (weights, pairs, filled cells, the transformers).
+    client, out
+        Dask only: ``readings`` a Dask DataFrame or a Parquet folder runs on Dask and returns the
+        same kind (a lazy panel with ``node``, ``ts`` columns, or the written folder
+        ``<out>/panel``); see :meth:`~sclm.fusion.SourceFuser.transform`.  ``groups`` is not
+        supported there (aggregate the computed panel).
 
     Returns
     -------
@@ -91,7 +99,12 @@ def fuse(
         fill=fill,
         allow_nan=allow_nan,
     )
-    panel = fuser.fit_transform(readings, imputed=imputed)
+    if is_scalable(readings):
+        if groups is not None:
+            raise ValueError("groups= is not supported on a Dask frame; aggregate the computed panel instead")
+        panel = fuser.fit_transform(readings, imputed=imputed, client=client, out=out)
+    else:
+        panel = fuser.fit_transform(readings, imputed=imputed)
     aggregator = None
     if groups is not None:
         if isinstance(groups, str) and groups == "node_type":

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sclm import _dask
 from sclm.fusion._common import _choice, _Transformer
 from sclm.fusion._reduce import _last, _row_median
 from sclm.fusion._table import _days_index, _dense, _read, _Table, _Var
@@ -167,7 +168,12 @@ class SourceFuser(_Transformer):
 
     # -- fit -----------------------------------------------------------------------------------------
     def fit(
-        self, readings: pd.DataFrame, y: Any = None, *, imputed: pd.DataFrame | None = None
+        self,
+        readings: pd.DataFrame,
+        y: Any = None,
+        *,
+        imputed: pd.DataFrame | None = None,
+        client: Any = None,
     ) -> SourceFuser:
         """Estimate each source's noise and the fusion weights from ``readings``.
 
@@ -177,6 +183,9 @@ class SourceFuser(_Transformer):
             Cleaned Readings (R rows), native units, no duplicate keys.
         y
             Ignored.
+        client
+            Dask only: the scheduler (``readings`` a Dask DataFrame or a Parquet folder: one pass
+            over partitions of whole nodes, σ̂ reduced exactly, see :mod:`sclm._dask`).
         imputed
             Keys (columns ``node``, ``ts``, ``variable``, ``source``; others ignored) of readings
             whose value an earlier step invented — a filled gap, a replaced outlier — e.g. rows of
@@ -188,6 +197,8 @@ class SourceFuser(_Transformer):
         SourceFuser
             ``self``, with :attr:`weights_`, :attr:`pairs_` and the other fitted attributes.
         """
+        if _dask.is_scalable(readings):
+            return _dask.fuse_fit(self, readings, client, imputed)
         self._check_params()
         t = _read(readings)
         self._fit(t, _dense(t, readings, imputed))
@@ -204,6 +215,27 @@ class SourceFuser(_Transformer):
             )
             for var in dense
         }
+        self._fit_stats(
+            stats,
+            group_names,
+            variables=[str(v) for v in t.variables],
+            units=dict(t.units),
+            node_types=dict(zip(map(str, t.nodes), map(str, t.node_types), strict=True)),
+            n_readings=len(t.node),
+        )
+
+    def _fit_stats(
+        self,
+        stats: dict[str, Any],
+        group_names: np.ndarray,
+        *,
+        variables: list[str],
+        units: dict[str, str],
+        node_types: dict[str, str],
+        n_readings: int,
+    ) -> None:
+        """The fitted tables from the per-variable noise estimates (one table, or the reduced partitions)."""
+        n_groups = len(group_names)
         if self.borrow:
             _borrow(stats, n_groups)
 
@@ -254,15 +286,22 @@ class SourceFuser(_Transformer):
         self.pairs_ = pd.DataFrame(pair_rows, columns=list(PAIR_COLUMNS)).astype(
             {"n_days": np.int64, "median_diff": np.float64, "var_diff": np.float64}
         )
-        self.variables_ = [str(v) for v in t.variables]
-        self.sources_ = {var.name: [str(s) for s in var.sources] for var in dense}
-        self.units_ = dict(t.units)
-        self.node_types_ = dict(zip(map(str, t.nodes), map(str, t.node_types), strict=True))
-        self.n_readings_ = len(t.node)
+        self.variables_ = variables
+        self.sources_ = {st.var.name: [str(s) for s in st.var.sources] for st in stats.values()}
+        self.units_ = units
+        self.node_types_ = node_types
+        self.n_readings_ = n_readings
         self._fitted = fitted
 
     # -- transform -----------------------------------------------------------------------------------
-    def transform(self, readings: pd.DataFrame, *, imputed: pd.DataFrame | None = None) -> pd.DataFrame:
+    def transform(
+        self,
+        readings: pd.DataFrame,
+        *,
+        imputed: pd.DataFrame | None = None,
+        client: Any = None,
+        out: Any = None,
+    ) -> pd.DataFrame:
         """Fuse ``readings`` into a Panel with the fitted weights.
 
         Parameters
@@ -271,6 +310,13 @@ class SourceFuser(_Transformer):
             Cleaned Readings (R rows) whose variables and sources were seen by ``fit``.
         imputed
             Keys of invented readings, see :meth:`fit`.
+        client, out
+            Dask only (``readings`` a Dask DataFrame or a Parquet folder, :mod:`sclm._dask`): the
+            scheduler, and the output folder.  A Dask frame gives a lazy panel with ``node`` and
+            ``ts`` as columns (``.compute().set_index(["node", "ts"])`` is the pandas panel) and
+            lazy ``filled_``, ``filled_mask_``, ``rejected_`` (``n_filled_`` None; see
+            :func:`sclm._dask.compute_reports`); a folder writes ``<out>/panel`` and
+            ``<out>/filled_mask`` and returns the panel folder.
 
         Returns
         -------
@@ -279,15 +325,26 @@ class SourceFuser(_Transformer):
             reading — one float64 column per variable (sorted; units in :attr:`units_`); no NaN
             unless ``allow_nan``.  Sets :attr:`filled_`, :attr:`filled_mask_`, :attr:`n_filled_`.
         """
+        if _dask.is_scalable(readings):
+            return _dask.fuse_transform(self, readings, client, imputed, out)
         self._check_fitted()
         self._check_params()
         t = _read(readings)
         return self._transform(t, _dense(t, readings, imputed))
 
     def fit_transform(
-        self, readings: pd.DataFrame, y: Any = None, *, imputed: pd.DataFrame | None = None
+        self,
+        readings: pd.DataFrame,
+        y: Any = None,
+        *,
+        imputed: pd.DataFrame | None = None,
+        client: Any = None,
+        out: Any = None,
     ) -> pd.DataFrame:
-        """``fit(readings).transform(readings)``, reading and encoding the table once."""
+        """``fit(readings).transform(readings)``, reading and encoding the table once (Dask: two passes)."""
+        if _dask.is_scalable(readings):
+            _dask.fuse_fit(self, readings, client, imputed)
+            return _dask.fuse_transform(self, readings, client, imputed, out)
         self._check_params()
         t = _read(readings)
         dense = _dense(t, readings, imputed)

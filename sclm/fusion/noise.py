@@ -244,38 +244,53 @@ def _group_codes(t: _Table, weights_by: str) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), names
 
 
-def _estimate(
-    var: _Var, cell_group: np.ndarray, n_groups: int, *, relative: bool, spread: str, min_overlap: int
-) -> _VarNoise:
-    """Pairwise differences and σ̂ of every source of one variable, per estimation group.
+def _pair_diffs(
+    var: _Var, cell_group: np.ndarray, n_groups: int, *, relative: bool
+) -> tuple[np.ndarray, list[tuple[int, int]], list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+    """The sufficient data of the noise estimate of one variable: counts and pairwise differences.
 
-    Parameters
-    ----------
-    var
-        The variable's dense (cells × sources) array; imputed readings do not enter the estimate.
-    cell_group
-        Shape ``(N·D,)``: the estimation group code of each cell, in ``[0, n_groups)``.
-    relative, spread, min_overlap
-        Symmetric relative (else plain) differences; see :data:`SPREADS`; days two sources must
-        share for their pair to count.
+    Returns ``n_days`` (G, S_v), the source ``pairs`` and per pair ``(d, g, cell)``: the
+    differences on the days both sources report (in cell order, i.e. node then day), their
+    estimation group codes and their cells.  The differences' medians are not sums, so a split
+    table (Dask partitions by node) gathers these arrays in node order and calls
+    :func:`_solve_noise` once (:mod:`sclm._dask`).
     """
     A, s_v, present = var.A, len(var.sources), var.observed
     n_days = np.stack(
         [np.bincount(cell_group[present[:, j]], minlength=n_groups) for j in range(s_v)], axis=1
     )  # (G, S_v)
     pairs = [(a, b) for a in range(s_v) for b in range(a + 1, s_v)]
-    n_ab = np.zeros((n_groups, len(pairs)), dtype=np.int64)
-    m_ab = np.full((n_groups, len(pairs)), np.nan)
-    v_ab = np.full((n_groups, len(pairs)), np.nan)
-    for p, (a, b) in enumerate(pairs):
+    diffs = []
+    for a, b in pairs:
         both = present[:, a] & present[:, b]
-        x, y, g = A[both, a], A[both, b], cell_group[both]
+        cells = np.flatnonzero(both)
+        x, y, g = A[cells, a], A[cells, b], cell_group[cells]
         if relative:
             den = (np.abs(x) + np.abs(y)) / 2.0
             ok = den > 0
-            d, g = (x[ok] - y[ok]) / den[ok], g[ok]
+            d, g, cells = (x[ok] - y[ok]) / den[ok], g[ok], cells[ok]
         else:
             d = x - y
+        diffs.append((d, g, cells))
+    return n_days, pairs, diffs
+
+
+def _solve_noise(
+    var: _Var,
+    n_days: np.ndarray,
+    pairs: list[tuple[int, int]],
+    diffs: list[tuple[np.ndarray, np.ndarray]],
+    n_groups: int,
+    *,
+    spread: str,
+    min_overlap: int,
+) -> _VarNoise:
+    """σ̂ of every source of one variable, per estimation group, from :func:`_pair_diffs`' data."""
+    s_v = len(var.sources)
+    n_ab = np.zeros((n_groups, len(pairs)), dtype=np.int64)
+    m_ab = np.full((n_groups, len(pairs)), np.nan)
+    v_ab = np.full((n_groups, len(pairs)), np.nan)
+    for p, (d, g) in enumerate(diffs):
         n_ab[:, p] = np.bincount(g, minlength=n_groups)
         if len(d):
             m_ab[:, p], v_ab[:, p] = _spread(d, g, n_groups, spread)
@@ -291,6 +306,27 @@ def _estimate(
             )
             how[gi] = methods
     return _VarNoise(var, n_days, pairs, n_ab, m_ab, v_ab, sigma2, raw, comp, how)
+
+
+def _estimate(
+    var: _Var, cell_group: np.ndarray, n_groups: int, *, relative: bool, spread: str, min_overlap: int
+) -> _VarNoise:
+    """Pairwise differences and σ̂ of every source of one variable, per estimation group.
+
+    Parameters
+    ----------
+    var
+        The variable's dense (cells × sources) array; imputed readings do not enter the estimate.
+    cell_group
+        Shape ``(N·D,)``: the estimation group code of each cell, in ``[0, n_groups)``.
+    relative, spread, min_overlap
+        Symmetric relative (else plain) differences; see :data:`SPREADS`; days two sources must
+        share for their pair to count.
+    """
+    n_days, pairs, diffs = _pair_diffs(var, cell_group, n_groups, relative=relative)
+    return _solve_noise(
+        var, n_days, pairs, [(d, g) for d, g, _ in diffs], n_groups, spread=spread, min_overlap=min_overlap
+    )
 
 
 def _borrow(stats: dict[str, _VarNoise], n_groups: int) -> None:
