@@ -648,10 +648,36 @@ def _attach_roles(
         target.role_hint = h.label
     for n in ents.nodes:
         if len(n.names) > 1 and net is not None:
+            n.names = _by_context(text, n, net)
+        if len(n.names) > 1 and net is not None:
             raise errors(
                 f"{text[n.start : n.end]!r} could be any of {', '.join(n.names)} in network {net.name!r}; "
                 "name the node or add its role (e.g. 'the warehouse in Hamburg')"
             )
+
+
+# What follows a mention says which role it has: "家乐福北京的酸奶需求" is a customer's demand.
+_CONTEXT_ROLES: list[tuple[re.Pattern[str], tuple[str, ...]]] = [
+    (
+        re.compile(r"(?:需求|订单|订货|要货|销量|客流|关店|闭店|门店|demand|orders?|wants|needs|store|shop)"),
+        ("customer",),
+    ),
+    (re.compile(r"(?:产能|产量|供应能力|供货能力|capacity|output|supply)"), ("supplier", "plant")),
+    (re.compile(r"(?:处理成本|处理费|仓储|库容|handling|storage)"), ("warehouse",)),
+]
+
+
+def _by_context(text: str, n: NodeMention, net: NetworkView) -> tuple[str, ...]:
+    """The names of an ambiguous mention (a city with a warehouse and a store) that fit the words
+    right after it (within one short clause); all of them when the words do not decide."""
+    after = re.split(r"[,，。;；?？!！]", text[n.end : n.end + 16])[0]
+    for pat, roles in _CONTEXT_ROLES:
+        if pat.search(after):
+            fit = tuple(x for x in n.names if net.nodes[x].role in roles)
+            if len(fit) == 1:
+                return fit
+            break
+    return n.names
 
 
 def _take(ents: Entities, taken: list[bool]) -> None:

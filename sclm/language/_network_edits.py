@@ -549,10 +549,12 @@ def _change(ctx: _Ctx, c: Clause, op: Op, nodes: list[NodeMention], subjects: li
                 f"{what!r}: say whose cost changes (an arc such as s1->p1, or a node such as p1)"
             )
         for n in names:
+            # a supplier sells raw material, not the products: "the farm's milk costs 0.9" is its cost
+            p_n = None if ctx.net is not None and ctx.net.nodes[n].role == "supplier" else prod
             out.edits.append(
-                SetNodeCost(node=n, value=v, product=prod)
+                SetNodeCost(node=n, value=v, product=p_n)
                 if is_set
-                else ScaleNodeCost(node=n, factor=f, product=prod)
+                else ScaleNodeCost(node=n, factor=f, product=p_n)
             )
         return
 

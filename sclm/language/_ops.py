@@ -58,6 +58,7 @@ _DOWN_POST = (
     "lower|less|fewer|smaller|below|down|decrease|drop|decline|reduction|cut|fall|loss|下降|降幅|减少|降低|下滑|"
     "的下降|的降幅"
 )
+_PER_ZH = r"(?:每(?:件|单位|个|吨|箱|袋|公斤|千克|份|托)|单价)?"
 _BASE_ZH = r"(?:原来的|原先的|以前的|平时的|正常的|往常的|现在的|目前的|当前的|正常水平的|基准的|平常的)"
 _ONLY_ZH = (
     r"(?:只剩下|只剩|仅剩|只有|仅有|仅为|只为|剩下|仅|只)(?:能|可以|可)?"
@@ -138,8 +139,8 @@ _FACTOR_PATTERNS: list[tuple[re.Pattern[str], str]] = [
         "x0.5",
     ),
     # direction + to + amount
-    (_compile(rf"(?P<dir_up>{UP_ZH})(?:了)?(?:到|至|成)(?:了)?{_BASE_ZH}?\s*{_AMT}"), "to"),
-    (_compile(rf"(?P<dir_dn>{DOWN_ZH})(?:了)?(?:到|至|成)(?:了)?{_BASE_ZH}?\s*{_AMT}"), "to"),
+    (_compile(rf"(?P<dir_up>{UP_ZH})(?:了)?(?:到|至|成)(?:了)?{_BASE_ZH}?{_PER_ZH}\s*{_AMT}"), "to"),
+    (_compile(rf"(?P<dir_dn>{DOWN_ZH})(?:了)?(?:到|至|成)(?:了)?{_BASE_ZH}?{_PER_ZH}\s*{_AMT}"), "to"),
     (_compile(rf"(?<![a-z])(?:{UP_EN}|{DOWN_EN})\s+to\s+(?:only\s+|just\s+|about\s+)?{_AMT}"), "to"),
     # direction + amount
     (_compile(rf"(?P<dir_up>{UP_ZH})(?:了|达|约|近)?\s*{_AMT}"), "by"),
@@ -197,7 +198,14 @@ _FACTOR_PATTERNS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 _SET_PATTERNS: list[tuple[re.Pattern[str], str | None]] = [
-    (_compile(rf"{_SETV_ZH}\s*(?:每单位|每件|每个)?\s*(?P<n>{DIGITS}|{CN_NUM}){_NOT_UNIT}"), None),
+    (_compile(rf"{_SETV_ZH}\s*{_PER_ZH}\s*(?P<n>{DIGITS}|{CN_NUM}){_NOT_UNIT}"), None),
+    # 以后按0.9算, 按每件0.45计
+    (
+        _compile(
+            rf"按\s*{_PER_ZH}\s*(?P<n>{DIGITS}|{CN_NUM})\s*(?:元|块)?\s*(?:来)?(?:算|计|计算|结算|收取|收)"
+        ),
+        None,
+    ),
     (
         _compile(
             rf"(?<![a-z])(?:is|are|be|becomes?|became|equals?|=|will be|goes to|go to|changes? to|changed to|set to|"
@@ -229,6 +237,13 @@ _SET_PATTERNS: list[tuple[re.Pattern[str], str | None]] = [
     (
         _compile(
             rf"(?<![a-z])to\s+(?:\$|€|¥)?(?P<n>{DIGITS})(?!\d|\.\d|\s*(?:%|x\b|times|percent|days?|weeks?|months?))"
+        ),
+        "to",
+    ),
+    # "set the freight from X to Y at 0.8" (a set verb must come before, as for "to")
+    (
+        _compile(
+            rf"(?<![a-z])at\s+(?:\$|€|¥)?(?P<n>{DIGITS})(?!\d|\.\d|\s*(?:%|x\b|times|percent)|\s+(?!per\b|each\b|a\s+unit\b)[a-z])"
         ),
         "to",
     ),
@@ -333,7 +348,7 @@ _FORBID = _compile(
     r"supply|shipping|transport|product|goods|trucks?))(?![a-z])"
 )
 _CLOSE = _compile(
-    r"关闭|关停|关掉|关了|停用|停运|停掉|停止运营|停业|关门|撤掉|撤销|去掉|拿掉|弃用|不再使用|不用|停产|下线|失效|"
+    r"关闭|关停|关掉|关了|停用|停运|停掉|停止运营|停止营业|停业|歇业|关门|关店|闭店|关张|撤掉|撤销|去掉|拿掉|弃用|不再使用|不用|停产|下线|失效|"
     r"(?:关|停)(?=[一二两三四五六七八九十几半\d]+(?:个)?(?:天|日|周|星期|礼拜|个月|月))|不可用|无法使用|用不了|瘫痪|倒闭|破产|宕机|罢工|暂停使用|暂停运营|暂停|没有了|没了|停了|断供|停供|停止供货|停止供应|中断|失去|丢失|丢掉|流失|停工|停摆|停机|"
     r"撤出|移除|剔除|"
     r"(?<![a-z])(?:close|closes|closed|closing|closure|shut|shuts|shutting|shut down|shutdown|decommission(?:ed|s)?|"

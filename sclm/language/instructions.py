@@ -439,7 +439,6 @@ def parse_instruction(text: str, network: Any = None, *, max_horizon: int = DEFA
 def _parse(text: str, network: Any, max_horizon: int) -> Task:
     if not isinstance(text, str):
         raise InstructionError(f"an instruction is a string, not {type(text).__name__}")
-    language = "zh" if has_cjk(text) else "en"
     t = fix_typos(normalise(text))
     if not re.search(rf"[a-z0-9{CJK}]", t):
         raise _refuse("empty instruction")
@@ -447,10 +446,16 @@ def _parse(text: str, network: Any, max_horizon: int) -> Task:
         if pat.search(t):
             raise _refuse("the instruction contains commands or code, which are never run")
     net = network_view(network)
+    # the language of the words around the names: an English question about 北京仓 is English
+    language = "zh" if has_cjk(mask_names(t, net) if net is not None else text) else "en"
     for domain, pat in _OOS.items():
         m = pat.search(t)
         if m and net is not None:  # "Uji Farms" is a supplier of the network, not farming
             m = pat.search(mask_names(t, net))
+        if m and net is not None and _in_node_names(m.group(0), net):
+            m = None  # "Farm-3" where the network has Farm-1 and Farm-2: a node, known or not
+        if m and net is not None and _is_role_word(m.group(0)) and mask_names(t, net) != t:
+            m = None  # "the Xining farm" beside a city of the network: a supplier
         if m:
             raise _refuse(f"{m.group(0)!r} is outside supply-chain analytics ({domain})")
     if _NEW_FACILITY.search(t):
@@ -521,6 +526,8 @@ def _parse(text: str, network: Any, max_horizon: int) -> Task:
             targets.append(h.label)
     if action == "plan_network":
         targets = []
+        if edits:  # "不要再用北京仓给X送货": the verb of a flow edit names no input data
+            inputs = []
 
     # scenario
     scenario = _scenario(scen_hits, action, ents, op_spans)
@@ -546,6 +553,23 @@ def _parse(text: str, network: Any, max_horizon: int) -> Task:
         question=question,
         language=language,
     )
+
+
+def _is_role_word(word: str) -> bool:
+    """Whether ``word`` names a role of a network node ("farm" is a supplier)."""
+    return any(re.fullmatch(p, word.lower()) for ps in ROLE_WORDS.values() for p in ps)
+
+
+def _in_node_names(word: str, net: Any) -> bool:
+    """Whether ``word`` (an out-of-scope word such as "farm") is a word of a node's name or label."""
+    w = word.lower().rstrip("s")
+    if not w:
+        return False
+    for name, node in net.nodes.items():
+        for s in (name, node.label or ""):
+            if any(p.rstrip("s") == w for p in re.split(r"[^a-z]+", s.lower()) if p):
+                return True
+    return False
 
 
 def _action(cues: list[Hit], built: Any, var_hits: list[Hit]) -> str:
