@@ -486,7 +486,9 @@ def _snaive(y: pd.Series, season_length: int = 7) -> float:
     return seasonal_naive_scale(v, season_length=season_length) if v.size > season_length else float("nan")
 
 
-def score_forecasts(forecasts: pd.DataFrame, *, reference: str = "Seasonal Naive") -> pd.DataFrame:
+def score_forecasts(
+    forecasts: pd.DataFrame, *, reference: str = "Seasonal Naive", point: str = "mean"
+) -> pd.DataFrame:
     """Accuracy table of long forecasts (``model, origin, node, variable, ts, mean, q…, y, scale``).
 
     A series is one (node, variable); every model must forecast the same cells.  ``relMASE``,
@@ -498,7 +500,18 @@ def score_forecasts(forecasts: pd.DataFrame, *, reference: str = "Seasonal Naive
     series with none left is excluded, for every model alike (the rules are in
     :mod:`sclm.metrics`).  ``MAE`` pooled; ``WQL`` (:func:`sclm.metrics.wql`) over the
     quantile levels; ``cov80`` share of actual values in [q0.1, q0.9].
+
+    ``point``: the column scored as every model's point forecast (``relMASE``, ``MASE``,
+    ``MAE``): ``"mean"`` (default) or ``"q0.5"``, the median, which minimises the expected
+    absolute error and so suits MASE (``bench/forecast.py`` scores every row on it).  The
+    reference is always scored on its ``mean`` (the seasonal naive forecast itself).
     """
+    if point not in ("mean", "q0.5"):
+        raise ValueError(f"point must be 'mean' or 'q0.5', got {point!r}")
+    if point != "mean":
+        forecasts = forecasts.copy()
+        other = forecasts["model"] != reference
+        forecasts.loc[other, "mean"] = forecasts.loc[other, point]
     if "model" not in forecasts or reference not in set(forecasts["model"]):
         raise ValueError(f"reference model {reference!r} is not among the forecasts")
     labels = list(dict.fromkeys(forecasts["model"]))

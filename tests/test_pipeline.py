@@ -98,3 +98,19 @@ def test_score_forecasts_by_hand():
     assert table.loc["X", "cov80"] == 1.0
     with pytest.raises(ValueError, match="reference model 'Z'"):
         score_forecasts(pd.DataFrame(rows), reference="Z")
+
+
+def test_score_forecasts_can_score_the_median():
+    rows = []
+    for model, err in (("Seasonal Naive", 2.0), ("X", 1.0)):
+        for day in range(2):
+            q = {f"q0.{i}": 10.0 + (i - 5) for i in range(1, 10)}  # q0.5 = y exactly
+            rows.append({"model": model, "origin": 0, "node": "a", "variable": "v", "ts": day, "y": 10.0,
+                         "mean": 10.0 + err, "scale": 1.0} | q)  # fmt: skip
+    df = pd.DataFrame(rows)
+    assert score_forecasts(df).loc["X", "relMASE"] == pytest.approx(0.5)
+    med = score_forecasts(df, point="q0.5")
+    assert med.loc["X", "MAE"] == 0.0 and med.loc["X", "relMASE"] == pytest.approx(1e-3)  # the floor
+    assert med.loc["Seasonal Naive", "MAE"] == pytest.approx(2.0)  # the reference keeps its own point
+    with pytest.raises(ValueError, match="point must be"):
+        score_forecasts(df, point="q0.9")
