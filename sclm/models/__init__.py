@@ -8,6 +8,7 @@ from sclm.models.forecaster import (
     forecast_loss,
     joint_mse,
     pinball,
+    seasonal_scale,
 )
 from sclm.models.tagger import Tagger, train_wordpiece
 
@@ -22,5 +23,6 @@ __all__ = [
     "forecast_loss",
     "joint_mse",
     "pinball",
+    "seasonal_scale",
     "train_wordpiece",
 ]
