@@ -8,8 +8,10 @@ The cases are ``tests/data/instructions/<split>_<lang>.yaml`` (each: ``text``, o
 ``network: true`` for ``network.yaml``, then ``expect`` -- the Task's fields, defaults for the
 rest -- or ``error: instruction | unknown_name``), scored by the parser's own evaluation
 (:mod:`sclm.language._evaluation`, as its tests and bench do).  Three rows: ``parser``
-(:func:`parse_instruction`), ``llm`` (the model's own proposal; a rejected proposal is a refusal)
-and ``llm+fallback`` (what :func:`propose_task` returns).  For each:
+(:func:`parse_instruction`), ``llm`` (the model's own proposal; a rejected proposal is a refusal),
+``llm+fallback`` (``propose_task(policy="propose")``: the model's valid proposal, else the parser's)
+and ``parser+llm`` (``propose_task(policy="fallback")``, the default: the parser's task, the model
+asked only when the parser refuses for a reason a model may overcome).  For each:
 
 - per-field accuracy over the ``expect`` cases;
 - ``exact``: share of all cases read exactly (a Task equal field by field, or the right refusal);
@@ -20,7 +22,7 @@ and ``llm+fallback`` (what :func:`propose_task` returns).  For each:
 trusted: its proposals pass the same validation as in :func:`propose_task`.
 
 Run: ``.venv/bin/python bench/llm.py [--split heldout|dev|all] [--limit N] [--sample N] [--out-dir DIR]``
-(the model is asked once per instruction: the ``llm+fallback`` row reuses the ``llm`` row's reply).
+(the model is asked once per instruction: the other rows reuse the ``llm`` row's reply).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from sclm.benchmarking import Bench
 
 DATA = config.PROJECT_ROOT / "tests" / "data" / "instructions"
 FIELDS = ("action", "scenario", "targets", "inputs", "horizon", "what_if", "edits", "question", "language")
-ROWS = ("parser", "llm", "llm+fallback")
+ROWS = ("parser", "llm", "llm+fallback", "parser+llm")
 
 
 def _parsers(backend: Any) -> dict[str, Any]:
@@ -46,7 +48,7 @@ def _parsers(backend: Any) -> dict[str, Any]:
 
     def llm_only(text: str, network: Any) -> Any:
         try:
-            task, info = propose_task(text, network, backend=backend)
+            task, info = propose_task(text, network, backend=backend, policy="propose")
         except (InstructionError, KeyError) as e:
             raise InstructionError(f"the model gave no usable task ({e})") from e
         if info["source"] != "llm":
@@ -54,9 +56,17 @@ def _parsers(backend: Any) -> dict[str, Any]:
         return task
 
     def with_fallback(text: str, network: Any) -> Any:
-        return propose_task(text, network, backend=backend)[0]
+        return propose_task(text, network, backend=backend, policy="propose")[0]
 
-    return {"parser": parse_instruction, "llm": llm_only, "llm+fallback": with_fallback}
+    def parser_first(text: str, network: Any) -> Any:
+        return propose_task(text, network, backend=backend, policy="fallback")[0]
+
+    return {
+        "parser": parse_instruction,
+        "llm": llm_only,
+        "llm+fallback": with_fallback,
+        "parser+llm": parser_first,
+    }
 
 
 class _Replies:

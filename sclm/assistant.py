@@ -239,7 +239,9 @@ def default_scenario(view: TaskView, scenario: str | None = None) -> tuple[str, 
     return name, f"no scenario named: {why}runs on the {name} scenario by default"
 
 
-def _parse(text: Any, network: Any, llm: Any = None) -> tuple[str, Any, dict[str, Any] | None]:
+def _parse(
+    text: Any, network: Any, llm: Any = None, policy: str = "propose"
+) -> tuple[str, Any, dict[str, Any] | None]:
     """``(question, task, parsed_by)``: the offline parser's task, or a configured model's.
 
     ``llm``: ``None`` uses the model the environment configures (``SCLM_LLM_*``, see
@@ -263,8 +265,8 @@ def _parse(text: Any, network: Any, llm: Any = None) -> tuple[str, Any, dict[str
                 "SCLM_LLM_MODEL (an endpoint) or SCLM_LLM_GGUF (a local model)"
             )
         return text, parse_instruction(text, network=network), None
-    task, info = propose_task(text, network, backend=backend)
-    keep = ("source", "backend", "fallback", "seconds", "agrees_with_parser", "redacted")
+    task, info = propose_task(text, network, backend=backend, policy=policy)
+    keep = ("source", "backend", "fallback", "seconds", "agrees_with_parser", "redacted", "policy")
     parsed_by = {k: info.get(k) for k in keep}
     parsed_by["redacted"] = [list(r) for r in info.get("redacted") or []]
     return text, task, parsed_by
@@ -283,6 +285,7 @@ def ask(
     use_cache: bool = True,
     figures: bool = True,
     llm: Any = None,
+    llm_policy: str = "propose",
 ) -> Answer:
     """Answer an instruction: parse it, run the forecast / explanation / decision, write the text.
 
@@ -318,6 +321,10 @@ def ask(
         configured model (an error when there is none); or a backend object.  A model only
         proposes the Task: it is validated (else the parser's Task is used, with a warning) and
         never gives a number; :attr:`Answer.parsed_by` says which was used.
+    llm_policy : {"propose", "fallback"}
+        With a model: ``"propose"`` uses its valid proposal; ``"fallback"`` uses the parser's Task
+        whenever the parser has one and asks the model only for phrasings the parser refuses
+        (recommended for a small local model; see :func:`sclm.language.llm.propose_task`).
 
     Returns
     -------
@@ -339,7 +346,7 @@ def ask(
         from sclm.decisions.network import load_network
 
         net = load_network(network)
-    question, task, parsed_by = _parse(text, net, llm)
+    question, task, parsed_by = _parse(text, net, llm, llm_policy)
     view = TaskView.of(task)
     if lang is not None and lang not in ("zh", "en"):
         raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")

@@ -184,7 +184,13 @@ SUPPORTED = (
 
 
 class InstructionError(ValueError):
-    """An instruction the parser refuses; the message says why and what is supported."""
+    """An instruction the parser refuses; the message says why and what is supported.
+
+    ``final`` is True for refusals no language model may overrule: empty text, injected commands
+    or code, an out-of-scope domain, a new facility, a horizon out of range.
+    """
+
+    final: bool = False
 
 
 class UnknownEntityError(UnknownNameError, InstructionError):
@@ -387,8 +393,10 @@ _FUSED = re.compile("|".join(FUSED_VERBS))
 _ROLE_TABLE = {f"role:{k}": v for k, v in ROLE_WORDS.items()}  # 供应商 is a role word, not 供应
 
 
-def _refuse(reason: str) -> InstructionError:
-    return InstructionError(f"{reason}; {SUPPORTED}")
+def _refuse(reason: str, *, final: bool = False) -> InstructionError:
+    err = InstructionError(f"{reason}; {SUPPORTED}")
+    err.final = final
+    return err
 
 
 def _take(taken: list[bool], s: int, e: int) -> None:
@@ -441,10 +449,10 @@ def _parse(text: str, network: Any, max_horizon: int) -> Task:
         raise InstructionError(f"an instruction is a string, not {type(text).__name__}")
     t = fix_typos(normalise(text))
     if not re.search(rf"[a-z0-9{CJK}]", t):
-        raise _refuse("empty instruction")
+        raise _refuse("empty instruction", final=True)
     for pat in _INJECTION:
         if pat.search(t):
-            raise _refuse("the instruction contains commands or code, which are never run")
+            raise _refuse("the instruction contains commands or code, which are never run", final=True)
     net = network_view(network)
     # the language of the words around the names: an English question about 北京仓 is English
     language = "zh" if has_cjk(mask_names(t, net) if net is not None else text) else "en"
@@ -457,10 +465,11 @@ def _parse(text: str, network: Any, max_horizon: int) -> Task:
         if m and net is not None and _is_role_word(m.group(0)) and mask_names(t, net) != t:
             m = None  # "the Xining farm" beside a city of the network: a supplier
         if m:
-            raise _refuse(f"{m.group(0)!r} is outside supply-chain analytics ({domain})")
+            raise _refuse(f"{m.group(0)!r} is outside supply-chain analytics ({domain})", final=True)
     if _NEW_FACILITY.search(t):
-        raise _refuse(
-            "adding a facility is not supported (a network plan can close, restrict or re-cost existing ones)"
+        raise _refuse(  # final: a plan cannot add a facility, whoever reads the text
+            "adding a facility is not supported (a network plan can close, restrict or re-cost existing ones)",
+            final=True,
         )
     zh = language == "zh"
     taken = [False] * len(t)
@@ -659,10 +668,11 @@ def _horizon(horizons: list[Any], input_spans: list[tuple[int, int]], max_horizo
         if any(s <= h.start < e for s, e in input_spans) and not h.future_marked:
             continue
         if h.days < 1:
-            raise _refuse(f"horizon {h.days} days: a horizon is at least 1 day")
+            raise _refuse(f"horizon {h.days} days: a horizon is at least 1 day", final=True)
         if h.days > max_horizon:
             raise _refuse(
-                f"horizon {h.days} days is beyond the longest supported horizon of {max_horizon} days"
+                f"horizon {h.days} days is beyond the longest supported horizon of {max_horizon} days",
+                final=True,
             )
         return int(h.days)
     return None
