@@ -272,6 +272,31 @@ def _parse(
     return text, task, parsed_by
 
 
+def _scenario_names(
+    err: Exception,
+    net: Any,
+    scenario: str | None,
+    seed: int,
+    horizon: int | None,
+    setup: Any,
+    cache_dir: Any,
+    use_cache: bool,
+) -> Any:
+    """The manufacturing scenario's network, to read node names against, when the parser refused
+    ``err`` only for want of a network ("supplier 3", "the second plant") and none was given;
+    else None.  It comes from the same cached bundle the network question then plans with."""
+    if net is not None or getattr(err, "final", False) or "pass the network" not in str(err):
+        return None
+    if scenario not in (None, "manufacturing"):
+        return None
+    from sclm._ask_paths import _bundle
+    from sclm.decisions.network import scenario_network
+
+    h = horizon or DEFAULT_HORIZON["plan_network"]
+    b = _bundle("manufacturing", seed, h, setup, cache_dir, use_cache)
+    return scenario_network(b.scenario, horizon=h)
+
+
 def ask(
     text: Any,
     *,
@@ -346,7 +371,15 @@ def ask(
         from sclm.decisions.network import load_network
 
         net = load_network(network)
-    question, task, parsed_by = _parse(text, net, llm, llm_policy)
+    names_note = None
+    try:
+        question, task, parsed_by = _parse(text, net, llm, llm_policy)
+    except ValueError as err:  # "supplier 3" with no network file: read it against the scenario's
+        names = _scenario_names(err, net, scenario, seed, horizon, setup, cache_dir, use_cache)
+        if names is None:
+            raise
+        question, task, parsed_by = _parse(text, names, llm, llm_policy)
+        names_note = f"node names read against the scenario network {names.name}"
     view = TaskView.of(task)
     if lang is not None and lang not in ("zh", "en"):
         raise ValueError(f"lang must be 'zh' or 'en', got {lang!r}")
@@ -366,6 +399,8 @@ def ask(
         use_cache=use_cache,
         figures=figures,
     )
+    if names_note:
+        outcome.notes.append(names_note)
     answer = Answer(
         question=question,
         task=task,

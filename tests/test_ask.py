@@ -361,6 +361,25 @@ def test_scenario_network_and_figures(answers):
 
 
 @pytest.mark.slow
+def test_scenario_network_reads_numbered_names_without_a_file(answers, cache):
+    """ "supplier 1" needs a network to resolve; without a file it is read against the scenario's."""
+    from sclm.language.instructions import InstructionError, parse_instruction
+
+    text = "What if supplier 1 can only deliver half next week?"
+    with pytest.raises(InstructionError, match="pass the network"):
+        parse_instruction(text)
+    a = ask(text, setup=TINY, cache_dir=cache, figures=False)
+    assert [e.model_dump(exclude_none=True) for e in a.task.edits] == [
+        {"kind": "scale_capacity", "node": "supplier_1", "factor": 0.5}
+    ]
+    assert a.network == "manufacturing-seed0" and a.result["status"] in ("optimal", "infeasible")
+    assert any("scenario network manufacturing-seed0" in n for n in a.notes)
+    assert a.baseline is not None and a.baseline["cost"] == answers[("manufacturing", 5)].result["cost"]
+    with pytest.raises(InstructionError, match="pass the network"):  # another scenario: no network
+        ask(text, scenario="retail", setup=TINY, cache_dir=cache, figures=False)
+
+
+@pytest.mark.slow
 def test_horizon_beyond_held_out_days_is_an_error(first_calls, cache):
     with pytest.raises(ValueError, match="longer than the 28 days held out"):
         ask({"action": "forecast", "scenario": "retail", "horizon": 60}, setup=TINY, cache_dir=cache)
