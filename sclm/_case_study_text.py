@@ -52,34 +52,12 @@ def read_documents(
     import warnings
 
     from sclm.documents import extract
-    from sclm.models.tagger import Tagger
     from sclm.scenarios import documents as docgen
 
     warnings.filterwarnings("ignore", module="transformers")
     docs = sc.documents
-    corpus = docgen.make_corpus(n_docs, seed=seed, split="train")
     heldout = docgen.make_corpus(200, seed=seed + 1, split="heldout")
-    if backbone == "minilm":
-        tagger = Tagger.from_lm(docgen.LABELS, seed=seed, device=device)
-    else:
-        tagger = Tagger.from_scratch(
-            docgen.LABELS,
-            hidden_size=64,
-            num_hidden_layers=2,
-            num_attention_heads=2,
-            intermediate_size=128,
-            seed=seed,
-            device=device,
-        )
-    tagger.fit(
-        corpus["tokens"].tolist(),
-        corpus["tags"].tolist(),
-        epochs=epochs,
-        learning_rate=lr,
-        batch_size=16,
-        seed=seed,
-        progress=False,
-    )
+    tagger = _trained_tagger(backbone=backbone, n_docs=n_docs, epochs=epochs, lr=lr, seed=seed, device=device)
     ner = {
         "held-out templates and names": tagger.evaluate(heldout["tokens"].tolist(), heldout["tags"].tolist()),
         "scenario documents": tagger.evaluate(docs["tokens"].tolist(), docs["tags"].tolist()),
@@ -104,6 +82,78 @@ def read_documents(
         f"and quantity, {len(extraction.readings)} readings in all."
     )
     return tagger, extraction
+
+
+def _trained_tagger(*, backbone: str, n_docs: int, epochs: int, lr: float, seed: int, device: str) -> Any:
+    """The tagger trained on the generated corpus: trained once, shared by every report.
+
+    The corpus (``make_corpus(n_docs, seed=seed, split="train")``) and the training settings do
+    not depend on the case, so the three case studies would train the same tagger three times.
+    It is kept in :func:`sclm.reporting.shared_cache` (``build/cache/tagger/<key>``), keyed by the
+    settings, the device, torch's thread count, the package versions and the sha256 of the
+    package sources; kernels running at once wait for the first to train it.  The random
+    states after training are stored with the weights and restored on a hit, so a report
+    that loads the tagger continues exactly as one that trained it (same bytes).
+    """
+    import random
+
+    import numpy as np
+    import torch
+
+    from sclm import repro
+    from sclm.models.backbones import _quiet_transformers
+    from sclm.models.tagger import Tagger
+    from sclm.reporting import shared_cache
+    from sclm.scenarios import documents as docgen
+    from sclm.training import resolve_device
+
+    fields = {
+        "backbone": backbone,
+        "n_docs": n_docs,
+        "epochs": epochs,
+        "lr": lr,
+        "seed": seed,
+        "device": str(resolve_device(device)),
+        "torch_threads": torch.get_num_threads(),
+        "packages": repro._package_versions(("torch", "transformers", "tokenizers", "numpy")),
+        "sources_sha256": repro.combined_digest(repro.sources_digest()),
+    }
+    with shared_cache("tagger", fields) as (folder, hit):
+        rng_file = folder / "rng_state.pt"
+        if hit:
+            tagger = Tagger.from_pretrained(folder, device=device)
+            state = torch.load(rng_file, weights_only=False)
+            random.setstate(state["random"])
+            np.random.set_state(state["numpy"])  # noqa: NPY002 - the global RNG the training left
+            torch.set_rng_state(state["torch"])
+            return tagger
+        corpus = docgen.make_corpus(n_docs, seed=seed, split="train")
+        if backbone == "minilm":
+            tagger = Tagger.from_lm(docgen.LABELS, seed=seed, device=device)
+        else:
+            tagger = Tagger.from_scratch(
+                docgen.LABELS,
+                hidden_size=64,
+                num_hidden_layers=2,
+                num_attention_heads=2,
+                intermediate_size=128,
+                seed=seed,
+                device=device,
+            )
+        tagger.fit(
+            corpus["tokens"].tolist(),
+            corpus["tags"].tolist(),
+            epochs=epochs,
+            learning_rate=lr,
+            batch_size=16,
+            seed=seed,
+            progress=False,
+        )
+        with _quiet_transformers():  # no progress bar: a widget would put a random id on the page
+            tagger.save_pretrained(folder)
+        state = {"random": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}  # noqa: NPY002
+        torch.save(state, rng_file)
+    return tagger
 
 
 def documents_in_fusion(

@@ -3,6 +3,7 @@
 sclm report <case> [--params FILE] [--set NAME=VALUE ...] [--report-dir DIR]
 sclm execute <case> ...      # papermill only → build/executed/<case>.ipynb
 sclm export <case> ...       # HTML + manifest from the executed notebook
+sclm timings [<case> ...] [--total-wall S]   # wall and CPU seconds of the rendered reports
 sclm cases                   # list the case studies
 sclm ask "<instruction>" [--scenario NAME] [--network FILE] [--lang zh|en] [--json] [--seed N]
 """
@@ -53,6 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--report-dir", help="output folder (default reports/<case>)")
     sub.add_parser("cases", help="list the case studies")
+    t = sub.add_parser(
+        "timings", help="wall and CPU seconds of rendered reports (reports/<case>/timing.json)"
+    )
+    t.add_argument("cases", nargs="*", type=_case, help="default: every case")
+    t.add_argument("--report-root", help="folder holding <case>/timing.json (default reports)")
+    t.add_argument(
+        "--total-wall", type=float, metavar="S", help="wall seconds of the whole run, printed last"
+    )
     a = sub.add_parser("ask", help="answer an instruction (zh or en): forecast, explain, plan, monitor")
     a.add_argument("instruction", help='e.g. "预测未来两周的库存" or "Why do we ship from p1 to c2?"')
     a.add_argument("--scenario", choices=list(config.CASES), help="scenario when the instruction names none")
@@ -125,6 +134,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{case}\tnotebooks/{stem}.ipynb\tparams/{case}.yaml")
         return 0
     from sclm import reporting
+
+    if args.command == "timings":
+        print(reporting.timings_table(args.cases or list(config.CASES), args.report_root))
+        if args.total_wall is not None:
+            print(f"{'all reports':<15}{args.total_wall:>9.1f} s wall")
+        return 0
 
     params_file = args.params or config.PARAMS_DIR / f"{args.case}.yaml"
     overrides = _parse_set(args.set)

@@ -11,19 +11,31 @@ The notebook learns where to write through the environment variable
 ``SCLM_REPORT_DIR`` (set by :func:`execute`); run interactively it writes under
 ``build/lab/<case>`` instead, so JupyterLab never overwrites a rendered report.
 Nothing written depends on time, host or absolute paths: the same parameters
-give the same bytes on the same machine.
+give the same bytes on the same machine.  The one exception is ``timing.json``
+(wall and CPU seconds of the run, per section), a sidecar that no other output
+names by hash: the page's provenance block points to it instead of quoting
+times that change with the machine's load.
+
+Work that several reports repeat with the same inputs (the document tagger: the
+same generated corpus and training settings in every case study) is kept in
+:func:`shared_cache` under ``build/cache/``, keyed by everything it depends on,
+so it is done once per ``make reports`` however many kernels run at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import hashlib
 import io
 import json
 import logging
 import math
 import os
+import shutil
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +45,8 @@ from sclm import config
 from sclm.repro import provenance, relative_name, sha256_file
 
 REPORT_DIR_ENV = "SCLM_REPORT_DIR"
+TIMING_FILE = "timing.json"
+"""Sidecar of a report folder with the run's wall and CPU seconds (not byte-stable, not hashed)."""
 
 
 def _jsonable(value: Any) -> Any:
@@ -93,6 +107,7 @@ class Report:
         self.inputs: list[Path] = []
         self.figures: list[str] = []
         self.scenarios: list[dict[str, Any]] = []
+        self._clock = (time.perf_counter(), time.process_time())
 
     def metric(self, name: str, value: Any, description: str = "") -> Any:
         """Record one metric (a number, string or small list/dict) and return the value."""
@@ -177,7 +192,25 @@ class Report:
         }
         if self.scenarios:
             record["scenarios"] = self.scenarios
+        self.save_timing()
         return dump_json(record, self.report_dir / "metrics.json")
+
+    def save_timing(self) -> Path:
+        """Write ``timing.json``: wall and CPU seconds since the report was opened.
+
+        CPU seconds are the kernel process's user + system time (every thread), so a run on a
+        loaded machine shows its own cost beside its wall time.  :func:`export` adds the
+        per-section times from the executed notebook.  The file changes from run to run; no
+        other output records its hash.
+        """
+        wall0, cpu0 = self._clock
+        record = {
+            "case": self.case,
+            "wall_s": round(time.perf_counter() - wall0, 1),
+            "cpu_s": round(time.process_time() - cpu0, 1),
+            "torch_threads": _torch_threads(),
+        }
+        return dump_json(record, self.report_dir / TIMING_FILE)
 
     def provenance(self) -> dict[str, Any]:
         """Provenance of this report (versions, parameters, sha256 of inputs and sources)."""
@@ -202,8 +235,92 @@ class Report:
                 f"- Scenario `{sc['name']}` seed {sc['seed']}: document names `{names['source']}` "
                 f"sha256 `{names['sha256'][:16]}…`"
             )
+        lines.append(
+            f"- Run time: wall and CPU seconds of this run, per section, in `{TIMING_FILE}` beside this "
+            "page (kept off the page, so that the same parameters give the same bytes on any machine)."
+        )
         lines.append("- Full record: `manifest.json` beside this page.")
         return "\n".join(lines)
+
+
+def _torch_threads() -> int | None:
+    torch = sys.modules.get("torch")
+    return None if torch is None else int(torch.get_num_threads())
+
+
+# --------------------------------------------------------------------------- shared work
+
+
+def cache_key(fields: Mapping[str, Any]) -> str:
+    """Sixteen hex digits of the SHA-256 of ``fields`` as sorted JSON."""
+    blob = json.dumps(_jsonable(fields), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+@contextlib.contextmanager
+def shared_cache(
+    kind: str, fields: Mapping[str, Any], *, root: str | os.PathLike[str] | None = None, keep: int = 3
+) -> Iterator[tuple[Path, bool]]:
+    """A folder for work that several reports share, built once under an exclusive lock.
+
+    ``with shared_cache("tagger", fields) as (folder, hit):`` yields ``hit=True`` when a complete
+    entry for ``fields`` exists (read it), else ``hit=False`` and an empty folder to fill; the
+    entry counts as complete only when the block exits without an exception.  Kernels that ask
+    for the same ``fields`` at once wait on a file lock (``fcntl.flock``) until the first has
+    written it, so the work is done once however many reports run in parallel.
+
+    Parameters
+    ----------
+    kind
+        Sub-folder of ``root`` (``build/cache/<kind>/<key>``).
+    fields
+        Everything the result depends on (parameters, package versions, source digests,
+        thread counts); its :func:`cache_key` names the entry.  The same fields must give the
+        same bytes, so a hit reproduces what a fresh computation would return.
+    root
+        Default ``build/cache``.
+    keep
+        Entries of ``kind`` kept after a new one is written (the most recent; older ones whose
+        lock is free are removed).
+    """
+    import fcntl
+
+    base = Path(root) if root is not None else config.BUILD_DIR / "cache"
+    folder = base / kind / cache_key(fields)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    done = folder / "complete.json"
+    with open(folder.with_suffix(".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if done.is_file():
+                os.utime(done)
+                yield folder, True
+                return
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            yield folder, False
+            dump_json(fields, done)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    _prune(folder.parent, keep)
+
+
+def _prune(parent: Path, keep: int) -> None:
+    """Remove the entries of one cache kind beyond the ``keep`` most recent (unlocked ones only)."""
+    import fcntl
+
+    entries = [p for p in parent.iterdir() if p.is_dir()]
+    entries.sort(
+        key=lambda p: (p / "complete.json").stat().st_mtime if (p / "complete.json").is_file() else 0
+    )
+    for old in entries[: max(0, len(entries) - keep)]:
+        with open(old.with_suffix(".lock"), "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            shutil.rmtree(old, ignore_errors=True)
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 # --------------------------------------------------------------------------- running notebooks
@@ -453,6 +570,7 @@ def export(
         for text in stderr:
             print(io.StringIO(text).read().rstrip()[:2000], file=sys.stderr)
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    _add_section_times(report_dir / TIMING_FILE, executed)
     inputs = [p for p in [params_file] if p]
     prov = provenance(metrics.get("params", {}), inputs)
     outputs = {"index.html": sha256_file(html), "metrics.json": sha256_file(metrics_path)}
@@ -467,11 +585,73 @@ def export(
         "provenance": prov,
         "outputs": outputs,
         "stderr_outputs_dropped": len(stderr),
+        "timing": TIMING_FILE,
     }
     if metrics.get("scenarios"):
         manifest["scenarios"] = metrics["scenarios"]
     dump_json(manifest, report_dir / "manifest.json")
     return html
+
+
+def section_times(executed: str | os.PathLike[str]) -> dict[str, float]:
+    """Seconds per report section of an executed notebook (papermill's cell durations).
+
+    A section is a Markdown cell's first ``## `` heading and every code cell up to the next one;
+    cells before the first heading count as ``"setup"``.
+
+    Returns
+    -------
+    dict
+        Heading → seconds (rounded to 0.1), in notebook order.
+    """
+    import nbformat
+
+    nb = nbformat.read(os.fspath(executed), as_version=4)
+    out: dict[str, float] = {}
+    section = "setup"
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            heads = [ln[3:].strip() for ln in cell.source.splitlines() if ln.startswith("## ")]
+            if heads:
+                section = heads[0]
+            continue
+        seconds = cell.metadata.get("papermill", {}).get("duration")
+        if cell.cell_type == "code" and seconds is not None:
+            out[section] = out.get(section, 0.0) + float(seconds)
+    return {k: round(v, 1) for k, v in out.items()}
+
+
+def _add_section_times(timing: Path, executed: Path) -> None:
+    """Add the per-section seconds and papermill's whole duration to ``timing.json`` (if present)."""
+    if not timing.is_file():
+        return
+    import nbformat
+
+    record = json.loads(timing.read_text(encoding="utf-8"))
+    nb = nbformat.read(os.fspath(executed), as_version=4)
+    duration = nb.metadata.get("papermill", {}).get("duration")
+    record["papermill_wall_s"] = None if duration is None else round(float(duration), 1)
+    record["sections_wall_s"] = section_times(executed)
+    dump_json(record, timing)
+
+
+def timings_table(cases: Sequence[str], report_root: str | os.PathLike[str] | None = None) -> str:
+    """A plain-text table of the ``timing.json`` of each case's report folder (wall and CPU seconds)."""
+    root = Path(report_root) if report_root else config.REPORTS_DIR
+    lines = [f"{'report':<15}{'wall s':>9}{'CPU s':>9}  slowest sections (wall s)"]
+    for case in cases:
+        path = root / case / TIMING_FILE
+        if not path.is_file():
+            lines.append(f"{case:<15}{'-':>9}{'-':>9}  (no {TIMING_FILE})")
+            continue
+        t = json.loads(path.read_text(encoding="utf-8"))
+        wall = t.get("papermill_wall_s") or t.get("wall_s")
+        top = sorted(t.get("sections_wall_s", {}).items(), key=lambda kv: -kv[1])[:3]
+        lines.append(
+            f"{case:<15}{wall:>9.1f}{t.get('cpu_s', float('nan')):>9.1f}  "
+            + ", ".join(f"{k[:28]} {v:.0f}" for k, v in top)
+        )
+    return "\n".join(lines)
 
 
 def render(

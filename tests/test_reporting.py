@@ -131,6 +131,103 @@ def test_scenario_name_source_reaches_metrics_and_manifest(tmp_path):
     assert "scenarios" not in json.loads((tmp_path / "plain" / "metrics.json").read_text())
 
 
+def test_timing_is_a_sidecar_named_by_the_provenance_and_not_hashed(tmp_path):
+    import nbformat
+
+    out = tmp_path / "demo"
+    r = Report("demo", {"seed": 0}, report_dir=out)
+    sum(i * i for i in range(200_000))  # some CPU time
+    r.save()
+    timing = json.loads((out / reporting.TIMING_FILE).read_text())
+    assert timing["case"] == "demo" and timing["wall_s"] >= 0 and timing["cpu_s"] >= 0
+    assert "`timing.json`" in r.provenance_markdown()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["papermill"] = {"duration": 12.34}
+    cells = [
+        nbformat.v4.new_code_cell("a = 1", metadata={"papermill": {"duration": 1.0}}),
+        nbformat.v4.new_markdown_cell("## Forecasting q, k, d\n\ntext"),
+        nbformat.v4.new_code_cell("b = 2", metadata={"papermill": {"duration": 2.5}}),
+        nbformat.v4.new_markdown_cell("### a subsection stays in its section"),
+        nbformat.v4.new_code_cell("c = 3", metadata={"papermill": {"duration": 0.25}}),
+        nbformat.v4.new_markdown_cell("## Monitoring"),
+        nbformat.v4.new_code_cell("d = 4", metadata={"papermill": {"duration": 4.0}}),
+    ]
+    nb.cells = cells
+    executed = out / "executed.ipynb"
+    nbformat.write(nb, executed)
+    assert reporting.section_times(executed) == {"setup": 1.0, "Forecasting q, k, d": 2.8, "Monitoring": 4.0}
+    reporting.export("demo", executed, out)
+    timing = json.loads((out / reporting.TIMING_FILE).read_text())
+    assert timing["papermill_wall_s"] == 12.3 and timing["sections_wall_s"]["Monitoring"] == 4.0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["timing"] == "timing.json" and "timing.json" not in manifest["outputs"]
+    table = reporting.timings_table(["demo", "missing"], tmp_path).splitlines()
+    assert table[1].startswith("demo") and "12.3" in table[1] and "Monitoring 4" in table[1]
+    assert "no timing.json" in table[2]
+
+
+def test_shared_cache_builds_once_and_hits_after(tmp_path):
+    fields = {"n": 3, "lr": 1e-3}
+    with reporting.shared_cache("thing", fields, root=tmp_path) as (folder, hit):
+        assert not hit and not any(folder.iterdir())
+        (folder / "w.txt").write_text("built")
+    with reporting.shared_cache("thing", dict(reversed(fields.items())), root=tmp_path) as (again, hit):
+        assert hit and again == folder and (again / "w.txt").read_text() == "built"
+    with reporting.shared_cache("thing", {**fields, "n": 4}, root=tmp_path) as (other, hit):
+        assert not hit and other != folder
+    # a block that fails leaves no complete entry: the next call builds again
+    with pytest.raises(RuntimeError), reporting.shared_cache("bad", fields, root=tmp_path) as (f, hit):
+        (f / "half.txt").write_text("x")
+        raise RuntimeError("training failed")
+    with reporting.shared_cache("bad", fields, root=tmp_path) as (f, hit):
+        assert not hit and not (f / "half.txt").exists()
+    # only the most recent entries of a kind are kept
+    for n in range(5):
+        with reporting.shared_cache("many", {"n": n}, root=tmp_path, keep=2) as (_, hit):
+            assert not hit
+    assert len([p for p in (tmp_path / "many").iterdir() if p.is_dir()]) == 2
+
+
+def test_shared_cache_makes_a_second_kernel_wait_for_the_first(tmp_path):
+    import threading
+    import time
+
+    order: list[str] = []
+
+    def worker(name: str, delay: float) -> None:
+        time.sleep(delay)
+        with reporting.shared_cache("tagger", {"k": 1}, root=tmp_path) as (folder, hit):
+            order.append(f"{name}:{'hit' if hit else 'build'}")
+            if not hit:
+                time.sleep(0.3)
+                (folder / "model").write_text(name)
+
+    threads = [
+        threading.Thread(target=worker, args=("a", 0.0)),
+        threading.Thread(target=worker, args=("b", 0.05)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert order == ["a:build", "b:hit"]
+
+
+def test_case_study_start_fixes_torch_threads():
+    import torch
+
+    from sclm import case_study
+
+    n = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        report = case_study.start({"case": "demo", "seed": 0})
+        assert torch.get_num_threads() == case_study.TORCH_THREADS == 1
+        assert report.case == "demo"
+    finally:
+        torch.set_num_threads(n)
+
+
 def test_unknown_parameter_is_refused_before_running(tmp_path):
     with pytest.raises(
         ValueError, match=r"unknown parameter\(s\) \['epochz'\] for notebook 'notebooks/4.3-retail.ipynb'"
