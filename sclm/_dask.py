@@ -161,13 +161,36 @@ def _restore_order(part: pd.DataFrame) -> pd.DataFrame:
     return part.sort_values("_sclm_row", kind="stable").drop(columns="_sclm_row")
 
 
-def _node_parts(ddf: Any, run: _Runner) -> tuple[list[Any], list[np.ndarray]]:
+def _disjoint_files(readings: Any, ddf: Any) -> list[tuple[str, str]] | None:
+    """For a folder whose files (one partition each) have disjoint node ranges: the ranges; else None."""
+    from sclm.io import node_ranges
+
+    if not isinstance(readings, str | os.PathLike):
+        return None
+    ranges = node_ranges(readings)
+    if ranges is None or len(ranges) != ddf.npartitions:
+        return None
+    ordered = sorted(ranges)
+    if any(a[1] >= b[0] for a, b in zip(ordered[:-1], ordered[1:], strict=True)):
+        return None
+    return ranges
+
+
+def _node_parts(ddf: Any, run: _Runner, readings: Any = None) -> tuple[list[Any], list[np.ndarray]]:
     """Delayed partitions holding whole nodes (shuffled by node only when a node spans partitions).
 
-    Returns the partitions, ordered by their first node, and each one's node labels (sorted).
+    Returns the partitions, ordered by their first node, and each one's node labels (sorted).  A
+    folder whose files' node ranges (Parquet statistics) do not overlap needs no pass over the data;
+    its node labels are then the (min, max) of each file (enough for the ordering and for the
+    imputed keys, which are split by range).
     """
     from dask import delayed
 
+    ranges = _disjoint_files(readings, ddf)
+    if ranges is not None:
+        order = sorted(range(len(ranges)), key=lambda i: ranges[i][0])
+        parts = list(ddf.to_delayed())
+        return [parts[i] for i in order], [np.array(ranges[i], dtype=object) for i in order]
     nodes = run.compute([delayed(_unique_nodes)(p) for p in ddf["node"].to_delayed()])
     flat = np.concatenate(nodes) if nodes else np.empty(0, dtype=object)
     if len(flat) == 0:
@@ -235,7 +258,7 @@ def clean_fit(cleaner: Any, readings: Any, client: Any = None) -> Any:
     cleaner._validate()
     run = runner(client)
     ddf = _frame(readings)
-    parts, _ = _node_parts(ddf, run)
+    parts, _ = _node_parts(ddf, run, readings)
     results = run.compute([delayed(_clean_fit_part)(p, cleaner) for p in parts])
     conversions = pd.concat([r[0] for r in results], ignore_index=True)
     conversions = conversions.sort_values("node", kind="stable", ignore_index=True)
@@ -265,7 +288,7 @@ def clean_transform(cleaner: Any, readings: Any, client: Any = None, out: Any = 
     run = runner(client)
     path_in = isinstance(readings, str | os.PathLike)
     ddf = _frame(readings)
-    parts, _ = _node_parts(ddf, run)
+    parts, _ = _node_parts(ddf, run, readings)
     tasks = [delayed(_clean_transform_part)(p, cleaner) for p in parts]
     if path_in or out is not None:
         target = Path(out) if out is not None else Path(f"{Path(readings).as_posix().rstrip('/')}.clean")
@@ -326,7 +349,9 @@ def _split_imputed(imputed: Any, nodes: list[np.ndarray], run: _Runner) -> list[
                 imputed_keys, meta=imputed._meta[["node", "ts", "variable", "source"]]
             )
         imputed = run.compute([imputed[["node", "ts", "variable", "source"]]])[0]
-    return [imputed[imputed["node"].isin(n)] for n in nodes]
+    node = imputed["node"].astype(object)
+    # a partition's nodes, or the label range of a file of whole nodes (keys of other nodes are ignored)
+    return [imputed[node.isin(n)] if len(n) > 2 else imputed[(node >= n[0]) & (node <= n[-1])] for n in nodes]
 
 
 def _fuse_fit_part(part: pd.DataFrame, fuser: Any, imputed: pd.DataFrame | None) -> dict[str, Any]:
@@ -369,7 +394,7 @@ def fuse_fit(fuser: Any, readings: Any, client: Any = None, imputed: Any = None)
     fuser._check_params()
     run = runner(client)
     ddf = _frame(readings)
-    parts, nodes = _node_parts(ddf, run)
+    parts, nodes = _node_parts(ddf, run, readings)
     imp = _split_imputed(imputed, nodes, run)
     res = run.compute([delayed(_fuse_fit_part)(p, fuser, i) for p, i in zip(parts, imp, strict=True)])
     all_nodes = np.concatenate([r["nodes"] for r in res])
@@ -451,7 +476,7 @@ def fuse_transform(
     run = runner(client)
     path_in = isinstance(readings, str | os.PathLike)
     ddf = _frame(readings)
-    parts, nodes = _node_parts(ddf, run)
+    parts, nodes = _node_parts(ddf, run, readings)
     imp = _split_imputed(imputed, nodes, run)
     tasks = [delayed(_fuse_transform_part)(p, fuser, i) for p, i in zip(parts, imp, strict=True)]
     meta = pd.DataFrame(

@@ -155,4 +155,36 @@ def read_readings(path: str | os.PathLike[str], *, columns: list[str] | None = N
             f"readings at {str(path)!r}: missing column(s) {missing}; expected {list(READING_COLUMNS)}"
         )
     meta = _as_readings(ddf._meta)
-    return ddf.map_partitions(_as_readings, meta=meta)
+    with dask.config.set({"dataframe.convert-string": False}):
+        out = ddf.map_partitions(_as_readings, meta=meta)
+    return out
+
+
+def node_ranges(path: str | os.PathLike[str]) -> list[tuple[str, str]] | None:
+    """Per file of a Readings folder, the (min, max) node from the Parquet statistics (no data read).
+
+    None when a file lacks statistics or has several row groups (the partitions then are checked
+    by reading the ``node`` column).  Used by :mod:`sclm._dask` to see that files hold whole nodes.
+    """
+    import pyarrow.parquet as pq
+
+    folder = Path(path)
+    files = _parts(folder) if folder.is_dir() else [folder]
+    if not files and folder.is_dir():
+        files = sorted(folder.glob("*.parquet"))
+    out = []
+    for f in files:
+        meta = pq.ParquetFile(f).metadata
+        if meta.num_row_groups != 1:
+            return None
+        names = [meta.schema.column(i).name for i in range(meta.num_columns)]
+        if "node" not in names:
+            return None
+        stats = meta.row_group(0).column(names.index("node")).statistics
+        if stats is None or not stats.has_min_max:
+            return None
+        lo, hi = stats.min, stats.max
+        out.append(
+            (lo.decode() if isinstance(lo, bytes) else lo, hi.decode() if isinstance(hi, bytes) else hi)
+        )
+    return out
