@@ -480,6 +480,14 @@ def find_entities(
         raise unknown(
             f"unknown node {m.group(0)!r} in network {net.name!r}; expected one of: {', '.join(net.nodes)}"
         )
+    # ... and codes a role word introduces, whatever this network's naming ("the plant p1", "plant_09")
+    for m in _ROLE_CODE.finditer(text):
+        code = m.group("code") or m.group("joined")
+        if any(busy[m.start("code" if m.group("code") else "joined") : m.end()]):
+            continue
+        raise unknown(
+            f"unknown node {code!r} in network {net.name!r}; expected one of: {', '.join(net.nodes)}"
+        )
     _unknown_products(text, net, busy, unknown)
 
     _attach_roles(text, ents, net, taken, errors)
@@ -488,6 +496,17 @@ def find_entities(
     return ents
 
 
+_EN_ROLES = "|".join(
+    sorted(
+        {w for ws in ROLE_WORDS.values() for w in ws if _EN_ROLE_WORD.fullmatch(w) and len(w) > 2},
+        key=len,
+        reverse=True,
+    )
+)
+_ROLE_CODE = re.compile(
+    rf"(?<![a-z0-9_\-])(?:{_EN_ROLES})\s+(?P<code>[a-z]{{1,3}}[_\-]?\d{{1,3}})(?![a-z0-9_%.\-])"
+    rf"|(?<![a-z0-9_\-])(?P<joined>(?:{_EN_ROLES})[_\-]\d{{1,3}})(?![a-z0-9_%\-])"
+)
 _LOOKALIKES: dict[int, tuple[NetworkView, re.Pattern[str]]] = {}
 _NEVER = re.compile(r"(?!x)x")
 
