@@ -29,6 +29,19 @@ Devices and mixed precision
 ``device="auto"`` → CUDA, else MPS, else CPU.  ``amp="auto"`` → autocast on CUDA only (bf16
 where supported, else fp16 with a GradScaler); ``amp=True`` on CPU uses bf16 autocast (slow, for
 tests).  ``pin_memory="auto"`` → pinned host memory and non-blocking copies on CUDA only.
+
+Several processes (DistributedDataParallel)
+-------------------------------------------
+Under ``torchrun --nproc_per_node N`` (or ``accelerate launch``), ``fit`` reads ``WORLD_SIZE`` /
+``RANK`` / ``LOCAL_RANK``, joins or creates the process group (``gloo`` on CPU, ``nccl`` on CUDA,
+each rank on ``cuda:LOCAL_RANK``), wraps the model in DDP and trains each rank on its share of
+the *same* seeded global batch of ``batch_size`` windows (:mod:`sclm._distributed`): with
+dropout off, the weights equal a single-process run's to float tolerance (the sums are taken
+in another order).  Epoch and validation losses are all-reduced, so early stopping decides
+alike on every rank; only rank 0 shows progress and writes checkpoints (``checkpoint_dir`` must
+be visible to all ranks for ``resume``).  Every rank returns the trained model.  A group that
+``fit`` created is kept for later calls and destroyed at exit.  Dropout masks are drawn per rank, so with
+dropout the run is reproducible but not equal to the single-process one.
 """
 
 from __future__ import annotations
@@ -52,6 +65,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 from tqdm.auto import tqdm
 
+from sclm import _distributed
 from sclm.repro import seed_everything
 
 __all__ = ["FitResult", "Prediction", "fit", "predict", "resolve_device"]
@@ -183,6 +197,8 @@ class FitResult:
     amp : bool
     resumed_from : int
         Epoch restored from a checkpoint (0: fresh start).
+    world_size : int
+        Processes that trained together (1: no DDP); ``samples_per_s`` counts all of them.
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -197,6 +213,7 @@ class FitResult:
     device: str = "cpu"
     amp: bool = False
     resumed_from: int = 0
+    world_size: int = 1
 
     @property
     def history(self) -> list[dict[str, float | None]]:
@@ -309,18 +326,36 @@ def _load_checkpoint(
 
 
 def _evaluate(
-    model: nn.Module, loader: DataLoader, dev: torch.device, autocast: Callable, non_blocking: bool
+    model: nn.Module,
+    loader: DataLoader | None,
+    dev: torch.device,
+    autocast: Callable,
+    non_blocking: bool,
+    ctx: _distributed.DistContext | None = None,
 ) -> float:
+    """Mean validation loss over all windows (over all ranks' shards under DDP)."""
     model.eval()
     total, n = 0.0, 0
     with torch.no_grad():
-        for xb, xfb, yb in loader:
+        for xb, xfb, yb in loader if loader is not None else ():
             xb, xfb, yb = (_to(t, dev, non_blocking) for t in (xb, xfb, yb))
             with autocast():
                 loss = model.loss(model(xb, xfb), yb)
             total += float(loss) * len(xb)
             n += len(xb)
+    if ctx is not None:
+        total, n = _distributed.all_reduce_sums([total, float(n)], dev)
     return total / n
+
+
+def _fit_device(device: str | torch.device) -> torch.device:
+    """``resolve_device``; under a launcher with several processes CUDA means ``cuda:LOCAL_RANK``."""
+    dev = resolve_device(device)
+    if dev.type == "cuda" and _distributed.env_world_size() > 1:
+        if dev.index is None:
+            dev = torch.device("cuda", _distributed.local_rank())
+        torch.cuda.set_device(dev)
+    return dev
 
 
 def fit(
@@ -375,6 +410,12 @@ def fit(
     Returns
     -------
     FitResult
+
+    Notes
+    -----
+    Under ``torchrun`` with ``WORLD_SIZE > 1`` (or inside an initialised default process group)
+    the run is data-parallel; ``batch_size`` stays the *global* batch (each of the W ranks gets
+    about ``batch_size / W`` windows of it).  See the module docstring.
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be >= 1, got {epochs}, {batch_size}")
@@ -385,7 +426,56 @@ def fit(
     if resume and checkpoint_dir is None:
         raise ValueError("resume=True needs checkpoint_dir")
     t0 = time.perf_counter()
-    dev = resolve_device(device)
+    dev = _fit_device(device)
+    ctx = _distributed.setup(dev.type)
+    result = _fit(
+        model,
+        train,
+        val,
+        dev,
+        ctx,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        weight_decay=weight_decay,
+        seed=seed,
+        amp=amp,
+        pin_memory=pin_memory,
+        patience=patience,
+        max_steps=max_steps,
+        grad_clip=grad_clip,
+        progress=progress,
+        checkpoint_dir=checkpoint_dir,
+        resume=resume,
+        t0=t0,
+    )
+    _distributed.teardown(ctx, dev)
+    return result
+
+
+def _fit(
+    model: nn.Module,
+    train: Arrays,
+    val: Arrays | None,
+    dev: torch.device,
+    ctx: _distributed.DistContext | None,
+    *,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    weight_decay: float,
+    seed: int,
+    amp: bool | Literal["auto"],
+    pin_memory: bool | Literal["auto"],
+    patience: int | None,
+    max_steps: int | None,
+    grad_clip: float | None,
+    progress: bool,
+    checkpoint_dir: str | os.PathLike[str] | None,
+    resume: bool,
+    t0: float,
+) -> FitResult:
+    main = ctx is None or ctx.is_main
     use_amp = _resolve_flag(amp, dev, "amp")
     pin = _resolve_flag(pin_memory, dev, "pin_memory")
     amp_dtype = _amp_dtype(dev)
@@ -396,8 +486,22 @@ def fit(
     gen = torch.Generator()
     gen.manual_seed(seed)
     loader_kw = {"batch_size": batch_size, "num_workers": 0, "pin_memory": pin}
-    train_loader = DataLoader(TensorDataset(*tr), shuffle=True, generator=gen, **loader_kw)
-    val_loader = DataLoader(TensorDataset(*va), shuffle=False, **loader_kw) if va is not None else None
+    val_loader: DataLoader | None = None
+    if ctx is None:
+        train_loader = DataLoader(TensorDataset(*tr), shuffle=True, generator=gen, **loader_kw)
+        if va is not None:
+            val_loader = DataLoader(TensorDataset(*va), shuffle=False, **loader_kw)
+        global_sizes = local_sizes = None
+    else:
+        sampler = _distributed.GlobalBatchSampler(len(tr[0]), batch_size, gen, ctx.rank, ctx.world_size)
+        train_loader = DataLoader(
+            TensorDataset(*tr), batch_sampler=sampler, generator=gen, num_workers=0, pin_memory=pin
+        )
+        global_sizes, local_sizes = sampler.global_sizes, sampler.local_sizes()
+        if va is not None:
+            shard = np.array_split(np.arange(len(va[0])), ctx.world_size)[ctx.rank]
+            if len(shard):
+                val_loader = DataLoader(TensorDataset(*(t[shard] for t in va)), shuffle=False, **loader_kw)
 
     model.to(dev)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -418,7 +522,7 @@ def fit(
         "seed": seed,
         "n_params": sum(p.numel() for p in model.parameters()),
     }
-    result = FitResult(device=str(dev), amp=use_amp)
+    result = FitResult(device=str(dev), amp=use_amp, world_size=1 if ctx is None else ctx.world_size)
     best_state: dict[str, torch.Tensor] | None = None
     best_val, bad_epochs, start_epoch = math.inf, 0, 0
     ckpt = Path(checkpoint_dir) if checkpoint_dir is not None else None
@@ -436,9 +540,14 @@ def fit(
         bad_epochs = int(state["bad_epochs"])
         result.stopped_early = bool(state["stopped_early"])
 
+    net: nn.Module = model
+    if ctx is not None:  # after a resume: DDP starts from (and broadcasts) the loaded weights
+        net = nn.parallel.DistributedDataParallel(
+            model, device_ids=[dev.index] if dev.type == "cuda" else None
+        )
     n_samples = 0
     train_seconds = 0.0
-    bar = tqdm(total=epochs, initial=start_epoch, disable=not progress, desc="fit", unit="epoch")
+    bar = tqdm(total=epochs, initial=start_epoch, disable=not (progress and main), desc="fit", unit="epoch")
     epoch = start_epoch
 
     def done() -> bool:
@@ -448,13 +557,23 @@ def fit(
     while not done():
         epoch += 1
         model.train()
+        if ctx is not None:
+            sampler.set_epoch(epoch)
         t_ep = time.perf_counter()
         total, n = 0.0, 0
-        for xb, xfb, yb in train_loader:
+        for i, (xb, xfb, yb) in enumerate(train_loader):
             xb, xfb, yb = (_to(t, dev, pin) for t in (xb, xfb, yb))
             with autocast():
-                loss = model.loss(model(xb, xfb), yb)
-            if not torch.isfinite(loss):
+                loss = model.loss(net(xb, xfb), yb)
+            n_local = len(xb)
+            if ctx is not None:  # weight the rank's mean so DDP's average is the global-batch mean
+                n_local = local_sizes[i]
+                (step_loss,) = _distributed.all_reduce_sums([float(loss.detach()) * n_local], dev)
+                finite = math.isfinite(step_loss)
+                loss = loss * _distributed.share_weight(n_local, global_sizes[i], ctx.world_size)
+            else:
+                finite = bool(torch.isfinite(loss))
+            if not finite:
                 raise FloatingPointError(f"non-finite training loss {float(loss)} at epoch {epoch}")
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
@@ -464,15 +583,19 @@ def fit(
             scaler.step(opt)
             scaler.update()
             result.steps += 1
-            total += float(loss.detach()) * len(xb)
-            n += len(xb)
+            if ctx is not None:
+                total += step_loss
+                n += global_sizes[i]
+            else:
+                total += float(loss.detach()) * len(xb)
+                n += len(xb)
             if max_steps is not None and result.steps >= max_steps:
                 break
         train_seconds += time.perf_counter() - t_ep
         n_samples += n
         result.train_loss.append(total / n)
-        if val_loader is not None:
-            v = _evaluate(model, val_loader, dev, autocast, pin)
+        if va is not None:
+            v = _evaluate(model, val_loader, dev, autocast, pin, ctx)
             result.val_loss.append(v)
             if v < best_val:
                 best_val, bad_epochs, result.best_epoch = v, 0, epoch
@@ -487,7 +610,7 @@ def fit(
         bar.set_postfix(
             train=f"{result.train_loss[-1]:.4g}", val=f"{result.val_loss[-1]:.4g}" if va is not None else "-"
         )
-        if ckpt is not None:
+        if ckpt is not None and main:
             state = {
                 "fingerprint": fingerprint,
                 "train_loss": result.train_loss,
