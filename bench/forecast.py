@@ -524,7 +524,9 @@ def run(s: Setup, args, bench: Bench) -> None:
         for label, ov in M_VARIANTS.items():
             if label not in labels:
                 continue
-            retrain = s.retrain and (args.lm_retrain or M_VARIANTS[label]["backbone"] != "lm")
+            retrain = (
+                s.retrain and args.retrain and (args.lm_retrain or M_VARIANTS[label]["backbone"] != "lm")
+            )
             how = "trained" if retrain or label not in models else "reused"
             if how == "trained":
                 if ov.get("select"):  # the patch row of this run with the lowest validation MASE
@@ -606,6 +608,12 @@ def main(argv: list[str] | None = None) -> None:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="retrain the MiniLM rows at every origin of pasta/YAZ (--no-lm-retrain: once, before the first)",
+    )
+    ap.add_argument(
+        "--retrain",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="retrain every M row at every origin of pasta/YAZ (--no-retrain: once, before the first; a CPU budget)",
     )
     ap.add_argument(
         "--m-variants",
