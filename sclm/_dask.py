@@ -41,6 +41,7 @@ from __future__ import annotations
 import atexit
 import copy
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -120,11 +121,9 @@ def is_scalable(readings: Any) -> bool:
     """Whether ``readings`` is a Dask DataFrame or a path (the Dask path), not an in-memory table."""
     if isinstance(readings, str | os.PathLike):
         return True
-    try:
-        import dask.dataframe as dd
-    except ImportError:  # pragma: no cover - dask is a dependency
-        return False
-    return isinstance(readings, dd.DataFrame)
+    if isinstance(readings, pd.DataFrame) or "dask.dataframe" not in sys.modules:
+        return False  # a Dask frame exists only once dask.dataframe is imported: no import here
+    return isinstance(readings, sys.modules["dask.dataframe"].DataFrame)
 
 
 def _from_delayed(parts: list[Any], meta: pd.DataFrame, verify_meta: bool = False) -> Any:
