@@ -18,7 +18,8 @@ Run: .venv/bin/python bench/robustness.py [--scenarios manufacturing,logistics,r
 [--n-days N] [--epochs N] [--patience N] [--stride N] [--p-values 0,0.1,...] [--noise-scales 0.5,1,2]
 [--device cpu] [--n-jobs K] [--tag T]
 Prints the tables and writes build/bench/robustness[_<tag>].json and robustness[_<tag>].png.
-``--quick``: 420-day scenarios, 3 epochs.
+``--quick``: 420-day scenarios, 3 epochs.  ``--from-csv a.csv,b.csv`` summarises curves saved by
+earlier runs (e.g. one run per scenario or noise scale) without training.
 """
 
 from __future__ import annotations
@@ -65,6 +66,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--n-jobs", type=int, default=1, help="cells in parallel (processes)")
     ap.add_argument("--out-dir", default=None)
     ap.add_argument("--tag", default=None)
+    ap.add_argument(
+        "--from-csv",
+        default=None,
+        help="comma-separated curve CSVs written by earlier runs: summarise them (no training)",
+    )
     args = ap.parse_args(argv)
     n_days = args.n_days or (420 if args.quick else None)
     epochs = args.epochs or (3 if args.quick else 5)
@@ -88,6 +94,10 @@ def main(argv: list[str] | None = None) -> None:
             flush=True,
         )
 
+    if args.from_csv:
+        curves = [pd.read_csv(f) for f in args.from_csv.split(",") if f.strip()]
+        names = []
+        bench.add("budget", None, None, f"summary of {args.from_csv}")
     for name in names:
         print(f"# {name}: noise fields scaled: {', '.join(noise_fields(name))}", flush=True)
         t0 = time.perf_counter()
@@ -109,13 +119,16 @@ def main(argv: list[str] | None = None) -> None:
             )
         curves.append(df)
         bench.add(f"{name}: total s", round(time.perf_counter() - t0, 1))
-        for r in df.itertuples(index=False):
-            bench.add(f"{name}: {r.model}: noise x{r.noise_scale:g}: p={r.p:g}: relMASE", round(r.relMASE, 4))
     curve = pd.concat(curves, ignore_index=True)
+    for r in curve.itertuples(index=False):
+        bench.add(
+            f"{r.scenario}: {r.model}: noise x{r.noise_scale:g}: p={r.p:g}: relMASE", round(r.relMASE, 4)
+        )
     summary = summarize(curve)
     for (name, s), r in summary.slopes.iterrows():
         for m in ("M", "LightGBM"):
             bench.add(f"{name}: noise x{s:g}: slope relMASE/p {m}", round(float(r[f"slope_{m}"]), 4))
+            bench.add(f"{name}: noise x{s:g}: slope standard error {m}", round(float(r[f"se_{m}"]), 4))
         if s != summary.reference_scale:
             bench.add(
                 f"{name}: noise x{s:g}: slope M - slope LightGBM",

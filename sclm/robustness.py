@@ -70,6 +70,7 @@ __all__ = [
     "RobustnessSummary",
     "cell_task",
     "ls_slope",
+    "ls_slope_se",
     "noise_fields",
     "plot_robustness",
     "robustness_curve",
@@ -437,6 +438,23 @@ def ls_slope(x: Sequence[float], y: Sequence[float]) -> float:
     return float(np.dot(dx, y - y.mean()) / den)
 
 
+def ls_slope_se(x: Sequence[float], y: Sequence[float]) -> float:
+    """Standard error of :func:`ls_slope`: ``sqrt(Σ residual² / (n - 2) / Σ(x - x̄)²)`` (NaN for n < 3).
+
+    Read it as the scatter of the curve around its line (training noise of one seed per cell),
+    not as a sampling error of independent draws.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    ok = np.isfinite(x) & np.isfinite(y)
+    x, y = x[ok], y[ok]
+    b = ls_slope(x, y)
+    if x.size < 3 or not np.isfinite(b):
+        return float("nan")
+    res = y - (y.mean() + b * (x - x.mean()))
+    return float(np.sqrt(np.dot(res, res) / (x.size - 2) / np.dot(x - x.mean(), x - x.mean())))
+
+
 @dataclass
 class RobustnessSummary:
     """The curve's slopes, M's ratios to its ``p = 0`` score and the two goals.
@@ -445,7 +463,8 @@ class RobustnessSummary:
     ----------
     slopes : pandas.DataFrame
         Index (``scenario``, ``noise_scale``); columns ``slope_M``, ``slope_LightGBM`` (relMASE per
-        unit of p, least squares over every p), ``slope_MASE_M``, ``slope_MASE_LightGBM`` (the same
+        unit of p, least squares over every p), ``se_M``, ``se_LightGBM`` (their standard errors,
+        :func:`ls_slope_se`), ``slope_MASE_M``, ``slope_MASE_LightGBM`` (the same
         for absolute MASE, for reading), ``M_no_steeper`` (``slope_M <= slope_LightGBM``).
     ratios : pandas.DataFrame
         Index (``scenario``, ``noise_scale``, ``p``) for ``0 < p <= p_max``; columns ``M_ratio``
@@ -493,6 +512,7 @@ def summarize(
         for m in MODELS:
             gm = g[g["model"] == m].sort_values("p")
             row[f"slope_{m}"] = ls_slope(gm["p"], gm["relMASE"])
+            row[f"se_{m}"] = ls_slope_se(gm["p"], gm["relMASE"])
             row[f"slope_MASE_{m}"] = ls_slope(gm["p"], gm["MASE"])
         row["M_no_steeper"] = bool(row["slope_M"] <= row["slope_LightGBM"])
         slopes.append(row)

@@ -15,6 +15,7 @@ from sclm.robustness import (
     MODELS,
     cell_task,
     ls_slope,
+    ls_slope_se,
     noise_fields,
     plot_robustness,
     robustness_curve,
@@ -190,6 +191,12 @@ def test_slope_and_ratio_arithmetic_by_hand():
     assert ls_slope([0, 0.1, 0.2, 0.3, 0.4], [1.0, 1.0, 1.1, 1.0, 1.3]) == pytest.approx(0.6)
     assert ls_slope([0, 1], [2, 5]) == pytest.approx(3.0)
     assert np.isnan(ls_slope([0.2, 0.2], [1, 2])) and np.isnan(ls_slope([0.1], [1.0]))
+    # residuals of the line 0.96 + 0.6 p: (.04, -.02, .02, -.14, .10), Σ² = .032; se = sqrt(.032 / 3 / .1)
+    assert ls_slope_se([0, 0.1, 0.2, 0.3, 0.4], [1.0, 1.0, 1.1, 1.0, 1.3]) == pytest.approx(
+        np.sqrt(0.032 / 3 / 0.1)
+    )
+    assert ls_slope_se([0, 0.1, 0.2], [1.0, 1.1, 1.2]) == pytest.approx(0.0, abs=1e-12)
+    assert np.isnan(ls_slope_se([0, 1], [1, 2]))
     s = summarize(_hand_curve())
     # noise x2, M: dx = (-.2, -.1, 0, .1, .2), y - mean(y) = (-.09, -.08, -.07, -.07, .31)
     # Σdx·dy = .018 + .008 + 0 - .007 + .062 = .081 -> slope .81
@@ -199,6 +206,8 @@ def test_slope_and_ratio_arithmetic_by_hand():
     assert s.slopes.loc[("x", 1.0), "slope_M"] == pytest.approx(0.6)
     assert s.slopes.loc[("x", 1.0), "slope_LightGBM"] == pytest.approx(0.1)
     assert s.slopes.loc[("x", 1.0), "slope_MASE_M"] == pytest.approx(1.2)
+    assert s.slopes.loc[("x", 1.0), "se_M"] == pytest.approx(np.sqrt(0.032 / 3 / 0.1))
+    assert s.slopes.loc[("x", 1.0), "se_LightGBM"] == pytest.approx(0.0, abs=1e-9)
     assert not s.slopes.loc[("x", 1.0), "M_no_steeper"]
     # ratios only for 0 < p <= 0.3
     assert list(s.ratios.loc[("x", 1.0)].index) == [0.1, 0.2, 0.3]
