@@ -40,13 +40,22 @@ class PeakRSS:
     def __init__(self, every: float = 0.2) -> None:
         self.every, self.peak, self._stop = every, 0, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+        self._cpu: dict[int, float] = {}
+        self._cpu0 = 0.0
+
+    @property
+    def cpu_seconds(self) -> float:
+        """User + system CPU seconds of this process and its children over the block (last samples)."""
+        return sum(self._cpu.values()) - self._cpu0
 
     def _sample(self) -> int:
         me = psutil.Process()
-        total = me.memory_info().rss
-        for child in me.children(recursive=True):
+        total = 0
+        for proc in [me, *me.children(recursive=True)]:
             try:
-                total += child.memory_info().rss
+                total += proc.memory_info().rss
+                t = proc.cpu_times()
+                self._cpu[proc.pid] = t.user + t.system
             except psutil.Error:
                 pass
         return total
@@ -58,6 +67,7 @@ class PeakRSS:
 
     def __enter__(self) -> PeakRSS:
         self.peak = self._sample()
+        self._cpu0 = sum(self._cpu.values())
         self._thread.start()
         return self
 
@@ -111,7 +121,7 @@ def run_dask(folder: Path, units: pd.DataFrame, workers: int, memory_limit: str)
             t_clean = time.perf_counter() - t0
             panel = fuse(cleaned, imputed=audit, client=client)
             t_total = time.perf_counter() - t0
-    return {"clean_s": t_clean, "total_s": t_total, "peak": rss.peak, "panel": panel}
+    return {"clean_s": t_clean, "total_s": t_total, "peak": rss.peak, "cpu": rss.cpu_seconds, "panel": panel}
 
 
 def run_pandas(n_target: int) -> dict:
@@ -128,7 +138,13 @@ def run_pandas(n_target: int) -> dict:
         cleaned = cleaner.fit_transform(readings)
         fuse(cleaned, imputed=scoring.imputed_keys(cleaner.audit_))
         t_total = time.perf_counter() - t0
-    return {"n": len(readings), "total_s": t_total, "groupby_s": t_groupby, "peak": rss.peak}
+    return {
+        "n": len(readings),
+        "total_s": t_total,
+        "groupby_s": t_groupby,
+        "peak": rss.peak,
+        "cpu": rss.cpu_seconds,
+    }
 
 
 def main() -> None:
@@ -156,10 +172,12 @@ def main() -> None:
         bench.add("dask: clean+fuse seconds", round(d["total_s"], 1))
         bench.add("dask: clean+fuse readings per second", round(n / d["total_s"]))
         bench.add("dask: peak RSS of all processes (GB)", round(d["peak"] / 1e9, 2), "<= 4")
+        bench.add("dask: CPU seconds, all processes (user+sys)", round(d["cpu"], 1))
         p = run_pandas(args.pandas_readings)
         bench.add(f"pandas ({p['n']:,} readings): clean+fuse seconds", round(p["total_s"], 1))
         bench.add("pandas: clean+fuse readings per second", round(p["n"] / p["total_s"]))
         bench.add("pandas: peak RSS (GB)", round(p["peak"] / 1e9, 2))
+        bench.add("pandas: CPU seconds (user+sys)", round(p["cpu"], 1))
         bench.add("pandas: clean+fuse / one groupby-mean", round(p["total_s"] / p["groupby_s"], 2), "<= 3")
         bench.add("dask / pandas readings per second", round((n / d["total_s"]) / (p["n"] / p["total_s"]), 2))
     finally:
