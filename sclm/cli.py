@@ -77,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read the instruction with the offline parser even when SCLM_LLM_* configures a model",
     )
+    a.add_argument(
+        "--llm-policy",
+        choices=("propose", "fallback"),
+        default="propose",
+        help="with a configured model: 'propose' uses its valid proposal (default); 'fallback' keeps the "
+        "parser's task and asks the model only for phrasings the parser refuses",
+    )
     return parser
 
 
@@ -96,6 +103,7 @@ def _ask(args: argparse.Namespace) -> int:
             cache_dir=args.cache_dir,
             figures=bool(args.figures),
             llm=False if args.no_llm else None,
+            llm_policy=args.llm_policy,
         )
     except (ValueError, KeyError, FileNotFoundError) as exc:  # parser refusals, unknown names, bad files
         print(f"sclm ask: error: {exc}", file=sys.stderr)
