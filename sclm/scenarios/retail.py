@@ -42,10 +42,13 @@ Answer key (``drivers``) and the perfect explanation of the one-step forecast
 
     * store ``demand[o+1]`` and ``sales[o+1]``: ``promotion`` and ``price`` at lag -1 (the
       rule), and the **visible ancestors** of the latent weekly season and level (role
-      ``ancestor``): ``demand`` a week before the forecast day (lag 6) and the ``promotion``
-      and ``price`` of that day (lag 6), which the model needs to read the base demand out of it;
+      ``ancestor``): ``demand`` on the forecast day's weekday one and two weeks earlier (lags
+      6 and 13, in logs half each) and the ``promotion`` and ``price`` of those days, which the
+      model needs to read the base demand out of them (a ridge model on these 8 cells matches
+      one on every cell, ``tests/test_scenarios.py``);
     * dc ``sales[o+1]``: ``demand`` at lag -1 (the orders due, known in advance);
-    * ``shipments[o+1]``: ``orders`` at lag L - 1 = 1;
+    * ``shipments[o+1]``: ``orders`` at lag L - 1 = 1, or its declared **equivalents**
+      ``sales`` at lag L and ``inventory`` at lag L - 1 (the order rule that made it);
     * ``inventory[o+1]``: ``inventory``, ``shipments`` (+1) and ``sales`` (-1) at lag 0, with
       two declared **equivalents** (role ``equivalent``): ``orders`` at lag L (``shipments[t] =
       orders[t-L]`` unless the dc runs short) and ``demand`` at lag 0 (``sales = demand``
@@ -321,6 +324,25 @@ def simulate(params: RetailParams) -> Scenario:
             "all",
             f"shipments[t] = orders[t-{lag}] (a store's share allocated from its dc's stock when short)",
         ),
+        (
+            "shipments",
+            "sales",
+            lag + 1,
+            params.alpha,
+            "all",
+            f"equivalent of orders[t-{lag}] = rint(alpha*sales[t-{lag + 1}] + beta*(target_stock - "
+            f"inventory[t-{lag}])), the order rule",
+            "equivalent",
+        ),
+        (
+            "shipments",
+            "inventory",
+            lag,
+            -params.beta,
+            "all",
+            f"equivalent of orders[t-{lag}] (the order rule, with sales[t-{lag + 1}])",
+            "equivalent",
+        ),
         ("inventory", "inventory", 1, 1.0, "all", balance),
         ("inventory", "shipments", 1, 1.0, "all", balance),
         ("inventory", "sales", 1, -1.0, "all", balance),
@@ -345,14 +367,15 @@ def simulate(params: RetailParams) -> Scenario:
     ]
     for target in ("demand", "sales"):
         ancestor = (
-            f"visible ancestor of the latent weekly season and level of {target}[t]: demand[t-7] "
-            "(same weekday) and the promotion and price that moved it"
+            f"visible ancestor of the latent weekly season and level of {target}[t]: demand on the "
+            "same weekday one and two weeks earlier, and the promotion and price that moved it"
         )
-        drivers += [
-            (target, "demand", 7, 1.0, "store", ancestor, "ancestor"),
-            (target, "promotion", 7, -params.promo_effect, "store", ancestor, "ancestor"),
-            (target, "price", 7, params.price_elasticity, "store", ancestor, "ancestor"),
-        ]
+        for week in (7, 14):
+            drivers += [
+                (target, "demand", week, 0.5, "store", ancestor, "ancestor"),
+                (target, "promotion", week, -0.5 * params.promo_effect, "store", ancestor, "ancestor"),
+                (target, "price", week, 0.5 * params.price_elasticity, "store", ancestor, "ancestor"),
+            ]
     meta = {
         "description": (
             "Stores sell a product whose demand reacts to promotions and price; they order from their "
