@@ -175,8 +175,12 @@ def cell_task(
     input_size: int = 56,
     n_origins: int = 3,
     scenario_params: Mapping[str, Any] | None = None,
+    cleaner_options: Mapping[str, Any] | None = None,
 ) -> tuple[Scenario, ForecastTask, pd.Timestamp]:
     """Simulate one cell and build its causal forecasting task (cleaned and fused readings).
+
+    ``cleaner_options`` go to :class:`~sclm.cleaning.ReadingsCleaner` (an ablation, e.g.
+    ``{"skip": ["noise_rate"]}`` leaves the IoT undercount uncorrected).
 
     Returns
     -------
@@ -198,7 +202,9 @@ def cell_task(
     )
     last = pd.Timestamp(sc.readings["ts"].max())
     train_end = last - pd.Timedelta(days=horizon * n_origins)
-    panels = pipeline.CausalPanels(sc.readings, units=sc.units, train_end=train_end)
+    panels = pipeline.CausalPanels(
+        sc.readings, units=sc.units, train_end=train_end, cleaner_options=cleaner_options
+    )
     task = pipeline.scenario_task(sc, panels, horizon=horizon, input_size=input_size)
     return sc, task, train_end
 
@@ -257,6 +263,7 @@ def _cell(
     input_size: int,
     n_origins: int,
     scenario_params: Mapping[str, Any] | None,
+    cleaner_options: Mapping[str, Any] | None,
     point: str,
     device: str,
     train_options: Mapping[str, Any],
@@ -274,6 +281,7 @@ def _cell(
         input_size=input_size,
         n_origins=n_origins,
         scenario_params=scenario_params,
+        cleaner_options=cleaner_options,
     )
     trained = pipeline.train_forecaster(task, train_end=train_end, seed=seed, device=device, **train_options)
     _, fc = pipeline.backtest(
@@ -288,7 +296,9 @@ def _cell(
     fc = fc.assign(scale=truth_scales(fc, sc.truth))
     tables = {pt: pipeline.score_forecasts(_point(fc, pt)) for pt in ("mean", "median")}
     table = tables[point]
-    est = task.panels.cleaner_.p_
+    est = getattr(task.panels.cleaner_, "p_", None)
+    if est is None:  # the noise-rate step skipped
+        est = pd.DataFrame(columns=["source", "variable", "p_hat"])
     iot = est[(est["source"] == "iot") & (est["variable"] == sc.meta["targets"]["q"])]
     p_hat = float(iot["p_hat"].iloc[0]) if len(iot) else float("nan")
     secs = time.perf_counter() - t0
@@ -334,6 +344,7 @@ def robustness_curve(
     device: str = "auto",
     n_jobs: int = 1,
     scenario_params: Mapping[str, Any] | None = None,
+    cleaner_options: Mapping[str, Any] | None = None,
     train_options: Mapping[str, Any] | None = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> pd.DataFrame:
@@ -366,6 +377,9 @@ def robustness_curve(
     scenario_params : mapping, optional
         Further :func:`sclm.make_scenario` parameters (``n_nodes`` ...; ``n_documents`` is 0
         unless given).
+    cleaner_options : mapping, optional
+        :class:`~sclm.cleaning.ReadingsCleaner` parameters of every cell (default: none; an
+        ablation such as ``{"skip": ["noise_rate"]}`` shows what the p̂ correction does).
     train_options : mapping, optional
         Further :func:`sclm.pipeline.train_forecaster` arguments (``d_model``, ``batch_size``,
         ``lr``, ``backbone`` ...).
@@ -400,6 +414,7 @@ def robustness_curve(
         input_size=input_size,
         n_origins=n_origins,
         scenario_params=params,
+        cleaner_options=cleaner_options,
         point=point,
         device=device,
         train_options=train,

@@ -124,6 +124,25 @@ def test_training_sees_the_cleaned_and_fused_panel():
     assert raw_iot / truth.sum() == pytest.approx(1.0 - p, abs=0.02)  # the raw counter is 30 % short
 
 
+def test_ablation_without_the_p_correction_leaves_the_undercount():
+    """cleaner_options reach the cleaner: without the noise-rate step the cleaned IoT stays 40 % short."""
+    shares = {}
+    for label, opts in (("corrected", None), ("ablation", {"skip": ["noise_rate"]})):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            sc, task, te = cell_task(
+                "manufacturing", p=0.4, noise_scale=1.0, scenario_params={"n_days": 110}, cleaner_options=opts
+            )
+        q = task.targets[0]
+        cleaned = task.panels.cleaner_.transform(sc.readings[sc.readings["ts"] <= te])
+        iot = cleaned[(cleaned["variable"] == q) & (cleaned["source"] == "iot")]
+        truth = sc.truth[q].reindex(pd.MultiIndex.from_frame(iot[["node", "ts"]]))
+        shares[label] = float(iot["value"].sum() / truth.sum())
+        assert task.panels.cleaner_.p_.empty == (opts is not None)
+    assert shares["corrected"] == pytest.approx(1.0, abs=0.02)
+    assert shares["ablation"] == pytest.approx(0.6, abs=0.02)
+
+
 # -- the curve --------------------------------------------------------------------------------------
 
 
