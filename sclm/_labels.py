@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-__all__ = ["NonStringLabelError", "factorize_labels", "label_runs", "sorted_codes"]
+__all__ = ["NonStringLabelError", "category_codes", "factorize_labels", "label_runs", "sorted_codes"]
 
 _RUN_PROBE = 65_536  # rows probed before building the run starts of a column
 
@@ -163,3 +163,39 @@ def sorted_codes(
     if starts is not None:
         out = np.repeat(out, np.diff(np.append(starts, len(values))))
     return out, uniques[order]
+
+
+def category_codes(
+    column: pd.Series, *, missing: Literal["error", "sentinel"] = "error"
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`sorted_codes` of a ``category`` column, from its codes: no hashing of the rows.
+
+    Parameters
+    ----------
+    column
+        Shape ``(n,)``, dtype ``category`` with ``str`` categories.
+    missing
+        A missing value (code -1): ``"error"`` raises :class:`NonStringLabelError`, ``"sentinel"``
+        keeps the code ``-1``.
+
+    Returns
+    -------
+    codes : numpy.ndarray
+        Shape ``(n,)`` int32 codes into ``uniques``.
+    uniques : numpy.ndarray
+        The categories that occur, sorted ascending (object).
+    """
+    cats = np.asarray(column.cat.categories, dtype=object)
+    if pd.api.types.infer_dtype(cats, skipna=False) not in ("string", "empty"):
+        bad = [c for c in cats if type(c) is not str][:3]
+        raise NonStringLabelError(bad)
+    raw = column.cat.codes.to_numpy()
+    absent = raw < 0
+    if absent.any() and missing == "error":
+        raise NonStringLabelError([None])
+    used = np.bincount(raw[~absent] if absent.any() else raw, minlength=len(cats)) > 0
+    kept = np.flatnonzero(used)
+    order = kept[np.argsort(cats[kept], kind="stable")]
+    remap = np.full(len(cats) + 1, -1, dtype=np.int32)
+    remap[order] = np.arange(len(order), dtype=np.int32)
+    return remap[raw], cats[order]

@@ -661,3 +661,44 @@ def test_sorted_codes_index_the_sorted_labels():
     ]
     keys, key_u = sorted_codes(np.array([30, 10, 20, 10]))  # integer keys: by value
     assert keys.tolist() == [2, 0, 1, 0] and key_u.tolist() == [10, 20, 30]
+
+
+_LABELS = ["node", "node_type", "variable", "unit", "source"]
+
+
+@pytest.mark.parametrize("name", ["retail", "manufacturing"])
+def test_categorical_labels_give_the_object_result(name):
+    """A Readings table with category label columns cleans and fuses to the object-label result."""
+    import sclm.scoring as scoring
+    from sclm.fusion import fuse
+
+    sc = (
+        sclm.make_scenario(name, n_days=120)
+        if name == "retail"
+        else sclm.make_scenario(name, n_nodes=12, n_days=120)
+    )
+    raw = sc.readings
+    cat = raw.astype({k: "category" for k in _LABELS})
+    c1, a1 = sclm.clean(raw, units=sc.units)
+    c2, a2 = sclm.clean(cat, units=sc.units)
+    sclm.validate_readings(c2, allow_duplicates=False)
+    assert all(isinstance(c2[k].dtype, pd.CategoricalDtype) for k in _LABELS)
+    assert (c2["unit"] != "case").all()  # converted rows carry the target unit's category
+    pd.testing.assert_frame_equal(c2.astype({k: object for k in _LABELS}), c1)
+    pd.testing.assert_frame_equal(a2, a1)
+    p1 = fuse(c1, imputed=scoring.imputed_keys(a1))
+    p2 = fuse(c2, imputed=scoring.imputed_keys(a2))
+    pd.testing.assert_frame_equal(p2, p1)
+
+
+def test_categorical_labels_are_schema_checked():
+    raw = sclm.make_scenario("retail", n_days=30).readings
+    cat = raw.astype({k: "category" for k in _LABELS})
+    numeric = cat.copy()
+    numeric["node"] = numeric["node"].cat.rename_categories(range(len(numeric["node"].cat.categories)))
+    with pytest.raises(sclm.DataValidationError, match="str categories"):
+        sclm.clean(numeric)
+    missing = cat.copy()
+    missing.loc[3, "source"] = None
+    with pytest.raises(sclm.DataValidationError, match="source"):
+        sclm.clean(missing)

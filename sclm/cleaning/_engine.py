@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sclm._labels import sorted_codes
+from sclm._labels import category_codes, sorted_codes
 from sclm.schema import QUANTITY_VARIABLES, READING_COLUMNS, DataValidationError, validate_readings
 
 _DAY_NS = 86_400_000_000_000
@@ -82,19 +82,26 @@ def _check_readings(readings: Any, strings: tuple[str, ...] = _STRING_COLUMNS) -
     ts = readings["ts"]
     value = readings["value"]
     dtype_ok = ts.dtype == np.dtype("datetime64[ns]") and value.dtype == np.dtype(np.float64)
+    categorical = [c for c in _STRING_COLUMNS if isinstance(readings[c].dtype, pd.CategoricalDtype)]
     for c in _STRING_COLUMNS:
-        dtype_ok &= readings[c].dtype == np.dtype(object)
+        dtype_ok &= readings[c].dtype == np.dtype(object) or c in categorical
+    for c in categorical:  # str categories, no missing code (the schema words the failure)
+        col = readings[c]
+        if (col.cat.codes.to_numpy() < 0).any() or pd.api.types.infer_dtype(
+            col.cat.categories, skipna=False
+        ) not in ("string", "empty"):
+            _contract_error(readings)
     if not dtype_ok:
         _contract_error(readings)
         bad = [
             f"{c!r} has dtype {readings[c].dtype}"
             for c, want in [("ts", "datetime64[ns]"), ("value", "float64")]
-            + [(c, "object") for c in _STRING_COLUMNS]
+            + [(c, "object") for c in _STRING_COLUMNS if c not in categorical]
             if str(readings[c].dtype) != want
         ]
         raise DataValidationError(
             f"readings: column {'; '.join(bad)}; expected ts datetime64[ns], value float64 and "
-            "object (str) columns node, node_type, variable, unit, source"
+            "object (str) or category (str categories) columns node, node_type, variable, unit, source"
         )
     tsv = ts.to_numpy()
     if np.isnat(tsv).any():
@@ -103,6 +110,8 @@ def _check_readings(readings: Any, strings: tuple[str, ...] = _STRING_COLUMNS) -
     if np.isnan(vals).any():
         _contract_error(readings)
     for c in strings:
+        if c in categorical:
+            continue
         if pd.api.types.infer_dtype(readings[c].to_numpy(), skipna=False) != "string":
             _contract_error(readings)
             raise DataValidationError(f"readings: column {c!r} holds non-string values; expected str labels")
@@ -204,7 +213,11 @@ def _encode(readings: pd.DataFrame) -> _Run:
     codes = {}
     for c in ("node", "variable", "source", "unit"):
         try:
-            codes[c], cats[c] = sorted_codes(readings[c].to_numpy())
+            col = readings[c]
+            if isinstance(col.dtype, pd.CategoricalDtype):
+                codes[c], cats[c] = category_codes(col)
+            else:
+                codes[c], cats[c] = sorted_codes(col.to_numpy())
         except TypeError:
             _contract_error(readings)
             raise DataValidationError(

@@ -154,6 +154,11 @@ def _output(run: _Run, *, sort: bool = False) -> pd.DataFrame:
     else:
         _copy_kept(values, run.value, alive, all_rows)
     values[n_keep:] = f_val
+    unit_codes = None
+    if "units" in run.done and isinstance(frame["unit"].dtype, pd.CategoricalDtype):
+        unit_codes = np.empty(n_out, dtype=np.int32)  # a categorical unit column stays categorical
+        _copy_kept(unit_codes, run.unit, alive, all_rows)
+        unit_codes[n_keep:] = s_unit[f_sid]
     run.release()
     run.x = None
     run.unit = np.empty(0, dtype=np.int32)
@@ -172,6 +177,8 @@ def _output(run: _Run, *, sort: bool = False) -> pd.DataFrame:
         elif c == "ts":
             out = kept(col.to_numpy())
             out[n_keep:] = _days_to_ts(f_day)
+        elif c == "unit" and unit_codes is not None:
+            out = pd.Categorical.from_codes(unit_codes, categories=pd.Index(run.unit_cats, dtype=object))
         elif c == "unit" and "units" in run.done:
             out = kept(col.to_numpy())  # then patch the converted rows
             out[conv_pos] = conv_lab

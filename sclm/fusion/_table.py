@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sclm._labels import NonStringLabelError, sorted_codes
+from sclm._labels import NonStringLabelError, category_codes, sorted_codes
 from sclm.schema import QUANTITY_VARIABLES, DataValidationError, validate_readings
 
 CASE_UNIT = "case"
@@ -46,6 +46,8 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     such as ``numpy.str_`` count as labels.
     """
     try:
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            return category_codes(col, missing="sentinel")
         return sorted_codes(col.to_numpy(), missing="sentinel", runs=True, str_subclasses=True)
     except NonStringLabelError as e:
         raise DataValidationError(
