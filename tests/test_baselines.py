@@ -149,9 +149,9 @@ def test_lightgbm_deterministic(data: pd.DataFrame) -> None:
 
 def test_errors(data: pd.DataFrame) -> None:
     train, _, fx = split(data)
-    with pytest.raises(UnknownNameError, match="auto_ets, auto_theta, lightgbm, seasonal_naive"):
+    with pytest.raises(UnknownNameError, match="auto_ets, auto_theta, fracast, lightgbm, seasonal_naive"):
         forecast("prophet", train, H)
-    assert set(BASELINES) == {"seasonal_naive", "auto_ets", "auto_theta", "lightgbm"}
+    assert set(BASELINES) == {"seasonal_naive", "auto_ets", "auto_theta", "lightgbm", "fracast"}
     for bad in (0, -1):
         with pytest.raises(ValueError, match="horizon must be an integer >= 1"):
             forecast("seasonal_naive", train, bad)
