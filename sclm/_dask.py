@@ -187,8 +187,10 @@ def _node_parts(ddf: Any, run: _Runner, readings: Any = None) -> tuple[list[Any]
 
     ranges = _disjoint_files(readings, ddf)
     if ranges is not None:
+        from sclm.io import _files, read_partition
+
         order = sorted(range(len(ranges)), key=lambda i: ranges[i][0])
-        parts = list(ddf.to_delayed())
+        parts = [delayed(read_partition)(f) for f in _files(readings)]  # category labels: no hashing
         return [parts[i] for i in order], [np.array(ranges[i], dtype=object) for i in order]
     nodes = run.compute([delayed(_unique_nodes)(p) for p in ddf["node"].to_delayed()])
     flat = np.concatenate(nodes) if nodes else np.empty(0, dtype=object)

@@ -32,6 +32,29 @@ def _parts(path: Path) -> list[Path]:
     return sorted(p for p in path.iterdir() if _PART.match(p.name))
 
 
+def _files(path: str | os.PathLike[str]) -> list[Path]:
+    """The Parquet files of a Readings folder, in partition order (or the one file)."""
+    folder = Path(path)
+    if not folder.is_dir():
+        return [folder]
+    return _parts(folder) or sorted(folder.glob("*.parquet"))
+
+
+def read_partition(file: str | os.PathLike[str]) -> pd.DataFrame:
+    """One file of a Readings folder as pandas, label columns ``category`` (read as Parquet dictionaries).
+
+    The Dask path reads files of whole nodes with this: the Readings contract allows category
+    labels, whose codes the engines use without hashing the rows.
+    """
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(file, read_dictionary=[c for c in _LABELS if c in pq.read_schema(file).names])
+    frame = table.to_pandas()
+    if "ts" in frame.columns and frame["ts"].dtype != np.dtype("datetime64[ns]"):
+        frame["ts"] = frame["ts"].astype("datetime64[ns]")
+    return frame
+
+
 def _as_readings(frame: pd.DataFrame) -> pd.DataFrame:
     """Label columns back to object str (Parquet / Dask give ``string`` or ``category``); others kept."""
     out = {}
@@ -141,9 +164,7 @@ def read_readings(path: str | os.PathLike[str], *, columns: list[str] | None = N
         raise FileNotFoundError(
             f"read_readings: {str(path)!r} does not exist; expected a folder of Parquet files"
         )
-    files = _parts(folder) if folder.is_dir() else [folder]
-    if not files and folder.is_dir():
-        files = sorted(folder.glob("*.parquet"))
+    files = _files(folder)
     if not files:
         raise FileNotFoundError(f"read_readings: no Parquet file in {str(path)!r}")
     with dask.config.set({"dataframe.convert-string": False}):
@@ -168,11 +189,8 @@ def node_ranges(path: str | os.PathLike[str]) -> list[tuple[str, str]] | None:
     """
     import pyarrow.parquet as pq
 
-    folder = Path(path)
-    files = _parts(folder) if folder.is_dir() else [folder]
-    if not files and folder.is_dir():
-        files = sorted(folder.glob("*.parquet"))
     out = []
+    files = _files(path)
     for f in files:
         meta = pq.ParquetFile(f).metadata
         if meta.num_row_groups != 1:
