@@ -28,6 +28,12 @@ So the Dask result equals the pandas result exactly (tested on a scenario: frame
 (its surviving rows in input order, then its filled rows), partition after partition (ordered by
 their first node); the audit likewise, so it equals the pandas audit up to row order.
 
+Input: a Dask frame (its partitions are checked for whole nodes, and shuffled by node keeping
+the input order within a node when they are not), or a folder of Parquet files whose node ranges
+(Parquet statistics) do not overlap, read file by file with category labels
+(:func:`sclm.io.read_partition`).  Passes: cleaning reads the data twice (fit: the conversions
+and the p̂ data; transform), fusion twice more (fit: the σ̂ data; transform).
+
 Schedulers
 ----------
 ``client=`` (a :class:`distributed.Client`, a scheduler address, or one of dask's local schedulers

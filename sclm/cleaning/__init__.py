@@ -38,10 +38,15 @@ len(readings) - dropped + filled``.
 Output
 ------
 The cleaned table has the input's columns and dtypes (``ts`` datetime64[ns], ``value`` float64,
-strings object) and a fresh RangeIndex; surviving readings keep their input order, filled readings
+labels object str or ``category`` with str categories, as the input) and a fresh RangeIndex; surviving readings keep their input order, filled readings
 follow, ordered by (node, variable, source, ts) (``sort=True`` sorts everything by the key instead).
 A filled reading copies ``node_type`` (and any extra column) from the first reading of its series.
 It passes ``validate_readings(cleaned, allow_duplicates=False)``.  The input is never mutated.
+
+Beyond memory
+-------------
+A Dask DataFrame or a folder of Parquet Readings (:mod:`sclm.io`) runs on Dask, partition by
+partition of whole nodes, with the same code and the same result (:mod:`sclm._dask`).
 
 Layout of the package
 ---------------------
