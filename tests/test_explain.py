@@ -573,3 +573,104 @@ def test_text_token_types_are_passed_to_the_model(one_torch_thread):
     tagger.token_type_ids = lambda words: [0]
     with pytest.raises(ValueError, match="token_type_ids gave 1 values"):
         explain(tagger, TEXTS[:1], "shap_partition", target=(0, "B-ORG"))
+
+
+# --- time-aware saliency, the randomisation statistic, the answer key in the report ------------------
+
+
+def test_temporal_saliency_rescaling_finds_the_planted_cell(one_torch_thread):
+    model = planted_model(cell=(3, 1), step=2, k=1)
+    x = np.random.default_rng(4).normal(size=(6, T, C)).astype(np.float32)
+    att = explain(model, x, "tsr", target=(2, 1), device="cpu")
+    assert att.method == "temporal_saliency_rescaling" and att.values.shape == (6, T, C)
+    assert (att.values >= 0).all()
+    nz = {tuple(c) for c in np.argwhere(np.abs(att.values).sum(axis=0) > 1e-9)}
+    assert nz == {(T - 1 - 3, 1)}  # only the planted (time, channel) cell survives both stages
+    assert checks.precision_recall(att, {(att.feature_names[1], 3)})["aup"] == 1.0
+    # a plain gradient does not depend on the input of a linear model: no step is relevant
+    sal = explain(model, x, "tsr", target=(2, 1), device="cpu", base="saliency")
+    assert sal.meta["base"] == "saliency" and np.abs(sal.values).max() == 0
+    with pytest.raises(ValueError, match="base must be"):
+        explain(model, x, "tsr", target=(2, 1), device="cpu", base="lime")
+    with pytest.raises(ValueError, match="time_threshold"):
+        explain(model, x, "tsr", target=(2, 1), device="cpu", time_threshold=2.0)
+
+
+def test_tsr_ranks_time_steps_then_features_on_the_tiny_forecaster(tiny, one_torch_thread):
+    model, w = tiny
+    att = explain(model, w, "temporal_saliency_rescaling", target=1, step=1, device="cpu", n_steps=4)
+    assert att.future_values is not None and att.future_values.shape == (len(w), H, F)
+    # only the steps above each window's mean time relevance carry feature scores
+    per_step = np.concatenate([att.values.sum(axis=2), att.future_values.sum(axis=2)], axis=1)
+    zero_steps = (per_step == 0).sum(axis=1)
+    assert (zero_steps >= 1).all() and (zero_steps < T + H).all()
+    assert 0 < att.meta["kept_steps"] < T + H
+
+
+def test_randomization_statistic_is_per_window_signed_and_records_all(tiny, one_torch_thread):
+    model, w = tiny
+    res = checks.randomization_check(model, w, target=1, n_stages=2, device="cpu")
+    assert res["statistic"] == "per_window"
+    for s in res["stages"]:
+        assert {"per_window", "per_window_abs", "pooled", "spearman"} <= set(s)
+        assert s["spearman"] == s["per_window"]
+    pooled = checks.randomization_check(model, w, target=1, n_stages=2, device="cpu", statistic="pooled")
+    assert [s["spearman"] for s in pooled["stages"]] == [s["pooled"] for s in res["stages"]]
+    with pytest.raises(ValueError, match="statistic"):
+        checks.randomization_check(model, w, target=1, statistic="ssim")
+
+
+def _toy_key() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "target": ["k", "k", "k", "q"],
+            "driver": ["q", "temp", "promo", "q"],
+            "lag": [1, 2, 0, 3],
+            "effect": [1.0, 0.5, 1.0, 1.0],
+            "node_type": ["all", "store", "dc", "all"],
+            "note": ["", "", "", ""],
+            "role": ["driver", "equivalent", "driver", "ancestor"],
+        }
+    )
+
+
+def test_key_windows_and_roles():
+    key = _toy_key()
+    types = np.array(["store", "dc", "store", "store"])
+    kw = {"channels": ("q", "k", "temp"), "future_names": ("promo",), "input_size": T, "future_horizon": H}
+    rows, cells = checks.key_windows(key, "k", 1, types, **kw)
+    assert rows.tolist() == [0, 2, 3] and cells == {("q", 0), ("temp", 1)}  # stores: the larger group
+    strict = checks.driver_cells(key, "k", 1, node_type="store", roles=("driver",), **kw)
+    assert strict == {("q", 0)}
+    rows, cells = checks.key_windows(key, "k", 1, np.array(["dc", "dc"]), **kw)
+    assert rows.tolist() == [0, 1] and cells == {("q", 0), ("promo", -1)}  # the known-future day
+    assert checks.key_windows(key, "nothing", 1, types, **kw)[0].size == 0
+
+
+def test_key_beside_heatmap_and_the_report_checks(tiny, one_torch_thread):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sclm.explain import explanation_checks, key_beside_heatmap
+
+    model, w = tiny
+    att = explain(model, w, "integrated_gradients", target="k", step=1, device="cpu", n_steps=8)
+    fig = key_beside_heatmap(att, {("q", 0), ("temp", 1)}, max_lag=5, verdict="AUP 0.50")
+    left, right = fig.axes[:2]
+    assert len(right.patches) == 2 and "answer key: 2 cell(s)" in left.get_title()
+    key_img = left.images[0].get_array()
+    assert int(np.nansum(key_img)) == 2
+    plt.close(fig)
+    table, fig, details = explanation_checks(
+        model, w, _toy_key(), {"a": "store"}, "k", n_windows=5, n_randomization=5, device="cpu"
+    )
+    assert table["check"].tolist() == ["completeness", "agreement", "randomization", "deletion", "drivers"]
+    assert set(table.columns) == {"check", "figure", "value", "goal", "passes", "note"}
+    assert details["driver_cells"] == [("q", 0), ("temp", 1)] and details["step"] == 1
+    assert table.set_index("check").loc["drivers", "value"] == pytest.approx(details["aup"])
+    assert table["passes"].map(lambda v: v in (True, False)).all()
+    plt.close(fig)
+    with pytest.raises(ValueError, match="no window has an observable driver"):
+        explanation_checks(model, w, _toy_key(), {"a": "store"}, "q", step=4, device="cpu")

@@ -8,7 +8,7 @@
   change the attributions; an explanation that survives it explains the input, not the model.
 * :func:`deletion_curve` — delete (set to the baseline) the most important cells first: the
   forecast must move to ``f(baseline)`` much faster than when deleting in random order.
-* :func:`driver_cells`, :func:`precision_recall` — AUP/AUR against a scenario's known drivers
+* :func:`driver_cells`, :func:`key_windows`, :func:`precision_recall` — AUP/AUR against a scenario's known drivers
   (Ismail et al., NeurIPS 2020, "Benchmarking Deep Learning Interpretability in Time Series
   Predictions").
 
@@ -38,6 +38,7 @@ __all__ = [
     "completeness",
     "deletion_curve",
     "driver_cells",
+    "key_windows",
     "precision_recall",
     "randomization_check",
     "rank_agreement",
@@ -194,6 +195,7 @@ def randomization_check(
     reference: Attribution | None = None,
     n_stages: int = 4,
     threshold: float = 0.5,
+    statistic: str = "per_window",
     seed: int = 0,
     device: str | torch.device = "auto",
     **explain_kw: Any,
@@ -202,11 +204,21 @@ def randomization_check(
 
     The modules that own parameters are taken from the output side to the input side (the
     reverse of the order a forward pass calls them; for :class:`sclm.models.Forecaster`: future
-    MLP, head, backbone layers from the top, patch embedding) and re-initialised cumulatively in ``n_stages`` equal groups; after each stage
-    the same method explains the same windows.  The check **passes** when, at every stage, the
-    Spearman correlation between the original and the randomised cell importances (mean
-    |attribution| per (channel, lag) cell, :meth:`Attribution.cells`) stays below ``threshold``:
-    the explanation depends on what the model learned.
+    MLP, head, backbone layers from the top, patch embedding) and re-initialised cumulatively
+    in ``n_stages`` equal groups; after each stage the same method explains the same windows.
+
+    What is compared (``statistic``), as in Adebayo et al.: each window's saliency map of the
+    trained model against the same window's map of the randomised model, Spearman rank
+    correlation **per window without absolute values**, averaged over the windows
+    (``"per_window"``, default; Adebayo et al. report it beside the absolute-value variant,
+    ``"per_window_abs"``, and SSIM/HOG).  ``"pooled"`` (the statistic before 2026-12) correlates
+    the cell importances pooled over windows (mean |attribution| per (channel, lag) cell): for
+    gradient-times-input methods such as IG each pooled importance is about
+    ``E|x - baseline| · E|∂f/∂x|``, and the first factor — how much a channel varies, a property
+    of the data — is shared by every model, trained or random, so the pooled ranking stays
+    correlated (ρ ≈ 0.5–0.6 on the case studies' models) however the weights change.  The
+    check **passes** when the chosen correlation stays below ``threshold`` at every stage: the
+    explanation depends on what the model learned.  Every stage records all three.
 
     Parameters
     ----------
@@ -219,6 +231,8 @@ def randomization_check(
         Number of cumulative randomisation stages (capped at the number of modules).
     threshold : float
         Largest Spearman correlation that still counts as "changed".
+    statistic : {"per_window", "per_window_abs", "pooled"}
+        The correlation the verdict uses (see above).
     seed : int
         Seeds the re-initialisation and the explanations.
     device : str or torch.device
@@ -227,9 +241,13 @@ def randomization_check(
     Returns
     -------
     dict
-        ``passes`` (bool), ``max_spearman``, ``stages`` (list of {"modules", "spearman",
-        "spearman_per_sample"}), ``threshold``.
+        ``passes`` (bool), ``max_spearman`` (of ``statistic``), ``statistic``, ``stages``
+        (list of {"modules", "spearman" (of ``statistic``), "per_window", "per_window_abs",
+        "pooled"}), ``threshold``.
     """
+    stats = ("per_window", "per_window_abs", "pooled")
+    if statistic not in stats:
+        raise ValueError(f"statistic must be one of {stats}, got {statistic!r}")
     if "horizon" in explain_kw:
         explain_kw = dict(explain_kw)
         explain_kw["step"] = _renamed(
@@ -264,15 +282,24 @@ def randomization_check(
             _reinit(rmods[nm], gen)
         att = explain(rnd, X, method, target, seed=seed, device=device, **explain_kw)
         agree = rank_agreement(reference, att)
-        stages.append(
-            {
-                "modules": names,
-                "spearman": agree["spearman"],
-                "spearman_per_sample": agree["spearman_per_sample"],
-            }
-        )
+        va, vb = _flat_values(reference), _flat_values(att)
+        row = {
+            "modules": names,
+            "per_window": float(np.mean([spearman(va[i], vb[i]) for i in range(len(va))])),
+            "per_window_abs": agree["spearman_per_sample"],
+            "pooled": agree["spearman"],
+        }
+        row["spearman"] = row[statistic]
+        row["spearman_per_sample"] = row["per_window_abs"]
+        stages.append(row)
     mx = max(s["spearman"] for s in stages)
-    return {"passes": bool(mx < threshold), "max_spearman": mx, "stages": stages, "threshold": threshold}
+    return {
+        "passes": bool(mx < threshold),
+        "max_spearman": mx,
+        "statistic": statistic,
+        "stages": stages,
+        "threshold": threshold,
+    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -428,6 +455,7 @@ def driver_cells(
     future_horizon: int | None = None,
     node_type: str | Iterable[str] | None = None,
     proxies: bool = False,
+    roles: Iterable[str] = ("driver", "ancestor", "equivalent"),
     horizon: Any = _UNSET,
 ) -> set[tuple[str, int]]:
     """The input cells that truly drive ``target`` forecast ``step`` days ahead.
@@ -462,7 +490,13 @@ def driver_cells(
         ``logistics[t] = orders[t-1]`` when stock suffices) makes the cell ``(v, ℓ)`` carry the
         same information as ``(u, ℓ + L')``; when either is a driver cell, the other is added.
         A model may read either; strict scoring (False, default) counts only the drivers
-        themselves.
+        themselves.  Since the key declares its copies (role ``equivalent``) this inference
+        is only needed for keys without a ``role`` column.
+    roles : iterable of str
+        Which rows of the key count (column ``role``, see
+        :data:`sclm.scenarios.DRIVER_ROLES`; default all: the rule's drivers, the visible
+        ancestors of its latent parts and the declared equivalents, so a method crediting a
+        driver or its equivalent is right).  Ignored when the key has no ``role`` column.
     horizon : int, optional
         Old name of ``step`` (accepted with a ``FutureWarning``).
 
@@ -486,6 +520,8 @@ def driver_cells(
         raise ValueError(f"drivers must have the columns {sorted(need)}, got {list(drivers.columns)}")
     if not isinstance(step, int | np.integer) or isinstance(step, bool) or step < 1:
         raise ValueError(f"step must be a whole number >= 1, got {step!r}")
+    if "role" in drivers.columns:
+        drivers = drivers[drivers["role"].isin(set(roles))]
     d = drivers[drivers["target"] == target]
     if node_type is not None:
         types = {node_type} if isinstance(node_type, str) else set(node_type)
@@ -517,6 +553,63 @@ def driver_cells(
                 ):
                     cells.add((u, lag + lag_u))
     return cells
+
+
+def key_windows(
+    drivers: pd.DataFrame,
+    target: str,
+    step: int,
+    node_types: Sequence[str] | np.ndarray,
+    *,
+    channels: Sequence[str],
+    future_names: Sequence[str] = (),
+    input_size: int | None = None,
+    future_horizon: int | None = None,
+    roles: Iterable[str] = ("driver", "ancestor", "equivalent"),
+) -> tuple[np.ndarray, set[tuple[str, int]]]:
+    """The windows one answer key applies to, and its cells.
+
+    Node types can have different keys for one target (retail: a store's sales follow its
+    promotions and prices, a dc's the orders due).  The windows are grouped by the cell set of
+    their node type; the largest group with a non-empty set is returned.
+
+    Parameters
+    ----------
+    drivers : DataFrame
+        ``Scenario.drivers``.
+    target, step
+        As for :func:`driver_cells`.
+    node_types : sequence of str
+        The node type of each window, length N.
+    channels, future_names, input_size, future_horizon, roles
+        As for :func:`driver_cells`.
+
+    Returns
+    -------
+    rows : numpy.ndarray
+        Indices of the windows (int, sorted); empty when no type has an observable driver.
+    cells : set of (channel, lag)
+    """
+    node_types = np.asarray(node_types, dtype=object)
+    groups: dict[frozenset, list[str]] = {}
+    for nt in np.unique(node_types):
+        cells = driver_cells(
+            drivers,
+            target,
+            step,
+            channels=channels,
+            future_names=future_names,
+            input_size=input_size,
+            future_horizon=future_horizon,
+            node_type=str(nt),
+            roles=roles,
+        )
+        if cells:
+            groups.setdefault(frozenset(cells), []).append(str(nt))
+    if not groups:
+        return np.zeros(0, dtype=int), set()
+    best = max(groups, key=lambda g: int(np.isin(node_types, groups[g]).sum()))
+    return np.flatnonzero(np.isin(node_types, groups[best])), set(best)
 
 
 def precision_recall(

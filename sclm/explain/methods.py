@@ -31,7 +31,8 @@ Methods (:data:`METHODS`)
 -------------------------
 Windows: ``integrated_gradients`` (primary; delta = completeness gap), ``gradient_shap``,
 ``feature_ablation``, ``occlusion`` (whole time steps), ``shapley_value_sampling`` (grouped by
-channel or time), ``shap_gradient`` (SHAP GradientExplainer = expected gradients),
+channel or time), ``temporal_saliency_rescaling`` (``"tsr"``: Ismail et al. 2020 — rank the time
+steps first, then the features within the important steps, over IG or the gradient), ``shap_gradient`` (SHAP GradientExplainer = expected gradients),
 ``shap_permutation`` (SHAP Permutation explainer, model as a black box); ``deep_lift`` and
 ``shap_deep`` only for models without LayerNorm/attention (refused on transformers).
 Texts: ``layer_integrated_gradients`` (token embeddings; baseline ``[CLS] [PAD]… [SEP]``) and
@@ -100,6 +101,7 @@ ALIASES = {
     "shap_gradient_explainer": "shap_gradient",
     "lig": "layer_integrated_gradients",
     "svs": "shapley_value_sampling",
+    "tsr": "temporal_saliency_rescaling",
 }
 
 REFUSED: dict[str, str] = {n: a.refused for n, a in REGISTRY.items() if a.refused is not None}

@@ -2,6 +2,8 @@
 
 * :func:`heatmap` — lag × channel map of the (signed or absolute) mean attribution;
 * :func:`channel_bar` — importance per input channel;
+* :func:`key_beside_heatmap` — the scenario's answer key (the driver cells) beside the
+  attribution heatmap, on the same lag × channel grid;
 * :func:`overlay` — each input series of one window, its points coloured by their attribution;
 * :func:`token_html` — the tokens of a text highlighted by their attribution (red pushes the
   label's logit up, blue down).
@@ -20,7 +22,7 @@ import numpy as np
 
 from sclm.explain.attribution import Attribution
 
-__all__ = ["channel_bar", "heatmap", "overlay", "token_html"]
+__all__ = ["channel_bar", "heatmap", "key_beside_heatmap", "overlay", "token_html"]
 
 
 def _fig_ax(ax: Any, figsize: tuple[float, float]):
@@ -95,6 +97,88 @@ def heatmap(
     ax.set_xlabel("day relative to the forecast origin (0 = last observed day; > 0 = known future)")
     ax.set_title(_title(att))
     fig.colorbar(im, ax=ax, label=f"attribution ({agg})", fraction=0.04)
+    fig.tight_layout()
+    return fig
+
+
+def key_beside_heatmap(
+    att: Attribution,
+    cells: Any,
+    *,
+    agg: str = "abs_mean",
+    max_lag: int | None = 13,
+    verdict: str | None = None,
+    figsize: tuple[float, float] | None = None,
+):
+    """The answer key beside the attribution heatmap: what the right explanation was, and this one.
+
+    Parameters
+    ----------
+    att : Attribution
+        Window attributions of one target and step (e.g. the one-step-ahead forecast).
+    cells : iterable of (channel, lag)
+        The key's cells (:func:`sclm.explain.checks.driver_cells`, every role: the rule's
+        drivers, visible ancestors and declared equivalents).
+    agg : str
+        Aggregation of the right panel (default ``abs_mean``: the importance AUP scores).
+    max_lag : int, optional
+        Show lags ``0..max_lag`` (the most recent days) and every known-future step; the
+        key's cells are always inside (the range widens to the oldest one).
+    verdict : str, optional
+        A line under the title (e.g. ``"AUP 0.86 ≥ 0.8: passes"``).
+    figsize : (float, float), optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Left: the key (1 = a key cell, on the heatmap's grid; the same channels, the same
+        days relative to the origin); right: the attribution heatmap, the key's cells outlined.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    att._need_windows("key_beside_heatmap")
+    cells = {(str(c), int(lag)) for c, lag in cells}
+    table = att.per_lag(agg)  # rows lag, columns channel
+    if max_lag is not None:
+        deepest = max([lag for _, lag in cells] + [max_lag])
+        table = table.loc[table.index <= deepest]
+    table = table.sort_index(ascending=False)
+    lags = table.index.to_numpy()
+    chans = list(table.columns)
+    col_of = {c: j for j, c in enumerate(chans)}
+    row_of = {int(lag): i for i, lag in enumerate(lags)}
+    key = np.where(np.isnan(table.to_numpy().T), np.nan, 0.0)
+    for c, lag in cells:
+        if c in col_of and lag in row_of:
+            key[col_of[c], row_of[lag]] = 1.0
+    data = table.to_numpy().T
+    h = 0.45 * len(chans) + 1.8
+    fig, axes = plt.subplots(1, 2, figsize=figsize or (14, h), width_ratios=[1, 1.25])
+    days = -lags
+    step = max(1, len(days) // 10)
+    for ax in axes:
+        ax.set_xticks(np.arange(len(days))[::step])
+        ax.set_xticklabels([f"{d:+d}" if d else "0" for d in days[::step]])
+        ax.set_yticks(np.arange(len(chans)))
+        ax.set_yticklabels(chans)
+        ax.set_xlabel("day relative to the origin (0 = last observed; > 0 = known future)")
+    axes[0].imshow(np.ma.masked_invalid(key), aspect="auto", cmap="Greys", vmin=0, vmax=1.25)
+    axes[0].set_title(f"answer key: {len(cells)} cell(s) determine the forecast")
+    signed = not agg.startswith("abs")
+    vmax = float(np.nanmax(np.abs(data))) if np.isfinite(data).any() else 1.0
+    im = axes[1].imshow(
+        np.ma.masked_invalid(data),
+        aspect="auto",
+        cmap="RdBu_r" if signed else "viridis",
+        vmin=-(vmax or 1.0) if signed else 0,
+        vmax=vmax or 1.0,
+        interpolation="nearest",
+    )
+    for j, i in zip(*np.nonzero(key == 1.0), strict=True):
+        axes[1].add_patch(Rectangle((i - 0.5, j - 0.5), 1, 1, fill=False, edgecolor="red", lw=2))
+    axes[1].set_title(_title(att) + (f"\n{verdict}" if verdict else ""))
+    fig.colorbar(im, ax=axes[1], label=f"attribution ({agg}); red = key cell", fraction=0.04)
     fig.tight_layout()
     return fig
 

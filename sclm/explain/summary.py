@@ -14,7 +14,7 @@ from sclm.explain import checks as ck
 from sclm.explain._inputs import _UNSET, _renamed
 from sclm.explain.methods import explain
 
-__all__ = ["explain_forecast_summary"]
+__all__ = ["explain_forecast_summary", "explanation_checks"]
 
 GOALS = {
     "completeness_error": 0.01,
@@ -214,3 +214,153 @@ def explain_forecast_summary(
     axes[0].set_title(f"what drives {tname}")
     fig.tight_layout()
     return table, out, fig
+
+
+def explanation_checks(
+    model: nn.Module,
+    windows: Any,
+    drivers: pd.DataFrame,
+    nodes: pd.DataFrame | Mapping[str, str],
+    target: str,
+    *,
+    step: int = 1,
+    method: str = "integrated_gradients",
+    n_windows: int = 200,
+    n_randomization: int = 50,
+    max_lag: int | None = 13,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+) -> tuple[pd.DataFrame, Any, dict[str, Any]]:
+    """The report's explanation section: which checks pass, and the answer key beside the heatmap.
+
+    The one-step-ahead forecast (``step=1`` by default) is explained, where every driver of the
+    scenario's key is visible at the origin, on the windows whose node type the key's cells
+    apply to (:func:`sclm.explain.checks.key_windows`; retail sales: the stores).
+
+    Parameters
+    ----------
+    model : nn.Module
+        The trained forecaster.
+    windows : sclm.windows.Windows
+        Scaled windows as the model was trained on (e.g. its test windows); at most
+        ``n_windows`` evenly spaced ones of the key's node types are explained.
+    drivers, nodes : DataFrame
+        ``Scenario.drivers`` (the answer key) and ``Scenario.nodes`` (or node → node_type).
+    target : str
+        The explained target variable.
+    step : int
+        Step ahead (default 1).
+    method : str
+        Attribution method (default IntegratedGradients).
+    n_windows, n_randomization : int
+        Windows explained, and of them the first ``n_randomization`` for the randomisation check.
+    max_lag : int, optional
+        Most recent lags shown in the figure (the key's cells are always shown).
+    seed : int
+    device : str or torch.device
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per check — ``completeness``, ``agreement`` (vs SHAP GradientExplainer),
+        ``randomization`` (per-window Spearman without absolute values, Adebayo et al. 2018),
+        ``deletion``, ``drivers`` (AUP against the key; AUR beside it in ``note``) — with
+        columns ``check``, ``figure``, ``value``, ``goal``, ``passes``, ``note``.
+    fig : matplotlib.figure.Figure
+        :func:`sclm.explain.plots.key_beside_heatmap` of the explained windows.
+    details : dict
+        ``target``, ``step``, ``n_windows``, ``driver_cells``, ``top_cells``, ``attribution``,
+        ``aup``, ``aur`` and each check's raw result.
+
+    Raises
+    ------
+    ValueError
+        When no window has an observable driver of ``target`` at ``step``.
+    """
+    from sclm.explain.plots import key_beside_heatmap
+
+    types = _node_types(windows, nodes)
+    rows, cells = ck.key_windows(
+        drivers,
+        target,
+        step,
+        types,
+        channels=windows.channels,
+        future_names=windows.known_future,
+        input_size=windows.input_size,
+        future_horizon=windows.horizon,
+    )
+    if not len(rows):
+        raise ValueError(f"no window has an observable driver of {target!r} at step {step}")
+    pick = rows[np.unique(np.linspace(0, len(rows) - 1, min(len(rows), n_windows)).round().astype(int))]
+    w = windows.subset(pick)
+    kw = {"step": step, "seed": seed, "device": device}
+    att = explain(model, w, method, target, **kw)
+    pr = ck.precision_recall(att, cells)
+    comp = ck.completeness(att) if att.base_values is not None else None
+    sg = explain(model, w, "shap_gradient", target, **kw)
+    agree = ck.rank_agreement(att, sg)
+    small = w.subset(np.arange(min(len(w), n_randomization)))
+    rnd = ck.randomization_check(model, small, method, target, **kw)
+    dele = ck.deletion_curve(model, att, seed=seed, device=device)
+    g = GOALS
+    rows_out = [
+        (
+            "completeness",
+            "relative error",
+            None if comp is None else comp["relative_error"],
+            f"≤ {g['completeness_error']}",
+            None if comp is None else comp["relative_error"] <= g["completeness_error"],
+            "Σ attributions vs f(x) − f(baseline)",
+        ),
+        (
+            "agreement",
+            "Captum IG vs SHAP Spearman",
+            agree["spearman"],
+            f"≥ {g['captum_shap_spearman']}",
+            agree["spearman"] >= g["captum_shap_spearman"],
+            f"top-10% overlap {agree['top_overlap']:.2f}",
+        ),
+        (
+            "randomization",
+            "max Spearman (per window)",
+            rnd["max_spearman"],
+            f"< {rnd['threshold']}",
+            rnd["passes"],
+            "pooled |IG| " + ", ".join(f"{s['pooled']:.2f}" for s in rnd["stages"]),
+        ),
+        (
+            "deletion",
+            "area / random",
+            dele["ratio"],
+            f"≤ {g['deletion_ratio']}",
+            bool(dele["ratio"] <= g["deletion_ratio"]),
+            f"area {dele['area']:.3f} vs {dele['random_area']:.3f}",
+        ),
+        (
+            "drivers",
+            "AUP vs the answer key",
+            pr["aup"],
+            f"≥ {g['aup']}",
+            pr["aup"] >= g["aup"],
+            f"AUR {pr['aur']:.2f}; {pr['hits']}/{pr['n_truth']} key cells among the top {pr['n_truth']}",
+        ),
+    ]
+    table = pd.DataFrame(rows_out, columns=["check", "figure", "value", "goal", "passes", "note"])
+    verdict = f"AUP {pr['aup']:.2f} (goal ≥ {g['aup']}), AUR {pr['aur']:.2f}"
+    fig = key_beside_heatmap(att, cells, max_lag=max_lag, verdict=verdict)
+    details = {
+        "target": target,
+        "step": step,
+        "n_windows": len(w),
+        "driver_cells": sorted(cells),
+        "top_cells": att.top_k(10),
+        "attribution": att,
+        "aup": pr["aup"],
+        "aur": pr["aur"],
+        "completeness": comp,
+        "agreement": agree,
+        "randomization": rnd,
+        "deletion": dele,
+    }
+    return table, fig, details
