@@ -188,7 +188,10 @@ def explain(
         20, ShapleyValueSampling 25), ``nsamples`` (SHAP gradient, 32), ``group`` ("cell",
         "channel", "time": FeatureAblation, ShapleyValueSampling, SHAP Permutation),
         ``window``/``stride`` (Occlusion, in days), ``max_evals``/``n_permutations`` (SHAP
-        Permutation/Partition), ``position`` ("word"/"token", texts).
+        Permutation/Partition), ``position`` ("word"/"token", texts), ``internal_batch_size``
+        (IG: samples per forward/backward pass), ``base`` ("integrated_gradients" or
+        "saliency") and ``time_threshold`` ("mean" or a quantile) for TSR (IG base ``n_steps``
+        8).
 
     Returns
     -------
