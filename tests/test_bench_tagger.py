@@ -28,6 +28,13 @@ def test_tagger_bench_quick(tmp_path):
         assert data[f"docs {lang} inference pieces/s"]["value"] > 0
         assert data[f"docs {lang} training seconds"]["value"] > 0
     assert 0.0 <= data["docs EN text → reading exact (share)"]["value"] <= 1.0
+    # Chinese: the WordPiece baseline and the e5 rows (headline = the e5 main option, constrained)
+    assert 0.0 <= data["docs ZH held-out F1 (WordPiece baseline)"]["value"] <= 1.0
+    assert data["docs ZH WordPiece held-out [UNK] share"]["value"] > 0.0
+    e5 = data["docs ZH held-out F1 (e5, top 3 layers, BIO-constrained)"]
+    assert e5["value"] == data["docs ZH held-out F1"]["value"] and e5["goal"] == ">= 0.95"
+    assert 0.0 <= data["docs ZH held-out F1 (e5, top 3 layers, per-word argmax)"]["value"] <= 1.0
+    assert data["docs ZH held-out [UNK] share"]["value"] == 0.0
     if config.has_data():
         wnut = data["WNUT-17 test entity F1 (%)"]
         assert wnut["goal"] == ">= 50" and 0.0 <= wnut["value"] <= 100.0
