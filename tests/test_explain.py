@@ -371,6 +371,7 @@ def test_registry_has_one_adapter_per_method_in_the_public_order():
             "feature_ablation",
             "occlusion",
             "shapley_value_sampling",
+            "temporal_saliency_rescaling",
             "shap_gradient",
             "shap_permutation",
             "deep_lift",
