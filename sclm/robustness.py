@@ -595,7 +595,7 @@ def plot_robustness(curve: pd.DataFrame, *, value: str = "relMASE") -> Figure:
 
     scenarios = list(dict.fromkeys(curve["scenario"]))
     scales = sorted(curve["noise_scale"].unique())
-    fig = Figure(figsize=(4.2 * len(scenarios), 3.4), layout="constrained")
+    fig = Figure(figsize=(4.2 * len(scenarios) + 1.6, 3.4), layout="constrained")
     axes = fig.subplots(1, len(scenarios), squeeze=False)[0]
     colours = {s: f"C{i}" for i, s in enumerate(scales)}
     styles = {"M": "-", "LightGBM": "--"}
@@ -618,5 +618,9 @@ def plot_robustness(curve: pd.DataFrame, *, value: str = "relMASE") -> Figure:
         ax.set_xlabel("IoT miss rate p")
         ax.set_ylabel(value)
         ax.grid(alpha=0.3)
-    axes[-1].legend(fontsize=7, loc="best")
+    handles: dict[str, Any] = {}
+    for ax in axes:  # one legend for every panel: a scale missing in one panel still appears
+        for h, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, h)
+    fig.legend(list(handles.values()), list(handles), fontsize=7, loc="outside right upper")
     return fig

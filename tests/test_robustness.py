@@ -252,3 +252,4 @@ def test_plot_has_one_panel_per_scenario():
     assert len(axes[0].get_lines()) == 4  # 2 models x 2 noise scales
     m1 = [ln for ln in axes[0].get_lines() if ln.get_label() == "M, noise ×1"][0]
     assert list(m1.get_ydata()) == [1.0, 1.0, 1.1, 1.0, 1.3]
+    assert len(fig.legends) == 1 and len(fig.legends[0].get_texts()) == 4
