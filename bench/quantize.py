@@ -67,6 +67,9 @@ def forecaster(bench: Bench, args: argparse.Namespace) -> None:
     trained = train_forecaster(
         task, train_end=first, epochs=epochs, patience=5, seed=args.seed, device="cpu", window_stride=1
     )
+    print(
+        f"M trained: {trained.fit_result.epochs_run} epochs, {trained.fit_result.seconds:.0f} s", flush=True
+    )
     qm = quantize_forecaster(trained.model)
     n_q, n_f = quantized_linear_count(qm)
     bench.add("M parameters", sum(p.numel() for p in trained.model.parameters()))
@@ -85,6 +88,7 @@ def forecaster(bench: Bench, args: argparse.Namespace) -> None:
     bench.add("M int8 relMASE", round(r_q8, 4))
     bench.add("M relMASE change (%)", round(100 * (r_q8 - r_fp) / r_fp, 3), LOSS_GOAL)
 
+    print("M backtests done; timing", flush=True)
     w = trained.windows()
     n = min(args.windows, len(w.X))
     X, Xf = w.X[-n:], w.X_future[-n:]
@@ -117,9 +121,10 @@ def tagger(bench: Bench, args: argparse.Namespace) -> None:
         epochs, lr = 3, 3e-3
     else:
         tg = Tagger.from_lm(gen.LABELS, seed=args.seed, device="cpu", casing=True)
-        epochs, lr = args.docs_epochs, 2e-4
+        epochs, lr = args.docs_epochs, args.docs_lr
     rep = tg.fit(train["tokens"].tolist(), train["tags"].tolist(), epochs=epochs, learning_rate=lr,
                  batch_size=16, seed=args.seed, progress=False)  # fmt: skip
+    print(f"tagger trained: {rep.seconds:.0f} s", flush=True)
     q = quantize_tagger(tg)
     tokens, tags = test["tokens"].tolist(), test["tags"].tolist()
     f_fp = float(tg.evaluate(tokens, tags).loc["micro avg", "f1"])
@@ -136,6 +141,7 @@ def tagger(bench: Bench, args: argparse.Namespace) -> None:
     )
     same = sum(a == b for a, b in zip(tg.predict(tokens), q.predict(tokens), strict=True))
     bench.add("tagger documents with identical tags (%)", round(100 * same / len(tokens), 1))
+    print("tagger scored; timing", flush=True)
     fp = throughput(lambda: tg.predict(tokens, batch_size=64), len(tokens), repeats=args.repeats)
     q8 = throughput(lambda: q.predict(tokens, batch_size=64), len(tokens), repeats=args.repeats)
     _speed_rows(bench, "tagger", "docs", fp, q8)
@@ -157,9 +163,10 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=10, help="M's training epochs (early stopping on)")
     ap.add_argument("--origins", type=int, default=4, help="backtest origins of H days")
     ap.add_argument("--windows", type=int, default=1024, help="windows per timed predict call")
-    ap.add_argument("--docs-train", type=int, default=160)
-    ap.add_argument("--docs-test", type=int, default=200)
-    ap.add_argument("--docs-epochs", type=float, default=2)
+    ap.add_argument("--docs-train", type=int, default=200)
+    ap.add_argument("--docs-test", type=int, default=96)
+    ap.add_argument("--docs-epochs", type=float, default=3)
+    ap.add_argument("--docs-lr", type=float, default=5e-4)
     ap.add_argument("--skip-forecaster", action="store_true")
     ap.add_argument("--skip-tagger", action="store_true")
     ap.add_argument("--out-dir", default=None)

@@ -64,7 +64,7 @@ def quantize_dynamic_int8(module: nn.Module, layers: set[type[nn.Module]] | None
     with warnings.catch_warnings():
         # torch 2.13 flags eager-mode quantisation (and quantised tensor creation) as deprecated
         # in favour of torchao, which is not a dependency; the API still works as documented
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.ao\.")
+        warnings.filterwarnings("ignore", message=r"torch\.ao\.quantization is deprecated")
         warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor", category=UserWarning)
         q = torch.ao.quantization.quantize_dynamic(float_copy, layers or {nn.Linear}, dtype=torch.qint8)
     for m in q.modules():
