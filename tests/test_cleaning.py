@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import sclm
+from sclm import scoring
 from sclm.cleaning import (
     ACTIONS,
     AUDIT_COLUMNS,
@@ -454,6 +455,24 @@ def test_audit_summary_counts_rules_and_actions(manufacturing_clean):
     assert int(table["total"].sum()) == len(audit)
     pd.testing.assert_frame_equal(summary(audit), table)
     assert isinstance(audit[audit["action"] == "filled"], Audit)
+
+
+def test_imputed_keys_from_the_codes_equal_the_audit_scan(manufacturing, manufacturing_clean):
+    cleaner, _, audit = manufacturing_clean
+    keys_ = cleaner.imputed_
+    assert len(keys_) > 100 and set(keys_.columns) == {"node", "ts", "variable", "source"}
+    pd.testing.assert_frame_equal(keys_, pd.DataFrame(scoring.imputed_keys(audit)))
+    # an outlier replaced by a fill counts, a dropped one does not; a stale value is never returned
+    values = noisy(40)
+    values[20] *= 5.0
+    for fill, n in (("linear", 1), (None, 0)):
+        options = {"fill": fill} if fill else {"max_gap": 0}
+        c = ReadingsCleaner(p=0.0, **options)
+        c.fit_transform(series(values))
+        assert len(c.imputed_) == n
+        pd.testing.assert_frame_equal(c.imputed_, pd.DataFrame(scoring.imputed_keys(c.audit_)))
+    c.audit_ = audit
+    pd.testing.assert_frame_equal(c.imputed_, keys_, check_frame_type=False)
 
 
 def test_scenario_p_estimate_is_accurate_with_a_ci(manufacturing_clean):

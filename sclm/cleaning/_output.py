@@ -49,6 +49,68 @@ def _audit_frame(run: _Run) -> Audit:
     )
 
 
+def _imputed_frame(run: _Run) -> pd.DataFrame:
+    """Keys (node, ts, variable, source) of the readings cleaning invented, from the audit's codes.
+
+    The rows of :func:`sclm.scoring.imputed_keys` applied to the audit (a gap fill, action
+    ``filled``, or a value put in place of an outlier, rule ``outlier_*`` with action ``changed``),
+    first occurrence in audit order, without a string scan of the audit: the parts know their rule
+    and action, and the keys are (series id, day) integers until the labels are taken at the end.
+    """
+    lay = run.layout
+    sids, days = [], []
+    for p in run.parts:
+        if p.action == "filled":
+            keep = None
+        elif p.action == "changed":
+            if isinstance(p.rule, str):
+                if not p.rule.startswith("outlier"):
+                    continue
+                keep = None
+            else:
+                rules = np.asarray(p.rule, dtype=object)
+                names = pd.unique(rules)
+                hit = [r for r in names if str(r).startswith("outlier")]
+                if not hit:
+                    continue
+                keep = None if len(hit) == len(names) else np.isin(rules, hit)
+        else:
+            continue
+        sids.append(p.sid if keep is None else p.sid[keep])
+        days.append(p.day if keep is None else p.day[keep])
+    if sids:
+        sid = np.concatenate(sids)
+        day = np.concatenate(days)
+    else:
+        sid = np.empty(0, dtype=np.int64)
+        day = np.empty(0, dtype=np.int64)
+    if len(sid):  # drop repeated keys, keeping the first (a key is (series, day))
+        span = int(day.max()) - int(day.min()) + 1
+        _, first = np.unique(sid * span + (day - day.min()), return_index=True)
+        if len(first) < len(sid):
+            first.sort()
+            sid, day = sid[first], day[first]
+    if lay is None or not len(sid):
+        obj = np.empty(0, dtype=object)
+        return pd.DataFrame(
+            {
+                "node": obj,
+                "ts": np.empty(0, dtype="datetime64[ns]"),
+                "variable": obj.copy(),
+                "source": obj.copy(),
+            }
+        )
+    return pd.DataFrame(
+        {
+            "node": run.node_cats[lay.s_node[sid]],
+            "ts": _days_to_ts(day),
+            "variable": run.var_cats[lay.s_var[sid]],
+            "source": run.src_cats[lay.s_src[sid]],
+        },
+        copy=False,
+    )
+
+
 def _gaps_frame(run: _Run) -> pd.DataFrame:
     lay = run.layout
     if not run.gaps:

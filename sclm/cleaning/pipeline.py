@@ -7,6 +7,7 @@ Each follows the shared estimator conventions (:mod:`sclm.estimator`); the step 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any, ClassVar
 
@@ -15,7 +16,7 @@ import pandas as pd
 
 from sclm import _dask
 from sclm.cleaning._engine import _check_readings, _encode, _Run
-from sclm.cleaning._output import _audit_frame, _gaps_frame, _output
+from sclm.cleaning._output import _audit_frame, _gaps_frame, _imputed_frame, _output
 from sclm.cleaning._pass import _dense_pass
 from sclm.cleaning.audit import Audit
 from sclm.cleaning.duplicates import DUPLICATE_RULES, _resolve_duplicates
@@ -72,6 +73,8 @@ class _Step(Transformer):
     def _finish(self, run: _Run, *, sort: bool = False) -> pd.DataFrame:
         self.audit_ = _audit_frame(run)
         self.gaps_ = _gaps_frame(run)
+        # the invented readings' keys, from the audit parts' codes (see ``imputed_``)
+        self._imputed = (self.audit_, _imputed_frame(run))
         run.parts.clear()
         return _output(run, sort=sort)  # last: it frees the run as it goes
 
@@ -402,6 +405,9 @@ class ReadingsCleaner(_Step):
         The rule of every step (what the audit's ``rule`` values mean).
     audit_ : Audit
         Audit of the last ``transform`` (``clean`` returns it).
+    imputed_ : pandas.DataFrame
+        Keys of the readings the last ``transform`` invented (gap fills, replaced outliers), as
+        :func:`sclm.scoring.imputed_keys` of ``audit_``, from the audit's codes (pass to ``fuse``).
     gaps_ : pandas.DataFrame
         Gaps of the last ``transform`` (:data:`GAP_COLUMNS`).
     """
@@ -552,6 +558,28 @@ class ReadingsCleaner(_Step):
         return self._finish(run, sort=bool(self.sort))
 
     # -- public API -----------------------------------------------------------------------------
+    @property
+    def imputed_(self) -> Any:
+        """Keys of the cleaned readings that the last ``transform`` invented (for ``fuse(imputed=)``).
+
+        Equal to :func:`sclm.scoring.imputed_keys` of ``audit_`` (gap fills and values put in place
+        of outliers; columns ``node, ts, variable, source``, one row per key, audit order), taken
+        from the audit's integer codes on the pandas path (no string scan of the audit).  A lazy
+        Dask audit gives the same keys lazily; a written audit folder is returned as is (``fuse``
+        reads the keys from it).
+        """
+        audit = self.__dict__.get("audit_")
+        if audit is None:
+            raise AttributeError("imputed_: call transform (or fit_transform) first")
+        stored = self.__dict__.get("_imputed")
+        if stored is not None and stored[0] is audit:
+            return stored[1]
+        if isinstance(audit, str | os.PathLike):
+            return audit
+        from sclm.scoring import imputed_keys
+
+        return imputed_keys(audit)
+
     def fit(self, readings: pd.DataFrame, y: Any = None, *, client: Any = None) -> ReadingsCleaner:
         """Learn the unit conversions and the noise rates (``p_``) from ``readings``; returns ``self``.
 
