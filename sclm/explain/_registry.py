@@ -453,10 +453,20 @@ def _temporal_saliency_rescaling(job: _WindowJob) -> None:
 
     n_time = t + (h if use_f else 0)
     every = np.arange(n)
+
+    def stacked(variants: list[tuple[np.ndarray, int, int | None]]) -> list[np.ndarray]:
+        """Base saliency of many masked variants in one pass (batches of ``batch_size``)."""
+        parts = [masked(r, tau, i) for r, tau, i in variants]
+        rows = np.concatenate([r for r, _, _ in variants])
+        xp = np.concatenate([p[0] for p in parts])
+        xfp = np.concatenate([p[1] for p in parts]) if use_f else None
+        out = saliency(rows, xp, xfp)
+        return np.split(out, np.cumsum([len(r) for r, _, _ in variants])[:-1])
+
     r0 = saliency(every, x, xf if use_f else None)
     delta_t = np.zeros((n, n_time))
-    for tau in range(n_time):
-        delta_t[:, tau] = np.abs(saliency(every, *masked(every, tau, None)) - r0).sum(axis=1)
+    for tau, r in enumerate(stacked([(every, tau, None) for tau in range(n_time)])):
+        delta_t[:, tau] = np.abs(r - r0).sum(axis=1)
     cut = (
         delta_t.mean(axis=1, keepdims=True)
         if thr == "mean"
@@ -465,12 +475,15 @@ def _temporal_saliency_rescaling(job: _WindowJob) -> None:
     keep = delta_t > cut
     past = np.zeros((n, t, c))
     fut = np.zeros((n, h, nf)) if use_f else None
-    for tau in range(n_time):
-        rows = np.flatnonzero(keep[:, tau])
-        if not len(rows):
-            continue
-        for i in range(c if tau < t else nf):
-            d = np.abs(saliency(rows, *masked(rows, tau, i)) - r0[rows]).sum(axis=1)
+    variants = [
+        (np.flatnonzero(keep[:, tau]), tau, i)
+        for tau in range(n_time)
+        if keep[:, tau].any()
+        for i in range(c if tau < t else nf)
+    ]
+    if variants:
+        for (rows, tau, i), r in zip(variants, stacked(variants), strict=True):
+            d = np.abs(r - r0[rows]).sum(axis=1)
             if tau < t:
                 past[rows, tau, i] = delta_t[rows, tau] * d
             else:
