@@ -42,7 +42,9 @@ __all__ = [
 ]
 
 
-def quantize_dynamic_int8(module: nn.Module, layers: set[type[nn.Module]] | None = None) -> nn.Module:
+def quantize_dynamic_int8(
+    module: nn.Module, layers: set[type[nn.Module]] | None = None, *, per_channel: bool = False
+) -> nn.Module:
     """A quantised copy of ``module`` (the original is untouched), on the CPU, in eval mode.
 
     Parameters
@@ -51,6 +53,9 @@ def quantize_dynamic_int8(module: nn.Module, layers: set[type[nn.Module]] | None
         A trained float model.
     layers : set of module types, default ``{nn.Linear}``
         Layer types whose weights become int8.
+    per_channel : bool
+        One int8 scale per output row of each weight matrix
+        (``per_channel_dynamic_qconfig``) instead of one per matrix.
 
     Returns
     -------
@@ -66,7 +71,12 @@ def quantize_dynamic_int8(module: nn.Module, layers: set[type[nn.Module]] | None
         # in favour of torchao, which is not a dependency; the API still works as documented
         warnings.filterwarnings("ignore", message=r"torch\.ao\.quantization is deprecated")
         warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor", category=UserWarning)
-        q = torch.ao.quantization.quantize_dynamic(float_copy, layers or {nn.Linear}, dtype=torch.qint8)
+        if per_channel:
+            qconfig = torch.ao.quantization.per_channel_dynamic_qconfig
+            spec: Any = dict.fromkeys(layers or {nn.Linear}, qconfig)
+        else:
+            spec = layers or {nn.Linear}
+        q = torch.ao.quantization.quantize_dynamic(float_copy, spec, dtype=torch.qint8)
     for m in q.modules():
         if isinstance(m, nn.TransformerEncoderLayer | nn.TransformerDecoderLayer):
             # the fused eval fast path reads ``linear1.weight`` as a tensor, which a quantised
@@ -93,23 +103,23 @@ def quantized_linear_count(module: nn.Module) -> tuple[int, int]:
     return q, f
 
 
-def quantize_forecaster(model: nn.Module) -> nn.Module:
+def quantize_forecaster(model: nn.Module, *, per_channel: bool = False) -> nn.Module:
     """int8 copy of a trained forecaster M for CPU inference.
 
     The copy keeps ``config`` (so :func:`sclm.training.predict` clamps and reshapes as for the
     float model) and the ``forward(x, x_future)`` / ``loss`` protocol.  Use ``device="cpu"``.
     """
-    return quantize_dynamic_int8(model)
+    return quantize_dynamic_int8(model, per_channel=per_channel)
 
 
-def quantize_tagger(tagger: Any) -> Any:
+def quantize_tagger(tagger: Any, *, per_channel: bool = False) -> Any:
     """A copy of ``tagger`` (:class:`sclm.models.tagger.Tagger`) with an int8 transformer, on the CPU.
 
     The tokenizer and label maps are shared with the original; the original keeps its float
     model and device.  ``predict``, ``logits``, ``evaluate`` and ``entities`` work as before.
     """
     out = copy.copy(tagger)
-    out.model = quantize_dynamic_int8(tagger.model)
+    out.model = quantize_dynamic_int8(tagger.model, per_channel=per_channel)
     out.device = torch.device("cpu")
     return out
 

@@ -72,6 +72,12 @@ def test_generic_quantize_and_linear_share():
     x = torch.randn(512, 256)
     with torch.no_grad():
         torch.testing.assert_close(q(x), net(x), rtol=0.05, atol=0.05)
+    qc = quantize_dynamic_int8(net, per_channel=True)
+    assert qc[0].weight().qscheme() == torch.per_channel_affine
+    assert q[0].weight().qscheme() == torch.per_tensor_affine
+    with torch.no_grad():  # one scale per row fits each row's range: no larger error
+        err_t, err_c = ((m(x) - net(x)).abs().mean().item() for m in (q, qc))
+    assert err_c <= err_t * 1.05
     # an MLP spends nearly all its time in its linear layers; a padded workload much less
     share = linear_time_share(net, lambda: net(x))
     assert 0.5 < share <= 1.0
