@@ -165,6 +165,9 @@ def sorted_codes(
     return out, uniques[order]
 
 
+_SAMPLE_STRIDE = 61  # rows between the sampled codes of category_codes' first look
+
+
 def category_codes(
     column: pd.Series, *, missing: Literal["error", "sentinel"] = "error"
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -193,9 +196,17 @@ def category_codes(
     absent = raw < 0
     if absent.any() and missing == "error":
         raise NonStringLabelError([None])
-    used = np.bincount(raw[~absent] if absent.any() else raw, minlength=len(cats)) > 0
+    k = len(cats)
+    # which categories occur: a strided sample usually shows all of them (a code seen in the
+    # sample occurs); only when it does not, count every row
+    sample = raw[::_SAMPLE_STRIDE]
+    used = np.bincount(sample[sample >= 0], minlength=k) > 0
+    if not used.all():
+        used = np.bincount(raw[~absent] if absent.any() else raw, minlength=k) > 0
     kept = np.flatnonzero(used)
     order = kept[np.argsort(cats[kept], kind="stable")]
-    remap = np.full(len(cats) + 1, -1, dtype=np.int32)
+    if len(order) == k and np.array_equal(order, np.arange(k)):
+        return raw.astype(np.int32), cats  # sorted and all used: the codes are the answer (-1 stays)
+    remap = np.full(k + 1, -1, dtype=np.int32)
     remap[order] = np.arange(len(order), dtype=np.int32)
     return remap[raw], cats[order]

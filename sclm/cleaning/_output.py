@@ -249,6 +249,11 @@ def _output(run: _Run, *, sort: bool = False) -> pd.DataFrame:
             a = col.to_numpy()
             out = kept(a)
             out[n_keep:] = a[f_rows]
+        elif isinstance(col.dtype, pd.CategoricalDtype):  # a category label column: copy its codes
+            codes = col.cat.codes.to_numpy()
+            out_codes = kept(codes)
+            out_codes[n_keep:] = codes[f_rows]
+            out = pd.Categorical.from_codes(out_codes, dtype=col.dtype, validate=False)
         else:  # extension dtype (an extra column): keep it
             src_rows = np.concatenate([np.arange(run.n)[alive], f_rows])
             out = col.take(src_rows).array

@@ -85,23 +85,25 @@ def _read(readings: pd.DataFrame) -> _Table:
     value = readings["value"].to_numpy(dtype=np.float64)
     if np.isnan(value).any():
         _fail(readings, np.isnan(value), "column 'value' has NaN", allow_duplicates=True)
-    # days: hash the timestamps once, then work on the (few) distinct values
-    ts_codes, ts_uniques = pd.factorize(readings["ts"].to_numpy().view(np.int64))  # datetime64[ns], checked
-    ts_uniques = np.asarray(ts_uniques, dtype=np.int64)
-    nat = ts_uniques == np.iinfo(np.int64).min
+    # days: integer division of the nanoseconds (no hashing); NaT and times of day are refused
+    ns = readings["ts"].to_numpy().view(np.int64)  # datetime64[ns], checked
+    nat = ns == np.iinfo(np.int64).min
     if nat.any():
-        _fail(readings, ts_codes == int(np.flatnonzero(nat)[0]), "column 'ts' has NaT", allow_duplicates=True)
-    day_of, rest = np.divmod(ts_uniques, _NS_PER_DAY)
-    if rest.any():
-        bad = np.flatnonzero(np.isin(ts_codes, np.flatnonzero(rest)))
+        _fail(readings, nat, "column 'ts' has NaT", allow_duplicates=True)
+    day_of = ns // _NS_PER_DAY
+    off = day_of * _NS_PER_DAY != ns
+    if off.any():
+        bad = np.flatnonzero(off)
         raise DataValidationError(
             f"readings: column 'ts' has a time of day in rows {list(readings.index[bad[:5]])} "
             f"(of {len(bad)}), e.g. {readings['ts'].iloc[bad[0]]}; expected daily dates at midnight "
             "(aggregate intraday readings to days first)"
         )
+    del off, nat
     first = int(day_of.min())
-    day = (day_of - first).astype(np.int32)[ts_codes]
-    del ts_codes
+    day_of -= first
+    day = day_of.astype(np.int32)
+    del day_of
     variables = uniques["variable"]
     quantity = np.isin(variables, list(QUANTITY_VARIABLES))
     negative = quantity[codes["variable"]] & (value < 0)
@@ -156,7 +158,7 @@ def _read(readings: pd.DataFrame) -> _Table:
         sources=uniques["source"],
         units=unit_of,
         day0=np.datetime64(first, "D"),
-        n_days=int(day_of.max()) - first + 1,
+        n_days=int(day.max()) + 1,
         node=codes["node"],
         day=day,
         var=codes["variable"],
