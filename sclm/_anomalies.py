@@ -193,6 +193,7 @@ def score_alerts(
     start: object,
     end: object,
     drift: pd.DataFrame | None = None,
+    shifts: pd.DataFrame | None = None,
     delay: int = 7,
 ) -> dict[str, float]:
     """Precision and recall of alerts against an :func:`inject_anomalies` key (module docstring).
@@ -208,8 +209,11 @@ def score_alerts(
         The monitored days; alerts and anomalies outside are ignored.
     drift : pandas.DataFrame, optional
         Drift alarms ``node, variable, ts`` (:class:`sclm.monitor.CusumDetector`).
+    shifts : pandas.DataFrame, optional
+        Level-shift alarms ``node, variable, ts`` (:class:`sclm.monitor.ShiftDetector`), scored
+        against the key's level shifts by type (the ``level_shift_*`` figures).
     delay : int
-        Days after a shift's onset within which a drift alarm detects it.
+        Days after a shift's onset within which an alarm detects it.
 
     Returns
     -------
@@ -217,8 +221,15 @@ def score_alerts(
         ``point_precision``, ``point_recall``, ``point_tp``, ``point_fp``, ``point_fn``;
         ``shift_recall``, ``shift_delay_mean`` (days, over detected shifts), ``shifts``,
         ``drift_false_alarms``, ``drift_precision`` (share of drift alarms that fall in a shift's
-        ``[start, end + delay]`` on its series); ``nan`` where a ratio has no denominator.
+        ``[start, end + delay]`` on its series); typed point scores ``spike_precision``,
+        ``spike_recall``, ``drop_precision``, ``drop_recall`` (an alert above its band is a spike
+        alert, below a drop alert — column ``side``, else ``kind``; an alert of one type on a
+        cell of the other counts against both); with ``shifts``: ``level_shift_recall``,
+        ``level_shift_delay_mean``, ``level_shift_precision``, ``level_shift_false_alarms`` (as
+        the drift figures, for the level-shift alarms), and ``change_recall`` (a shift detected
+        by either alarm type); ``nan`` where a ratio has no denominator.
     """
+    shifts_alarms = shifts
     lo, hi = pd.Timestamp(start), pd.Timestamp(end)
     k = key[(pd.to_datetime(key["end"]) >= lo) & (pd.to_datetime(key["start"]) <= hi)]
     points = k[k["kind"].isin(["spike", "drop"])]
@@ -241,20 +252,57 @@ def score_alerts(
         "point_fn": float(fn),
         "shifts": float(len(shifts)),
     }
-    d = drift if drift is not None else pd.DataFrame(columns=["node", "variable", "ts"])
+    kind = _alert_kind(a)
+    for name in ("spike", "drop"):
+        cells = set(
+            zip(
+                *(points.loc[points["kind"] == name, c] for c in ("node", "variable")),
+                pd.to_datetime(points.loc[points["kind"] == name, "start"]),
+                strict=True,
+            )
+        )
+        typed = _cells(a[kind == name]) - (excluded - point_cells)
+        t = len(typed & cells)
+        out[f"{name}_precision"] = t / len(typed) if typed else float("nan")
+        out[f"{name}_recall"] = t / len(cells) if cells else float("nan")
+    rec, delay_mean, false, prec, found = _score_changes(drift, shifts, lo, hi, delay)
+    out["shift_recall"], out["shift_delay_mean"] = rec, delay_mean
+    out["drift_false_alarms"], out["drift_precision"] = false, prec
+    if shifts_alarms is not None:
+        rec, delay_mean, false, prec, found2 = _score_changes(shifts_alarms, shifts, lo, hi, delay)
+        out["level_shift_recall"], out["level_shift_delay_mean"] = rec, delay_mean
+        out["level_shift_false_alarms"], out["level_shift_precision"] = false, prec
+        out["change_recall"] = len(found | found2) / len(shifts) if len(shifts) else float("nan")
+    return out
+
+
+def _alert_kind(alerts: pd.DataFrame) -> np.ndarray:
+    if "side" in alerts.columns:
+        return np.where(alerts["side"].to_numpy() == "below", "drop", "spike")
+    if "kind" in alerts.columns:
+        return alerts["kind"].to_numpy()
+    return np.full(len(alerts), "spike")
+
+
+def _score_changes(
+    alarms: pd.DataFrame | None, shifts: pd.DataFrame, lo: pd.Timestamp, hi: pd.Timestamp, delay: int
+) -> tuple[float, float, float, float, set[int]]:
+    """Recall, mean delay, false alarms, precision of change alarms against the key's shifts,
+    and the positions (in ``shifts``) of the shifts found."""
+    d = alarms if alarms is not None else pd.DataFrame(columns=["node", "variable", "ts"])
     d = d[(pd.to_datetime(d["ts"]) >= lo) & (pd.to_datetime(d["ts"]) <= hi)]
-    delays, used = [], set()
-    for r in shifts.itertuples():
+    delays, used, found = [], set(), set()
+    for j, r in enumerate(shifts.itertuples()):
         s = pd.Timestamp(r.start)
         hits = d[(d["node"] == r.node) & (d["variable"] == r.variable)]
         hits_ts = pd.to_datetime(hits["ts"])
         ok = hits_ts[(hits_ts >= s) & (hits_ts <= s + pd.Timedelta(days=delay))]
         if len(ok):
             delays.append((ok.min() - s).days)
+            found.add(j)
         inside = hits_ts[(hits_ts >= s) & (hits_ts <= pd.Timestamp(r.end) + pd.Timedelta(days=delay))]
         used.update(inside.index)
-    out["shift_recall"] = len(delays) / len(shifts) if len(shifts) else float("nan")
-    out["shift_delay_mean"] = float(np.mean(delays)) if delays else float("nan")
-    out["drift_false_alarms"] = float(len(d) - len(used))
-    out["drift_precision"] = len(used) / len(d) if len(d) else float("nan")
-    return out
+    recall = len(delays) / len(shifts) if len(shifts) else float("nan")
+    delay_mean = float(np.mean(delays)) if delays else float("nan")
+    precision = len(used) / len(d) if len(d) else float("nan")
+    return recall, delay_mean, float(len(d) - len(used)), precision, found

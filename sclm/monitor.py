@@ -11,6 +11,9 @@
 * :func:`check_actuals` — actuals outside a (calibrated) interval, with a severity.
 * :class:`CusumDetector` — drift on standardised one-step residuals (two-sided clipped CUSUM,
   threshold calibrated on clean data; :mod:`sclm._drift`).
+* :class:`ShiftDetector` — level shifts in the cleaned actuals themselves (the latest week
+  against a lagged four-week reference, threshold calibrated on clean data), which M's
+  adaptation cannot hide.
 * :func:`inject_anomalies` / :func:`score_alerts` — spikes, drops and level shifts with their
   answer key, and precision/recall of alerts against it (:mod:`sclm._anomalies`).
 * :func:`update_forecaster` — fine-tune M from its weights on windows that include new days.
@@ -77,7 +80,7 @@ import pandas as pd
 
 from sclm._anomalies import KINDS, inject_anomalies, score_alerts
 from sclm._conformal import ConformalCalibrator, conformal_quantile
-from sclm._drift import ALARM_COLUMNS, CusumDetector
+from sclm._drift import ALARM_COLUMNS, SHIFT_COLUMNS, CusumDetector, ShiftDetector
 from sclm._feedback import update_forecaster, update_windows
 from sclm._rolling import _DAY, _actuals, _ts, calibrate_online, rolling_forecasts, score_relmase
 from sclm.pipeline import TrainedForecaster, train_forecaster
@@ -88,6 +91,7 @@ __all__ = [
     "CusumDetector",
     "Monitor",
     "MonitorResult",
+    "ShiftDetector",
     "calibrate_online",
     "check_actuals",
     "conformal_quantile",
@@ -233,6 +237,9 @@ class MonitorResult:
     held : pandas.DataFrame
         ``node, variable, ts`` of values held out of M's inputs (replaced by their forecast)
         while the series' drift statistic was above ``hold · h`` (``Monitor(hold=...)``).
+    shifts : pandas.DataFrame
+        Level-shift alarms of the :class:`ShiftDetector` on the cleaned actuals
+        (:meth:`ShiftDetector.update` columns).
     figures : dict
         Numbers a report can quote (:meth:`Monitor.run` lists them).
     """
@@ -244,6 +251,7 @@ class MonitorResult:
     comparison: pd.DataFrame
     watched: pd.DataFrame
     held: pd.DataFrame
+    shifts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SHIFT_COLUMNS))
     figures: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -254,7 +262,8 @@ class MonitorResult:
             f"{100 * g['coverage_raw']:.1f} % of the actuals as issued and {100 * g['coverage_calibrated']:.1f} % "
             f"after conformal calibration (target {100 * (1 - g['alpha']):.0f} %). "
             f"{g['alerts']:.0f} anomaly alert(s) were raised ({g['alerts_high']:.0f} high) and "
-            f"{g['drift_alarms']:.0f} drift alarm(s). "
+            f"{g['drift_alarms']:.0f} drift alarm(s)"
+            + (f" and {g['shift_alarms']:.0f} level-shift alarm(s). " if "shift_alarms" in g else ". ")
         )
         if g.get("updates", 0):
             text += (
@@ -289,6 +298,16 @@ class Monitor:
         Score of the anomaly band (:class:`ConformalCalibrator`).
     drift : CusumDetector, optional
         Drift detector (default ``CusumDetector()``); fitted on the clean calibration residuals.
+    shift : ShiftDetector or None or False
+        Level-shift test on the cleaned actuals (default ``ShiftDetector(covariates=...)`` with
+        the task's known-future columns that are not targets, e.g. promotion and price, whose
+        effects it removes first; ``False``: none),
+        fitted on the clean calibration days (and the ``span`` days before them as its first
+        reference).  Each day it reads the actuals with that day's anomaly alerts replaced by
+        their one-step forecasts, so a spike or a drop does not move the weekly mean; its
+        alarms are reported (``MonitorResult.shifts``), typed ``level_shift``, apart from the
+        residual drift alarms (typed ``drift``) and the point alerts (``spike`` above the band,
+        ``drop`` below).
     quarantine : bool
         Replace flagged values by their forecast in the panel M reads (module docstring).
     accept_drift : bool
@@ -331,6 +350,7 @@ class Monitor:
         alert_alpha: float = 0.001,
         alert_score: Literal["cqr", "abs"] = "cqr",
         drift: CusumDetector | None = None,
+        shift: ShiftDetector | None | Literal[False] = None,
         quarantine: bool = True,
         accept_drift: bool = False,
         min_deviation: float = 0.2,
@@ -346,6 +366,7 @@ class Monitor:
         self.alpha, self.method, self.by, self.gamma, self.window = alpha, method, by, gamma, window
         self.alert_alpha, self.alert_score = alert_alpha, alert_score
         self.drift = drift
+        self.shift = shift
         self.quarantine, self.accept_drift = quarantine, accept_drift
         if watch not in ("reference", "current"):
             raise ValueError(f"watch must be 'reference' or 'current', got {watch!r}")
@@ -381,7 +402,8 @@ class Monitor:
         -------
         Monitor
             ``self`` with ``calibrator_`` (reported intervals), ``alert_calibrator_`` (anomaly
-            band), ``drift_`` (fitted detector), ``level_`` (median ``|y|`` per series),
+            band), ``drift_`` (fitted detector), ``shift_`` (fitted :class:`ShiftDetector`, or
+            None), ``level_`` (median ``|y|`` per series),
             ``calibration_`` (the backtest) and ``cal_end_``.
         """
         tr = self.trained
@@ -423,10 +445,27 @@ class Monitor:
                 f"(need at least {need}): calibrate on more days or raise alert_alpha"
             )
         self.drift_ = copy.deepcopy(self.drift or CusumDetector()).fit(one)
+        self.shift_ = None
+        if self.shift is not False:
+            known = [c for c in tr.task.known_future if c not in tr.task.targets and c != self.ignore]
+            shift = copy.deepcopy(self.shift or ShiftDetector(covariates=known))
+            first = tr.train_end - (shift.span - 1) * _DAY  # the first reference ends on train_end
+            days = _ts(src)
+            part = src[(days >= first) & (days <= end)]
+            clean = self._with_covariates(_actuals(part, list(tr.task.targets)).reset_index(), part, shift)
+            self.shift_ = shift.fit(self._drop_ignored(clean.dropna(subset=["y"]), src))
         self.level_ = one["y"].abs().groupby([one["node"], one["variable"]]).median().rename("level")
         self.calibration_ = fc
         self.cal_end_ = end
         return self
+
+    @staticmethod
+    def _with_covariates(frame: pd.DataFrame, panel: pd.DataFrame, shift: ShiftDetector) -> pd.DataFrame:
+        """``frame`` (``node, variable, ts, y``) with the shift detector's covariates of that node and day."""
+        if not shift.covariates:
+            return frame
+        idx = pd.MultiIndex.from_frame(frame[["node", "ts"]])
+        return frame.assign(**{c: panel[c].reindex(idx).to_numpy() for c in shift.covariates})
 
     def _issue(
         self, model: TrainedForecaster, panel: pd.DataFrame, origin: pd.Timestamp, cal
@@ -502,6 +541,8 @@ class Monitor:
             raise ValueError(f"end {end.date()} is not after the calibration end {self.cal_end_.date()}")
         cal = copy.deepcopy(self.calibrator_)
         drift = copy.deepcopy(self.drift_).reset()
+        shift = None if self.shift_ is None else copy.deepcopy(self.shift_).reset()
+        shifts_all: list[pd.DataFrame] = []
         working = panel.copy()
         model = stale = self.trained
         accept_until: dict[tuple[str, str], pd.Timestamp] = {}
@@ -529,6 +570,16 @@ class Monitor:
             alerts = check_actuals(one, lower="alert_lo", upper="alert_hi")
             alarms = drift.update(one)
             flagged = set(zip(alerts["node"], alerts["variable"], strict=True))
+            if shift is not None:
+                hit = np.fromiter(
+                    ((n, v) in flagged for n, v in zip(one["node"], one["variable"], strict=True)),
+                    bool,
+                    len(one),
+                )
+                cleaned = one[["node", "variable", "ts"]].assign(y=np.where(hit, one["mean"], one["y"]))
+                found = shift.update(self._with_covariates(cleaned, panel, shift))
+                if len(found):
+                    shifts_all.append(found.assign(kind="level_shift"))
             keep = [(n, v) not in flagged for n, v in zip(now["node"], now["variable"], strict=True)]
             cal.update(now[keep])
             q_flags = []
@@ -541,7 +592,8 @@ class Monitor:
                     quarantined.setdefault(key, []).append(t)
                 q_flags.append(q)
             if len(alerts):
-                alerts_all.append(alerts.assign(quarantined=q_flags))
+                kind = np.where(alerts["side"] == "below", "drop", "spike")
+                alerts_all.append(alerts.assign(quarantined=q_flags, kind=kind))
             if self.quarantine and self.hold is not None:
                 held_now = []
                 for r in one.itertuples():
@@ -561,7 +613,7 @@ class Monitor:
                         working.loc[(r.node, d), r.variable] = panel.loc[(r.node, d), r.variable]
                 accept_until[key] = t + H * _DAY
             if len(alarms):
-                drift_all.append(alarms)
+                drift_all.append(alarms.assign(kind="drift"))
             if self.update_every and (t - last_update).days >= self.update_every and t < end:
                 t0 = time.perf_counter()
                 new = update_forecaster(
@@ -591,18 +643,29 @@ class Monitor:
                 out, watching = self._issue(model, working, t, cal)
                 pending = pd.concat([pending, out], ignore_index=True)
         forecasts = pd.concat(issued, ignore_index=True)
-        empty_alerts = pd.DataFrame(columns=[*ALERT_COLUMNS, "quarantined"])
+        empty_alerts = pd.DataFrame(columns=[*ALERT_COLUMNS, "quarantined", "kind"])
         alerts = pd.concat(alerts_all, ignore_index=True) if alerts_all else empty_alerts
         drift_alarms = (
-            pd.concat(drift_all, ignore_index=True) if drift_all else pd.DataFrame(columns=ALARM_COLUMNS)
+            pd.concat(drift_all, ignore_index=True)
+            if drift_all
+            else pd.DataFrame(columns=[*ALARM_COLUMNS, "kind"])
+        )
+        shift_frame = (
+            pd.concat(shifts_all, ignore_index=True)
+            if shifts_all
+            else pd.DataFrame(columns=[*SHIFT_COLUMNS, "kind"])
         )
         upd = pd.DataFrame(updates, columns=["end", "seconds", "steps", "retrain_seconds"])
         comp = pd.concat(comparison, ignore_index=True) if comparison else pd.DataFrame()
         figures = self._figures(forecasts, alerts, drift_alarms, upd, comp, panel, start, end, lo_q, hi_q)
         figures["held"] = float(len(held))
+        if shift is not None:
+            figures["shift_alarms"] = float(len(shift_frame))
         held_frame = pd.DataFrame(held, columns=["node", "variable", "ts"])
         watched_frame = pd.concat(watched, ignore_index=True)
-        return MonitorResult(forecasts, alerts, drift_alarms, upd, comp, watched_frame, held_frame, figures)
+        return MonitorResult(
+            forecasts, alerts, drift_alarms, upd, comp, watched_frame, held_frame, shift_frame, figures
+        )
 
     def _figures(self, forecasts, alerts, drift_alarms, upd, comp, panel, start, end, lo_q, hi_q) -> dict:
         f = self._drop_ignored(forecasts.dropna(subset=["y"]), panel)

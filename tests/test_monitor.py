@@ -14,6 +14,7 @@ from sclm.monitor import (
     ConformalCalibrator,
     CusumDetector,
     Monitor,
+    ShiftDetector,
     calibrate_online,
     check_actuals,
     conformal_quantile,
@@ -330,6 +331,17 @@ def test_score_alerts_by_hand():
     assert s["point_precision"] == pytest.approx(1 / 3) and s["point_recall"] == 0.5
     assert s["shift_recall"] == 1.0 and s["shift_delay_mean"] == 3.0 and s["drift_false_alarms"] == 1
     assert s["drift_precision"] == 0.5
+    # typed: spikes above the band, drops below; level-shift alarms apart from the drift alarms
+    typed = alerts.assign(side=["above", "above", "above", "below", "below"])
+    shifts = pd.DataFrame(
+        {"node": ["n2", "n1"], "variable": ["a", "a"], "ts": pd.to_datetime(["2024-01-12", "2024-01-28"])}
+    )
+    t = score_alerts(typed, key, start="2024-01-01", end="2024-01-31", drift=drift.head(0), shifts=shifts)
+    assert (t["spike_precision"], t["spike_recall"]) == (0.5, 1.0)  # 01-05 TP, 01-06 FP
+    assert (t["drop_precision"], t["drop_recall"]) == (0.0, 0.0)  # 01-30 FP, 01-20 missed
+    assert t["level_shift_recall"] == 1.0 and t["level_shift_delay_mean"] == 2.0
+    assert t["level_shift_precision"] == 0.5 and t["level_shift_false_alarms"] == 1
+    assert t["shift_recall"] == 0.0 and t["change_recall"] == 1.0  # no drift alarm; the shift test found it
 
 
 def _residual_frame(z: np.ndarray, start: str, series: list[tuple[str, str]]) -> pd.DataFrame:
@@ -398,6 +410,107 @@ def test_cusum_on_noisy_counts_catches_3_sigma_shifts_within_7_days_and_is_quiet
             hits.extend(f"s{i}" in set(a["node"]) for i in range(n))
     assert np.mean(caught[3]) == 1.0  # every 3-sigma shift within 7 days
     assert 0.3 < np.mean(caught[2]) < 0.95  # 2 sigma: the floor, often missed
+
+
+def _actual_frame(y: np.ndarray, start: str, variable: str = "sales") -> pd.DataFrame:
+    days = pd.date_range(start, periods=y.shape[1])
+    return pd.concat(
+        [pd.DataFrame({"node": f"s{i}", "variable": variable, "ts": days, "y": y[i]}) for i in range(len(y))],
+        ignore_index=True,
+    )
+
+
+def test_shift_statistic_by_hand():
+    det = ShiftDetector(window=2, reference=3)
+    y = np.arange(1.0, 11.0)
+    d = det.statistic(y)
+    assert np.isnan(d[:4]).all()  # span 5: first value on the 5th day
+    assert d[4] == pytest.approx((4 + 5) / 2 - (1 + 2 + 3) / 3)  # 2.5, and so on along a line
+    assert np.allclose(d[4:], 2.5)
+    gapped = ShiftDetector(window=2, reference=3, gap=1).statistic(y)
+    assert np.isnan(gapped[:5]).all() and gapped[5] == pytest.approx((5 + 6) / 2 - (1 + 2 + 3) / 3)
+    step = np.r_[np.zeros(10), np.full(10, 6.0)]
+    d = det.statistic(step)  # day 10 is the first shifted: D = 3 then 6 while the reference is old
+    assert d[9] == 0 and d[10] == pytest.approx(3.0) and d[11] == pytest.approx(6.0)
+    assert d[12] == pytest.approx(6.0 - 2.0) and d[14] == 0
+
+
+def test_shift_detector_alarms_as_defined_and_restarts():
+    rng = np.random.default_rng(11)
+    clean = rng.normal(100, 5, size=(1, 200))
+    det = ShiftDetector(window=7, reference=28, transform="none").fit(_actual_frame(clean, "2024-01-01"))
+    d = det.statistic(clean[0])
+    c, s = np.median(d[34:]), 1.4826 * np.median(np.abs(d[34:] - np.median(d[34:])))
+    assert det.center_.iloc[0] == pytest.approx(c) and det.spread_.iloc[0] == pytest.approx(s, rel=1e-3)
+    zc = (d - det.center_.iloc[0]) / det.spread_.iloc[0]
+    assert det.h_["sales"] == pytest.approx(max(3.0, np.nanmax(np.abs(zc))))
+    new = rng.normal(100, 5, size=(1, 120))
+    new[0, 50:] += 30  # a step of 6 noise SD on day 50, for good
+    alarms = det.detect(_actual_frame(new, "2024-07-19"))
+    # by hand: the statistic over the last 35 fitted values followed by the new ones
+    full = np.r_[clean[0, -35:], new[0]]
+    z = (det.statistic(full)[35:] - det.center_.iloc[0]) / det.spread_.iloc[0]
+    first = int(np.argmax(np.abs(z) > det.h_["sales"]))
+    assert 50 <= first <= 53 and alarms.iloc[0]["ts"] == pd.Timestamp("2024-07-19") + first * DAY
+    assert alarms.iloc[0]["direction"] == "up" and alarms.iloc[0]["statistic"] == pytest.approx(z[first])
+    assert alarms.iloc[0]["onset"] == alarms.iloc[0]["ts"] - 6 * DAY
+    # restarts from the alarm day: tested again on 14 values at the new level -> no second alarm
+    assert len(alarms) == 1
+    with pytest.raises(ValueError, match="needs at least"):
+        ShiftDetector().fit(_actual_frame(clean[:, :30], "2024-01-01"))
+
+
+def test_shift_detector_removes_known_effects_first():
+    """Prices known in advance (log-linear demand, elasticity 1.8) move the level: with the
+    price as a covariate a price cut raises nothing and the spread is the noise's; a real shift
+    still alarms."""
+    rng = np.random.default_rng(2)
+    n, T = 4, 300
+    price = np.where(rng.random((n, T)).cumsum(axis=1) % 40 < 20, 3.5, 4.5)  # flips every ~20 days
+    price[:, 200:] = 2.8  # a lasting cut after the calibration days
+    y = rng.poisson(np.exp(np.log(150) - 1.8 * np.log(price / 3.5))).astype(float)
+    frame = _actual_frame(y, "2024-01-01").assign(price=price.ravel())
+    days = pd.date_range("2024-01-01", periods=T)
+    cal, new = frame[frame["ts"] < days[200]], frame[frame["ts"] >= days[150]]
+    det = ShiftDetector(covariates=["price"]).fit(cal)
+    assert det.beta_["price"].between(-2.1, -1.5).all()  # log price enters: the elasticity
+    after = new[new["ts"] >= days[200]]
+    near = lambda a, d: a[(a["ts"] >= days[d]) & (a["ts"] <= days[d + 7])]  # noqa: E731
+    assert near(det.detect(after), 200).empty  # the cut's week: nothing with the price known
+    raw = ShiftDetector().fit(cal)  # without the price, its flips are "shifts" of 0.45 in log
+    assert (raw.spread_ > 4 * det.spread_).all()  # 8x here: the price moves more than the noise
+    shifted = after.copy()
+    shifted.loc[(shifted["node"] == "s0") & (shifted["ts"] >= days[240]), "y"] *= 1.5
+    a = near(det.detect(shifted), 240)
+    assert list(a["node"]) == ["s0"] and (a["direction"] == "up").all()
+
+
+def test_shift_detector_catches_half_level_shifts_on_persistent_seasonal_counts_within_7_days():
+    """Poisson counts around a weekly season plus an AR(1) shock (the retail demand's shape):
+    a shift of half a normal day is found within 7 days, while a clean year raises few alarms."""
+    rng = np.random.default_rng(5)
+    n = 8
+
+    def counts(T):
+        lam = 100 * (1 + 0.3 * np.sin(2 * np.pi * np.arange(T) / 7))
+        e = np.zeros((n, T))
+        for t in range(1, T):
+            e[:, t] = 0.6 * e[:, t - 1] + rng.normal(0, 8, n)
+        return rng.poisson(lam * np.ones((n, 1))).astype(float) + e
+
+    det = ShiftDetector().fit(_actual_frame(counts(175), "2024-01-01"))
+    false_alarms = sum(len(det.detect(_actual_frame(counts(140), "2025-01-01"))) for _ in range(3))
+    assert false_alarms <= 4  # over 3 x 8 x 140 = 3360 clean series-days
+    onset, caught, delays = pd.Timestamp("2025-01-01") + 60 * DAY, [], []
+    for sign in (1, -1, 1):
+        y = counts(140)
+        y[:, 60:81] += sign * 50
+        a = det.detect(_actual_frame(y, "2025-01-01"))
+        a = a[(a["ts"] >= onset) & (a["ts"] <= onset + 7 * DAY)]
+        caught += [f"s{i}" in set(a["node"]) for i in range(n)]
+        delays += list((a["ts"] - onset).dt.days)
+        assert (a["direction"] == ("up" if sign > 0 else "down")).all()
+    assert np.mean(caught) >= 0.9 and np.mean(delays) <= 5
 
 
 # --------------------------------------------------------------------------------------------------
@@ -526,6 +639,20 @@ def test_monitor_loop_alerts_quarantines_and_updates(tiny):
         (res.alerts["node"] == "n1") & (res.alerts["ts"] == spike_day) & (res.alerts["variable"] == "a")
     ]
     assert len(hit) == 1 and hit["quarantined"].all() and hit["side"].iloc[0] == "above"
+    assert hit["kind"].iloc[0] == "spike" and set(res.alerts["kind"]) <= {"spike", "drop"}
+    # the shift test reads the actuals with each day's alerted cells replaced by their forecast
+    assert mon.shift_ is not None and set(mon.shift_.h_.index) == {"a", "b"}
+    assert res.figures["shift_alarms"] == len(res.shifts)
+    w = res.watched.dropna(subset=["y"])
+    alerted = set(zip(res.alerts["node"], res.alerts["variable"], res.alerts["ts"], strict=True))
+    hit_cells = [c in alerted for c in zip(w["node"], w["variable"], w["ts"], strict=True)]
+    cleaned = w[["node", "variable", "ts"]].assign(y=np.where(hit_cells, w["mean"], w["y"]))
+    assert cleaned.loc[(cleaned["node"] == "n1") & (cleaned["ts"] == spike_day), "y"].max() < 200
+    expected = copy.deepcopy(mon.shift_).detect(cleaned)
+    pd.testing.assert_frame_equal(
+        res.shifts.drop(columns="kind").reset_index(drop=True), expected, check_dtype=False
+    )
+    assert (res.shifts["kind"] == "level_shift").all()
     assert list(res.updates["end"]) == [cal_end + 4 * DAY, cal_end + 8 * DAY, cal_end + 12 * DAY]
     assert set(res.comparison["model"]) == {
         "stale",
