@@ -261,9 +261,13 @@ class MonitorResult:
             f"Over {g['days']:.0f} monitored days, the 80 % intervals of M covered "
             f"{100 * g['coverage_raw']:.1f} % of the actuals as issued and {100 * g['coverage_calibrated']:.1f} % "
             f"after conformal calibration (target {100 * (1 - g['alpha']):.0f} %). "
-            f"{g['alerts']:.0f} anomaly alert(s) were raised ({g['alerts_high']:.0f} high) and "
-            f"{g['drift_alarms']:.0f} drift alarm(s)"
-            + (f" and {g['shift_alarms']:.0f} level-shift alarm(s). " if "shift_alarms" in g else ". ")
+            f"{g['alerts']:.0f} anomaly alert(s) were raised ({g['alerts_high']:.0f} high), "
+            f"{g['drift_alarms']:.0f} drift alarm(s) on the residuals"
+            + (
+                f" and {g['shift_alarms']:.0f} level-shift alarm(s) on the actuals. "
+                if "shift_alarms" in g
+                else ". "
+            )
         )
         if g.get("updates", 0):
             text += (
