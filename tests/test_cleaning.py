@@ -682,6 +682,45 @@ def test_sorted_codes_index_the_sorted_labels():
     assert keys.tolist() == [2, 0, 1, 0] and key_u.tolist() == [10, 20, 30]
 
 
+def test_sorted_codes_by_object_identity_equal_the_codes_by_value():
+    """Long object columns are coded by address first; equal strings in distinct objects still merge."""
+    from sclm._labels import NonStringLabelError, _pointer_codes, sorted_codes
+
+    rng = np.random.default_rng(0)
+    idx = rng.integers(0, 7, 20_000)
+    shared = np.array([f"lab{i}" for i in range(7)], dtype=object)[idx]
+    distinct = np.array(["".join(["lab", str(i)]) for i in idx], dtype=object)  # one object per row
+    assert len(_pointer_codes(shared)[1]) == 7 and len(_pointer_codes(distinct)[1]) > 7
+    for values in (shared, distinct, np.concatenate([shared, distinct])):
+        fast, fast_u = sorted_codes(values)
+        slow, slow_u = sorted_codes(values, _pointers=False)
+        np.testing.assert_array_equal(fast, slow)
+        assert fast.dtype == np.int32 and fast_u.tolist() == slow_u.tolist() == sorted(set(shared))
+    holes = shared.copy()
+    holes[[5, 900]] = None
+    codes, _ = sorted_codes(holes, missing="sentinel")
+    assert codes[5] == codes[900] == -1 and (np.delete(codes, [5, 900]) >= 0).all()
+    with pytest.raises(NonStringLabelError):
+        sorted_codes(holes)
+    holes[5] = 3
+    with pytest.raises(NonStringLabelError):
+        sorted_codes(holes, missing="sentinel")
+
+
+def test_category_codes_see_a_category_used_once_and_drop_unused_ones():
+    from sclm._labels import category_codes
+
+    codes = np.zeros(10_000, dtype=np.int8)
+    codes[4_999] = 2  # off the strided sample
+    col = pd.Series(pd.Categorical.from_codes(codes, categories=["b", "z", "a"]))
+    got, uniques = category_codes(col)
+    assert uniques.tolist() == ["a", "b"] and got[4_999] == 0 and (np.delete(got, 4_999) == 1).all()
+    sorted_col = pd.Series(pd.Categorical.from_codes(np.arange(10_000) % 3, categories=["a", "b", "c"]))
+    got, uniques = category_codes(sorted_col)
+    assert uniques.tolist() == ["a", "b", "c"] and got.dtype == np.int32
+    np.testing.assert_array_equal(got, np.arange(10_000) % 3)
+
+
 _LABELS = ["node", "node_type", "variable", "unit", "source"]
 
 

@@ -55,7 +55,8 @@ def fuse(
     imputed
         Keys of readings invented upstream (filled gaps, replaced outliers), e.g.
         ``audit[audit["action"].eq("filled") | audit["rule"].str.startswith("outlier")]`` from
-        cleaning: used only where a cell has no observed reading (see :meth:`~sclm.fusion.SourceFuser.fit`).
+        cleaning (``ReadingsCleaner.imputed_`` holds them, taken from the audit's codes): used only
+        where a cell has no observed reading (see :meth:`~sclm.fusion.SourceFuser.fit`).
     return_report
         Also return a :class:`~sclm.fusion.FusionReport` (weights, pairs, filled cells, the transformers).
     client, out
