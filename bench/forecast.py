@@ -71,7 +71,8 @@ Goals (issue 14), on the median of every row: pasta M relMASE <= 0.62; YAZ M <= 
 data set M relMASE / the best baseline's <= 1, the best taken over EVERY baseline (Seasonal
 Naive, AutoETS, AutoTheta, LightGBM), all run in the same invocation.  With ``--baselines``
 naming a subset that figure is recorded as "not evaluated" (no value, so it neither holds nor
-fails).  The robustness curve (issue 14, §8.3) is to be wired in at the end of ``main``.
+fails).  The robustness curve (issue 14, §8.3) runs at the end of ``main`` on the scenarios among
+``--datasets`` (``bench/robustness.py``; ``--robustness quick|full|off``, default quick).
 
 Run: .venv/bin/python bench/forecast.py [--quick] [--datasets pasta,yaz] [--epochs N] [--device cuda]
 Prints the table and writes build/bench/forecast.json (forecast_quick.json with --quick;
@@ -660,6 +661,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--out-dir", default=None, help="where the JSON goes (default build/bench)")
     ap.add_argument("--tag", default=None, help="JSON name suffix: build/bench/forecast_<tag>.json")
+    ap.add_argument(
+        "--robustness",
+        choices=("quick", "full", "off"),
+        default="quick",
+        help="the noise-robustness curve (bench/robustness.py) on the scenarios among --datasets: "
+        "quick = 420-day scenarios, 3 epochs (default); full = 760 days, 5 epochs",
+    )
     args = ap.parse_args(argv)
     q = args.quick
     args.epochs = args.epochs or (10 if q else 30)
@@ -686,11 +694,27 @@ def main(argv: list[str] | None = None) -> None:
         t0 = time.perf_counter()
         run(s, args, bench)
         bench.add(f"{name}: total s", round(time.perf_counter() - t0, 1))
-    # Robustness curve (issue 14, article §8.3): sclm.robustness / bench/robustness.py are wired
-    # in here, after the accuracy tables (relMASE of M and LightGBM against the IoT miss rate p
-    # and the source-noise scale, on each scenario's cleaned and fused data).
     bench.add("total s", round(time.perf_counter() - t_all, 1))
     bench.finish()
+    # Robustness curve (issue 14, article §8.3), after the accuracy tables: relMASE of M and
+    # LightGBM against the IoT miss rate p and the source-noise scale, on each scenario's cleaned
+    # and fused data (bench/robustness.py; its own table and build/bench/robustness[_tag].json).
+    scen = [n for n in names if n in SYNTHETIC]
+    if args.robustness != "off" and scen:
+        import robustness
+
+        extra = ["--quick"] if args.robustness == "quick" or q else []
+        robustness.main(
+            [
+                "--scenarios",
+                ",".join(scen),
+                "--device",
+                args.device,
+                *extra,
+                *(["--tag", args.tag] if args.tag else []),
+                *(["--out-dir", args.out_dir] if args.out_dir else []),
+            ]
+        )
 
 
 if __name__ == "__main__":
