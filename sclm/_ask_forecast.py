@@ -357,7 +357,12 @@ def forecast_frame(bundle: Bundle, horizon: int, *, panel: pd.DataFrame | None =
         trained = dataclasses.replace(trained, task=dataclasses.replace(trained.task, panel=panel))
     fc = trained.forecast(bundle.origin, device="cpu")
     last = bundle.origin + pd.Timedelta(days=horizon)
-    return fc[fc["ts"] <= last].reset_index(drop=True)
+    fc = fc[fc["ts"] <= last].reset_index(drop=True)
+    # every target is a quantity: a forecast below 0 is 0 (as a what-if's is), so that the
+    # baseline and the what-if are totalled on the same footing
+    cols = [c for c in fc.columns if c == "mean" or c.startswith("q")]
+    fc[cols] = fc[cols].astype("float64").clip(lower=0.0)
+    return fc
 
 
 def scale_forecast(fc: pd.DataFrame, factors: dict[str, float]) -> pd.DataFrame:
