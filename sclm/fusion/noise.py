@@ -57,7 +57,7 @@ from scipy.optimize import nnls
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 from scipy.special import ndtri
-from scipy.stats import median_abs_deviation, truncnorm
+from scipy.stats import truncnorm
 
 from sclm._labels import sorted_codes
 from sclm.fusion._table import _Table, _Var
@@ -124,14 +124,16 @@ def _median_and_mad(d: np.ndarray, g: np.ndarray, n_groups: int) -> tuple[np.nda
 
     The MAD is :func:`scipy.stats.median_abs_deviation` with ``scale="normal"``
     (``MAD / Φ⁻¹(3/4)``, the sd of Gaussian data); both results have shape ``(n_groups,)``.
-    One group (``weights_by="variable"``) calls scipy; several groups (node types, nodes: up to
+    One group (``weights_by="variable"``) takes scipy's formula with the median computed once; several groups (node types, nodes: up to
     thousands, a scipy call costs ~0.1–1 ms) take the same medians vectorised over the groups,
     equal to scipy's per group (tested).
     """
     if n_groups == 1:
         if not len(d):
             return np.array([np.nan]), np.array([np.nan])
-        return np.array([np.median(d)]), np.array([median_abs_deviation(d, scale="normal")])
+        # scipy's formula (median of |d - median| / Φ⁻¹(3/4)) with the median taken once
+        centre = np.median(d)
+        return np.array([centre]), np.array([np.median(np.abs(d - centre)) / _NORMAL_MAD_SCALE])
     centre = _group_median(d, g, n_groups)
     return centre, _group_median(np.abs(d - centre[g]), g, n_groups) / _NORMAL_MAD_SCALE
 
