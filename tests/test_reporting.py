@@ -282,6 +282,17 @@ def test_case_study_renders_with_smoke_parameters(case, tmp_path):
         "drivers",
     }
     assert m["explain_checks"]["completeness"] <= 0.01 and m["explain_checks_pass"]["completeness"]
+    # ... and tomorrow's forecast scored against the answer key, the key beside the heatmap
+    assert set(m["explain_key_pass"]) == {"completeness", "agreement", "randomization", "deletion", "drivers"}
+    assert (
+        0.0 <= m["explain_key_checks"]["drivers"] <= 1.0 and "figures/explain_key.png" in manifest["outputs"]
+    )
+    # robustness to the IoT miss rate: M and LightGBM at every p of the grid, slopes and the ratio
+    rob = m["robustness_relmase"]
+    assert set(rob) == {"M", "LightGBM"} and all(set(v) == {"0", "0.3"} for v in rob.values())
+    assert all(0.0 < x < 5.0 for v in rob.values() for x in v.values())
+    assert m["robustness_slopes"]["M"] == pytest.approx((rob["M"]["0.3"] - rob["M"]["0"]) / 0.3, abs=1e-3)
+    assert m["robustness_max_ratio"] == pytest.approx(rob["M"]["0.3"] / rob["M"]["0"], abs=1e-3)
     # documents: the smoke tagger (a tiny BERT, seconds of training) reads part of them
     assert m["documents_f1_scenario"] > 0.3
     assert 0.0 < m["documents_read_exactly"] <= 1.0
