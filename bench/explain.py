@@ -24,6 +24,10 @@ Figures per scenario, with goals:
 - the AUP/AUR table: IG, GradientShap, SHAP GradientExplainer, FeatureAblation, Occlusion and
   Temporal Saliency Rescaling (TSR over IG, 8 steps; Ismail et al. 2020) on the same 200
   windows per target, and TSR − IG;
+- ``<target> one-step MAE, M / key-only least squares`` (no goal): M's error on the scored step
+  against a least-squares fit on the key's cells alone (:func:`sclm.explain.checks.key_fit`,
+  fitted on the training windows); far above 1 means M has not learnt the rule, so no
+  explanation of it can find the key;
 - ``IG completeness error`` ≤ 0.01: pooled |Σ attributions − (f(x) − f(baseline))| / |f(x) −
   f(baseline)|;
 - ``randomisation check passes`` = 1: cascading re-initialisation (4 stages, head first) keeps
@@ -77,6 +81,8 @@ class Trained:
     node_types: np.ndarray  # node type of each explained window
     drivers: pd.DataFrame
     train_s: float
+    fit_windows: Windows | None = None  # the training windows (scaled), for the key-only fit
+    fit_node_types: np.ndarray | None = None
 
 
 def setup_and_train(name: str, args: argparse.Namespace) -> Trained:
@@ -142,7 +148,16 @@ def setup_and_train(name: str, args: argparse.Namespace) -> Trained:
         rows = np.sort(np.random.default_rng(0).choice(len(test), size=args.n_windows, replace=False))
         test = test.subset(rows)
     types = sc.nodes.set_index("node")["node_type"]
-    return Trained(name, model, test, types.loc[test.nodes].to_numpy(), sc.drivers, train_s)
+    return Trained(
+        name,
+        model,
+        test,
+        types.loc[test.nodes].to_numpy(),
+        sc.drivers,
+        train_s,
+        w,
+        types.loc[w.nodes].to_numpy(),
+    )
 
 
 METHODS = {
@@ -204,6 +219,19 @@ def run_scenario(t: Trained, bench: Bench, args: argparse.Namespace) -> None:
         aurs.append(pr["aur"])
         top = ", ".join(f"{c}[{lag}]" for c, lag in pr["top"])
         notes.append(f"{target} {pr['aup']:.2f} (top: {top})")
+        if t.fit_windows is not None:
+            # is M accurate on the scored step?  Against least squares on the key's cells alone
+            fw = t.fit_windows.subset(
+                np.flatnonzero(np.isin(t.fit_node_types, np.unique(t.node_types[rows])))
+            )
+            kf = checks.key_fit(fw, sub, target, sorted(cells), step=1, model=t.model, device="cpu")
+            bench.add(
+                f"{name}: {target} one-step MAE, M / key-only least squares",
+                kf["mae_model"] / max(kf["mae_key"], 1e-12),
+                None,
+                f"scaled MAE: M {kf['mae_model']:.4f}, key-only least squares {kf['mae_key']:.4f} "
+                f"(fit on the training windows), last value {kf['mae_last']:.4f}; {len(rows)} windows",
+            )
         _, strict = target_rows(t, target, 1, roles=("driver",))
         if strict:
             saups.append(checks.precision_recall(att, strict)["aup"])

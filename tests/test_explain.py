@@ -675,3 +675,47 @@ def test_key_beside_heatmap_and_the_report_checks(tiny, one_torch_thread):
     plt.close(fig)
     with pytest.raises(ValueError, match="no window has an observable driver"):
         explanation_checks(model, w, _toy_key(), {"a": "store"}, "q", step=4, device="cpu")
+
+
+def test_key_fit_recovers_the_rule_and_scores_model_and_persistence(one_torch_thread):
+    """y[step 1, k=1] = 3·q[lag 2] − 1·promo[day +1] + 0.5 (plus a little noise): the key-only fit
+    finds the weights; a wrong key and persistence do worse; a planted model's error is its own."""
+    rng = np.random.default_rng(0)
+
+    def make(n):
+        x = rng.normal(size=(n, T, C)).astype(np.float32)
+        xf = rng.normal(size=(n, H, F)).astype(np.float32)
+        y = np.zeros((n, H, K), np.float32)
+        y[:, 0, 1] = 3 * x[:, T - 1 - 2, 0] - xf[:, 0, 0] + 0.5 + 0.01 * rng.normal(size=n)
+        return Windows(
+            X=x,
+            X_future=xf,
+            Y=y,
+            meta=pd.DataFrame({"node": ["a"] * n, "origin": pd.date_range("2024-01-01", periods=n)}),
+            channels=("q", "k", "temp"),
+            targets=("q", "k"),
+            known_future=("promo", "price"),
+            input_size=T,
+            horizon=H,
+        )
+
+    fit_w, test_w = make(200), make(50)
+    key = [("q", 2), ("promo", -1)]
+    r = checks.key_fit(fit_w, test_w, "k", key, step=1)
+    assert np.allclose(r["coef"], [3.0, -1.0], atol=0.01) and abs(r["intercept"] - 0.5) < 0.01
+    assert r["mae_key"] < 0.02 and r["mae_last"] > 1.0 and np.isnan(r["mae_model"])
+    wrong = checks.key_fit(fit_w, test_w, "k", [("q", 3), ("price", -1)], step=1)
+    assert wrong["mae_key"] > 50 * r["mae_key"]
+
+    class Future(nn.Module):
+        def forward(self, x, xf):  # the rule without the intercept: error 0.5
+            y = torch.zeros(len(x), H, K)
+            y[:, 0, 1] = 3 * x[:, T - 1 - 2, 0] - xf[:, 0, 0]
+            return y
+
+    m = checks.key_fit(fit_w, test_w, "k", key, step=1, model=Future(), device="cpu")
+    assert abs(m["mae_model"] - 0.5) < 0.02
+    with pytest.raises(ValueError, match="step"):
+        checks.key_fit(fit_w, test_w, "k", key, step=H + 1)
+    with pytest.raises(ValueError, match="no key cells"):
+        checks.key_fit(fit_w, test_w, "k", [], step=1)

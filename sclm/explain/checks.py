@@ -10,7 +10,8 @@
   forecast must move to ``f(baseline)`` much faster than when deleting in random order.
 * :func:`driver_cells`, :func:`key_windows`, :func:`precision_recall` — AUP/AUR against a scenario's known drivers
   (Ismail et al., NeurIPS 2020, "Benchmarking Deep Learning Interpretability in Time Series
-  Predictions").
+  Predictions"); :func:`key_fit` — how well the key's cells alone forecast the target (least
+  squares), the reference that tells an inaccurate model from a wrong explanation.
 
 All take and return numpy / plain Python values; the model-based checks run on ``device``
 (default ``"auto"``: cuda, else mps, else cpu, as :func:`sclm.training.resolve_device`) and
@@ -38,6 +39,7 @@ __all__ = [
     "completeness",
     "deletion_curve",
     "driver_cells",
+    "key_fit",
     "key_windows",
     "precision_recall",
     "randomization_check",
@@ -670,3 +672,94 @@ def precision_recall(
         "top": top,
         "hits": int(is_d[order].sum()),
     }
+
+
+def _cell_matrix(w: Any, cells: Sequence[tuple[str, int]]) -> np.ndarray:
+    """(N, len(cells)) values of ``(channel, lag)`` cells of windows ``w`` (lag < 0: known future)."""
+    cols = []
+    for c, lag in cells:
+        if lag >= 0:
+            cols.append(np.asarray(w.X[:, w.input_size - 1 - lag, list(w.channels).index(c)], np.float64))
+        else:
+            cols.append(np.asarray(w.X_future[:, -lag - 1, list(w.known_future).index(c)], np.float64))
+    return np.stack(cols, axis=1) if cols else np.zeros((len(w), 0))
+
+
+def key_fit(
+    fit_windows: Any,
+    windows: Any,
+    target: str,
+    cells: Iterable[tuple[str, int]],
+    *,
+    step: int = 1,
+    model: nn.Module | None = None,
+    device: str = "auto",
+) -> dict[str, Any]:
+    """How well the answer key's cells alone forecast ``target`` ``step`` days ahead.
+
+    A least-squares fit (with intercept) of ``Y[:, step-1, target]`` on the key's cells over
+    ``fit_windows`` (training windows: nothing from the evaluated period), evaluated on
+    ``windows``.  Its error next to the model's tells the two reasons of a low AUP apart: a model
+    much worse than the key-only fit has not learnt the rule (an explanation of it cannot find
+    the key), a model as good as the key that still credits other cells reads an equivalent
+    representation (e.g. an exact identity among the inputs, such as the inventory balance
+    ``k[t] = k[t-1] + q[t-1] - d[t-1]`` inside the window).
+
+    Parameters
+    ----------
+    fit_windows, windows : sclm.windows.Windows
+        Windows to fit the least squares on, and to evaluate on (same channels; scaled or not,
+        as the model sees them).
+    target : str
+        One of ``windows.targets``.
+    cells : iterable of (channel, lag)
+        The key's cells (:func:`driver_cells`; lag < 0 = known-future day ``-lag``).
+    step : int
+        Step ahead (1 = the day after the origin).
+    model : nn.Module, optional
+        Forecaster ``(X, X_future) -> (N, H, K)`` point forecast (or a ForecastOutput); its
+        error on ``windows`` at ``step`` is returned beside the fit's.
+    device : str
+
+    Returns
+    -------
+    dict
+        ``mae_key`` (mean absolute error of the key-only fit on ``windows``), ``mae_last``
+        (persistence: the target's last input value, when it is an input channel; else NaN),
+        ``mae_model`` (NaN without ``model``), ``coef`` (per cell, in ``cells`` order) and
+        ``intercept``.
+    """
+    cells = [(str(c), int(lag)) for c, lag in cells]
+    if not cells:
+        raise ValueError("no key cells to fit")
+    if not 1 <= step <= windows.horizon:
+        raise ValueError(f"step must be in 1..{windows.horizon}, got {step}")
+    k = list(windows.targets).index(target)
+    a = _cell_matrix(fit_windows, cells)
+    a = np.concatenate([a, np.ones((len(a), 1))], axis=1)
+    y = np.asarray(fit_windows.Y[:, step - 1, k], np.float64)
+    beta = np.linalg.lstsq(a, y, rcond=None)[0]
+    b = _cell_matrix(windows, cells)
+    yt = np.asarray(windows.Y[:, step - 1, k], np.float64)
+    out: dict[str, Any] = {
+        "mae_key": float(np.mean(np.abs(b @ beta[:-1] + beta[-1] - yt))),
+        "mae_last": float("nan"),
+        "mae_model": float("nan"),
+        "coef": [float(v) for v in beta[:-1]],
+        "intercept": float(beta[-1]),
+    }
+    if target in windows.channels:
+        last = np.asarray(windows.X[:, -1, list(windows.channels).index(target)], np.float64)
+        out["mae_last"] = float(np.mean(np.abs(last - yt)))
+    if model is not None:
+        dev = resolve_device(device)
+        xf = windows.X_future
+        with _on_device(model, dev) as m, torch.no_grad():
+            args = [torch.as_tensor(np.asarray(windows.X, np.float32), device=dev)]
+            if xf is not None and xf.shape[-1]:
+                args.append(torch.as_tensor(np.asarray(xf, np.float32), device=dev))
+            res = m(*args)
+        point = res[0] if isinstance(res, tuple) else res
+        pred = point.detach().cpu().numpy()[:, step - 1, k].astype(np.float64)
+        out["mae_model"] = float(np.mean(np.abs(pred - yt)))
+    return out
