@@ -75,7 +75,7 @@ recall without reaching 0.9 / 0.9 on retail.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 import numpy as np
 import pandas as pd
@@ -267,18 +267,7 @@ class CusumDetector:
         self.center_, self.spread_ = center.rename("center"), spread.rename("spread")
         self._calib = {k: (float(c), float(s)) for k, c, s in zip(center.index, center, spread, strict=True)}
         self.state_, self.history_ = {}, {}
-        _, top = self._run(f, np.inf)
-        self.clean_max_ = pd.Series(top, name="clean_max").sort_index()
-        if self.h is not None:
-            h = pd.Series(float(self.h), index=self.clean_max_.index)
-        elif self.per == "all":
-            h = pd.Series(
-                max(self.h_min, self.margin * float(self.clean_max_.max())), index=self.clean_max_.index
-            )
-        else:
-            h = np.maximum(self.h_min, self.margin * self.clean_max_)
-        self.h_ = h.rename("h")
-        self._history_at_fit = {k: list(v) for k, v in self.history_.items()}
+        _set_thresholds(self, f)
         self.reset()
         return self
 
@@ -585,18 +574,7 @@ class ShiftDetector:
             np.reshape(betas, (len(rows), len(self.covariates))), index=idx, columns=list(self.covariates)
         )
         self.history_, self._restarted = {}, set()
-        _, top = self._run(f, np.inf)
-        self.clean_max_ = pd.Series(top, name="clean_max").sort_index()
-        if self.h is not None:
-            h = pd.Series(float(self.h), index=self.clean_max_.index)
-        elif self.per == "all":
-            h = pd.Series(
-                max(self.h_min, self.margin * float(self.clean_max_.max())), index=self.clean_max_.index
-            )
-        else:
-            h = np.maximum(self.h_min, self.margin * self.clean_max_)
-        self.h_ = h.rename("h")
-        self._history_at_fit = {k: list(v) for k, v in self.history_.items()}
+        _set_thresholds(self, f)
         return self
 
     def reset(self) -> Self:
@@ -634,3 +612,19 @@ class ShiftDetector:
         """:meth:`reset` then :meth:`update`: the alarms of a whole stretch that follows the fit."""
         self.reset()
         return self.update(actuals)
+
+
+def _set_thresholds(det: Any, f: Any) -> None:
+    """Run ``det`` over its clean calibration days ``f`` with no alarm and set ``clean_max_`` (the
+    largest statistic per series), the thresholds ``h_`` (a fixed ``h``, else ``margin`` × the
+    clean maximum per series or over all of them, at least ``h_min``) and the history at fit."""
+    _, top = det._run(f, np.inf)
+    det.clean_max_ = pd.Series(top, name="clean_max").sort_index()
+    if det.h is not None:
+        h = pd.Series(float(det.h), index=det.clean_max_.index)
+    elif det.per == "all":
+        h = pd.Series(max(det.h_min, det.margin * float(det.clean_max_.max())), index=det.clean_max_.index)
+    else:
+        h = np.maximum(det.h_min, det.margin * det.clean_max_)
+    det.h_ = h.rename("h")
+    det._history_at_fit = {k: list(v) for k, v in det.history_.items()}

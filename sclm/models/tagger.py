@@ -479,6 +479,20 @@ class Tagger:
                 str(path), local_files_only=True, use_safetensors=True, **cls._label_maps(labels), **extra
             )
             tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+        return cls._assemble(model, tokenizer, labels, max_length, label_all_subtokens, casing, device)
+
+    @classmethod
+    def _assemble(
+        cls,
+        model: Any,
+        tokenizer: Any,
+        labels: Sequence[str],
+        max_length: int,
+        label_all_subtokens: bool,
+        casing: bool,
+        device: str | torch.device,
+    ) -> Tagger:
+        """The tagger of a built model and tokenizer (the casing feature grows the token types)."""
         if casing:
             cls._grow_token_types(model)
         return cls(
@@ -534,17 +548,7 @@ class Tagger:
             word_prefix=word_prefix,
             classifier_dropout=dropout,
         )
-        if casing:
-            cls._grow_token_types(model)
-        return cls(
-            model,
-            tokenizer,
-            labels,
-            max_length=max_length,
-            label_all_subtokens=label_all_subtokens,
-            casing=casing,
-            device=device,
-        )
+        return cls._assemble(model, tokenizer, labels, max_length, label_all_subtokens, casing, device)
 
     @classmethod
     def from_scratch(
