@@ -22,6 +22,8 @@ def test_explain_bench_quick(tmp_path):
             "manufacturing",
             "--epochs",
             "2",
+            "--threads",
+            "1",  # pytest -n 2 runs two workers on 2 cores: more threads oversubscribe them
             "--out-dir",
             str(tmp_path),
         ],
