@@ -1,0 +1,329 @@
+"""The tagger's data side: label checks, casing classes, word-piece label alignment, the token
+classification dataset, the fit report, class weights, WordPiece training and BIO-constrained
+decoding (:mod:`sclm.models.tagger` re-exports the public names)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+IGNORE = -100
+"""Label id ignored by the loss (special tokens, padding, non-first pieces)."""
+
+N_CASING = 4
+
+
+def _check_labels(labels: Sequence[str]) -> list[str]:
+    labels = list(labels)
+    if not labels or "O" not in labels:
+        raise ValueError(f"labels must be a non-empty list of BIO tags including 'O', got {labels!r}")
+    if len(set(labels)) != len(labels):
+        raise ValueError(f"labels must be unique, got {labels!r}")
+    bad = [t for t in labels if t != "O" and not (len(t) > 2 and t[:2] in ("B-", "I-"))]
+    if bad:
+        raise ValueError(f"labels must be BIO tags ('O', 'B-TYPE', 'I-TYPE'), got {bad[0]!r}")
+    return labels
+
+
+def _check_corpus(tokens: Sequence[Sequence[str]], tags: Sequence[Sequence[str]] | None, labels) -> None:
+    if isinstance(tokens, str) or not isinstance(tokens, Sequence):
+        raise TypeError("tokens must be a list of token lists (one per sentence)")
+    if tags is None:
+        return
+    if len(tokens) != len(tags):
+        raise ValueError(f"got {len(tokens)} token lists but {len(tags)} tag lists")
+    known = set(labels)
+    for i, (tok, tag) in enumerate(zip(tokens, tags, strict=True)):
+        if len(tok) != len(tag):
+            raise ValueError(f"sentence {i}: {len(tok)} tokens but {len(tag)} tags")
+        unknown = set(tag) - known
+        if unknown:
+            raise ValueError(
+                f"sentence {i}: unknown tag(s) {sorted(unknown)}; the tagger's labels are {labels}"
+            )
+
+
+def casing_classes(word: str) -> int:
+    """Casing class of a word: 0 lower/other, 1 ``Capitalised``, 2 ``UPPER`` (2+ letters), 3 has a digit."""
+    if any(c.isdigit() for c in word):
+        return 3
+    letters = [c for c in word if c.isalpha()]
+    if len(letters) >= 2 and all(c.isupper() for c in letters):
+        return 2
+    if letters and letters[0].isupper():
+        return 1
+    return 0
+
+
+def align_labels(
+    word_ids: Sequence[int | None],
+    word_labels: Sequence[int],
+    *,
+    label_all_subtokens: bool = False,
+    b_to_i: Mapping[int, int] | None = None,
+) -> list[int]:
+    """Word-level label ids → one label id per word piece.
+
+    Parameters
+    ----------
+    word_ids
+        Per piece, the index of its word (``None`` for special tokens), as from a fast
+        tokenizer's ``word_ids()``.
+    word_labels
+        Per word, its label id.
+    label_all_subtokens
+        ``False``: only a word's first piece carries its label, later pieces get ``-100``.
+        ``True``: every piece is labelled; a continuation piece of a ``B-X`` word gets ``I-X``.
+    b_to_i
+        Label id of ``B-X`` → label id of ``I-X`` (only used with ``label_all_subtokens``).
+
+    Returns
+    -------
+    list[int]
+        Same length as ``word_ids``; ``-100`` for special tokens (and skipped pieces).
+    """
+    out: list[int] = []
+    previous: int | None = None
+    for wid in word_ids:
+        if wid is None:
+            out.append(IGNORE)
+        elif wid != previous:
+            if wid >= len(word_labels):
+                raise ValueError(f"word id {wid} but only {len(word_labels)} word labels")
+            out.append(int(word_labels[wid]))
+        elif label_all_subtokens:
+            lab = int(word_labels[wid])
+            out.append(int((b_to_i or {}).get(lab, lab)))
+        else:
+            out.append(IGNORE)
+        previous = wid
+    return out
+
+
+class TokenClassificationDataset(torch.utils.data.Dataset):
+    """Tokenised sentences with aligned labels, ready for ``DataCollatorForTokenClassification``.
+
+    Parameters
+    ----------
+    tokens
+        Per sentence, its words.
+    tags
+        Per sentence, its BIO tags (``None`` for unlabelled data).
+    tokenizer
+        A fast tokenizer (needs ``word_ids``).
+    labels
+        The label list (tag → id by position).
+    max_length
+        Pieces per sentence, special tokens included (longer sentences are truncated).
+    label_all_subtokens, casing
+        See :func:`align_labels` and :class:`Tagger`.
+
+    Items are dicts of int lists: ``input_ids``, ``attention_mask``, ``token_type_ids`` (casing
+    classes, or zeros), ``labels`` (when tagged).
+    """
+
+    def __init__(
+        self,
+        tokens: Sequence[Sequence[str]],
+        tags: Sequence[Sequence[str]] | None,
+        tokenizer: Any,
+        labels: Sequence[str],
+        *,
+        max_length: int = 128,
+        label_all_subtokens: bool = False,
+        casing: bool = False,
+    ) -> None:
+        labels = _check_labels(labels)
+        _check_corpus(tokens, tags, labels)
+        if not getattr(tokenizer, "is_fast", False):
+            raise TypeError("tokenizer must be a fast (Rust) tokenizer: word_ids() is needed to align tags")
+        label2id = {t: i for i, t in enumerate(labels)}
+        b_to_i = {label2id[t]: label2id.get("I-" + t[2:], label2id[t]) for t in labels if t.startswith("B-")}
+        self.tokens = [list(t) for t in tokens]
+        enc = tokenizer(
+            self.tokens,
+            is_split_into_words=True,
+            truncation=True,
+            max_length=max_length,
+            add_special_tokens=True,
+        )
+        self.items: list[dict[str, list[int]]] = []
+        self.word_ids: list[list[int | None]] = []
+        for i in range(len(self.tokens)):
+            wids = enc.word_ids(i)
+            item = {"input_ids": enc["input_ids"][i], "attention_mask": enc["attention_mask"][i]}
+            item["token_type_ids"] = (
+                [0 if w is None else casing_classes(self.tokens[i][w]) for w in wids]
+                if casing
+                else [0] * len(wids)
+            )
+            if tags is not None:
+                ids = [label2id[t] for t in tags[i]]
+                item["labels"] = align_labels(
+                    wids, ids, label_all_subtokens=label_all_subtokens, b_to_i=b_to_i
+                )
+            self.items.append(item)
+            self.word_ids.append(wids)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int) -> dict[str, list[int]]:
+        return self.items[i]
+
+    @property
+    def n_pieces(self) -> int:
+        """Word pieces over all sentences (special tokens included)."""
+        return sum(len(it["input_ids"]) for it in self.items)
+
+
+@dataclass
+class FitReport:
+    """What :meth:`Tagger.fit` did.
+
+    Attributes
+    ----------
+    seconds
+        Wall-clock training time (s).
+    epochs, steps
+        Epochs and optimiser steps run.
+    pieces_per_epoch
+        Word pieces in the training set (special tokens included, padding excluded).
+    tokens_per_second
+        ``pieces_per_epoch * epochs / seconds``.
+    history
+        Per epoch: ``{"epoch", "loss"}`` (mean training loss).
+    config
+        The training options.
+    """
+
+    seconds: float
+    epochs: float
+    steps: int
+    pieces_per_epoch: int
+    tokens_per_second: float
+    history: list[dict[str, float]] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+def class_weights_from(
+    tags: Sequence[Sequence[str]], labels: Sequence[str], *, power: float = 0.5
+) -> np.ndarray:
+    """Class weights ``(count_max / count_c) ** power`` (``power=0.5``: square-root inverse
+    frequency), normalised to mean 1 over the labels; unseen labels get the largest weight.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(len(labels),)``, float32.
+    """
+    counts = np.array([sum(t == lab for s in tags for t in s) for lab in labels], dtype=np.float64)
+    seen = counts > 0
+    w = np.ones(len(labels))
+    w[seen] = (counts[seen].max() / counts[seen]) ** power
+    w[~seen] = w[seen].max() if seen.any() else 1.0
+    return (w / w.mean()).astype(np.float32)
+
+
+def train_wordpiece(
+    texts: Sequence[str],
+    *,
+    vocab_size: int = 2000,
+    min_frequency: int = 1,
+    lowercase: bool = True,
+) -> Any:
+    """Train a BERT-style WordPiece tokenizer with the ``tokenizers`` library.
+
+    CJK characters become single words (``BertNormalizer(handle_chinese_chars=True)``), other
+    text splits on whitespace and punctuation, then into word pieces (``##`` continuation).
+
+    Parameters
+    ----------
+    texts
+        Training text (e.g. generated documents of the training split only).
+    vocab_size
+        Target vocabulary size, special tokens included.
+    min_frequency
+        Minimum pair frequency for a merge.
+    lowercase
+        Lowercase Latin text.
+
+    Returns
+    -------
+    transformers.PreTrainedTokenizerFast
+        With ``[PAD] [UNK] [CLS] [SEP] [MASK]`` and ``[CLS] … [SEP]`` post-processing; saves with
+        ``save_pretrained`` and loads with ``AutoTokenizer.from_pretrained``.
+    """
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    if isinstance(texts, str) or not len(texts):
+        raise ValueError("texts must be a non-empty list of strings")
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(
+        clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=lowercase
+    )
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.WordPieceTrainer(
+        vocab_size=vocab_size, min_frequency=min_frequency, special_tokens=specials, show_progress=False
+    )
+    tok.train_from_iterator(list(texts), trainer=trainer)
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
+    )
+    tok.decoder = decoders.WordPiece(prefix="##")
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+    )
+
+
+def bio_viterbi(logits: np.ndarray, labels: Sequence[str]) -> np.ndarray:
+    """Most likely valid BIO tag sequence (``I-X`` only after ``B-X`` or ``I-X``).
+
+    Parameters
+    ----------
+    logits
+        ``(n_words, n_labels)`` scores; turned into log-probabilities per word.
+    labels
+        The BIO labels (index = column).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_words,)`` label ids.
+    """
+    lg = np.asarray(logits, dtype=np.float64)
+    logp = lg - lg.max(1, keepdims=True)
+    logp = logp - np.log(np.exp(logp).sum(1, keepdims=True))
+    n, k = logp.shape
+    ok = np.ones((k, k), bool)  # ok[prev, next]
+    start = np.ones(k, bool)
+    for j, lab in enumerate(labels):
+        if lab.startswith("I-"):
+            start[j] = False
+            ok[:, j] = [p in ("B-" + lab[2:], lab) for p in labels]
+    trans = np.where(ok, 0.0, -np.inf)
+    score = np.where(start, logp[0], -np.inf)
+    back = np.zeros((n, k), int)
+    for t in range(1, n):
+        cand = score[:, None] + trans  # (prev, next)
+        back[t] = cand.argmax(0)
+        score = cand.max(0) + logp[t]
+    out = np.zeros(n, int)
+    out[-1] = int(score.argmax())
+    for t in range(n - 1, 0, -1):
+        out[t - 1] = back[t, out[t]]
+    return out
