@@ -274,8 +274,7 @@ class CusumDetector:
     def reset(self) -> Self:
         """Back to the state right after :meth:`fit`: sums at 0, the calibration's latest residuals
         as the rolling reference."""
-        if not hasattr(self, "h_"):
-            raise ValueError("this CusumDetector is not fitted yet; call fit(clean_residuals) first")
+        _check_fitted(self, "fit(clean_residuals)")
         self.state_ = {}
         self.history_ = {k: list(v) for k, v in self._history_at_fit.items()}
         return self
@@ -294,13 +293,7 @@ class CusumDetector:
             Alarms raised by these rows: ``node, variable, ts`` (alarm day), ``onset``
             (estimated first day of the change), ``direction`` ("up"/"down"), ``statistic``.
         """
-        if not hasattr(self, "h_"):
-            raise ValueError("this CusumDetector is not fitted yet; call fit(clean_residuals) first")
-        unknown = sorted(set(resolved["variable"]) - set(self.h_.index))
-        if unknown:
-            raise ValueError(f"variable(s) {unknown} were not in the calibration data")
-        alarms, _ = self._run(resolved, self.h_.to_dict())
-        return pd.DataFrame(alarms, columns=ALARM_COLUMNS)
+        return _feed(self, resolved, ALARM_COLUMNS, "fit(clean_residuals)")
 
     def detect(self, resolved: pd.DataFrame) -> pd.DataFrame:
         """:meth:`reset` then :meth:`update`: the alarms of a whole stretch that follows the fit."""
@@ -313,7 +306,7 @@ class CusumDetector:
 # reference, independent of M (which follows a shift within days, see the module docstring)
 # --------------------------------------------------------------------------------------------------
 
-SHIFT_COLUMNS = ["node", "variable", "ts", "onset", "direction", "statistic"]
+SHIFT_COLUMNS = ALARM_COLUMNS  # the same alarm record
 
 
 class ShiftDetector:
@@ -579,8 +572,7 @@ class ShiftDetector:
 
     def reset(self) -> Self:
         """Back to the state right after :meth:`fit` (the calibration's last values as history)."""
-        if not hasattr(self, "h_"):
-            raise ValueError("this ShiftDetector is not fitted yet; call fit(clean_actuals) first")
+        _check_fitted(self, "fit(clean_actuals)")
         self.history_ = {k: list(v) for k, v in self._history_at_fit.items()}
         self._restarted = set()
         return self
@@ -600,13 +592,7 @@ class ShiftDetector:
             Alarms: ``node, variable, ts`` (alarm day), ``onset`` (``t − window + 1``),
             ``direction``, ``statistic`` (``z_t``).
         """
-        if not hasattr(self, "h_"):
-            raise ValueError("this ShiftDetector is not fitted yet; call fit(clean_actuals) first")
-        unknown = sorted(set(actuals["variable"]) - set(self.h_.index))
-        if unknown:
-            raise ValueError(f"variable(s) {unknown} were not in the calibration data")
-        alarms, _ = self._run(actuals, self.h_.to_dict())
-        return pd.DataFrame(alarms, columns=SHIFT_COLUMNS)
+        return _feed(self, actuals, SHIFT_COLUMNS, "fit(clean_actuals)")
 
     def detect(self, actuals: pd.DataFrame) -> pd.DataFrame:
         """:meth:`reset` then :meth:`update`: the alarms of a whole stretch that follows the fit."""
@@ -628,3 +614,18 @@ def _set_thresholds(det: Any, f: Any) -> None:
         h = np.maximum(det.h_min, det.margin * det.clean_max_)
     det.h_ = h.rename("h")
     det._history_at_fit = {k: list(v) for k, v in det.history_.items()}
+
+
+def _check_fitted(det: Any, hint: str) -> None:
+    if not hasattr(det, "h_"):
+        raise ValueError(f"this {type(det).__name__} is not fitted yet; call {hint} first")
+
+
+def _feed(det: Any, rows: pd.DataFrame, columns: list[str], hint: str) -> pd.DataFrame:
+    """The alarms ``det`` raises on ``rows`` (days after those already fed), as a frame of ``columns``."""
+    _check_fitted(det, hint)
+    unknown = sorted(set(rows["variable"]) - set(det.h_.index))
+    if unknown:
+        raise ValueError(f"variable(s) {unknown} were not in the calibration data")
+    alarms, _ = det._run(rows, det.h_.to_dict())
+    return pd.DataFrame(alarms, columns=columns)
