@@ -455,14 +455,15 @@ def _parse(text: str, network: Any, max_horizon: int) -> Task:
             raise _refuse("the instruction contains commands or code, which are never run", final=True)
     net = network_view(network)
     # the language of the words around the names: an English question about 北京仓 is English
-    language = "zh" if has_cjk(mask_names(t, net) if net is not None else text) else "en"
+    masked = mask_names(t, net) if net is not None else None  # names, cities, products blanked
+    language = "zh" if has_cjk(masked if masked is not None else text) else "en"
     for domain, pat in _OOS.items():
         m = pat.search(t)
-        if m and net is not None:  # "Uji Farms" is a supplier of the network, not farming
-            m = pat.search(mask_names(t, net))
+        if m and masked is not None:  # "Uji Farms" is a supplier of the network, not farming
+            m = pat.search(masked)
         if m and net is not None and _in_node_names(m.group(0), net):
             m = None  # "Farm-3" where the network has Farm-1 and Farm-2: a node, known or not
-        if m and net is not None and _is_role_word(m.group(0)) and mask_names(t, net) != t:
+        if m and masked is not None and _is_role_word(m.group(0)) and masked != t:
             m = None  # "the Xining farm" beside a city of the network: a supplier
         if m:
             raise _refuse(f"{m.group(0)!r} is outside supply-chain analytics ({domain})", final=True)
