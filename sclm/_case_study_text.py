@@ -249,7 +249,14 @@ def _key_numbers(answer: Any) -> pd.DataFrame:
 
     walk("", answer.result)
     walk("change.", answer.delta or {})
-    return pd.Series(rows, name="value", dtype=float).round(4).to_frame()
+    return pd.Series({k: _number_text(v) for k, v in rows.items()}, name="value", dtype=object).to_frame()
+
+
+def _number_text(value: float) -> str:
+    """A number as the reader expects it: counts without decimals, shares with four, the rest with two."""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.4f}" if abs(value) < 1 else f"{value:,.2f}"
 
 
 def ask(

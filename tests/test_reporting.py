@@ -406,3 +406,13 @@ def test_same_parameters_give_byte_identical_reports(tmp_path):
         assert (a / name).read_bytes() == (b / name).read_bytes(), (
             f"{name} differs between two identical runs"
         )
+
+
+def test_ask_tables_show_counts_as_integers_and_keep_decimals_of_the_rest():
+    from sclm._case_study_text import _number_text
+
+    assert _number_text(7.0) == "7"
+    assert _number_text(33817.0) == "33,817"
+    assert _number_text(17405.66) == "17,405.66"
+    assert _number_text(0.15336) == "0.1534"
+    assert _number_text(-6045.424) == "-6,045.42"
