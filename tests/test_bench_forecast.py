@@ -248,3 +248,35 @@ def test_forecast_baselines_goals_are_measured_in_the_same_run():
     fb.score_task("pasta", one, history, dict.fromkeys(offsets, 0.0), 1, bench2)
     promo2 = bench2.figures["pasta: lightgbm relative MASE, promotions / no promotions"]
     assert promo2["value"] is None and promo2["holds"] is None
+
+
+def test_base_rows_learn_on_the_seasonal_mean_and_the_long_row_doubles_the_input():
+    bench_mod = _bench_module()
+    days = pd.date_range("2024-01-01", periods=120, freq="D")
+    idx = pd.MultiIndex.from_product([["a", "b"], days], names=["node", "ts"])
+    rng = np.random.default_rng(0)
+    y = np.tile(10 + 3 * np.sin(np.arange(120) * 2 * np.pi / 7), 2) + rng.normal(0, 1, 240)
+    panel = pd.DataFrame({"target": y}, index=idx)
+    s = bench_mod.Setup(
+        name="toy", panel=panel, targets=["target"], covariates=[], known_future=[], scaled=["target"],
+        horizon=7, origins=[days[100]], retrain=True, input_size=14,
+    )  # fmt: skip
+    bench_mod.add_static(s)
+    args = bench_mod.main.__globals__["argparse"].Namespace(
+        static=False, stride=7, quick=False, lm_stride=None, ensemble=1, seeds=1, epochs=1, patience=1,
+        batch_size=16, lr=1e-3, device="cpu", lm_layers=1, revin=True, linear_skip=True, patch_len=7, config={},
+    )  # fmt: skip
+    short = bench_mod.M_VARIANTS[bench_mod.M_KEYS["q-base"]]
+    long = bench_mod.M_VARIANTS[bench_mod.M_KEYS["q-base-long"]]
+    (m_short,), _ = bench_mod.train_m(s, days[100], short, args)
+    (m_long,), _ = bench_mod.train_m(s, days[100], long, args)
+    assert m_short.model.config.base == m_long.model.config.base == "seasonal_mean"
+    assert (m_short.model.config.input_size, m_long.model.config.input_size) == (14, 28)
+    assert m_long.task.known_future == ("zero_share", "log_mean")  # static, as the row says
+    assert bench_mod.predict_m(s, [m_long], days[100], args).shape[0] == 2 * 7
+    # validation MASE: the long row is scaled over its last 14 input days, the short row's own scale
+    v_long = bench_mod.validation_mase(m_long, 7, "cpu", scale_days=14)
+    assert np.isfinite(v_long) and v_long != bench_mod.validation_mase(m_long, 7, "cpu")
+    assert bench_mod.validation_mase(m_short, 7, "cpu", scale_days=14) == bench_mod.validation_mase(
+        m_short, 7, "cpu"
+    )

@@ -374,3 +374,43 @@ def test_seasonal_loss_scale_divides_each_window_by_its_seasonal_naive_mae():
     assert o2.loss_scale is None
     with pytest.raises(ValueError, match="season_length"):
         tiny(loss_scale="seasonal", season_length=T)
+
+
+def test_seasonal_mean_base_is_added_to_every_output_and_is_causal():
+    from sclm.models.forecaster import seasonal_base
+
+    x = torch.arange(21.0).reshape(1, 21, 1)  # three weeks: 0..20
+    by_hand = torch.tensor([7.0, 8, 9, 10, 11, 12, 13, 7, 8])  # mean of day 0, 7, 14 is 7, ...
+    torch.testing.assert_close(seasonal_base(x, 9, 7).ravel(), by_hand)
+    torch.testing.assert_close(seasonal_base(x, 2, 7, 1).ravel(), torch.tensor([14.0, 15]))
+    qs = (0.1, 0.5, 0.9)
+    seed_everything(0)
+    model = Forecaster(
+        tiny(
+            quantiles=qs,
+            loss_kind="quantile",
+            revin=True,
+            linear_skip=True,
+            base="seasonal_mean",
+            season_length=7,
+        )
+    )
+    for p in model.parameters():  # a network that outputs 0: the forecast is the base itself
+        torch.nn.init.zeros_(p)
+    xb, xf, _ = batch()
+    out = model(xb, xf)
+    expect = seasonal_base(xb[:, :, :K], H, 7, 0)  # RevIN is affine: the base of the raw window
+    torch.testing.assert_close(out.point, expect, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(
+        out.quantiles, expect[..., None].expand(-1, -1, -1, len(qs)), rtol=1e-4, atol=1e-4
+    )
+    later = xb.clone()
+    later[:, : T - 3 * 7] = 99.0  # the days before the three full weeks the base reads do not matter
+    torch.testing.assert_close(model(later, xf).point, out.point, rtol=1e-4, atol=1e-4)
+    plain = Forecaster(tiny(quantiles=qs, loss_kind="quantile", revin=True, linear_skip=True))
+    plain.load_state_dict(model.state_dict())
+    assert not torch.allclose(plain(xb, xf).point, out.point)
+    with pytest.raises(ValueError, match="base_weeks"):
+        tiny(base="seasonal_mean", base_weeks=4, season_length=7)  # 28 days > input_size 24
+    with pytest.raises(ValueError, match="base must be"):
+        tiny(base="mean")

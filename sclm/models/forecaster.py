@@ -31,6 +31,13 @@ linear map from each target's own T-day history to its H-day forecast (shared ac
 as in DLinear/NLinear, Zeng et al. 2023) is added to the transformer head's output — a strong
 seasonal/level prior that the transformer then corrects.
 
+``base="seasonal_mean"`` (residual learning on a statistical base, as ES-RNN or N-BEATS with a
+baseline): each window's own seasonal profile, the mean over its last ``base_weeks`` seasons of
+the same day of the season (``season_length`` days; 0 = every full season of the input), is
+computed from the input window only (causal) and added to every output (point and quantiles),
+so the transformer, the skip path and the known-future MLP learn the correction to that base.
+Off by default.
+
 Outputs and losses
 ------------------
 ``forward`` returns :class:`ForecastOutput` ``(point N×H×K, quantiles N×H×K×Q or None)``, on
@@ -71,6 +78,7 @@ __all__ = [
     "forecast_loss",
     "joint_mse",
     "pinball",
+    "seasonal_base",
     "seasonal_scale",
 ]
 
@@ -136,6 +144,12 @@ class ForecasterConfig:
         only (causal) and is returned as :attr:`ForecastOutput.loss_scale`.
     season_length : int
         Season of ``loss_scale="seasonal"`` in days (7).
+    base : {"none", "seasonal_mean"}
+        ``"seasonal_mean"``: add each window's seasonal profile (mean of the same day of the
+        season over its last ``base_weeks`` seasons of the input) to every output, so the network
+        learns the residual to that causal base forecast.
+    base_weeks : int
+        Seasons averaged by ``base="seasonal_mean"`` (0 = every full season of the input window).
     scale_floor : float
         Smallest scale of ``loss_scale="seasonal"`` (scaled units; the mean-abs scaler puts a
         series' mean level at 1), so that an all-zero window does not dominate.
@@ -171,6 +185,8 @@ class ForecasterConfig:
     loss_scale: Literal["none", "seasonal"] = "none"
     season_length: int = 7
     scale_floor: float = 0.1
+    base: Literal["none", "seasonal_mean"] = "none"
+    base_weeks: int = 0
     lm_config: dict[str, Any] | None = field(default=None, repr=False)
     stride: InitVar[int | None] = None
 
@@ -215,6 +231,15 @@ class ForecasterConfig:
         if self.loss_scale == "seasonal" and not 0 < self.season_length < self.input_size:
             raise ValueError(
                 f"season_length={self.season_length} must be in (0, input_size={self.input_size})"
+            )
+        if self.base not in ("none", "seasonal_mean"):
+            raise ValueError(f"base must be 'none' or 'seasonal_mean', got {self.base!r}")
+        if not isinstance(self.base_weeks, int) or isinstance(self.base_weeks, bool) or self.base_weeks < 0:
+            raise ValueError(f"base_weeks must be a non-negative integer, got {self.base_weeks!r}")
+        if self.base == "seasonal_mean" and max(self.base_weeks, 1) * self.season_length > self.input_size:
+            raise ValueError(
+                f"base_weeks={self.base_weeks} seasons of {self.season_length} days exceed"
+                f" input_size={self.input_size}"
             )
         if not self.scale_floor > 0:
             raise ValueError(f"scale_floor must be > 0, got {self.scale_floor!r}")
@@ -305,6 +330,24 @@ def seasonal_scale(x: torch.Tensor, season_length: int, floor: float) -> torch.T
     """In-sample seasonal-naive MAE of each window and channel: ``x`` (N, T, C) → (N, C), >= floor."""
     d = (x[:, season_length:, :] - x[:, :-season_length, :]).abs().mean(dim=1)
     return d.clamp_min(floor)
+
+
+def seasonal_base(x: torch.Tensor, horizon: int, season_length: int, seasons: int = 0) -> torch.Tensor:
+    """Seasonal-mean base forecast of each window: ``x`` (N, T, K) → (N, H, K).
+
+    Day ``h`` (1-based) after the window's last day gets the mean of the input days of the same
+    position in the season over the last ``seasons`` seasons (0 = every full season of the
+    window): ``mean_w x[T - m·W + m·w + (h - 1) mod m]``, m = ``season_length``.  Only the
+    window's own days are read (causal).
+    """
+    n, t, k = x.shape
+    m = season_length
+    w = seasons or t // m
+    if w < 1 or w * m > t:
+        raise ValueError(f"{w} seasons of {m} days do not fit a window of {t} days")
+    profile = x[:, t - m * w :, :].reshape(n, w, m, k).mean(dim=1)  # N, m, K
+    idx = torch.arange(horizon, device=x.device) % m
+    return profile[:, idx, :]
 
 
 def forecast_loss(
@@ -415,6 +458,9 @@ class Forecaster(nn.Module):
         if self.skip is not None:  # N, K, T -> N, K, H, 1+Q -> N, H, K, 1+Q
             lin = self.skip(x[:, :, :k].transpose(1, 2)).reshape(n, k, cfg.horizon, 1 + cfg.n_quantiles)
             out = out + lin.transpose(1, 2)
+        if cfg.base == "seasonal_mean":  # residual learning on the window's seasonal profile
+            base = seasonal_base(x[:, :, :k], cfg.horizon, cfg.season_length, cfg.base_weeks)
+            out = out + base[..., None]
         if cfg.revin:
             out = out * sd[:, :, :k, None] + mu[:, :, :k, None]
         point = out[..., 0]
