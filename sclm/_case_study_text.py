@@ -252,6 +252,22 @@ def _key_numbers(answer: Any) -> pd.DataFrame:
     return pd.Series({k: _number_text(v) for k, v in rows.items()}, name="value", dtype=object).to_frame()
 
 
+def _recommendation(text: str) -> None:
+    """A recommendation as a quoted block of wrapped paragraphs (one per line of ``text``), else printed.
+
+    The text is HTML-escaped, never read as Markdown: ``store_02`` or ``+19.4 %`` stay as written.
+    """
+    import html
+    import sys
+
+    ipd = sys.modules.get("IPython.display")
+    if ipd is None:
+        print(text)
+        return
+    paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in text.splitlines() if line.strip())
+    ipd.display(ipd.HTML(f'<blockquote class="sclm-recommendation">{paragraphs}</blockquote>'))
+
+
 def _number_text(value: float) -> str:
     """A number as the reader expects it: counts without decimals, shares with four, the rest with two."""
     if float(value).is_integer():
@@ -307,7 +323,7 @@ def ask(
         _md(f"### {i}. {q}\n\nAction **{a.action}** on the **{a.scenario}** scenario.")
         _show(_task_fields(a.task))
         _show(_key_numbers(a))
-        print(a.text)
+        _recommendation(a.text)
     ungrounded = sum(len(check_numbers(a.text, a.values)) for a in answers)
     checked = sum(sum(t.kind == "number" for t in extract_numbers(a.text)) for a in answers)
     report.metric(

@@ -380,6 +380,8 @@ def _check_ask_and_monitor(case, m, params, text):
     assert [t["action"] for t in tasks] == m["ask_actions"] == ASK_ACTIONS[case]
     assert [t["language"] for t in tasks] == ["zh", "zh", "en", "en"]
     assert m["ask_ungrounded_numbers"] == 0
+    # each recommendation is a quoted block of escaped paragraphs, not a console dump
+    assert text.count('<blockquote class="sclm-recommendation">') == len(tasks)
     if case == "manufacturing":  # 需求增加20% is a global what-if on demand, not an edit
         assert tasks[0]["what_if"] == {"demand": 1.2} and tasks[0]["edits"] == []
         assert tasks[3]["what_if"] == {"capacity": 0.8}
