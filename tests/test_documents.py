@@ -98,6 +98,70 @@ def test_heldout_names_and_templates_are_unseen_in_training():
     assert len(he.people) == len(pools.people) // 5
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_heldout_organisation_is_in_any_training_pool(lang):
+    pools = gen.name_pools("builtin", lang=lang)
+    tr, he = pools.split("train"), pools.split("heldout")
+    held = {n for v in he.orgs.values() for n in v}
+    assert held and not held & {n for v in tr.orgs.values() for n in v}
+    train = gen.make_corpus(300, seed=0, lang=lang, split="train", pools=pools)
+    test = gen.make_corpus(200, seed=1, lang=lang, split="heldout", pools=pools)
+
+    def orgs(df):
+        return {
+            "".join(s) if lang == "zh" else " ".join(s)
+            for t, g in zip(df["tokens"], df["tags"], strict=True)
+            for s in _spans(t, g, "ORG")
+        }
+
+    assert orgs(test) and not orgs(train) & orgs(test)
+
+
+def test_synthetic_training_names_are_many_and_never_heldout():
+    pools = gen.name_pools("builtin", lang="zh")
+    syn = gen.synthetic_pools(pools, n=1500)
+    assert syn.source == "synthetic" and gen.synthetic_pools(pools, n=1500) is syn
+    held = pools.split("heldout")
+    held_names = {n for v in held.orgs.values() for n in v} | set(held.cities) | set(held.countries)
+    held_names |= set(held.products)
+    for key in ("cities", "countries", "products"):
+        names = getattr(syn, key)
+        assert len(names) >= 500 and len(set(names)) == len(names), key
+        assert not any(h in n or n in h for n in names for h in held_names), key
+    orgs = syn.orgs["purchase_order"]
+    assert len(orgs) >= 1000 and not any(h in n or n in h for n in orgs for h in held_names)
+    assert len(syn.people) >= 1000 and not set(syn.people) & set(held.people)
+    train = gen.make_corpus(200, seed=0, lang="zh", split="train", pools=pools, synthetic=0.5)
+    test = gen.make_corpus(200, seed=1, lang="zh", split="heldout", pools=pools)
+    again = gen.make_corpus(200, seed=0, lang="zh", split="train", pools=pools, synthetic=0.5)
+    pd.testing.assert_frame_equal(train, again)
+    for tags in train["tags"]:
+        _check_bio(tags)
+    # about half the documents state a synthetic city; no held-out span is seen in training
+    real = pools.split("train")
+    used = gen.synthetic_pools(pools)  # the pools make_corpus draws from (default size)
+    assert train["city"].isin(used.cities + real.cities).all()
+    assert 0.35 < (~train["city"].isin(real.cities)).mean() < 0.65
+    for label in gen.ENTITY_TYPES[:4]:
+        seen = {
+            "".join(s)
+            for t, g in zip(train["tokens"], train["tags"], strict=True)
+            for s in _spans(t, g, label)
+        }
+        held_spans = {
+            "".join(s) for t, g in zip(test["tokens"], test["tags"], strict=True) for s in _spans(t, g, label)
+        }
+        assert held_spans and not seen & held_spans, label
+    plain = gen.make_corpus(50, seed=0, lang="zh", split="train", pools=pools)
+    assert plain["city"].isin(real.cities).all()
+    with pytest.raises(ValueError, match="synthetic must be in"):
+        gen.make_corpus(5, lang="zh", split="heldout", synthetic=0.5)
+    with pytest.raises(ValueError, match="synthetic must be in"):
+        gen.make_corpus(5, lang="en", synthetic=0.5)
+    with pytest.raises(ValueError, match="synthetic names are Chinese"):
+        gen.synthetic_pools(gen.name_pools("builtin"))
+
+
 def test_name_pools_draw_on_scms_when_present_and_fall_back_otherwise(tmp_path):
     builtin = gen.name_pools("builtin")
     assert builtin.source == "builtin" and "Gruber Packaging" in builtin.orgs["supplier_email"]

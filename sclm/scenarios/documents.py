@@ -102,6 +102,7 @@ from sclm.scenarios._vocabulary import (
     ZH_SURNAMES,
     ZH_TEMPLATES,
 )
+from sclm.scenarios._zh_names import synthetic_names
 
 __all__ = [
     "CARRIERS",
@@ -153,6 +154,7 @@ __all__ = [
     "render",
     "render_zh",
     "scenario_pools",
+    "synthetic_pools",
     "zh_tokens",
 ]
 
@@ -234,7 +236,11 @@ class NamePools:
     extra: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def split(self, part: str) -> NamePools:
-        """Every fifth name of each pool (``"heldout"``), the others (``"train"``), or all (``"all"``)."""
+        """Every fifth name of each pool (``"heldout"``), the others (``"train"``), or all (``"all"``).
+
+        An organisation that is held out in one kind's pool is left out of every kind's
+        ``"train"`` pool, so no held-out name is ever seen in training (the Chinese pools share
+        organisations across kinds; the English ones do not, so their split is unchanged)."""
         if part not in SPLITS:
             raise ValueError(f"split must be one of {list(SPLITS)}, got {part!r}")
         if part == "all":
@@ -244,8 +250,17 @@ class NamePools:
             keep = [n for i, n in enumerate(names) if (i % 5 == 4) == (part == "heldout")]
             return tuple(keep) or tuple(names)
 
+        # an organisation held out in one kind's pool is held out of every kind's training pool
+        # (the Chinese pools share names across kinds)
+        held_orgs = {n for v in self.orgs.values() for i, n in enumerate(v) if i % 5 == 4}
+
+        def pick_org(names: Sequence[str]) -> tuple[str, ...]:
+            if part == "heldout":
+                return pick(names)
+            return tuple(n for n in names if n not in held_orgs) or pick(names)
+
         return NamePools(
-            orgs={k: pick(v) for k, v in self.orgs.items()},
+            orgs={k: pick_org(v) for k, v in self.orgs.items()},
             people=pick(self.people),
             cities=pick(self.cities),
             countries=pick(self.countries),
@@ -677,6 +692,53 @@ def make_documents(
     return df[list(DOCUMENT_COLUMNS)]
 
 
+_SYNTHETIC: dict[tuple[str, int, int], NamePools] = {}
+
+
+def synthetic_pools(pools: NamePools, n: int = 4000, seed: int = 0) -> NamePools:
+    """Chinese training pools of synthetic names (:func:`sclm.scenarios._zh_names.synthetic_names`).
+
+    Every name of ``pools.split("heldout")`` (all types) is excluded: no synthetic name equals,
+    contains or is contained in a held-out name (people: no exact match).  Modes stay those of
+    ``pools``.
+
+    Parameters
+    ----------
+    pools
+        Chinese name pools (their held-out part is what is excluded).
+    n, seed
+        Names drawn per type and the generator's seed.
+
+    Returns
+    -------
+    NamePools
+        ``source="synthetic"``; every kind draws from the same organisations.
+    """
+    if pools.lang != "zh":
+        raise ValueError(f"synthetic names are Chinese: pools must have lang='zh', got {pools.lang!r}")
+    key = (pools.fingerprint()["sha256"], int(n), int(seed))
+    if key in _SYNTHETIC:
+        return _SYNTHETIC[key]
+    held = pools.split("heldout")
+    exclude = {x for v in held.orgs.values() for x in v}
+    exclude |= set(held.cities) | set(held.countries) | set(held.products)
+    people = set(held.people)
+    names = synthetic_names(n, seed=seed, exclude=exclude)
+    names["people"] = tuple(p for p in names["people"] if p not in people)
+    out = NamePools(
+        orgs={k: names["orgs"] for k in pools.orgs},
+        people=names["people"],
+        cities=names["cities"],
+        countries=names["countries"],
+        products=names["products"],
+        modes=pools.modes,
+        source="synthetic",
+        lang="zh",
+    )
+    _SYNTHETIC[key] = out
+    return out
+
+
 CORPUS_COLUMNS: tuple[str, ...] = (
     "doc_id",
     "kind",
@@ -705,6 +767,7 @@ def make_corpus(
     n_days: int = 3650,
     composed: float | None = None,
     names: str | None = None,
+    synthetic: float = 0.0,
 ) -> pd.DataFrame:
     """A stand-alone BIO-tagged corpus for training or scoring a document tagger.
 
@@ -733,6 +796,12 @@ def make_corpus(
         Which part of the name pools to draw from (``"train"``, ``"heldout"``, ``"all"``);
         default: the same as ``split``.  ``split="heldout", names="train"`` scores unseen
         templates with familiar names.
+    synthetic
+        Share of (training) documents whose names are all drawn from large pools of synthetic
+        names (:func:`synthetic_pools`: thousands of names composed from generic inventories of
+        name parts, none equal to, containing or contained in a held-out name), so that a tagger
+        learns context and name shape rather than a few dozen names.  Chinese only; 0 (default)
+        for the held-out split.
 
     Returns
     -------
@@ -762,6 +831,12 @@ def make_corpus(
     if names is not None and names not in SPLITS:
         raise ValueError(f"names must be one of {list(SPLITS)}, got {names!r}")
     part = pools.split(split if names is None else names)
+    synthetic = float(synthetic)
+    if synthetic and (not 0.0 < synthetic <= 1.0 or split == "heldout" or lang != "zh"):
+        raise ValueError(
+            f"synthetic must be in [0, 1] (and 0 for the held-out split and for English), got {synthetic}"
+        )
+    synth = synthetic_pools(pools) if synthetic else None
     templates = ZH_TEMPLATES if lang == "zh" else TEMPLATES
     prefix = "zh:" if lang == "zh" else ""
     allowed = {
@@ -781,12 +856,15 @@ def make_corpus(
         tpl: int | str = allowed[kind][int(rng.integers(len(allowed[kind])))]
         if composed and rng.random() < composed:
             tpl = compose_template(rng, kind, lang)
+        names_of = part
+        if synth is not None and rng.random() < synthetic:
+            names_of = synth
         ts = day0 + pd.Timedelta(days=int(rng.integers(n_days)))
         qty = int(np.ceil(np.exp(rng.uniform(np.log(2), np.log(50_000)))))
-        city = _pick(rng, part.cities)
-        product = _pick(rng, part.products)
+        city = _pick(rng, names_of.cities)
+        product = _pick(rng, names_of.products)
         tokens, tags = compose(
-            rng, kind=kind, template=tpl, city=city, product=product, qty=qty, ts=ts, pools=part
+            rng, kind=kind, template=tpl, city=city, product=product, qty=qty, ts=ts, pools=names_of
         )
         rows.append(
             {
