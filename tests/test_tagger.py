@@ -143,6 +143,13 @@ def test_overfit_tagger_reproduces_its_documents(overfit, one_torch_thread):
     scores = tagger.evaluate(docs["tokens"].tolist(), docs["tags"].tolist())
     assert scores.loc["micro avg", "f1"] >= 0.95, scores
     assert set(scores.index) >= set(gen.ENTITY_TYPES)
+    # decode() turns one pass of logits into both decodings, as predict() does
+    toks = docs["tokens"].tolist()[:6]
+    logits = tagger.logits(toks)
+    assert tagger.decode(logits) == tagger.predict(toks)
+    assert tagger.decode(logits, constrained=True) == tagger.predict(toks, constrained=True)
+    cut = [np.vstack([lg[:2], np.zeros_like(lg[2:])]) for lg in logits]  # words beyond max_length
+    assert all(t[2:] == ["O"] * (len(t) - 2) for t in tagger.decode(cut, constrained=True))
 
 
 def test_tagged_text_becomes_a_fused_panel_row(overfit, one_torch_thread):
@@ -422,3 +429,21 @@ def test_bio_viterbi_repairs_invalid_sequences():
     assert [labels[i] for i in bio_viterbi(lg2, labels)] == ["B-LOC", "O"]
     valid = np.log(np.array([[0.1, 0.8, 0.1, 0, 0], [0.1, 0.1, 0.8, 0, 0]]) + 1e-9)
     assert (bio_viterbi(valid, labels) == valid.argmax(1)).all()  # a valid argmax is kept
+
+
+def test_bio_transitions_are_training_log_probabilities_and_steer_viterbi():
+    from sclm.models.tagger import bio_transitions, bio_viterbi
+
+    labels = ["O", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
+    tags = [["B-ORG", "I-ORG", "O"], ["O", "B-LOC", "I-LOC", "I-LOC"], ["B-ORG", "I-ORG", "I-ORG"]]
+    start, trans = bio_transitions(tags, labels, smoothing=0.5)
+    assert np.isneginf(start[[2, 4]]).all() and np.isclose(np.exp(start).sum(), 1)
+    assert np.isneginf(trans[0, 2]) and np.isneginf(trans[3, 2])  # O → I-ORG, B-LOC → I-ORG
+    assert np.allclose(np.exp(trans).sum(1), 1)
+    # B-ORG is followed by I-ORG 2 times of 2; 4 tags may follow B-ORG (not I-LOC): (2 + .5) / (2 + 4 * .5)
+    assert np.isclose(np.exp(trans[1, 2]), 2.5 / (2 + 4 * 0.5))
+    # a word the emissions leave undecided between O and I-ORG after B-ORG: the prior picks I-ORG
+    lg = np.log(np.array([[0.05, 0.9, 0.05, 0, 0], [0.5, 0.0, 0.5, 0, 0]]) + 1e-9)
+    assert [labels[i] for i in bio_viterbi(lg, labels, transitions=(start, trans))] == ["B-ORG", "I-ORG"]
+    with pytest.raises(ValueError, match="transitions must be shaped"):
+        bio_viterbi(lg, labels, transitions=(start[:2], trans))

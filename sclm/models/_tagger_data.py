@@ -290,7 +290,64 @@ def train_wordpiece(
     )
 
 
-def bio_viterbi(logits: np.ndarray, labels: Sequence[str]) -> np.ndarray:
+def _bio_allowed(labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``(start (k,), ok (k, k))``: which tags may open a sentence, which may follow which."""
+    k = len(labels)
+    ok = np.ones((k, k), bool)  # ok[prev, next]
+    start = np.ones(k, bool)
+    for j, lab in enumerate(labels):
+        if lab.startswith("I-"):
+            start[j] = False
+            ok[:, j] = [p in ("B-" + lab[2:], lab) for p in labels]
+    return start, ok
+
+
+def bio_transitions(
+    tags: Sequence[Sequence[str]], labels: Sequence[str], *, smoothing: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Log transition probabilities of the training tags, for CRF-like decoding (:func:`bio_viterbi`).
+
+    Parameters
+    ----------
+    tags
+        Training sentences' BIO tags.
+    labels
+        The BIO labels (index = column).
+    smoothing
+        Added to every allowed count (Laplace), so an allowed but unseen transition keeps a
+        finite score.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        ``start`` ``(k,)``: log P(first tag); ``trans`` ``(k, k)``: log P(next | previous).
+        Transitions that break BIO are ``-inf``.
+    """
+    index = {t: i for i, t in enumerate(labels)}
+    allowed_start, ok = _bio_allowed(labels)
+    first = np.where(allowed_start, float(smoothing), 0.0)
+    pair = np.where(ok, float(smoothing), 0.0)
+    for sent in tags:
+        ids = [index[t] for t in sent]
+        if ids:
+            first[ids[0]] += 1
+        for a, b in zip(ids[:-1], ids[1:], strict=True):
+            pair[a, b] += 1
+    with np.errstate(divide="ignore"):
+        start = np.log(first / max(first.sum(), 1e-12))
+        rows = pair.sum(1, keepdims=True)
+        trans = np.log(pair / np.where(rows > 0, rows, 1.0))
+    start[~allowed_start] = -np.inf
+    trans[~ok] = -np.inf
+    return start, trans
+
+
+def bio_viterbi(
+    logits: np.ndarray,
+    labels: Sequence[str],
+    *,
+    transitions: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Most likely valid BIO tag sequence (``I-X`` only after ``B-X`` or ``I-X``).
 
     Parameters
@@ -299,6 +356,10 @@ def bio_viterbi(logits: np.ndarray, labels: Sequence[str]) -> np.ndarray:
         ``(n_words, n_labels)`` scores; turned into log-probabilities per word.
     labels
         The BIO labels (index = column).
+    transitions
+        ``None``: every valid BIO sequence is equally likely a priori (hard constraints only).
+        Else ``(start, trans)`` log-probabilities (:func:`bio_transitions`) added to the
+        per-word log-probabilities, as the transition scores of a linear-chain CRF.
 
     Returns
     -------
@@ -309,14 +370,18 @@ def bio_viterbi(logits: np.ndarray, labels: Sequence[str]) -> np.ndarray:
     logp = lg - lg.max(1, keepdims=True)
     logp = logp - np.log(np.exp(logp).sum(1, keepdims=True))
     n, k = logp.shape
-    ok = np.ones((k, k), bool)  # ok[prev, next]
-    start = np.ones(k, bool)
-    for j, lab in enumerate(labels):
-        if lab.startswith("I-"):
-            start[j] = False
-            ok[:, j] = [p in ("B-" + lab[2:], lab) for p in labels]
+    start, ok = _bio_allowed(labels)
     trans = np.where(ok, 0.0, -np.inf)
-    score = np.where(start, logp[0], -np.inf)
+    first = np.where(start, 0.0, -np.inf)
+    if transitions is not None:
+        first, trans = (np.asarray(x, dtype=np.float64) for x in transitions)
+        if first.shape != (k,) or trans.shape != (k, k):
+            raise ValueError(
+                f"transitions must be shaped ({k},) and ({k}, {k}), got {first.shape}, {trans.shape}"
+            )
+        first = np.where(start, first, -np.inf)
+        trans = np.where(ok, trans, -np.inf)
+    score = first + logp[0]
     back = np.zeros((n, k), int)
     for t in range(1, n):
         cand = score[:, None] + trans  # (prev, next)

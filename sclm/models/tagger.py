@@ -64,6 +64,7 @@ from sclm.models._tagger_data import (
     _check_corpus,
     _check_labels,
     align_labels,
+    bio_transitions,
     bio_viterbi,
     casing_classes,
     class_weights_from,
@@ -76,6 +77,7 @@ __all__ = [
     "Tagger",
     "TokenClassificationDataset",
     "align_labels",
+    "bio_transitions",
     "bio_viterbi",
     "casing_classes",
     "class_weights_from",
@@ -605,11 +607,37 @@ class Tagger:
             One tag per word; words beyond ``max_length`` pieces are ``"O"``.
         """
         tokens = self._words(texts)
+        return self.decode(self.logits(tokens, batch_size=batch_size), constrained=constrained)
+
+    def decode(
+        self,
+        logits: Sequence[np.ndarray],
+        *,
+        constrained: bool = False,
+        transitions: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> list[list[str]]:
+        """BIO tags from word-level logits (:meth:`logits`), as :meth:`predict` decodes them.
+
+        Parameters
+        ----------
+        logits
+            Per sentence an array ``(n_words, n_labels)``; all-zero rows (words cut off by
+            ``max_length``) are tagged ``"O"``.
+        constrained
+            Per-word argmax (``False``) or the most likely valid BIO sequence (:func:`bio_viterbi`).
+        transitions
+            With ``constrained=True``: transition log-probabilities (:func:`bio_transitions` of
+            the training tags) added as a CRF's transition scores; ``None``: hard BIO rules only.
+
+        Returns
+        -------
+        list[list[str]]
+        """
         o = self.labels.index("O")
         tags = []
-        for lg in self.logits(tokens, batch_size=batch_size):
+        for lg in logits:
             if constrained and len(lg):
-                ids = bio_viterbi(lg, self.labels)
+                ids = bio_viterbi(lg, self.labels, transitions=transitions)
             else:
                 ids = lg.argmax(axis=1) if len(lg) else np.zeros(0, int)
             ids[~lg.any(axis=1)] = o
