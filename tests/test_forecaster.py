@@ -414,3 +414,27 @@ def test_seasonal_mean_base_is_added_to_every_output_and_is_causal():
         tiny(base="seasonal_mean", base_weeks=4, season_length=7)  # 28 days > input_size 24
     with pytest.raises(ValueError, match="base must be"):
         tiny(base="mean")
+
+
+def test_seasonal_level_base_is_a_damped_level_with_a_weekly_profile():
+    from sclm.models.forecaster import seasonal_base
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 28, 1, generator=g) + 5.0
+    v = x[0, :, 0].double().numpy()
+    prof = v.reshape(4, 7).mean(axis=0) - v.mean()  # four full weeks: the weekday deviations
+    level = (v - np.tile(prof, 4))[0]
+    for z in (v - np.tile(prof, 4))[1:]:  # exponential smoothing of the deseasonalised days
+        level = 0.1 * z + 0.9 * level
+    got = seasonal_base(x, 9, 7, 0, alpha=0.1)[0, :, 0].numpy()
+    np.testing.assert_allclose(got, level + prof[np.arange(9) % 7], rtol=1e-5)
+    # a level shift in the latest days moves the level base, less than it moves the last week
+    y = x.clone()
+    y[:, -7:] += 3.0
+    shift = (seasonal_base(y, 7, 7, 0, alpha=0.1) - seasonal_base(x, 7, 7, 0, alpha=0.1)).mean().item()
+    mean_shift = (seasonal_base(y, 7, 7) - seasonal_base(x, 7, 7)).mean().item()
+    assert mean_shift == pytest.approx(0.75, abs=1e-5) and 0.75 < shift < 3.0
+    m = Forecaster(tiny(quantiles=(0.5,), loss_kind="quantile", base="seasonal_level", season_length=7))
+    assert m(*batch()[:2]).point.shape == (N, H, K)
+    with pytest.raises(ValueError, match="base_alpha"):
+        tiny(base="seasonal_level", base_alpha=0.0, season_length=7)

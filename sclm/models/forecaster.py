@@ -36,7 +36,9 @@ baseline): each window's own seasonal profile, the mean over its last ``base_wee
 the same day of the season (``season_length`` days; 0 = every full season of the input), is
 computed from the input window only (causal) and added to every output (point and quantiles),
 so the transformer, the skip path and the known-future MLP learn the correction to that base.
-Off by default.
+``base="seasonal_level"``: the same weekday profile (deviations from the mean of those weeks)
+plus an exponentially weighted level (smoothing ``base_alpha``) of the deseasonalised days, a
+damped level with a weekly profile.  Off by default.
 
 Outputs and losses
 ------------------
@@ -144,10 +146,14 @@ class ForecasterConfig:
         only (causal) and is returned as :attr:`ForecastOutput.loss_scale`.
     season_length : int
         Season of ``loss_scale="seasonal"`` in days (7).
-    base : {"none", "seasonal_mean"}
+    base : {"none", "seasonal_mean", "seasonal_level"}
         ``"seasonal_mean"``: add each window's seasonal profile (mean of the same day of the
         season over its last ``base_weeks`` seasons of the input) to every output, so the network
-        learns the residual to that causal base forecast.
+        learns the residual to that causal base forecast.  ``"seasonal_level"``: the profile's
+        deviations from its mean plus an exponentially weighted level of the deseasonalised
+        days (:func:`seasonal_base`).
+    base_alpha : float
+        Smoothing of the level of ``base="seasonal_level"``, in (0, 1].
     base_weeks : int
         Seasons averaged by ``base="seasonal_mean"`` (0 = every full season of the input window).
     scale_floor : float
@@ -185,8 +191,9 @@ class ForecasterConfig:
     loss_scale: Literal["none", "seasonal"] = "none"
     season_length: int = 7
     scale_floor: float = 0.1
-    base: Literal["none", "seasonal_mean"] = "none"
+    base: Literal["none", "seasonal_mean", "seasonal_level"] = "none"
     base_weeks: int = 0
+    base_alpha: float = 0.05
     lm_config: dict[str, Any] | None = field(default=None, repr=False)
     stride: InitVar[int | None] = None
 
@@ -232,11 +239,13 @@ class ForecasterConfig:
             raise ValueError(
                 f"season_length={self.season_length} must be in (0, input_size={self.input_size})"
             )
-        if self.base not in ("none", "seasonal_mean"):
-            raise ValueError(f"base must be 'none' or 'seasonal_mean', got {self.base!r}")
+        if self.base not in ("none", "seasonal_mean", "seasonal_level"):
+            raise ValueError(f"base must be 'none', 'seasonal_mean' or 'seasonal_level', got {self.base!r}")
+        if not 0 < self.base_alpha <= 1:
+            raise ValueError(f"base_alpha must be in (0, 1], got {self.base_alpha!r}")
         if not isinstance(self.base_weeks, int) or isinstance(self.base_weeks, bool) or self.base_weeks < 0:
             raise ValueError(f"base_weeks must be a non-negative integer, got {self.base_weeks!r}")
-        if self.base == "seasonal_mean" and max(self.base_weeks, 1) * self.season_length > self.input_size:
+        if self.base != "none" and max(self.base_weeks, 1) * self.season_length > self.input_size:
             raise ValueError(
                 f"base_weeks={self.base_weeks} seasons of {self.season_length} days exceed"
                 f" input_size={self.input_size}"
@@ -332,20 +341,34 @@ def seasonal_scale(x: torch.Tensor, season_length: int, floor: float) -> torch.T
     return d.clamp_min(floor)
 
 
-def seasonal_base(x: torch.Tensor, horizon: int, season_length: int, seasons: int = 0) -> torch.Tensor:
-    """Seasonal-mean base forecast of each window: ``x`` (N, T, K) → (N, H, K).
+def seasonal_base(
+    x: torch.Tensor, horizon: int, season_length: int, seasons: int = 0, alpha: float | None = None
+) -> torch.Tensor:
+    """Seasonal base forecast of each window: ``x`` (N, T, K) → (N, H, K).
 
-    Day ``h`` (1-based) after the window's last day gets the mean of the input days of the same
-    position in the season over the last ``seasons`` seasons (0 = every full season of the
-    window): ``mean_w x[T - m·W + m·w + (h - 1) mod m]``, m = ``season_length``.  Only the
-    window's own days are read (causal).
+    ``alpha=None``: day ``h`` (1-based) after the window's last day gets the mean of the input
+    days of the same position in the season over the last ``seasons`` seasons (0 = every full
+    season of the window): ``p[(h - 1) mod m]``, ``p[j] = mean_w x[T - m·W + m·w + j]``,
+    m = ``season_length``.  With ``alpha``: ``p[j] - mean(p) + level``, where ``level`` is the
+    exponentially weighted mean (smoothing ``alpha``, started at the first day) of the
+    deseasonalised days ``x[i] - p[j(i)] + mean(p)`` of those W seasons.  Only the window's own
+    days are read (causal).
     """
     n, t, k = x.shape
     m = season_length
     w = seasons or t // m
     if w < 1 or w * m > t:
         raise ValueError(f"{w} seasons of {m} days do not fit a window of {t} days")
-    profile = x[:, t - m * w :, :].reshape(n, w, m, k).mean(dim=1)  # N, m, K
+    weeks = x[:, t - m * w :, :].reshape(n, w, m, k)
+    profile = weeks.mean(dim=1)  # N, m, K
+    if alpha is not None:
+        dev = profile - profile.mean(dim=1, keepdim=True)
+        des = (weeks - dev[:, None]).reshape(n, w * m, k)  # deseasonalised days, oldest first
+        e = torch.arange(w * m - 1, -1, -1, dtype=x.dtype, device=x.device)  # age of each day
+        wts = alpha * (1 - alpha) ** e
+        wts[0] = (1 - alpha) ** (w * m - 1)  # the start value's weight: the weights sum to 1
+        level = (des * wts[None, :, None]).sum(dim=1, keepdim=True)  # N, 1, K
+        profile = dev + level
     idx = torch.arange(horizon, device=x.device) % m
     return profile[:, idx, :]
 
@@ -458,8 +481,9 @@ class Forecaster(nn.Module):
         if self.skip is not None:  # N, K, T -> N, K, H, 1+Q -> N, H, K, 1+Q
             lin = self.skip(x[:, :, :k].transpose(1, 2)).reshape(n, k, cfg.horizon, 1 + cfg.n_quantiles)
             out = out + lin.transpose(1, 2)
-        if cfg.base == "seasonal_mean":  # residual learning on the window's seasonal profile
-            base = seasonal_base(x[:, :, :k], cfg.horizon, cfg.season_length, cfg.base_weeks)
+        if cfg.base != "none":  # residual learning on the window's seasonal base forecast
+            alpha = cfg.base_alpha if cfg.base == "seasonal_level" else None
+            base = seasonal_base(x[:, :, :k], cfg.horizon, cfg.season_length, cfg.base_weeks, alpha)
             out = out + base[..., None]
         if cfg.revin:
             out = out * sd[:, :, :k, None] + mu[:, :, :k, None]
