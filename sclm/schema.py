@@ -156,6 +156,29 @@ def _describe_failures(exc: SchemaErrors | SchemaError, where: str, frame: pd.Da
     return f"{where}: " + "; ".join(lines)
 
 
+def readings_columns_ok(readings: pd.DataFrame) -> bool:
+    """Whether ``readings`` has the contract's columns, once each, with its dtypes (no row is read).
+
+    ``ts`` datetime64[ns], ``value`` float64, the label columns object or ``category`` with
+    ``str`` categories.  A fast pre-check: when it is False, :func:`validate_readings` words what
+    is wrong; the row-level rules (missing values, str labels, negative quantities, duplicate
+    keys) are not checked here.
+    """
+    cols = readings.columns
+    if any(c not in cols for c in READING_COLUMNS) or cols.duplicated().any():
+        return False
+    if readings["ts"].dtype != np.dtype("datetime64[ns]") or readings["value"].dtype != np.dtype(np.float64):
+        return False
+    for c in _LABEL_COLUMNS:
+        dtype = readings[c].dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            if pd.api.types.infer_dtype(dtype.categories, skipna=False) not in ("string", "empty"):
+                return False
+        elif dtype != np.dtype(object):
+            return False
+    return True
+
+
 def validate_readings(
     readings: pd.DataFrame,
     *,

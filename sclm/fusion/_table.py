@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from sclm._labels import NonStringLabelError, category_codes, sorted_codes
-from sclm.schema import QUANTITY_VARIABLES, DataValidationError, validate_readings
+from sclm.cleaning._handoff import lookup
+from sclm.schema import QUANTITY_VARIABLES, DataValidationError, readings_columns_ok, validate_readings
 
 CASE_UNIT = "case"
 _NS_PER_DAY = 86_400_000_000_000
@@ -75,11 +76,13 @@ def _read(readings: pd.DataFrame) -> _Table:
     """
     if not isinstance(readings, pd.DataFrame) or len(readings) == 0:
         validate_readings(readings, allow_duplicates=False)  # raises: not a frame / empty
-    validate_readings(readings.iloc[:1], allow_duplicates=False)  # columns and dtypes
+    if not readings_columns_ok(readings):  # columns and dtypes; the contract words a failure
+        validate_readings(readings.iloc[:1], allow_duplicates=False)
     codes = {}
     uniques = {}
     for c in ("node", "node_type", "variable", "source", "unit"):
-        codes[c], uniques[c] = _codes(readings[c])
+        known = lookup(readings, c)  # the cleaner's codes of its unchanged output, else encode
+        codes[c], uniques[c] = known if known is not None else _codes(readings[c])
         if (codes[c] < 0).any():
             _fail(readings, codes[c] < 0, f"column {c!r} has missing values", allow_duplicates=True)
     value = readings["value"].to_numpy(dtype=np.float64)
