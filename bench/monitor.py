@@ -32,7 +32,9 @@ monitored.  Scenarios: 760 days = 480 train + 140 calibration + 140 test (``--qu
    Typed: point alerts above the band are ``spike`` alerts, below ``drop`` alerts, each scored
    against its kind of the key; ``ShiftDetector`` alarms (the cleaned actuals' latest week
    against a lagged 4-week reference, known-future effects such as promotion and price removed
-   first, threshold from the clean calibration days) are ``level_shift`` alarms, scored
+   first, or, per series where it is tighter on the clean days, the residual from a regression
+   on the node's covariates at lags 0-14 (the policy: orders); threshold from the clean days;
+   ``sclm._shift``) are ``level_shift`` alarms, scored
    against the key's shifts (recall within 7 days, precision = share inside a shift's
    [start, end + 7]); residual CUSUM alarms stay typed ``drift`` (their shift recall a
    comparison row).
@@ -228,6 +230,22 @@ def monitoring(name, task, m, train, cal_end, ignore, args, bench: Bench) -> Non
         note=f"{s['level_shift_false_alarms']:.0f} alarm(s) outside every shift's [start, end + 7 d]",
     )
     bench.add(f"{name}: level-shift delay days", round(s["level_shift_delay_mean"], 2))
+    modes = mon.shift_.mode_.groupby(level="variable").value_counts().unstack(fill_value=0)
+    for v in task.targets:
+        kv = key[(key["kind"] != "level_shift") | (key["variable"] == v)]
+        sv = score_alerts(
+            res.alerts.iloc[:0],
+            kv,
+            start=start,
+            end=task.last_day,
+            shifts=res.shifts[res.shifts["variable"] == v],
+        )
+        used = ", ".join(f"{m} {int(n)}" for m, n in modes.loc[v].items() if n) if v in modes.index else ""
+        bench.add(
+            f"{name}: level-shift recall, {v}",
+            round(sv["level_shift_recall"], 4),
+            note=f"{sv['shifts']:.0f} shifts, {sv['level_shift_false_alarms']:.0f} false alarm(s); statistic: {used}",
+        )
     bench.add(
         f"{name}: shift recall by drift alarms (residual CUSUM <= 7 d)",
         round(s["shift_recall"], 4),

@@ -80,9 +80,10 @@ import pandas as pd
 
 from sclm._anomalies import KINDS, inject_anomalies, score_alerts
 from sclm._conformal import ConformalCalibrator, conformal_quantile
-from sclm._drift import ALARM_COLUMNS, SHIFT_COLUMNS, CusumDetector, ShiftDetector
+from sclm._drift import ALARM_COLUMNS, CusumDetector
 from sclm._feedback import update_forecaster, update_windows
 from sclm._rolling import _DAY, _actuals, _ts, calibrate_online, rolling_forecasts, score_relmase
+from sclm._shift import SHIFT_COLUMNS, ShiftDetector
 from sclm.pipeline import TrainedForecaster, train_forecaster
 
 __all__ = [
@@ -303,11 +304,14 @@ class Monitor:
     drift : CusumDetector, optional
         Drift detector (default ``CusumDetector()``); fitted on the clean calibration residuals.
     shift : ShiftDetector or None or False
-        Level-shift test on the cleaned actuals (default ``ShiftDetector(covariates=...)`` with
-        the task's known-future columns that are not targets, e.g. promotion and price, whose
-        effects it removes first; ``False``: none),
-        fitted on the clean calibration days (and the ``span`` days before them as its first
-        reference).  Each day it reads the actuals with that day's anomaly alerts replaced by
+        Level-shift test on the cleaned actuals (default ``ShiftDetector(covariates=...,
+        regressors=...)`` with the task's known-future columns that are not targets, e.g.
+        promotion and price, whose effects it removes first, and as the policy regressors the
+        task's covariates and those columns, e.g. orders, so that a series set by a
+        replenishment rule is tested on its residual from that rule (:mod:`sclm._shift`);
+        ``False``: none), fitted on the clean days up to the calibration end (the calibration
+        stretch and the ``shift_history`` training days before it).  Each day it reads the
+        actuals with that day's anomaly alerts replaced by
         their one-step forecasts, so a spike or a drop does not move the weekly mean; its
         alarms are reported (``MonitorResult.shifts``), typed ``level_shift``, apart from the
         residual drift alarms (typed ``drift``) and the point alerts (``spike`` above the band,
@@ -329,6 +333,9 @@ class Monitor:
         Whose one-step forecasts the alerts and the drift detector read: the model as
         calibrated (``trained``, default: the yardstick whose normal errors were measured) or
         the current, updated one (module docstring).
+    shift_history : int
+        Training days before the calibration stretch on which the shift detector is fitted too
+        (its policy regressions need more clean days than its two-sample test).
     update_every : int or None
         Fine-tune M every this many new days (None: never).
     update_options : dict, optional
@@ -360,6 +367,7 @@ class Monitor:
         min_deviation: float = 0.2,
         hold: float | None = 0.75,
         watch: Literal["reference", "current"] = "reference",
+        shift_history: int = 365,
         update_every: int | None = 14,
         update_options: dict[str, Any] | None = None,
         ignore: str | None = None,
@@ -384,6 +392,9 @@ class Monitor:
         if update_every is not None and (not isinstance(update_every, int) or update_every < 1):
             raise ValueError(f"update_every must be a positive integer or None, got {update_every!r}")
         self.update_every = update_every
+        if not isinstance(shift_history, int) or shift_history < 0:
+            raise ValueError(f"shift_history must be a non-negative integer, got {shift_history!r}")
+        self.shift_history = shift_history
         self.update_options = dict(update_options or {})
         self.ignore = ignore
         self.floor = floor
@@ -451,9 +462,12 @@ class Monitor:
         self.drift_ = copy.deepcopy(self.drift or CusumDetector()).fit(one)
         self.shift_ = None
         if self.shift is not False:
-            known = [c for c in tr.task.known_future if c not in tr.task.targets and c != self.ignore]
-            shift = copy.deepcopy(self.shift or ShiftDetector(covariates=known))
-            first = tr.train_end - (shift.span - 1) * _DAY  # the first reference ends on train_end
+            task = tr.task
+            known = [c for c in task.known_future if c not in task.targets and c != self.ignore]
+            policy = [c for c in (*task.covariates, *known) if c not in task.targets and c != self.ignore]
+            shift = copy.deepcopy(self.shift or ShiftDetector(covariates=known, regressors=policy))
+            # the clean days: the calibration stretch and up to shift_history training days before it
+            first = tr.train_end - self.shift_history * _DAY
             days = _ts(src)
             part = src[(days >= first) & (days <= end)]
             clean = self._with_covariates(_actuals(part, list(tr.task.targets)).reset_index(), part, shift)
@@ -465,11 +479,11 @@ class Monitor:
 
     @staticmethod
     def _with_covariates(frame: pd.DataFrame, panel: pd.DataFrame, shift: ShiftDetector) -> pd.DataFrame:
-        """``frame`` (``node, variable, ts, y``) with the shift detector's covariates of that node and day."""
-        if not shift.covariates:
+        """``frame`` (``node, variable, ts, y``) with the shift detector's columns of that node and day."""
+        if not shift.columns:
             return frame
         idx = pd.MultiIndex.from_frame(frame[["node", "ts"]])
-        return frame.assign(**{c: panel[c].reindex(idx).to_numpy() for c in shift.covariates})
+        return frame.assign(**{c: panel[c].reindex(idx).to_numpy() for c in shift.columns})
 
     def _issue(
         self, model: TrainedForecaster, panel: pd.DataFrame, origin: pd.Timestamp, cal
