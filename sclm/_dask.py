@@ -238,6 +238,19 @@ def _merge_segments(
 
 
 # -- cleaning -------------------------------------------------------------------------------------
+def _shared(estimator: Any) -> Any:
+    """``estimator`` as one graph key that every partition's task depends on.
+
+    Passed as a plain argument it would be embedded (pickled, and held by the worker) in every
+    task: a cleaner's unit declarations and conversions are megabytes at 10^4 nodes, which at
+    hundreds of partitions filled the workers' memory (unmanaged) until they paused.  As one key
+    it travels to each worker once.
+    """
+    from dask import delayed
+
+    return delayed(estimator)
+
+
 def _clean_fit_part(part: pd.DataFrame, cleaner: Any) -> tuple[Any, ...]:
     from sclm.cleaning._engine import _encode
 
@@ -266,7 +279,8 @@ def clean_fit(cleaner: Any, readings: Any, client: Any = None) -> Any:
     run = runner(client)
     ddf = _frame(readings)
     parts, _ = _node_parts(ddf, run, readings)
-    results = run.compute([delayed(_clean_fit_part)(p, cleaner) for p in parts])
+    shared = _shared(cleaner)
+    results = run.compute([delayed(_clean_fit_part)(p, shared) for p in parts])
     conversions = pd.concat([r[0] for r in results], ignore_index=True)
     conversions = conversions.sort_values("node", kind="stable", ignore_index=True)
     pairs = sorted({pair for r in results for pair in r[1]})
@@ -296,7 +310,8 @@ def clean_transform(cleaner: Any, readings: Any, client: Any = None, out: Any = 
     path_in = isinstance(readings, str | os.PathLike)
     ddf = _frame(readings)
     parts, _ = _node_parts(ddf, run, readings)
-    tasks = [delayed(_clean_transform_part)(p, cleaner) for p in parts]
+    shared = _shared(cleaner)
+    tasks = [delayed(_clean_transform_part)(p, shared) for p in parts]
     if path_in or out is not None:
         target = Path(out) if out is not None else Path(f"{Path(readings).as_posix().rstrip('/')}.clean")
         written = run.compute([delayed(_write_clean)(t, target, i) for i, t in enumerate(tasks)])
@@ -403,7 +418,8 @@ def fuse_fit(fuser: Any, readings: Any, client: Any = None, imputed: Any = None)
     ddf = _frame(readings)
     parts, nodes = _node_parts(ddf, run, readings)
     imp = _split_imputed(imputed, nodes, run)
-    res = run.compute([delayed(_fuse_fit_part)(p, fuser, i) for p, i in zip(parts, imp, strict=True)])
+    shared = _shared(fuser)
+    res = run.compute([delayed(_fuse_fit_part)(p, shared, i) for p, i in zip(parts, imp, strict=True)])
     all_nodes = np.concatenate([r["nodes"] for r in res])
     all_types = np.concatenate([r["node_types"] for r in res])
     order = np.argsort(all_nodes, kind="stable")
@@ -485,7 +501,8 @@ def fuse_transform(
     ddf = _frame(readings)
     parts, nodes = _node_parts(ddf, run, readings)
     imp = _split_imputed(imputed, nodes, run)
-    tasks = [delayed(_fuse_transform_part)(p, fuser, i) for p, i in zip(parts, imp, strict=True)]
+    shared = _shared(fuser)
+    tasks = [delayed(_fuse_transform_part)(p, shared, i) for p, i in zip(parts, imp, strict=True)]
     meta = pd.DataFrame(
         {
             "node": pd.Series(dtype=object),
