@@ -1,13 +1,18 @@
 """Benchmark: are the explanations of model M right?  Checked against the scenarios' known drivers.
 
-For each scenario (manufacturing, logistics, retail), seed 0:
+For each scenario (manufacturing, logistics, retail), seed 0, simulated over 1,500 days
+(``--n-days``; the scenarios' default is 760: with twice the training days M's one-step error
+against a least-squares fit on the key's cells falls, manufacturing production 2.95x to 1.26x):
 
-1. M ("patch" backbone, small: d_model 32, 2 layers, input 28 days, patch 4, horizon 7) is
-   trained on the truth panel up to ``end - 200 days`` with the recipe of ``bench/forecast.py``
+1. M ("patch" backbone, small: d_model 32, 2 layers, input 28 days, patch 4) is trained as a
+   **one-step model** (horizon 1, lr 1e-3, patience 8: the scored forecast is the only one it
+   learns; the 7-day model of the same size, ``--horizon 7 --lr 2e-3 --patience 4``, learns
+   the one-step rules less well — IG AUP 0.45 / 0.75 / 0.58 against the key before 2026-12-01's
+   equivalents) on the truth panel up to ``end - 220 days`` (the last 220 days are the explained period) with the recipe of ``bench/forecast.py``
    (``PanelScaler("mean_abs", per="node")`` fitted on the training part, targets + past
    covariates as input channels, the known-future covariates and the calendar as known-future
    inputs, time-ordered validation split with early stopping).
-2. The explained windows are 1,000 windows (scaled) with origins in the last 200 days.
+2. The explained windows are 1,000 windows (scaled) with origins in the last 220 days.
 3. For each target variable, IntegratedGradients (16 Gauss-Legendre steps, baseline = each
    channel's mean) explains the **one-day-ahead** forecast (step 1): there every cell of the
    scenario's answer key is visible at the origin.  Windows are restricted to the node types
@@ -87,7 +92,7 @@ class Trained:
 
 def setup_and_train(name: str, args: argparse.Namespace) -> Trained:
     """The recipe of bench/forecast.py (synthetic_setup + train_m) at the sizes of this bench."""
-    sc = make_scenario(name, seed=0, **({"n_days": 420} if args.quick else {}))
+    sc = make_scenario(name, seed=0, n_days=420 if args.quick else args.n_days)
     tmap = sc.meta["targets"]
     targets = [tmap["q"], tmap["k"], tmap["d"], *([tmap["demand"]] if "demand" in tmap else [])]
     kf = [c for c in sc.meta["known_future"] if c not in targets]
@@ -344,11 +349,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--quick", action="store_true", help="shorter scenarios, few epochs, 100 windows")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
     ap.add_argument("--epochs", type=int, default=None, help="max epochs (default 30; quick 3)")
-    ap.add_argument("--patience", type=int, default=4)
-    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--patience", type=int, default=8)
+    ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--weight-decay", type=float, default=0.0)
     ap.add_argument("--input-size", type=int, default=28)
-    ap.add_argument("--horizon", type=int, default=7)
+    ap.add_argument(
+        "--n-days",
+        type=int,
+        default=1500,
+        help="days simulated (default 1500: M learns the rules from more days)",
+    )
+    ap.add_argument("--horizon", type=int, default=1, help="M's horizon (default 1: a one-step model)")
     ap.add_argument("--patch-len", type=int, default=4)
     ap.add_argument("--d-model", type=int, default=32)
     ap.add_argument("--n-layers", type=int, default=2)

@@ -297,7 +297,11 @@ def test_drivers_are_sparse_and_exclude_the_distractor(name):
     assert set(dr["target"]) == set(sc.targets.values())
     assert set(dr["role"]) <= set(DRIVER_ROLES)
     assert dr[dr["role"] == "driver"].groupby("target").size().max() <= 3
-    assert dr.groupby(["target", "node_type"]).size().max() <= 8
+    assert dr.groupby(["target", "node_type"]).size().max() <= 18
+    assert not dr.duplicated(["target", "driver", "lag", "node_type"]).any()
+    # every row beyond the rule's drivers names the driver cell it stands for, or the latent part it carries
+    others = dr[dr["role"] != "driver"]
+    assert others["note"].str.match(r"(equivalent of|ancestor of|visible ancestor of) ").all(), others
     assert set(dr["driver"]) <= set(sc.truth.columns)
     assert sc.distractors and not set(sc.distractors) & (set(dr["driver"]) | set(dr["target"]))
     known = sc.meta["known_future"]
@@ -320,10 +324,11 @@ def test_drivers_reproduce_the_generator(name):
     dr, t = sc.drivers, sc.targets
     kstar = sc.nodes.set_index("node")["target_stock"]
     fill_min = sc.meta["rule"]["fill_min"]
-    assert set(dr["role"]) == {"driver"}  # no copies to declare
+    # the balance and the order rule make older cells equivalent to the rule's (declared, with their rows)
+    assert set(dr["role"]) == {"driver", "equivalent", "ancestor"}
     for node, g in sc.truth.groupby(level="node"):
         for target in (t["q"], t["k"], t["d"]):
-            rows = dr[dr["target"] == target]
+            rows = dr[(dr["target"] == target) & (dr["role"] == "driver")]
             if target == t["q"]:  # the rule acts on the gap to the target stock, rounded
                 gap = g.assign(inventory=g["inventory"] - kstar[node])
                 pred = sum(r.effect * _lagged(gap, r.driver, r.lag) for r in rows.itertuples())
@@ -379,9 +384,29 @@ def test_retail_drivers_reproduce_the_generator():
     assert set(zip(eq["target"], eq["driver"], eq["lag"], strict=True)) == {
         ("inventory", "orders", L + 1),
         ("inventory", "demand", 1),
+        ("inventory", "orders", 1),
+        ("inventory", "sales", 2),
+        *{
+            ("inventory", v, lag)
+            for v, lag in (("inventory", 2), ("shipments", 2), ("orders", 2), ("demand", 2))
+        },
+        ("inventory", "sales", 3),
+        ("inventory", "orders", L + 2),
         ("shipments", "sales", L + 1),
+        ("shipments", "demand", L + 1),
         ("shipments", "inventory", L),
+        ("shipments", "inventory", L - 1),
+        ("shipments", "shipments", L),
+        ("shipments", "sales", L),
+        *{(v, "sales", lag) for v in ("demand", "sales") for lag in (1, 7, 14)},
     }
+    # the order rule solved for the stock: inventory[t] = target_stock - (orders[t] - alpha*sales[t-1]) / beta
+    kstar = sc.nodes.set_index("node")["target_stock"]
+    a, b = sc.meta["rule"]["alpha"], sc.meta["rule"]["beta"]
+    for node, g in tr.groupby(level="node"):
+        rec = kstar[node] - (g["orders"] - a * g["sales"].shift(1)) / b
+        ok = (g["orders"] > 0).to_numpy() & rec.notna().to_numpy()
+        assert (np.abs(rec - g["inventory"]).to_numpy()[ok] <= 0.5 / b + 1e-9).mean() > 0.99, node
     assert (tr["sales"] == tr["demand"]).mean() > 0.9
     dc = tr.xs("dc_01", level="node")
     assert (dc["promotion"] == 0).all() and dc["price"].nunique() == 1

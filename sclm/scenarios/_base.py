@@ -798,6 +798,71 @@ def drivers_frame(rows: Sequence[tuple]) -> pd.DataFrame:
     return df.astype({"lag": np.int64, "effect": np.float64})
 
 
+def flow_key_rows(
+    q: str, k: str, d: str, *, lag: int, alpha: float, beta: float, fill_mean: float
+) -> list[tuple]:
+    """The declared equivalents and ancestors of the stock-and-flow key (manufacturing, logistics).
+
+    The rule's drivers (``q[t]`` on ``orders[t-L-1]`` and ``k[t-L]``; ``k[t]`` on the balance
+    ``k[t-1] + q[t-1] - d[t-1]``; ``d[t]`` on ``orders[t-L]``) are listed by each scenario.  Two
+    identities of the loop (:mod:`sclm.scenarios._network`) make other inputs carry the same
+    information, and a model that reads them is right:
+
+    * the balance one day earlier, ``k[s] = k[s-1] + q[s-1] - d[s-1]``, makes ``k[s-1]``,
+      ``q[s-1]`` and ``d[s-1]`` together equivalent to the stock cell ``k[s]`` of a rule
+      (role ``equivalent``: for ``q[t]`` the cell ``k[t-L]``; for ``k[t]`` the cell ``k[t-1]``);
+    * the order rule, ``q[t-1] = rint(alpha·orders[t-L-2] + beta·(target_stock - k[t-L-1]))``,
+      makes ``orders[t-L-2]`` and ``k[t-L-1]`` equivalent to the balance's inflow cell
+      ``q[t-1]`` (role ``equivalent``), and ``orders[t-L-1]`` is the cell the balance's outflow
+      ``d[t-1]`` ships a random share of (role ``ancestor``: the fill rate makes it no copy).
+
+    Parameters
+    ----------
+    q, k, d : str
+        Names of the inflow, stock and outflow variables.
+    lag : int
+        Lead time L (days).
+    alpha, beta : float
+        Order-rule weights.
+    fill_mean : float
+        Mean fill rate (the outflow's share of the orders it serves).
+
+    Returns
+    -------
+    list of tuple
+        Rows ``(target, driver, lag, effect, node_type, note, role)`` for :func:`drivers_frame`
+        (one row per cell: where two identities name the same cell, the first note is kept).
+    """
+    bal = f"{k}[s] = {k}[s-1] + {q}[s-1] - {d}[s-1] (the balance one day earlier)"
+    rule = f"{q}[t-1] = rint(alpha*orders[t-{lag + 2}] + beta*(target_stock - {k}[t-{lag + 1}])) (the order rule)"
+    rows = [
+        (q, k, lag + 1, -beta, "all", f"equivalent of {k}[t-{lag}]: {bal}", "equivalent"),
+        (q, q, lag + 1, -beta, "all", f"equivalent of {k}[t-{lag}]: {bal}", "equivalent"),
+        (q, d, lag + 1, beta, "all", f"equivalent of {k}[t-{lag}]: {bal}", "equivalent"),
+        (k, "orders", lag + 2, alpha, "all", f"equivalent of {q}[t-1]: {rule}", "equivalent"),
+        (k, k, lag + 1, -beta, "all", f"equivalent of {q}[t-1]: {rule}", "equivalent"),
+        (
+            k,
+            "orders",
+            lag + 1,
+            -fill_mean,
+            "all",
+            f"ancestor of {d}[t-1]: it ships a random share (the fill rate) of orders[t-{lag + 1}]",
+            "ancestor",
+        ),
+        (k, k, 2, 1.0, "all", f"equivalent of {k}[t-1]: {bal}", "equivalent"),
+        (k, q, 2, 1.0, "all", f"equivalent of {k}[t-1]: {bal}", "equivalent"),
+        (k, d, 2, -1.0, "all", f"equivalent of {k}[t-1]: {bal}", "equivalent"),
+    ]
+    seen: set[tuple[str, str, int]] = set()
+    out = []
+    for r in rows:
+        if (r[0], r[1], r[2]) not in seen:
+            seen.add((r[0], r[1], r[2]))
+            out.append(r)
+    return out
+
+
 def units_frame(names: Sequence[str], upc: np.ndarray, native: Mapping[str, str]) -> pd.DataFrame:
     """The units table: one row per (node, variable), pack size for count variables, else 1."""
     rows = []

@@ -38,13 +38,20 @@ Answer key (``drivers``) and the perfect explanation of the one-step forecast
     ``lag = o - day``):
 
     * ``shipments[o+1]``: ``orders`` at lag 2 (weight alpha) and ``inventory`` at lag 1
-      (weight -beta);
-    * ``inventory[o+1]``: ``inventory``, ``shipments`` (+1) and ``delivery`` (-1) at lag 0;
+      (weight -beta), or for the latter its **equivalents** by the balance one day earlier:
+      ``inventory``, ``shipments`` and ``delivery`` at lag 2 (role ``equivalent``);
+    * ``inventory[o+1]``: ``inventory``, ``shipments`` (+1) and ``delivery`` (-1) at lag 0,
+      with the cells the balance's terms are made of: ``orders`` at lag 3 and ``inventory``
+      at lag 2 (the order rule that made ``shipments[o]``: equivalents), ``orders`` at lag 2
+      (the orders ``delivery[o]`` delivers a random share of: an ``ancestor``) and
+      ``inventory``, ``shipments``, ``delivery`` at lag 1 (the balance one day earlier);
     * ``delivery[o+1]``: ``orders`` at lag 1 (times the mean fill rate; the day's fill rate is
       the irreducible error).
 
-    No input copies a driver (``humidity`` drives nothing).  Later steps: cells at
-    ``lag - h`` where visible; the key names no ancestors for the others (score step 1).
+    A method crediting a driver or any of its declared equivalents is right
+    (:func:`sclm.scenarios._base.flow_key_rows`).  No other input copies a driver
+    (``humidity`` drives nothing).  Later steps: cells at ``lag - h`` where visible; the key
+    names no ancestors for the others (score step 1).
 """
 
 from __future__ import annotations
@@ -63,6 +70,7 @@ from sclm.scenarios._base import (
     ar1,
     build_scenario,
     demand_rate,
+    flow_key_rows,
     node_names,
     panel_days,
     pick_cities,
@@ -256,6 +264,15 @@ def simulate(params: LogisticsParams) -> Scenario:
             "the fill rate; capped by inventory[t] + shipments[t] and the fleet (lost when short, rare)",
         ),
     ]
+    drivers += flow_key_rows(
+        "shipments",
+        "inventory",
+        "delivery",
+        lag=lag,
+        alpha=params.alpha,
+        beta=params.beta,
+        fill_mean=(1.0 + params.fill_min) / 2,
+    )
     meta = {
         "description": (
             "Depots replenish vendor-managed customer sites and deliver their orders after the lead "

@@ -35,16 +35,24 @@ Answer key (``drivers``) and the perfect explanation of the one-step forecast
     ``(variable, lag)``, ``lag = o - day``):
 
     * ``production[o+1]``: ``orders`` at lag 1 (weight alpha) and ``inventory`` at lag 0
-      (weight -beta), nothing else;
+      (weight -beta); the balance one day earlier makes ``inventory``, ``production`` and
+      ``logistics`` at lag 1 together **equivalent** to ``inventory`` at lag 0 (role
+      ``equivalent``);
     * ``inventory[o+1]``: ``inventory``, ``production`` (+1) and ``logistics`` (-1), all at
-      lag 0 (the balance);
+      lag 0 (the balance), with the cells the balance's terms are made of: ``orders`` at lag 2
+      and ``inventory`` at lag 1 (the order rule that made ``production[o]``: equivalents),
+      ``orders`` at lag 1 (the orders ``logistics[o]`` ships a random share of: an
+      ``ancestor``, not a copy) and ``inventory``, ``production``, ``logistics`` at lag 1
+      (the balance one day earlier, equivalent to ``inventory[o]``);
     * ``logistics[o+1]``: ``orders`` at lag 0 (times the mean fill rate); the day's fill rate
       is not visible, so it is the forecast's irreducible error.
 
-    No input copies a driver: ``logistics`` differs from the orders it serves by the fill rate,
-    and ``ambient_temp`` drives nothing.  For a later step ``h`` the rule's cells move to
-    ``lag - h``; those that fall after the origin are not visible and the key names none of
-    their ancestors (score step 1).
+    A method crediting a driver or any of its declared equivalents is right
+    (:func:`sclm.scenarios._base.flow_key_rows` lists them and the identity each rests on).
+    No other input copies a driver: ``logistics`` differs from the orders it serves by the
+    fill rate, and ``ambient_temp`` drives nothing.  For a later step ``h`` the rule's cells
+    move to ``lag - h``; those that fall after the origin are not visible and the key names
+    none of their ancestors (score step 1).
 """
 
 from __future__ import annotations
@@ -64,6 +72,7 @@ from sclm.scenarios._base import (
     ar1,
     build_scenario,
     demand_rate,
+    flow_key_rows,
     node_names,
     panel_days,
     pick_cities,
@@ -256,6 +265,15 @@ def simulate(params: ManufacturingParams) -> Scenario:
             "the fill rate; capped by inventory[t] + production[t] (lost when short, rare)",
         ),
     ]
+    drivers += flow_key_rows(
+        "production",
+        "inventory",
+        "logistics",
+        lag=lag,
+        alpha=params.alpha,
+        beta=params.beta,
+        fill_mean=(1.0 + params.fill_min) / 2,
+    )
     meta = {
         "description": (
             "Plants make to stock and replenish their warehouses; every node runs the same "

@@ -41,18 +41,33 @@ Answer key (``drivers``) and the perfect explanation of the one-step forecast
     ``lag = o - day``; lag -1 is the known-future input of day ``o + 1``):
 
     * store ``demand[o+1]`` and ``sales[o+1]``: ``promotion`` and ``price`` at lag -1 (the
-      rule), and the **visible ancestors** of the latent weekly season and level (role
-      ``ancestor``): ``demand`` on the forecast day's weekday one and two weeks earlier (lags
-      6 and 13, in logs half each) and the ``promotion`` and ``price`` of those days, which the
-      model needs to read the base demand out of them (a ridge model on these 8 cells matches
-      one on every cell, ``tests/test_scenarios.py``);
+      rule), and the **visible ancestors** of the latent parts (role ``ancestor``): of the
+      weekly season and level, ``demand`` on the forecast day's weekday one and two weeks
+      earlier (lags 6 and 13, in logs half each) and the ``promotion`` and ``price`` of those
+      days, which the model needs to read the base demand out of them; of the AR(1) demand
+      shock (half of yesterday's persists), ``demand``, ``promotion`` and ``price`` at lag 0;
+      ``sales`` at lags 0, 6 and 13 are the **equivalents** of those ``demand`` cells (``sales
+      = demand`` unless the stock runs out).  A ridge model on these cells matches one on
+      every cell (``tests/test_scenarios.py``).  The past ``promotion`` and ``price`` cells
+      count only for a model that takes them as past inputs (``bench/explain.py``'s M takes
+      them as known-future inputs only);
     * dc ``sales[o+1]``: ``demand`` at lag -1 (the orders due, known in advance);
-    * ``shipments[o+1]``: ``orders`` at lag L - 1 = 1, or its declared **equivalents**
-      ``sales`` at lag L and ``inventory`` at lag L - 1 (the order rule that made it);
+    * ``shipments[o+1]``: ``orders`` at lag L - 1 = 1, or its declared **equivalents** (the
+      order rule that made it): ``sales`` (or its equivalent ``demand``) at lag L and
+      ``inventory`` at lag L - 1, the latter or its equivalents by the balance
+      ``inventory[o-1] = inventory[o] - shipments[o-1] + sales[o-1]`` (``inventory`` at lag 0,
+      ``shipments`` and ``sales`` at lag 1);
     * ``inventory[o+1]``: ``inventory``, ``shipments`` (+1) and ``sales`` (-1) at lag 0, with
-      two declared **equivalents** (role ``equivalent``): ``orders`` at lag L (``shipments[t] =
-      orders[t-L]`` unless the dc runs short) and ``demand`` at lag 0 (``sales = demand``
-      unless the stock runs out).  A method crediting either cell of a pair is right.
+      declared **equivalents** (role ``equivalent``): ``orders`` at lag L (``shipments[t] =
+      orders[t-L]`` unless the dc runs short), ``demand`` at lag 0 (``sales = demand`` unless
+      the stock runs out), and ``orders`` at lag 0 with ``sales`` at lag 1 (the order rule
+      solved for the stock: ``inventory[o] = target_stock - (orders[o] - alpha·sales[o-1]) /
+      beta``, exact up to the rounding), and ``inventory[o]``'s reconstruction from the day
+      before: ``inventory`` and ``shipments`` (or ``orders`` at lag L + 1) at lag 1, ``sales``
+      (or ``demand``) at lag 1 (the balance), with ``orders`` at lag 1 and ``sales`` at lag 2
+      (the order rule solved for ``inventory[o-1]``).  A method crediting either cell of a
+      pair is right.  Longer chains of the same identities (the balance over several days)
+      are not declared: the key names each driver cell's reconstructions from the day before.
 
     ``web_traffic`` drives nothing.  Later steps: the promotion and price cells stay visible
     (known future); the others move to ``lag - h`` where visible (score step 1).
@@ -375,7 +390,86 @@ def simulate(params: RetailParams) -> Scenario:
                 (target, "demand", week, 0.5, "store", ancestor, "ancestor"),
                 (target, "promotion", week, -0.5 * params.promo_effect, "store", ancestor, "ancestor"),
                 (target, "price", week, 0.5 * params.price_elasticity, "store", ancestor, "ancestor"),
+                (
+                    target,
+                    "sales",
+                    week,
+                    0.5,
+                    "store",
+                    f"equivalent of demand[t-{week}]: sales = demand unless the stock runs out",
+                    "equivalent",
+                ),
             ]
+        for week in (7, 14):
+            copies = (
+                f"visible ancestor of the latent weekly season and level of {target}[t]: the order rule copies "
+                f"sales[t-{week}] into orders[t-{week - 1}] (alpha = 1, plus the stock correction), and "
+                f"shipments[t-{week - 1 - lag}] = orders[t-{week - 1}]"
+            )
+            drivers += [
+                (target, "orders", week - 1, 0.5 * params.alpha, "store", copies, "ancestor"),
+                (target, "shipments", week - 1 - lag, 0.5 * params.alpha, "store", copies, "ancestor"),
+            ]
+        shock = (
+            f"visible ancestor of the latent AR(1) demand shock of {target}[t] (half of yesterday's "
+            "persists): yesterday's demand, and the promotion and price that moved it"
+        )
+        drivers += [
+            (target, "demand", 1, 0.5, "store", shock, "ancestor"),
+            (target, "promotion", 1, -0.5 * params.promo_effect, "store", shock, "ancestor"),
+            (target, "price", 1, 0.5 * params.price_elasticity, "store", shock, "ancestor"),
+            (
+                target,
+                "sales",
+                1,
+                0.5,
+                "store",
+                "equivalent of demand[t-1]: sales = demand unless the stock runs out",
+                "equivalent",
+            ),
+        ]
+    drivers += [
+        (
+            "shipments",
+            "demand",
+            lag + 1,
+            params.alpha,
+            "all",
+            f"equivalent of sales[t-{lag + 1}] (in the order rule): sales = demand unless the stock runs out",
+            "equivalent",
+        ),
+    ]
+    fwd = f"inventory[t-{lag}] = inventory[t-{lag - 1}] - shipments[t-{lag}] + sales[t-{lag}] (the balance)"
+    drivers += [
+        ("shipments", v, lg, e * params.beta, "all", f"equivalent of inventory[t-{lag}]: {fwd}", "equivalent")
+        for v, lg, e in (("inventory", lag - 1, -1.0), ("shipments", lag, 1.0), ("sales", lag, -1.0))
+    ]
+    inv_rule = (
+        "equivalent of inventory[t-1]: orders[t-1] = rint(alpha*sales[t-2] + beta*(target_stock - "
+        "inventory[t-1])), the order rule solved for the stock"
+    )
+    drivers += [
+        ("inventory", "orders", 1, -1.0 / params.beta, "all", inv_rule, "equivalent"),
+        ("inventory", "sales", 2, params.alpha / params.beta, "all", inv_rule, "equivalent"),
+    ]
+    # the same one day earlier, with that day's balance: inventory[t-1] = target_stock -
+    # (orders[t-2] - alpha*sales[t-3]) / beta + shipments[t-2] - sales[t-2] (and the balance itself)
+    back = (
+        "equivalent of inventory[t-1]: inventory[t-2] + shipments[t-2] - sales[t-2] (the balance), with "
+        "inventory[t-2] = target_stock - (orders[t-2] - alpha*sales[t-3]) / beta (the order rule), "
+        f"shipments[t-2] = orders[t-{lag + 2}] and sales[t-2] = demand[t-2] unless short"
+    )
+    drivers += [
+        ("inventory", v, lg, e, "all", back, "equivalent")
+        for v, lg, e in (
+            ("inventory", 2, 1.0),
+            ("shipments", 2, 1.0),
+            ("orders", 2, -1.0 / params.beta),
+            ("sales", 3, params.alpha / params.beta),
+            ("orders", lag + 2, 1.0),
+            ("demand", 2, -1.0),
+        )
+    ]
     meta = {
         "description": (
             "Stores sell a product whose demand reacts to promotions and price; they order from their "
