@@ -454,7 +454,7 @@ def test_shift_detector_alarms_as_defined_and_restarts():
     assert 50 <= first <= 53 and alarms.iloc[0]["ts"] == pd.Timestamp("2024-07-19") + first * DAY
     assert alarms.iloc[0]["direction"] == "up" and alarms.iloc[0]["statistic"] == pytest.approx(z[first])
     assert alarms.iloc[0]["onset"] == alarms.iloc[0]["ts"] - 6 * DAY
-    # restarts from the alarm day: tested again on 14 values at the new level -> no second alarm
+    # restarts from the alarm day: tested again on 7 values at the new level -> no second alarm
     assert len(alarms) == 1
     with pytest.raises(ValueError, match="needs at least"):
         ShiftDetector().fit(_actual_frame(clean[:, :30], "2024-01-01"))
