@@ -23,6 +23,7 @@ from sclm.documents import (
     words,
 )
 from sclm.fusion import fuse
+from sclm.scenarios import _zh_names
 from sclm.scenarios import documents as gen
 from sclm.schema import validate_panel, validate_readings
 
@@ -130,6 +131,8 @@ def test_synthetic_training_names_are_many_and_never_heldout():
         assert not any(h in n or n in h for n in names for h in held_names), key
     orgs = syn.orgs["purchase_order"]
     assert len(orgs) >= 1000 and not any(h in n or n in h for n in orgs for h in held_names)
+    brands = {_zh_names.org_core(o) for v in held.orgs.values() for o in v} - {""}
+    assert "宏图" in brands and not any(b in n for n in orgs for b in brands if len(b) >= 2)
     assert len(syn.people) >= 1000 and not set(syn.people) & set(held.people)
     train = gen.make_corpus(200, seed=0, lang="zh", split="train", pools=pools, synthetic=0.5)
     test = gen.make_corpus(200, seed=1, lang="zh", split="heldout", pools=pools)

@@ -15,8 +15,10 @@ and name shape instead:
 
 The inventories are generic (common name characters, industries, product nouns); they were not
 built from the held-out names.  :func:`synthetic_pools` removes every generated name that
-equals, contains or is contained in a name it is told to exclude (the held-out names), so a
-held-out name never appears verbatim in training text; this is tested.
+equals, contains or is contained in a name it is told to exclude (the held-out names), or
+contains the distinctive part of one (an organisation's brand, :func:`org_core`: ``宏图`` of
+``宏图电子``), so neither a held-out name nor a held-out brand appears in training text; this is
+tested.
 """
 
 from __future__ import annotations
@@ -25,12 +27,13 @@ from collections.abc import Iterable
 
 import numpy as np
 
-__all__ = ["synthetic_names"]
+__all__ = ["org_core", "synthetic_names"]
 
 BRAND_CHARS = tuple(
-    "华东顺达远航中联海川金桥恒通天禾宏图长江新丰安泰北辰南方瑞万广源嘉利民盛兴隆昌福康永鑫润"
-    "佳德信诚和祥宇鸿飞腾博创捷迅凯威星光明宝立志成荣泽合众益阳春晖汇豪辉锦力美乐舒雅欣"
-)
+    "安百宝北博昌长辰诚创达大德鼎东丰飞福富港光广海汉豪和恒宏鸿华汇辉吉佳嘉金锦晶京聚凯康乐"
+    "力立利联龙隆美民明南宁鹏平齐启荣瑞润森晟盛世顺泰天通万威伟祥鑫新信星兴旭雅阳亿益永宇远"
+    "源悦泽正志中众卓"
+)  # common characters of Chinese company names (one or two form a brand)
 INDUSTRIES = (
     "物流", "货运", "快运", "国际货代", "供应链", "贸易", "商贸", "实业", "制造", "机械", "电子",
     "电器", "科技", "化工", "材料", "建材", "钢铁", "五金", "塑料", "包装", "纸业", "纺织", "服装",
@@ -103,6 +106,20 @@ def _person(rng: np.random.Generator) -> str:
     return _pick(rng, SURNAMES) + given
 
 
+def org_core(name: str) -> str:
+    """An organisation's distinctive part: the name without its trailing legal suffixes and
+    industry words (``海川贸易有限公司`` → ``海川``); the whole name when nothing is left."""
+    core, ends = name, sorted({*INDUSTRIES, *(s for s, _ in ORG_SUFFIXES if s)}, key=len, reverse=True)
+    changed = True
+    while changed:
+        changed = False
+        for end in ends:
+            if core.endswith(end) and len(core) > len(end):
+                core, changed = core[: -len(end)], True
+                break
+    return core
+
+
 def _clashes(name: str, exclude: Iterable[str]) -> bool:
     return any(x and (x in name or name in x) for x in exclude)
 
@@ -119,8 +136,9 @@ def synthetic_names(n: int, *, seed: int = 0, exclude: Iterable[str] = ()) -> di
         Same seed → same names.
     exclude
         Names that must not appear: a generated name equal to, containing or contained in one
-        of them is dropped (for people only the exact name, since a two-character name is
-        contained in many).
+        of them, or containing the distinctive part (:func:`org_core`, two characters or more)
+        of one of them, is dropped (for people only the exact name, since a two-character
+        name is contained in many).
 
     Returns
     -------
@@ -128,8 +146,9 @@ def synthetic_names(n: int, *, seed: int = 0, exclude: Iterable[str] = ()) -> di
         ``orgs``, ``cities``, ``countries``, ``products``, ``people`` → tuple of names.
     """
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x2A11]))
-    excl = tuple(sorted(set(exclude)))
-    excl_set = set(excl)
+    excl_set = set(exclude)
+    cores = {c for c in map(org_core, excl_set) if len(c) >= 2}
+    excl = tuple(sorted(excl_set | cores))
     out: dict[str, tuple[str, ...]] = {}
     cities = [c for c in dict.fromkeys(_city(rng) for _ in range(n)) if not _clashes(c, excl)]
     out["cities"] = tuple(cities)
