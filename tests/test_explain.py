@@ -719,3 +719,35 @@ def test_key_fit_recovers_the_rule_and_scores_model_and_persistence(one_torch_th
         checks.key_fit(fit_w, test_w, "k", key, step=H + 1)
     with pytest.raises(ValueError, match="no key cells"):
         checks.key_fit(fit_w, test_w, "k", [], step=1)
+
+
+def test_the_reports_key_section_explains_a_one_step_model(one_torch_thread):
+    """case_study.one_step_model: the bench's recipe (horizon 1) on the report's own task and
+    training end; explanation_checks scores it against the scenario's key (every check reported)."""
+    from sclm import make_scenario
+    from sclm.case_study import ONE_STEP_RECIPE, one_step_model
+    from sclm.explain import explanation_checks
+    from sclm.pipeline import scenario_task, train_forecaster
+
+    sc = make_scenario("manufacturing", seed=0, n_days=150, n_nodes=2)
+    task = scenario_task(sc, horizon=7, input_size=35)
+    end = sc.truth.index.get_level_values("ts").max() - pd.Timedelta(days=30)
+    m = train_forecaster(task, train_end=end, epochs=1, device="cpu", d_model=8, n_layers=1)
+    one = one_step_model(m, epochs=1)
+    assert one.task.horizon == 1 and one.task.input_size == ONE_STEP_RECIPE["input_size"] == 28
+    assert one.train_end == m.train_end and one.model.config.patch_len == 4 and not one.model.config.revin
+    table, _, details = explanation_checks(
+        one.model,
+        one.windows(),
+        sc.drivers,
+        sc.nodes,
+        "inventory",
+        n_windows=20,
+        n_randomization=5,
+        device="cpu",
+    )
+    assert set(table["check"]) == {"completeness", "agreement", "randomization", "deletion", "drivers"}
+    # the key's cells include the declared equivalents of the balance (the balance one day earlier)
+    assert {("inventory", 0), ("production", 0), ("logistics", 0), ("inventory", 1)} <= set(
+        details["driver_cells"]
+    )
