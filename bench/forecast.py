@@ -107,7 +107,11 @@ Training budgets
 - the CPU budget of issue 14 (2 loaded cores, no GPU; all baselines + Fracast in the same run):
   ``--datasets pasta --stride 7 --m-variants patch,q,q-seasonal,m --epochs 10 --patience 2`` and
   ``--datasets yaz --m-variants patch,q,q-static,q-id,q-seasonal,m --epochs 10 --patience 2``
-  (``OMP_NUM_THREADS=1 --device cpu``, ``--tag`` to keep the JSON files apart).
+  (``OMP_NUM_THREADS=1 --device cpu``, ``--tag`` to keep the JSON files apart).  With the base
+  rows: ``--datasets yaz --m-variants q-seasonal,q-base,q-base-long,q-level-long,m --epochs 10
+  --patience 2`` (about 50 min wall at load 15 on 2 cores; 4 origins × (4 rows + 2 extra seeds))
+  and ``--datasets pasta --stride 7 --no-retrain --m-variants q-seasonal,q-base,q-base-long,m
+  --epochs 10 --patience 2``.
 - ``--seeds K`` trains every M row without ``ensemble`` K times (seeds 0..K-1) and combines the
   forecasts by their median, quantile by quantile; ``--ensemble K`` the seeds of ``M``;
   ``--baselines snaive`` skips AutoETS, AutoTheta, LightGBM and Fracast when only M is being
