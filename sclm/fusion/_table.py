@@ -66,6 +66,34 @@ def _fail(readings: pd.DataFrame, rows: np.ndarray, what: str, *, allow_duplicat
     raise DataValidationError(f"readings: {what}")
 
 
+_BLOCK = 1 << 16  # rows per block of the row checks (cache-sized temporaries)
+
+
+def _day_numbers(ns: np.ndarray) -> np.ndarray | None:
+    """Days since 1970-01-01 (int32) of midnight timestamps (int64 ns), or None if any is not midnight.
+
+    Block by block: no table-sized int64 temporaries.  NaT (int64 min) is not a midnight.
+    """
+    day = np.empty(len(ns), dtype=np.int32)
+    for s0 in range(0, len(ns), _BLOCK):
+        block = ns[s0 : s0 + _BLOCK]
+        d = block // _NS_PER_DAY
+        with np.errstate(over="ignore"):
+            if not np.array_equal(d * _NS_PER_DAY, block):
+                return None
+        day[s0 : s0 + _BLOCK] = d
+    return day
+
+
+def _any_negative_quantity(value: np.ndarray, var: np.ndarray, quantity: np.ndarray) -> bool:
+    """Whether a reading of a quantity variable (``quantity[var]``) is negative, block by block."""
+    for s0 in range(0, len(value), _BLOCK):
+        neg = value[s0 : s0 + _BLOCK] < 0
+        if neg.any() and quantity[var[s0 : s0 + _BLOCK][neg]].any():
+            return True
+    return False
+
+
 def _read(readings: pd.DataFrame) -> _Table:
     """Validate ``readings`` against the Readings contract (no duplicate keys) and encode them.
 
@@ -90,27 +118,23 @@ def _read(readings: pd.DataFrame) -> _Table:
         _fail(readings, np.isnan(value), "column 'value' has NaN", allow_duplicates=True)
     # days: integer division of the nanoseconds (no hashing); NaT and times of day are refused
     ns = readings["ts"].to_numpy().view(np.int64)  # datetime64[ns], checked
-    nat = ns == np.iinfo(np.int64).min
-    if nat.any():
-        _fail(readings, nat, "column 'ts' has NaT", allow_duplicates=True)
-    day_of = ns // _NS_PER_DAY
-    off = day_of * _NS_PER_DAY != ns
-    if off.any():
-        bad = np.flatnonzero(off)
+    day = _day_numbers(ns)
+    if day is None:  # a NaT or a time of day somewhere: find and word it
+        nat = ns == np.iinfo(np.int64).min
+        if nat.any():
+            _fail(readings, nat, "column 'ts' has NaT", allow_duplicates=True)
+        bad = np.flatnonzero(ns % _NS_PER_DAY != 0)
         raise DataValidationError(
             f"readings: column 'ts' has a time of day in rows {list(readings.index[bad[:5]])} "
             f"(of {len(bad)}), e.g. {readings['ts'].iloc[bad[0]]}; expected daily dates at midnight "
             "(aggregate intraday readings to days first)"
         )
-    del off, nat
-    first = int(day_of.min())
-    day_of -= first
-    day = day_of.astype(np.int32)
-    del day_of
+    first = int(day.min())
+    day -= np.int32(first)
     variables = uniques["variable"]
     quantity = np.isin(variables, list(QUANTITY_VARIABLES))
-    negative = quantity[codes["variable"]] & (value < 0)
-    if negative.any():
+    if _any_negative_quantity(value, codes["variable"], quantity):
+        negative = quantity[codes["variable"]] & (value < 0)
         _fail(readings, negative, "negative quantities", allow_duplicates=True)
 
     # one type per node
