@@ -311,9 +311,12 @@ class Monitor:
         replenishment rule is tested on its residual from that rule (:mod:`sclm._shift`);
         ``False``: none), fitted on the clean days up to the calibration end (the calibration
         stretch and the ``shift_history`` training days before it).  Each day it reads the
-        actuals with that day's anomaly alerts replaced by
-        their one-step forecasts, so a spike or a drop does not move the weekly mean; its
-        alarms are reported (``MonitorResult.shifts``), typed ``level_shift``, apart from the
+        actuals with their anomaly alerts replaced by
+        their one-step forecasts, so a spike or a drop does not move the weekly mean — unless
+        the alert is one of ``shift_run`` in a row on the same side of that series: a run of
+        alerts is a new level, which M (reading quarantined values) keeps missing, and the
+        detector reads those values as they are (so it reads each day ``shift_run − 1`` days
+        late; alarms are dated the day they are raised); its alarms are reported (``MonitorResult.shifts``), typed ``level_shift``, apart from the
         residual drift alarms (typed ``drift``) and the point alerts (``spike`` above the band,
         ``drop`` below).
     quarantine : bool
@@ -333,6 +336,9 @@ class Monitor:
         Whose one-step forecasts the alerts and the drift detector read: the model as
         calibrated (``trained``, default: the yardstick whose normal errors were measured) or
         the current, updated one (module docstring).
+    shift_run : int
+        Alerts in a row, on one side of a series, that make a level and not points (``shift``;
+        1: every alert is read as a level, nothing is cleaned).
     shift_history : int
         Training days before the calibration stretch on which the shift detector is fitted too
         (its policy regressions need more clean days than its two-sample test).
@@ -368,6 +374,7 @@ class Monitor:
         hold: float | None = 0.75,
         watch: Literal["reference", "current"] = "reference",
         shift_history: int = 365,
+        shift_run: int = 3,
         update_every: int | None = 14,
         update_options: dict[str, Any] | None = None,
         ignore: str | None = None,
@@ -395,6 +402,9 @@ class Monitor:
         if not isinstance(shift_history, int) or shift_history < 0:
             raise ValueError(f"shift_history must be a non-negative integer, got {shift_history!r}")
         self.shift_history = shift_history
+        if not isinstance(shift_run, int) or shift_run < 1:
+            raise ValueError(f"shift_run must be a positive integer, got {shift_run!r}")
+        self.shift_run = shift_run
         self.update_options = dict(update_options or {})
         self.ignore = ignore
         self.floor = floor
@@ -485,6 +495,34 @@ class Monitor:
         idx = pd.MultiIndex.from_frame(frame[["node", "ts"]])
         return frame.assign(**{c: panel[c].reindex(idx).to_numpy() for c in shift.columns})
 
+    def _feed_shift(
+        self, shift: ShiftDetector, rows: pd.DataFrame, sides: dict, today: pd.Timestamp, panel: pd.DataFrame
+    ) -> pd.DataFrame:
+        """Feed one day's watched rows to the shift detector, its point anomalies replaced by their forecasts.
+
+        ``sides``: day → {(node, variable): side} of the anomaly alerts so far.  An alert on the
+        day of ``rows`` is a point anomaly (its value replaced by the one-step forecast) unless
+        it is part of ``shift_run`` alerts in a row on the same side: a run of alerts is a new
+        level (which M, reading quarantined values, keeps missing), whose values the detector
+        must read.  Alarms are dated ``today``, when they are raised.
+        """
+        day = pd.Timestamp(rows["ts"].iloc[0]) if len(rows) else today
+        run = self.shift_run
+        window = [sides.get(day + j * _DAY, {}) for j in range(1 - run, run)]
+        then = window[run - 1]
+
+        def point(k: tuple) -> bool:
+            s = then.get(k)
+            if s is None:
+                return False
+            return not any(all(w.get(k) == s for w in window[i : i + run]) for i in range(run))
+
+        keys = list(zip(rows["node"], rows["variable"], strict=True))
+        hit = np.fromiter((point(k) for k in keys), bool, len(keys))
+        cleaned = rows[["node", "variable", "ts"]].assign(y=np.where(hit, rows["mean"], rows["y"]))
+        found = shift.update(self._with_covariates(cleaned, panel, shift))
+        return found.assign(ts=today, kind="level_shift")
+
     def _issue(
         self, model: TrainedForecaster, panel: pd.DataFrame, origin: pd.Timestamp, cal
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -573,6 +611,7 @@ class Monitor:
         lo_q, hi_q = cal._bounds
         H = task.horizon
         observed = _actuals(panel, task.targets)
+        waiting, sides = [], {}  # the shift detector's pending days, the alerts' sides by day
         for t in pd.date_range(start, end):
             due = pending["ts"] == t
             now = pending[due].copy()
@@ -588,16 +627,13 @@ class Monitor:
             alerts = check_actuals(one, lower="alert_lo", upper="alert_hi")
             alarms = drift.update(one)
             flagged = set(zip(alerts["node"], alerts["variable"], strict=True))
-            if shift is not None:
-                hit = np.fromiter(
-                    ((n, v) in flagged for n, v in zip(one["node"], one["variable"], strict=True)),
-                    bool,
-                    len(one),
+            if shift is not None:  # the values of shift_run - 1 days ago: their alerts' runs are known
+                sides[t] = dict(
+                    zip(zip(alerts["node"], alerts["variable"], strict=True), alerts["side"], strict=True)
                 )
-                cleaned = one[["node", "variable", "ts"]].assign(y=np.where(hit, one["mean"], one["y"]))
-                found = shift.update(self._with_covariates(cleaned, panel, shift))
-                if len(found):
-                    shifts_all.append(found.assign(kind="level_shift"))
+                waiting.append(one)
+                if len(waiting) == self.shift_run:
+                    shifts_all.append(self._feed_shift(shift, waiting.pop(0), sides, t, panel))
             keep = [(n, v) not in flagged for n, v in zip(now["node"], now["variable"], strict=True)]
             cal.update(now[keep])
             q_flags = []
@@ -660,6 +696,9 @@ class Monitor:
             if t < end:
                 out, watching = self._issue(model, working, t, cal)
                 pending = pd.concat([pending, out], ignore_index=True)
+        for rows in waiting if shift is not None else ():  # the last days: no later alerts
+            shifts_all.append(self._feed_shift(shift, rows, sides, end, panel))
+        shifts_all = [f for f in shifts_all if len(f)]
         forecasts = pd.concat(issued, ignore_index=True)
         empty_alerts = pd.DataFrame(columns=[*ALERT_COLUMNS, "quarantined", "kind"])
         alerts = pd.concat(alerts_all, ignore_index=True) if alerts_all else empty_alerts

@@ -640,15 +640,24 @@ def test_monitor_loop_alerts_quarantines_and_updates(tiny):
     ]
     assert len(hit) == 1 and hit["quarantined"].all() and hit["side"].iloc[0] == "above"
     assert hit["kind"].iloc[0] == "spike" and set(res.alerts["kind"]) <= {"spike", "drop"}
-    # the shift test reads the actuals with each day's alerted cells replaced by their forecast
+    # the shift test reads the actuals with each day's point alerts replaced by their forecast
+    # (an alert in a run of 3 on one side is a level: read as it is), two days late
     assert mon.shift_ is not None and set(mon.shift_.h_.index) == {"a", "b"}
     assert res.figures["shift_alarms"] == len(res.shifts)
     w = res.watched.dropna(subset=["y"])
-    alerted = set(zip(res.alerts["node"], res.alerts["variable"], res.alerts["ts"], strict=True))
-    hit_cells = [c in alerted for c in zip(w["node"], w["variable"], w["ts"], strict=True)]
+    side = {(r.node, r.variable, r.ts): r.side for r in res.alerts.itertuples()}
+
+    def point(n: str, v: str, t: pd.Timestamp) -> bool:
+        s = side.get((n, v, t))
+        runs = [all(side.get((n, v, t + (a + j) * DAY)) == s for j in range(3)) for a in (-2, -1, 0)]
+        return s is not None and not any(runs)
+
+    hit_cells = [point(*c) for c in zip(w["node"], w["variable"], w["ts"], strict=True)]
     cleaned = w[["node", "variable", "ts"]].assign(y=np.where(hit_cells, w["mean"], w["y"]))
     assert cleaned.loc[(cleaned["node"] == "n1") & (cleaned["ts"] == spike_day), "y"].max() < 200
     expected = copy.deepcopy(mon.shift_).detect(cleaned)
+    expected["ts"] = (expected["ts"] + 2 * DAY).clip(upper=cal_end + 15 * DAY)
+    assert mon.shift_run == 3
     pd.testing.assert_frame_equal(
         res.shifts.drop(columns="kind").reset_index(drop=True), expected, check_dtype=False
     )

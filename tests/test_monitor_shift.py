@@ -5,12 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
-from sclm.monitor import ShiftDetector
+from sclm.monitor import Monitor, ShiftDetector
+from sclm.pipeline import ForecastTask, train_forecaster
 
 DAY = pd.Timedelta(days=1)
 START = pd.Timestamp("2024-01-01")
 CLEAN = 450  # clean days to fit on; the rest are monitored
+TINY = {"epochs": 2, "patience": 1, "d_model": 8, "n_heads": 2, "n_layers": 1, "batch_size": 64}
+TINY |= {"device": "cpu", "progress": False}
 
 
 def _network(seed: int, n: int = 4, T: int = 600) -> pd.DataFrame:
@@ -134,3 +138,46 @@ def test_policy_options_are_checked():
     clean, _ = _split(_network(seed=3, n=1, T=480))
     with pytest.raises(ValueError, match="orders"):
         ShiftDetector(regressors=["orders"]).fit(clean.drop(columns="orders"))
+
+
+def test_monitor_reads_a_run_of_alerts_as_a_level_and_tests_the_policy_residual():
+    """In the loop M reads quarantined values, so a shifted stock is alerted day after day; the
+    shift detector reads such a run as it is (``shift_run``) and tests the stock's residual from
+    the orders: the shift is found within a week.  Cleaning every alert hides it."""
+    torch.set_num_threads(1)
+    frame = _network(seed=4, n=2, T=330)
+    panel = frame.pivot_table(index=["node", "ts"], columns="variable", values="y")[
+        ["shipments", "inventory"]
+    ]
+    panel["orders"] = frame.drop_duplicates(["node", "ts"]).set_index(["node", "ts"])["orders"]
+    task = ForecastTask(
+        panel=panel,
+        targets=("shipments", "inventory"),
+        covariates=("orders",),
+        horizon=7,
+        input_size=14,
+        scaled=("shipments", "inventory", "orders"),
+    )
+    m = train_forecaster(task, train_end=START + 219 * DAY, patch_len=7, patch_stride=7, **TINY)
+    cal_end, onset = START + 279 * DAY, START + 290 * DAY
+    shifted = panel.copy()
+    level = panel["inventory"].groupby(level="node").median()["s0"]
+    days = shifted.index.get_level_values("ts")
+    rows = (shifted.index.get_level_values("node") == "s0") & (days >= onset) & (days <= onset + 20 * DAY)
+    shifted.loc[rows, "inventory"] += 0.5 * level
+    mon = Monitor(m, alert_alpha=0.02, update_every=None, device="cpu").calibrate(cal_end)
+    assert mon.shift_.regressors == ("orders",)
+    assert set(mon.shift_.mode_.xs("inventory", level="variable")) == {"residual"}
+    res = mon.run(shifted)
+    run = res.alerts[(res.alerts["node"] == "s0") & (res.alerts["variable"] == "inventory")]
+    assert run["ts"].between(onset, onset + 20 * DAY).sum() >= 6  # M keeps missing the new level
+    found = res.shifts[(res.shifts["node"] == "s0") & (res.shifts["variable"] == "inventory")]
+    assert found["ts"].between(onset, onset + 7 * DAY).any()
+    assert (found["direction"].iloc[:1] == "up").all()
+    blind = Monitor(m, alert_alpha=0.02, update_every=None, device="cpu", shift_run=10_000).calibrate(cal_end)
+    hidden = blind.run(shifted).shifts
+    assert (
+        not hidden[(hidden["node"] == "s0") & (hidden["variable"] == "inventory")]["ts"]
+        .between(onset, onset + 7 * DAY)
+        .any()
+    )
