@@ -34,7 +34,8 @@ monitored.  Scenarios: 760 days = 480 train + 140 calibration + 140 test (``--qu
    against a lagged 4-week reference, known-future effects such as promotion and price removed
    first, or, per series where it is tighter on the clean days, the residual from a regression
    on the node's covariates at lags 0-14 (the policy: orders); threshold from the clean days;
-   ``sclm._shift``) are ``level_shift`` alarms, scored
+   ``sclm._shift``; point alerts replaced by their forecast unless 3 in a row on one side,
+   which read as a level) are ``level_shift`` alarms, scored
    against the key's shifts (recall within 7 days, precision = share inside a shift's
    [start, end + 7]); residual CUSUM alarms stay typed ``drift`` (their shift recall a
    comparison row).
