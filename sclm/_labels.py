@@ -127,11 +127,6 @@ def _pointer_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     addresses = np.frombuffer(raw, dtype=np.intp).copy()  # `arr` stays referenced while read
     del raw
     codes, uniq = pd.factorize(addresses)
-    if len(uniq) <= len(arr) // 64:  # few objects (the usual labels): each from its address
-        objects = np.empty(len(uniq), dtype=object)
-        for i, address in enumerate(uniq.tolist()):  # alive: `arr` references them
-            objects[i] = ctypes.cast(address, ctypes.py_object).value
-        return codes, objects
     where = np.empty(len(uniq), dtype=np.int64)
     where[codes] = np.arange(len(arr), dtype=np.int64)  # a position of each address
     return codes, arr[where]

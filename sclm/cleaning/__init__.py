@@ -54,8 +54,7 @@ The public transformers are in :mod:`sclm.cleaning.pipeline`, each step's logic 
 (``units``, ``duplicates``, ``noise_rate``, ``outliers``, ``gaps``, ``audit``), and the private
 engine — the encoded run, the dense ``(series × days)`` blocks, window medians, the outlier and gap
 pass and the output table — in ``_engine``, ``_window``, ``_pass`` and ``_output`` (see
-:mod:`sclm.cleaning._engine` for the performance notes); ``_handoff`` passes the output's label
-codes to fusion (used only while the output is unchanged).  Import from :mod:`sclm.cleaning`: the
+:mod:`sclm.cleaning._engine` for the performance notes).  Import from :mod:`sclm.cleaning`: the
 names below are the public API.
 """
 

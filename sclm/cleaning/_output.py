@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from sclm.cleaning._engine import _days_to_ts, _Run, _series_unit
-from sclm.cleaning._handoff import register, small_dtype
 from sclm.cleaning.audit import Audit, _empty_audit
 from sclm.schema import READING_KEY
 
@@ -222,21 +221,6 @@ def _output(run: _Run, *, sort: bool = False) -> pd.DataFrame:
         unit_codes = np.empty(n_out, dtype=np.int32)  # a categorical unit column stays categorical
         _copy_kept(unit_codes, run.unit, alive, all_rows)
         unit_codes[n_keep:] = s_unit[f_sid]
-    # the label codes of the object columns, for fusion (:mod:`sclm.cleaning._handoff`)
-    handoff: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    if not sort:
-        units_done = "units" in run.done
-        for c, codes, labels, fill in (
-            ("node", run.node, run.node_cats, lay.s_node[f_sid]),
-            ("variable", run.var, run.var_cats, lay.s_var[f_sid]),
-            ("source", run.src, run.src_cats, lay.s_src[f_sid]),
-            ("unit", run.unit, run.unit_cats, s_unit[f_sid] if units_done else run.unit[f_rows]),
-        ):
-            if frame[c].dtype == object:
-                out_codes = np.empty(n_out, dtype=small_dtype(len(labels)))
-                _copy_kept(out_codes, codes, alive, all_rows)
-                out_codes[n_keep:] = fill
-                handoff[c] = (out_codes, labels)
     run.release()
     run.x = None
     run.unit = np.empty(0, dtype=np.int32)
@@ -277,6 +261,4 @@ def _output(run: _Run, *, sort: bool = False) -> pd.DataFrame:
     result = pd.DataFrame(columns, copy=False)
     if sort:
         result = result.sort_values(list(READING_KEY), kind="stable", ignore_index=True)
-    elif handoff:
-        register(result, handoff)
     return result

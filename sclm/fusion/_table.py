@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from sclm._labels import NonStringLabelError, category_codes, sorted_codes
-from sclm.cleaning._handoff import lookup
 from sclm.schema import QUANTITY_VARIABLES, DataValidationError, readings_columns_ok, validate_readings
 
 CASE_UNIT = "case"
@@ -109,8 +108,7 @@ def _read(readings: pd.DataFrame) -> _Table:
     codes = {}
     uniques = {}
     for c in ("node", "node_type", "variable", "source", "unit"):
-        known = lookup(readings, c)  # the cleaner's codes of its unchanged output, else encode
-        codes[c], uniques[c] = known if known is not None else _codes(readings[c])
+        codes[c], uniques[c] = _codes(readings[c])
         if (codes[c] < 0).any():
             _fail(readings, codes[c] < 0, f"column {c!r} has missing values", allow_duplicates=True)
     value = readings["value"].to_numpy(dtype=np.float64)
