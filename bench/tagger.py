@@ -29,6 +29,23 @@
   variable, quantity) equals the truth.  Goal >= 0.95.
 - Training seconds, training and inference word pieces per second (pieces include [CLS]/[SEP]).
 
+Findings, ZH held-out names and templates (2026-12-01, CPU, 1 thread, machine at load 10-14;
+e5 top 3 layers, 300 training docs, 15 epochs, lr 3e-4, 400 held-out docs, the stricter split
+above; seeds 0 / 1 of training, same test documents; F1 BIO-constrained | + training transitions):
+
+- real training names only: 0.6232 / 0.6188 | 0.7421 / 0.7403 (0.7019 with the old split, which
+  let held-out organisations of one kind into another kind's training pool: ORG 0.53 → 0.22);
+- 50 % synthetic-name documents (``3:0.5``): 0.6969 / 0.6999 | 0.7508 / 0.7853; ORG 0.51 / 0.40,
+  LOC 0.69 / 0.80, PER 0.71 / 0.74 (real names 0.85), PRODUCT 0.42 / 0.40;
+- 80 % synthetic: 0.6161 | 0.7271 (too few real contexts); top 2 layers, 8 epochs: real 0.5082,
+  50 % synthetic 0.6102;
+- held-out templates with seen names: 0.86-0.87 real, 0.85 with 50 % synthetic names.
+
+About 130 CPU-s per 300-document row.  The test names are few (4 products, 4 cities, 3
+countries, 8 organisations): the residual errors are the boundaries of two products (办公用纸 read
+as 公用纸, 药品试剂盒 as 试剂盒) and a city before ``工厂`` read as an organisation.  Goal 0.95 is not
+met.
+
 Prints the table and writes build/bench/tagger.json.  Run:
 .venv/bin/python bench/tagger.py [--quick] [--out-dir DIR] [--skip-wnut] [--wnut-epochs 3] ...
 The full run takes ~25 min on a shared 2-core CPU (documents ~8 min, WNUT ~15 min); run the two
@@ -342,10 +359,10 @@ def main() -> None:
     ap.add_argument("--unk-dropout", type=float, default=0.1, help="ZH: share of pieces replaced by [UNK]")
     ap.add_argument("--zh-test", type=int, default=400, help="ZH held-out documents")
     ap.add_argument("--skip-zh-wordpiece", action="store_true", help="ZH: skip the WordPiece baseline row")
-    ap.add_argument("--zh-e5", type=lambda s: s.split(","), default=["0", "3"],
+    ap.add_argument("--zh-e5", type=lambda s: s.split(","), default=["0", "3", "3:0.5"],
                     help="ZH e5 rows, each LAYERS[:SHARE]: trainable top layers (0 frozen encoder, 'all') and "
                          "the share of training documents with synthetic names (e.g. 3:0.5)")  # fmt: skip
-    ap.add_argument("--zh-e5-main", default="3", help="the --zh-e5 option of the headline ZH row")
+    ap.add_argument("--zh-e5-main", default="3:0.5", help="the --zh-e5 option of the headline ZH row")
     ap.add_argument("--zh-e5-train", type=int, default=300, help="ZH e5 training documents")
     ap.add_argument("--zh-e5-epochs", type=float, default=15)
     ap.add_argument("--zh-e5-lr", type=float, default=3e-4)
