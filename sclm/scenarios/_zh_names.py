@@ -24,10 +24,11 @@ tested.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
-__all__ = ["org_core", "synthetic_names"]
+__all__ = ["org_core", "synthetic_names", "synthetic_pools"]
 
 BRAND_CHARS = tuple(
     "安百宝北博昌长辰诚创达大德鼎东丰飞福富港光广海汉豪和恒宏鸿华汇辉吉佳嘉金锦晶京聚凯康乐"
@@ -161,4 +162,54 @@ def synthetic_names(n: int, *, seed: int = 0, exclude: Iterable[str] = ()) -> di
     for key, make in makers.items():
         out[key] = tuple(x for x in dict.fromkeys(make() for _ in range(n)) if not _clashes(x, excl))
     out["people"] = tuple(p for p in dict.fromkeys(_person(rng) for _ in range(n)) if p not in excl_set)
+    return out
+
+
+_SYNTHETIC: dict[tuple[str, int, int], Any] = {}
+
+
+def synthetic_pools(pools: Any, n: int = 4000, seed: int = 0) -> Any:
+    """Chinese training pools of synthetic names (:func:`synthetic_names`).
+
+    Every name of ``pools.split("heldout")`` (all types) is excluded: no synthetic name equals,
+    contains or is contained in a held-out name (people: no exact match).  Modes stay those of
+    ``pools``.
+
+    Parameters
+    ----------
+    pools
+        Chinese :class:`sclm.scenarios.documents.NamePools` (their held-out part is what is
+        excluded).
+    n, seed
+        Names drawn per type and the generator's seed.
+
+    Returns
+    -------
+    sclm.scenarios.documents.NamePools
+        ``source="synthetic"``; every kind draws from the same organisations.
+    """
+    from sclm.scenarios.documents import NamePools
+
+    if pools.lang != "zh":
+        raise ValueError(f"synthetic names are Chinese: pools must have lang='zh', got {pools.lang!r}")
+    key = (pools.fingerprint()["sha256"], int(n), int(seed))
+    if key in _SYNTHETIC:
+        return _SYNTHETIC[key]
+    held = pools.split("heldout")
+    exclude = {x for v in held.orgs.values() for x in v}
+    exclude |= set(held.cities) | set(held.countries) | set(held.products)
+    people = set(held.people)
+    names = synthetic_names(n, seed=seed, exclude=exclude)
+    names["people"] = tuple(p for p in names["people"] if p not in people)
+    out = NamePools(
+        orgs={k: names["orgs"] for k in pools.orgs},
+        people=names["people"],
+        cities=names["cities"],
+        countries=names["countries"],
+        products=names["products"],
+        modes=pools.modes,
+        source="synthetic",
+        lang="zh",
+    )
+    _SYNTHETIC[key] = out
     return out

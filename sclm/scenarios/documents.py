@@ -102,7 +102,7 @@ from sclm.scenarios._vocabulary import (
     ZH_SURNAMES,
     ZH_TEMPLATES,
 )
-from sclm.scenarios._zh_names import synthetic_names
+from sclm.scenarios._zh_names import synthetic_pools
 
 __all__ = [
     "CARRIERS",
@@ -690,53 +690,6 @@ def make_documents(
     df.insert(0, "doc_id", [f"doc-{i + 1:05d}" for i in range(len(df))])
     df["ts"] = df["ts"].astype("datetime64[ns]")
     return df[list(DOCUMENT_COLUMNS)]
-
-
-_SYNTHETIC: dict[tuple[str, int, int], NamePools] = {}
-
-
-def synthetic_pools(pools: NamePools, n: int = 4000, seed: int = 0) -> NamePools:
-    """Chinese training pools of synthetic names (:func:`sclm.scenarios._zh_names.synthetic_names`).
-
-    Every name of ``pools.split("heldout")`` (all types) is excluded: no synthetic name equals,
-    contains or is contained in a held-out name (people: no exact match).  Modes stay those of
-    ``pools``.
-
-    Parameters
-    ----------
-    pools
-        Chinese name pools (their held-out part is what is excluded).
-    n, seed
-        Names drawn per type and the generator's seed.
-
-    Returns
-    -------
-    NamePools
-        ``source="synthetic"``; every kind draws from the same organisations.
-    """
-    if pools.lang != "zh":
-        raise ValueError(f"synthetic names are Chinese: pools must have lang='zh', got {pools.lang!r}")
-    key = (pools.fingerprint()["sha256"], int(n), int(seed))
-    if key in _SYNTHETIC:
-        return _SYNTHETIC[key]
-    held = pools.split("heldout")
-    exclude = {x for v in held.orgs.values() for x in v}
-    exclude |= set(held.cities) | set(held.countries) | set(held.products)
-    people = set(held.people)
-    names = synthetic_names(n, seed=seed, exclude=exclude)
-    names["people"] = tuple(p for p in names["people"] if p not in people)
-    out = NamePools(
-        orgs={k: names["orgs"] for k in pools.orgs},
-        people=names["people"],
-        cities=names["cities"],
-        countries=names["countries"],
-        products=names["products"],
-        modes=pools.modes,
-        source="synthetic",
-        lang="zh",
-    )
-    _SYNTHETIC[key] = out
-    return out
 
 
 CORPUS_COLUMNS: tuple[str, ...] = (
