@@ -70,6 +70,29 @@ rounding alarms (18 alarms on retail shipments, seed 1); in a first version (no 
 cross-fit) 28 lags instead of 14 raised retail's false alarms from 6 and 2 to 8 and 5; a
 7-day shortest reference after a restart instead of 14 found a second shift that began 10 days
 after the first on one manufacturing series (seed 1 recall 0.90 to 1.00).
+
+In the Monitor loop (``bench/monitor.py``, the full protocol, injection seed 0)
+---------------------------------------------------------------------------
+The loop feeds the detector the actuals with each day's anomaly alerts replaced by M's
+one-step forecast.  M reads quarantined values, so it keeps forecasting the old level and a
+shifted series is alerted day after day: cleaning every alert hid the shift from the detector
+(``tests/test_monitor_shift.py``).  A run of ``Monitor(shift_run=3)`` alerts in a row on one
+side is therefore read as a level, as it is (each day fed two days late).  Level-shift recall
+within 7 days / precision (false alarms outside every shift's ``[start, end + 7]``), with the
+clean run's alarms over the same 140 days:
+
+=============  ====================================  ====================
+scenario       injected run                          clean run
+=============  ====================================  ====================
+manufacturing  0.93 / 1.00 (15 shifts; 0 false)      0 alarms
+logistics      1.00 / 0.94 (23 shifts; 3 false)      1 alarm
+retail         1.00 / 0.92 (23 shifts; 4 false)      2 alarms
+=============  ====================================  ====================
+
+Mean delay 2.6, 2.9 and 3.7 days.  Every retail inventory and shipments shift is found (0.17
+and 0.33 with the actuals statistic alone, M-free); the one miss is a manufacturing production
+shift (6 of 7 found); logistics' false alarms are stocks on the actuals statistic, retail's one
+inventory, one sales and two shipments alarm.
 """
 
 from __future__ import annotations
