@@ -282,9 +282,9 @@ def run_explain(view: TaskView, b: Bundle, horizon: int, figures: bool) -> Outco
         "n_windows": int(verdict.get("n_windows", 0)),
         "steps": steps,
     }
-    true_drivers = sorted(
-        {str(d) for d in b.scenario.drivers.loc[b.scenario.drivers["target"] == col, "driver"]}
-    )
+    key = b.scenario.drivers
+    rule = (key["target"] == col) & (key["role"] == "driver")  # the rule's own drivers, not its stand-ins
+    true_drivers = sorted({str(d) for d in key.loc[rule, "driver"]})
     result = {
         "status": "ok",
         "horizon": horizon,

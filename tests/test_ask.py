@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from sclm import make_scenario
 from sclm.assistant import Answer, TaskView, ask, default_scenario
 from sclm.decisions.edits import CloseFacility, ForbidArc, ScaleCapacity, ScaleDemand
 from sclm.decisions.network import load_network, plan_network, what_if, why
@@ -437,3 +438,15 @@ def test_scenario_data_round_trip_and_staleness(tmp_path, monkeypatch):
     assert list(sc2.meta["known_future"]) == list(sc1.meta["known_future"])
     monkeypatch.setattr(_ask_data, "_sources_digest", lambda: "changed sources")
     assert _ask_data.load_or_build("retail", 0, setup, tmp_path)[2] == "simulated"
+
+
+@pytest.mark.slow
+def test_explain_names_the_rules_drivers_not_their_declared_stand_ins(answers):
+    for name, i in (("manufacturing", 2), ("retail", 3)):
+        a = answers[(name, i)]
+        assert a.action == "explain"
+        key = make_scenario(name, seed=0, n_days=120).drivers
+        col = a.result["variable"]
+        rule = set(key.loc[(key["target"] == col) & (key["role"] == "driver"), "driver"])
+        stand_ins = set(key.loc[(key["target"] == col) & (key["role"] != "driver"), "driver"]) - rule
+        assert set(a.result["true_drivers"]) == rule and stand_ins, (name, col)
