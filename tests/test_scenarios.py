@@ -570,9 +570,14 @@ def test_vocabulary_breaks_the_import_cycle_of_the_document_generator():
 
     # the vocabulary and the text helpers are leaves: they import nothing of sclm
     assert imports("scenarios/_vocabulary.py") == imports("_text.py") == (set(), set())
+    # the synthetic Chinese names import nothing at module level; only the generator's NamePools, lazily
+    assert imports("scenarios/_zh_names.py") == (set(), {"sclm.scenarios.documents"})
     # the generator reaches into no other scenario module (not _base, no simulator), the reader into none
     top, inner = imports("scenarios/documents.py")
-    assert {m for m in top | inner if m.startswith("sclm.scenarios")} == {"sclm.scenarios._vocabulary"}
+    assert {m for m in top | inner if m.startswith("sclm.scenarios")} <= {
+        "sclm.scenarios._vocabulary",
+        "sclm.scenarios._zh_names",
+    }
     top, inner = imports("documents.py")
     assert "sclm._text" in top and not {m for m in top | inner if m.startswith("sclm.scenarios")}
     # _base imports the generator and the vocabulary at module level, never inside a function
