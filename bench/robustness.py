@@ -49,6 +49,7 @@ from sclm.benchmarking import Bench
 from sclm.robustness import (
     DEFAULT_NOISE_SCALES,
     DEFAULT_P_VALUES,
+    mean_over_seeds,
     noise_fields,
     plot_robustness,
     robustness_curve,
@@ -74,6 +75,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--noise-scales", default=",".join(f"{s:g}" for s in DEFAULT_NOISE_SCALES))
     ap.add_argument("--point", default="median", choices=("median", "mean"))
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--seeds",
+        default=None,
+        help="comma-separated seeds (scenario and M): every cell run per seed, the goals judged on "
+        "the seed-mean curve, slope standard errors over seeds (default: --seed alone)",
+    )
     ap.add_argument("--device", default="auto")
     ap.add_argument("--n-jobs", type=int, default=1, help="cells in parallel (processes)")
     ap.add_argument("--out-dir", default=None)
@@ -117,8 +124,11 @@ def main(argv: list[str] | None = None) -> None:
         curves = [pd.read_csv(f) for f in args.from_csv.split(",") if f.strip()]
         names = []
         bench.add("budget", None, None, f"summary of {args.from_csv}")
-    for name in names:
-        print(f"# {name}: noise fields scaled: {', '.join(noise_fields(name))}", flush=True)
+    seeds = [int(x) for x in args.seeds.split(",") if x.strip()] if args.seeds else [args.seed]
+    if len(seeds) > 1:
+        bench.add("seeds", len(seeds), None, "goals on the seed-mean curve: " + ",".join(map(str, seeds)))
+    for name, seed in [(n, sd) for n in names for sd in seeds]:
+        print(f"# {name} seed {seed}: noise fields scaled: {', '.join(noise_fields(name))}", flush=True)
         t0 = time.perf_counter()
         with warnings.catch_warnings():  # p = 0: p_hat slightly < 0 is reported and not applied
             warnings.filterwarnings("ignore", message="noise rate of source", category=UserWarning)
@@ -126,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
                 name,
                 p_values=p_values,
                 noise_scales=scales,
-                seed=args.seed,
+                seed=seed,
                 n_days=n_days,
                 epochs=epochs,
                 patience=args.patience,
@@ -137,18 +147,33 @@ def main(argv: list[str] | None = None) -> None:
                 cleaner_options={"skip": ["noise_rate"]} if args.no_p_correction else None,
                 progress=show if args.n_jobs == 1 else None,
             )
-        curves.append(df)
-        bench.add(f"{name}: total s", round(time.perf_counter() - t0, 1))
-    curve = pd.concat(curves, ignore_index=True)
+        curves.append(df.assign(seed=seed))
+        bench.add(f"{name}: seed {seed}: total s", round(time.perf_counter() - t0, 1))
+    curve = raw = pd.concat(curves, ignore_index=True)
+    if "seed" in curve.columns and curve["seed"].nunique() > 1:
+        for r in curve.itertuples(index=False):
+            bench.add(
+                f"{r.scenario}: {r.model}: noise x{r.noise_scale:g}: p={r.p:g}: seed {r.seed}: relMASE",
+                round(r.relMASE, 4),
+            )
+        per_seed = curve
+        curve = mean_over_seeds(curve)
+        summary = summarize(per_seed)
+    else:
+        summary = summarize(curve)
     for r in curve.itertuples(index=False):
         bench.add(
             f"{r.scenario}: {r.model}: noise x{r.noise_scale:g}: p={r.p:g}: relMASE", round(r.relMASE, 4)
         )
-    summary = summarize(curve)
     for (name, s), r in summary.slopes.iterrows():
         for m in ("M", "LightGBM"):
             bench.add(f"{name}: noise x{s:g}: slope relMASE/p {m}", round(float(r[f"slope_{m}"]), 4))
             bench.add(f"{name}: noise x{s:g}: slope standard error {m}", round(float(r[f"se_{m}"]), 4))
+        if "se_diff" in r.index:
+            bench.add(
+                f"{name}: noise x{s:g}: standard error over seeds of slope M - slope LightGBM",
+                round(float(r["se_diff"]), 4),
+            )
         if s != summary.reference_scale:
             bench.add(
                 f"{name}: noise x{s:g}: slope M - slope LightGBM",
@@ -184,7 +209,7 @@ def main(argv: list[str] | None = None) -> None:
     print(summary.goals.round(4).to_string())
     out = Path(args.out_dir) if args.out_dir else config.BUILD_DIR / "bench"
     out.mkdir(parents=True, exist_ok=True)
-    curve.to_csv(out / f"{stem}.csv", index=False)
+    raw.to_csv(out / f"{stem}.csv", index=False)  # per seed: --from-csv summarises it again
     plot_robustness(curve).savefig(out / f"{stem}.png", dpi=100)
     print(f"\ncurve: {out / f'{stem}.csv'}; figure: {out / f'{stem}.png'}")
     bench.finish()

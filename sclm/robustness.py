@@ -71,6 +71,7 @@ __all__ = [
     "cell_task",
     "ls_slope",
     "ls_slope_se",
+    "mean_over_seeds",
     "noise_fields",
     "plot_robustness",
     "robustness_curve",
@@ -500,6 +501,55 @@ class RobustnessSummary:
     tolerance: float
 
 
+def mean_over_seeds(curve: pd.DataFrame) -> pd.DataFrame:
+    """The curve averaged over its ``seed`` column: one row per (scenario, model, noise scale, p).
+
+    Parameters
+    ----------
+    curve : pandas.DataFrame
+        :func:`robustness_curve` rows of several seeds, each with a ``seed`` column (the scenario
+        and training seed of its cell).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The numeric columns (``relMASE``, ``MASE`` ...) averaged over the seeds (arithmetic mean),
+        ``seed`` dropped and ``seeds`` the number averaged.  A cell missing for one seed is
+        averaged over the others.
+    """
+    if "seed" not in curve.columns:
+        raise ValueError("curve has no 'seed' column")
+    keys = ["scenario", "model", "noise_scale", "p"]
+    num = [c for c in curve.columns if c not in keys + ["seed"] and pd.api.types.is_numeric_dtype(curve[c])]
+    g = curve.groupby(keys, sort=True)
+    out = g[num].mean().join(g["seed"].nunique().rename("seeds")).reset_index()
+    return out
+
+
+def _seed_slope_se(curve: pd.DataFrame) -> dict[tuple[Any, ...], float]:
+    """Standard errors over seeds of the per-seed slopes (M, LightGBM and their difference).
+
+    Each seed's curve gives its own least-squares slope; the standard error of their mean is
+    ``std(ddof=1) / sqrt(k)`` over the ``k`` seeds (NaN for one seed).  ``"diff"`` is the paired
+    ``slope_M - slope_LightGBM`` of each seed, ``"n"`` the number of seeds.
+    """
+    per: dict[tuple[Any, ...], list[float]] = {}
+    for (scn, s, _seed), g in curve.groupby(["scenario", "noise_scale", "seed"], sort=True):
+        sl = {}
+        for m in MODELS:
+            gm = g[g["model"] == m].sort_values("p")
+            sl[m] = ls_slope(gm["p"], gm["relMASE"])
+            per.setdefault((scn, float(s), m), []).append(sl[m])
+        per.setdefault((scn, float(s), "diff"), []).append(sl["M"] - sl["LightGBM"])
+    out: dict[tuple[Any, ...], float] = {}
+    for key, vals in per.items():
+        v = np.asarray([x for x in vals if np.isfinite(x)], dtype=float)
+        out[key] = float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else float("nan")
+        if key[2] == "diff":
+            out[(key[0], key[1], "n")] = float(v.size)
+    return out
+
+
 def summarize(
     curve: pd.DataFrame, *, reference_scale: float = 1.0, p_max: float = 0.3, tolerance: float = 0.05
 ) -> RobustnessSummary:
@@ -509,7 +559,11 @@ def summarize(
     ----------
     curve : pandas.DataFrame
         :func:`robustness_curve` rows (one or several scenarios concatenated); needs ``scenario,
-        model, p, noise_scale, relMASE, MASE`` and the models ``M`` and ``LightGBM``.
+        model, p, noise_scale, relMASE, MASE`` and the models ``M`` and ``LightGBM``.  With a
+        ``seed`` column of several seeds the curve is first averaged over them
+        (:func:`mean_over_seeds`): slopes, ratios and goals are those of the mean curve, and
+        ``se_M``, ``se_LightGBM`` become the standard errors over seeds of the per-seed slopes,
+        with ``se_diff`` (of the paired difference ``slope_M - slope_LightGBM``) and ``seeds``.
     reference_scale : float
         Noise scale at which the goals are judged (×1).
     p_max, tolerance : float
@@ -521,6 +575,10 @@ def summarize(
     missing = [m for m in MODELS if m not in set(curve["model"])]
     if missing:
         raise ValueError(f"curve has no rows for model(s) {missing}")
+    seed_se = None
+    if "seed" in curve.columns and curve["seed"].nunique() > 1:
+        seed_se = _seed_slope_se(curve)
+        curve = mean_over_seeds(curve)
     slopes, ratios = [], []
     for (scn, s), g in curve.groupby(["scenario", "noise_scale"], sort=True):
         row: dict[str, Any] = {"scenario": scn, "noise_scale": float(s)}
@@ -529,6 +587,11 @@ def summarize(
             row[f"slope_{m}"] = ls_slope(gm["p"], gm["relMASE"])
             row[f"se_{m}"] = ls_slope_se(gm["p"], gm["relMASE"])
             row[f"slope_MASE_{m}"] = ls_slope(gm["p"], gm["MASE"])
+        if seed_se is not None:
+            for m in MODELS:
+                row[f"se_{m}"] = float(seed_se.get((scn, float(s), m), np.nan))
+            row["se_diff"] = float(seed_se.get((scn, float(s), "diff"), np.nan))
+            row["seeds"] = int(seed_se.get((scn, float(s), "n"), 0))
         row["M_no_steeper"] = bool(row["slope_M"] <= row["slope_LightGBM"])
         slopes.append(row)
         by = {m: g[g["model"] == m].set_index("p") for m in MODELS}

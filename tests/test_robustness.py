@@ -16,6 +16,7 @@ from sclm.robustness import (
     cell_task,
     ls_slope,
     ls_slope_se,
+    mean_over_seeds,
     noise_fields,
     plot_robustness,
     robustness_curve,
@@ -253,3 +254,30 @@ def test_plot_has_one_panel_per_scenario():
     m1 = [ln for ln in axes[0].get_lines() if ln.get_label() == "M, noise ×1"][0]
     assert list(m1.get_ydata()) == [1.0, 1.0, 1.1, 1.0, 1.3]
     assert len(fig.legends) == 1 and len(fig.legends[0].get_texts()) == 4
+
+
+def test_seed_average_and_seed_standard_errors_by_hand():
+    # seed 1: M and LightGBM shifted by constants, slopes as seed 0 plus a tilt of +-0.1 per unit p
+    base = _hand_curve().query("noise_scale == 1.0")
+    tilt = base.copy()
+    tilt.loc[tilt["model"] == "M", "relMASE"] += 0.1 * tilt.loc[tilt["model"] == "M", "p"] + 0.05
+    tilt.loc[tilt["model"] == "LightGBM", "relMASE"] -= 0.1 * tilt.loc[tilt["model"] == "LightGBM", "p"]
+    two = pd.concat([base.assign(seed=0), tilt.assign(seed=1)], ignore_index=True)
+    mean = mean_over_seeds(two)
+    assert len(mean) == len(base) and (mean["seeds"] == 2).all()
+    m0 = mean.query("model == 'M' and p == 0.0")["relMASE"].item()
+    assert m0 == pytest.approx((1.0 + 1.05) / 2)
+    s = summarize(two)
+    # mean curve slopes: M 0.6 + 0.05, LightGBM 0.1 - 0.05; per-seed slopes (0.6, 0.7), (0.1, 0.0)
+    assert s.slopes.loc[("x", 1.0), "slope_M"] == pytest.approx(0.65)
+    assert s.slopes.loc[("x", 1.0), "slope_LightGBM"] == pytest.approx(0.05)
+    # se of the mean of two values a, b: |a - b| / 2
+    assert s.slopes.loc[("x", 1.0), "se_M"] == pytest.approx(0.05)
+    assert s.slopes.loc[("x", 1.0), "se_LightGBM"] == pytest.approx(0.05)
+    assert s.slopes.loc[("x", 1.0), "se_diff"] == pytest.approx(0.1)  # diffs 0.5, 0.7
+    assert s.slopes.loc[("x", 1.0), "seeds"] == 2
+    # one seed only: the plain curve, residual standard errors
+    one = summarize(base.assign(seed=0))
+    assert one.slopes.loc[("x", 1.0), "se_M"] == pytest.approx(np.sqrt(0.032 / 3 / 0.1))
+    with pytest.raises(ValueError, match="seed"):
+        mean_over_seeds(base)
