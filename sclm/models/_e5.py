@@ -593,6 +593,8 @@ def fit_cached(
     batch_size: int = 16,
     weight_decay: float = 0.01,
     warmup: float = 0.1,
+    crf: bool = False,
+    crf_lr: float = 1e-2,
     seed: int = 0,
 ) -> Any:
     """Train a tagger whose lower part is frozen by computing that part once.
@@ -604,6 +606,8 @@ def fit_cached(
     frozen 12-layer encoder and ``train_layers=2`` a step costs about a sixth of a full
     forward-backward, so many more epochs fit a CPU budget.  Position/type embeddings and the
     embedding LayerNorm are part of the frozen bottom here (they train in :meth:`Tagger.fit`).
+    A tagger with word features (``Tagger.from_e5(word_features=True)``) gets each batch's
+    feature ids added at the first trainable layer's input, its embeddings trained with the rest.
 
     Parameters
     ----------
@@ -613,6 +617,14 @@ def fit_cached(
         Training sentences and BIO tags.
     epochs, learning_rate, batch_size, weight_decay, warmup
         Optimiser settings (``warmup``: fraction of the steps).
+    crf
+        Also learn BIO transition scores (:class:`~sclm.models._tagger_data.LinearChainCRF`,
+        started from the training tags' counted log-probabilities :func:`bio_transitions`): the
+        loss adds the CRF's negative log-likelihood per word to the cross-entropy; the learned
+        ``(start, trans)`` end up in ``tagger.crf_transitions`` for ``Tagger.decode(...,
+        constrained=True, transitions=tagger.crf_transitions)``.
+    crf_lr
+        Learning rate of the transition scores (AdamW, no weight decay).
     seed
         Seeds shuffling, dropout and nothing else (the head is seeded at construction).
 
@@ -634,6 +646,10 @@ def fit_cached(
     first = next(
         (i for i, layer in enumerate(layers) if any(p.requires_grad for p in layer.parameters())), len(layers)
     )
+    if getattr(tagger, "word_features", False) and model.word_features.layer < first:
+        raise ValueError(
+            f"word features enter at layer {model.word_features.layer}, inside the frozen part (< {first})"
+        )
     data = tagger.dataset(tokens, tags)
     collate = tagger.collator()
     dev = tagger.device
@@ -656,7 +672,15 @@ def fit_cached(
         bert.encoder.layer = torch.nn.ModuleList(list(keep)[first:])
         bert.embeddings = _Passthrough()
         params = [p for p in model.parameters() if p.requires_grad]
-        opt = torch.optim.AdamW(params, lr=learning_rate, weight_decay=weight_decay)
+        groups = [{"params": params}]
+        chain = None
+        if crf:
+            from sclm.models._tagger_data import LinearChainCRF, bio_transitions, compact_labels
+
+            chain = LinearChainCRF(tagger.labels, init=bio_transitions(tags, tagger.labels))
+            groups.append({"params": list(chain.parameters()), "lr": crf_lr, "weight_decay": 0.0})
+            words_per = max(1.0, sum(map(len, tags)) / max(len(tags), 1))
+        opt = torch.optim.AdamW(groups, lr=learning_rate, weight_decay=weight_decay)
         n_batches = math.ceil(len(data) / batch_size)
         total = max(1, int(round(n_batches * epochs)))
         warm = int(warmup * total)
@@ -683,14 +707,19 @@ def fit_cached(
                     n = len(cached[i])
                     h[j, :n], mask[j, :n] = cached[i], 1
                     lab[j, :n] = torch.tensor(data[i]["labels"][:n])
-                out = model(inputs_embeds=h.to(dev), attention_mask=mask.to(dev), labels=lab.to(dev))
+                with tagger._features_of(data, idx, L):
+                    out = model(inputs_embeds=h.to(dev), attention_mask=mask.to(dev), labels=lab.to(dev))
                 opt.zero_grad()
-                out.loss.backward()
+                loss = out.loss
+                if chain is not None:
+                    em, tg, wm = compact_labels(out.logits, lab.to(dev))
+                    loss = loss + chain.nll(em.cpu(), tg.cpu(), wm.cpu()) / words_per
+                loss.backward()
                 torch.nn.utils.clip_grad_norm_(params, 1.0)
                 opt.step()
                 sched.step()
                 step += 1
-                ep_loss += float(out.loss.detach())
+                ep_loss += float(loss.detach())
                 ep_n += 1
             model_loss = ep_loss / max(ep_n, 1)
             history.append({"epoch": step / n_batches, "loss": model_loss})
@@ -699,6 +728,8 @@ def fit_cached(
         model.eval()
     seconds = time.perf_counter() - t0
     done = step / n_batches
+    if chain is not None:
+        tagger.crf_transitions = chain.as_transitions()
     return FitReport(
         seconds=round(seconds, 3),
         epochs=done,
@@ -713,6 +744,7 @@ def fit_cached(
             "weight_decay": weight_decay,
             "warmup": warmup,
             "cached_frozen_layers": first,
+            "crf": crf,
             "seed": seed,
             "device": str(dev),
         },

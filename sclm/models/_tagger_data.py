@@ -121,9 +121,13 @@ class TokenClassificationDataset(torch.utils.data.Dataset):
         Pieces per sentence, special tokens included (longer sentences are truncated).
     label_all_subtokens, casing
         See :func:`align_labels` and :class:`Tagger`.
+    word_features
+        Also compute jieba word features per piece (:mod:`sclm.models._zh_features`), kept in
+        :attr:`features` (not in the items, which the collator pads).
 
     Items are dicts of int lists: ``input_ids``, ``attention_mask``, ``token_type_ids`` (casing
-    classes, or zeros), ``labels`` (when tagged).
+    classes, or zeros), ``labels`` (when tagged).  ``features`` is ``None`` or per sentence an
+    int64 array ``(n_pieces, 3)``.
     """
 
     def __init__(
@@ -136,6 +140,7 @@ class TokenClassificationDataset(torch.utils.data.Dataset):
         max_length: int = 128,
         label_all_subtokens: bool = False,
         casing: bool = False,
+        word_features: bool = False,
     ) -> None:
         labels = _check_labels(labels)
         _check_corpus(tokens, tags, labels)
@@ -168,6 +173,15 @@ class TokenClassificationDataset(torch.utils.data.Dataset):
                 )
             self.items.append(item)
             self.word_ids.append(wids)
+        self.features: list[np.ndarray] | None = None
+        if word_features:
+            from sclm.models._zh_features import piece_features
+            from sclm.models._zh_features import word_features as zh_word_features
+
+            self.features = [
+                piece_features(w, zh_word_features(t))
+                for w, t in zip(self.word_ids, self.tokens, strict=True)
+            ]
 
     def __len__(self) -> int:
         return len(self.items)
@@ -392,3 +406,101 @@ def bio_viterbi(
     for t in range(n - 1, 0, -1):
         out[t - 1] = back[t, out[t]]
     return out
+
+
+class LinearChainCRF(torch.nn.Module):
+    """Learned BIO transition scores (a linear-chain CRF over word-level emissions).
+
+    Transitions that break BIO (:func:`_bio_allowed`) are fixed at ``-inf``; the others are
+    trained by the negative log-likelihood of the gold tag sequence (forward algorithm).
+    :meth:`as_transitions` gives ``(start, trans)`` for :func:`bio_viterbi`.
+
+    Parameters
+    ----------
+    labels
+        The BIO labels (index = class id).
+    init
+        Optional ``(start, trans)`` to start from (e.g. :func:`bio_transitions` of the training
+        tags); default zeros.
+    """
+
+    def __init__(self, labels: Sequence[str], init: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        super().__init__()
+        start_ok, ok = _bio_allowed(labels)
+        k = len(labels)
+        s0 = np.zeros(k, np.float32)
+        t0 = np.zeros((k, k), np.float32)
+        if init is not None:
+            s0 = np.where(start_ok, np.asarray(init[0], np.float64), 0.0).astype(np.float32)
+            t0 = np.where(ok, np.asarray(init[1], np.float64), 0.0).astype(np.float32)
+        self.start = torch.nn.Parameter(torch.from_numpy(s0))
+        self.trans = torch.nn.Parameter(torch.from_numpy(t0))
+        self.register_buffer("start_mask", torch.from_numpy(~start_ok))
+        self.register_buffer("trans_mask", torch.from_numpy(~ok))
+
+    def _scores(self) -> tuple[torch.Tensor, torch.Tensor]:
+        neg = torch.finfo(self.start.dtype).min / 4
+        return (
+            self.start.masked_fill(self.start_mask, neg),
+            self.trans.masked_fill(self.trans_mask, neg),
+        )
+
+    def nll(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Mean negative log-likelihood per sentence.
+
+        Parameters
+        ----------
+        emissions
+            ``(batch, length, k)`` scores (the tagger's logits, log-softmaxed here).
+        tags
+            ``(batch, length)`` gold label ids (any value where ``mask`` is false).
+        mask
+            ``(batch, length)`` bool, true on the sentence's words; each row a prefix (left-aligned).
+        """
+        start, trans = self._scores()
+        em = torch.log_softmax(emissions.float(), -1)
+        b, n, _ = em.shape
+        tags = tags.clamp(min=0)
+        rows = torch.arange(b)
+        # gold path score
+        gold = start[tags[:, 0]] + em[rows, 0, tags[:, 0]]
+        for t in range(1, n):
+            step = trans[tags[:, t - 1], tags[:, t]] + em[rows, t, tags[:, t]]
+            gold = gold + step * mask[:, t]
+        # partition function
+        alpha = start + em[:, 0]
+        for t in range(1, n):
+            nxt = torch.logsumexp(alpha[:, :, None] + trans[None], dim=1) + em[:, t]
+            alpha = torch.where(mask[:, t, None], nxt, alpha)
+        logz = torch.logsumexp(alpha, dim=1)
+        has = mask[:, 0]
+        return ((logz - gold) * has).sum() / has.sum().clamp(min=1)
+
+    def as_transitions(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(start (k,), trans (k, k))`` float64 for :func:`bio_viterbi` (BIO-invalid ``-inf``)."""
+        with torch.no_grad():
+            start = self.start.detach().double().numpy().copy()
+            trans = self.trans.detach().double().numpy().copy()
+        start[self.start_mask.numpy()] = -np.inf
+        trans[self.trans_mask.numpy()] = -np.inf
+        return start, trans
+
+
+def compact_labels(
+    logits: torch.Tensor, labels: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Piece-level logits and labels → word-level (the pieces whose label is not ``-100``),
+    left-aligned: ``(emissions (b, n, k), tags (b, n), mask (b, n))``."""
+    keep = labels != IGNORE
+    n = max(int(keep.sum(1).max()), 1)
+    b, _, k = logits.shape
+    em = logits.new_zeros(b, n, k)
+    tg = torch.zeros(b, n, dtype=torch.long, device=labels.device)
+    mask = torch.zeros(b, n, dtype=torch.bool, device=labels.device)
+    for j in range(b):
+        pos = keep[j].nonzero().squeeze(1)
+        m = len(pos)
+        em[j, :m] = logits[j, pos]
+        tg[j, :m] = labels[j, pos]
+        mask[j, :m] = True
+    return em, tg, mask

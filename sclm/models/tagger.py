@@ -107,6 +107,9 @@ class Tagger:
         Label every word piece in training (see :func:`align_labels`).
     casing
         Feed casing classes as token types (see the module notes).
+    word_features
+        Add jieba word features (Chinese; :mod:`sclm.models._zh_features`) to the hidden states;
+        the model must carry them (``model.word_features``, see :meth:`from_e5`).
     device
         ``"auto"`` (cuda → mps → cpu), ``"cpu"``, ``"cuda[:i]"`` or ``"mps"``.
     """
@@ -120,6 +123,7 @@ class Tagger:
         max_length: int = 128,
         label_all_subtokens: bool = False,
         casing: bool = False,
+        word_features: bool = False,
         device: str | torch.device = "auto",
     ) -> None:
         from sclm.training import resolve_device
@@ -141,6 +145,13 @@ class Tagger:
                 f"casing=True needs type_vocab_size >= {N_CASING}, the model has {model.config.type_vocab_size}; "
                 "build the tagger with from_lm(..., casing=True) or from_scratch(..., casing=True)"
             )
+        if word_features and getattr(model, "word_features", None) is None:
+            raise ValueError(
+                "word_features=True needs a model with word-feature embeddings (attach_word_features)"
+            )
+        self.word_features = bool(word_features)
+        self.crf_transitions: tuple[np.ndarray, np.ndarray] | None = None
+        """Learned ``(start, trans)`` BIO transition scores (``fit_cached(..., crf=True)``), or ``None``."""
         self.model = model
         self.tokenizer = tokenizer
         self.max_length = int(max_length)
@@ -252,6 +263,7 @@ class Tagger:
         max_length: int = 256,
         label_all_subtokens: bool = False,
         casing: bool = False,
+        word_features: bool = False,
         dropout: float | None = None,
         seed: int = 0,
         device: str | torch.device = "auto",
@@ -270,10 +282,15 @@ class Tagger:
             ``False`` (Chinese): words are tokenised without XLM-R's ``▁`` word-start marker.
         max_length, label_all_subtokens, casing, device
             See :class:`Tagger` (``casing`` grows the token-type table to 4 rows).
+        word_features
+            Chinese: embed jieba's word boundaries, part of speech and dictionary status per
+            character and add them to the input of the first trainable encoder layer (the
+            classifier's, with a frozen encoder) — :mod:`sclm.models._zh_features`.  Train with
+            :func:`sclm.models._e5.fit_cached`.
         dropout
             Classifier dropout (default 0.1).
         seed
-            Seeds the new classification head.
+            Seeds the new classification head (and the word-feature embeddings).
         """
         from sclm.models._e5 import token_classifier
 
@@ -285,7 +302,13 @@ class Tagger:
             word_prefix=word_prefix,
             classifier_dropout=dropout,
         )
-        return cls._assemble(model, tokenizer, labels, max_length, label_all_subtokens, casing, device)
+        if word_features:
+            from sclm.models._zh_features import attach_word_features
+
+            attach_word_features(model)
+        tagger = cls._assemble(model, tokenizer, labels, max_length, label_all_subtokens, casing, device)
+        tagger.word_features = bool(word_features)
+        return tagger
 
     @classmethod
     def from_scratch(
@@ -369,7 +392,19 @@ class Tagger:
             max_length=self.max_length,
             label_all_subtokens=self.label_all_subtokens,
             casing=self.casing,
+            word_features=self.word_features,
         )
+
+    def _features_of(self, data: TokenClassificationDataset, idx: Sequence[int], length: int):
+        """A context setting the word-feature ids of sentences ``idx`` (padded to ``length``)
+        for the model's next forward passes (a null context without word features)."""
+        import contextlib
+
+        if not self.word_features or data.features is None:
+            return contextlib.nullcontext()
+        from sclm.models._zh_features import pad_features
+
+        return self.model.word_features.using(pad_features([data.features[i] for i in idx], length))
 
     def collator(self) -> Any:
         """``DataCollatorForTokenClassification`` padding pieces and labels (``-100``)."""
@@ -450,6 +485,8 @@ class Tagger:
                 f"need epochs > 0, learning_rate > 0, batch_size >= 1 and 0 <= warmup < 1; got epochs={epochs}, "
                 f"learning_rate={learning_rate}, batch_size={batch_size}, warmup={warmup}"
             )
+        if self.word_features:
+            raise ValueError("a tagger with word features trains with sclm.models._e5.fit_cached")
         data = self.dataset(tokens, tags)
         if not len(data):
             raise ValueError("no training sentences")
@@ -559,7 +596,9 @@ class Tagger:
         for start in range(0, len(data), batch_size):
             items = [data[i] for i in range(start, min(start + batch_size, len(data)))]
             batch = {k: v.to(self.device) for k, v in collate(items).items()}
-            logits = self.model(**batch).logits.float().cpu().numpy()
+            idx = range(start, start + len(items))
+            with self._features_of(data, idx, batch["input_ids"].shape[1]):
+                logits = self.model(**batch).logits.float().cpu().numpy()
             for j, _ in enumerate(items):
                 i = start + j
                 wids = data.word_ids[i]
