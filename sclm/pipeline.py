@@ -49,6 +49,7 @@ from sclm.windows import PanelScaler, make_windows, train_val_split
 
 if TYPE_CHECKING:
     from sclm.models import Forecaster
+    from sclm.models._pretrain import Pretrained
     from sclm.scenarios import Scenario
     from sclm.training import FitResult
     from sclm.windows import Windows
@@ -266,6 +267,7 @@ def train_forecaster(
     seed: int = 0,
     device: str = "auto",
     progress: bool = False,
+    init: Pretrained | None = None,
     **config: Any,
 ) -> TrainedForecaster:
     """Fit M on the task's panel up to ``train_end`` (default: the last day).
@@ -285,6 +287,11 @@ def train_forecaster(
     val_fraction : float
         Share of the latest origins used for early stopping (``purge="targets"``).
     seed, device, progress : see :func:`sclm.training.fit`.
+    init : sclm.models._pretrain.Pretrained, optional
+        Warm start (fine-tuning): the freshly built model takes the pretrained weights
+        (:func:`sclm.models._pretrain.warm_start`: same-shaped tensors, known-future channels
+        mapped by name, unmatched ones from zero) before training; its configuration should be
+        the one it was pretrained with.
     **config
         Further :class:`sclm.models.ForecasterConfig` fields (``patch_len``, ``d_model``,
         ``lm_layers``, ``revin``, ``linear_skip``, ``quantiles`` ...).  Defaults here: weekly
@@ -317,6 +324,11 @@ def train_forecaster(
     )
     seed_everything(seed)
     model = Forecaster(cfg)
+    if init is not None:
+        from sclm.models._pretrain import warm_start
+
+        binary = [c for c in task.known_future if c not in task.scaled]
+        warm_start(model, init, w.known_future, binary)
     result = fit(
         model,
         (tr.X, tr.X_future, tr.Y),
