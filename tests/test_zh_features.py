@@ -208,3 +208,21 @@ def test_compact_labels_keeps_word_pieces_in_order():
     em, tg, mask = compact_labels(logits, labels)
     assert em.shape == (2, 2, 3) and tg.tolist() == [[1, 2], [0, 0]] and mask.tolist() == [[1, 1], [1, 0]]
     assert torch.equal(em[0, 1], logits[0, 3])
+
+
+def test_save_load_keeps_word_features_and_crf(tmp_path):
+    from sclm.models._e5 import fit_cached
+
+    t = _tiny_tagger(train_top=1)
+    attach_word_features(t.model)
+    tagger = Tagger(t.model, t.tokenizer, LABELS, max_length=96, word_features=True, device="cpu")
+    zh = gen.make_corpus(6, seed=6, lang="zh", split="train", pools=gen.name_pools("builtin", lang="zh"))
+    fit_cached(tagger, zh["tokens"].tolist(), zh["tags"].tolist(), epochs=1, batch_size=3, crf=True)
+    tagger.save_pretrained(tmp_path)
+    back = Tagger.from_pretrained(tmp_path, device="cpu")
+    assert back.word_features and back.model.word_features.layer == 1
+    assert np.allclose(
+        back.logits(zh["tokens"].tolist()[:2])[1], tagger.logits(zh["tokens"].tolist()[:2])[1], atol=1e-5
+    )
+    for a, b in zip(back.crf_transitions, tagger.crf_transitions, strict=True):
+        assert (np.isneginf(a) == np.isneginf(b)).all() and np.allclose(a[np.isfinite(a)], b[np.isfinite(b)])

@@ -39,7 +39,12 @@ not fit variable-length token classification.  Same seed on CPU → identical we
 
 Saving: :meth:`Tagger.save_pretrained` writes ``model.safetensors`` + ``config.json`` (HF), the
 tokenizer files and ``tagger.json`` (labels, alignment, casing, max length);
-:meth:`Tagger.from_pretrained` reads them back (safetensors only, nothing unpickled).
+:meth:`Tagger.from_pretrained` reads them back (safetensors only, nothing unpickled), with the
+jieba word-feature embeddings and learned CRF transitions where the tagger has them.
+
+Chinese options (e5 taggers): ``word_features=True`` adds jieba word boundaries, part of speech
+and dictionary status per character (:mod:`sclm.models._zh_features`); ``fit_cached(...,
+crf=True)`` learns BIO transition scores (:attr:`Tagger.crf_transitions`).
 """
 
 from __future__ import annotations
@@ -722,6 +727,12 @@ class Tagger:
             "casing": self.casing,
             "format": "sclm.tagger/1",
         }
+        if self.word_features:
+            meta["word_features_layer"] = int(self.model.word_features.layer)
+        if self.crf_transitions is not None:
+            meta["crf_transitions"] = [
+                [None if np.isneginf(v) else float(v) for v in np.ravel(x)] for x in self.crf_transitions
+            ]
         (path / TAGGER_FILE).write_text(
             json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
@@ -748,15 +759,37 @@ class Tagger:
                 str(path), local_files_only=True, use_safetensors=True
             )
             tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-        return cls(
+        layer = meta.get("word_features_layer")
+        if layer is not None:
+            from safetensors import safe_open
+
+            from sclm.models._zh_features import attach_word_features
+
+            feats = attach_word_features(model, layer)
+            with safe_open(str(path / "model.safetensors"), framework="pt") as fh:
+                state = {
+                    k[len("word_features.") :]: fh.get_tensor(k)
+                    for k in fh.keys()
+                    if k.startswith("word_features.")
+                }
+            feats.load_state_dict(state)
+        tagger = cls(
             model,
             tokenizer,
             meta["labels"],
             max_length=meta["max_length"],
             label_all_subtokens=meta["label_all_subtokens"],
             casing=meta["casing"],
+            word_features=layer is not None,
             device=device,
         )
+        if meta.get("crf_transitions") is not None:
+            k = len(tagger.labels)
+            start, trans = (
+                np.array([-np.inf if v is None else v for v in x]) for x in meta["crf_transitions"]
+            )
+            tagger.crf_transitions = (start, trans.reshape(k, k))
+        return tagger
 
     def __repr__(self) -> str:
         n = sum(p.numel() for p in self.model.parameters())
