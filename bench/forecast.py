@@ -44,6 +44,17 @@ series of a data set (every series' windows in one training set).  Rows (``--m-v
   damped level with a weekly profile (``base="seasonal_level"``: the weekday profile's deviations
   plus an exponentially weighted level, smoothing 0.05, of the deseasonalised days; on those
   validation origins 0.78 with 112 days against the plain weekday mean's 0.80);
+- ``M (quantile, static, seasonal loss, base, 2x input, pretrained)`` (``q-pre``): ``q-base-long``
+  pretrained once on a corpus of simulated daily retail-like series
+  (``sclm.scenarios._synthetic_series``: 512 series of 730 days in 64 groups, weekly profiles of
+  random shape, trends, level shifts, promotions, price, holidays, closed days, weather-like
+  covariates, negative-binomial counts, zero inflation; ``sclm.models._pretrain``, cached under
+  ``build/pretrain/<key>``, ``--pretrain-epochs``, default 8, window stride 7), then fine-tuned at
+  every origin on the data set's windows from that checkpoint (``--ft-lr``, default 3e-4; same
+  epochs and patience).  The known-future channels are mapped by name onto the corpus's
+  (calendar, static features, ``is_holiday``, ``is_closed``, ``rain``, ``sunshine``,
+  ``temperature``; ``closed`` / ``promo`` / ``price`` by keyword), the others (YAZ's ``wind`` and
+  ``clouds``) start from zero weights;
 - ``M`` (``m``), **the M of the goals**: at each origin, the patch row of this run with the lowest
   validation MASE (``validation_mase``: its median on the validation windows held out before
   that origin, geometric mean over series; the scale over the data set's own input days, so a
@@ -196,6 +207,17 @@ M_VARIANTS = {  # label -> ForecasterConfig overrides (+ bench keys: static, ser
         "base": "seasonal_level",
         "long_input": True,
     },
+    # q-base-long pretrained on the simulated corpus (sclm.models._pretrain), fine-tuned at each
+    # origin from that checkpoint with --ft-lr
+    "M (quantile, static, seasonal loss, base, 2x input, pretrained)": {
+        "backbone": "patch",
+        **QUANTILE,
+        "loss_scale": "seasonal",
+        "static": True,
+        "base": "seasonal_mean",
+        "long_input": True,
+        "pretrain": True,
+    },
     # the M of the goals: at each origin the patch row of this run with the lowest validation
     # MASE (windows before the origin only), trained with --ensemble seeds (median of members)
     "M": {
@@ -220,6 +242,7 @@ M_KEYS = dict(  # --m-variants key -> label
             "q-base",
             "q-base-long",
             "q-level-long",
+            "q-pre",
             "m",
         ),
         M_VARIANTS,
@@ -232,6 +255,7 @@ BENCH_KEYS = (
     "ensemble",
     "select",
     "long_input",
+    "pretrain",
 )  # M_VARIANTS keys that are not ForecasterConfig fields
 BASELINES = {
     "Seasonal Naive": "seasonal_naive",
@@ -418,38 +442,78 @@ def train_m(
     input_size = s.input_size * (2 if variant.get("long_input") else 1)
     task = task_of(s, extra, input_size)
     cache = {} if cache is None else cache
+    t0 = time.perf_counter()
+    init = pretrained(s, overrides, input_size, args) if variant.get("pretrain") else None
 
     def member(seed: int) -> TrainedForecaster:
         key = (train_end, json.dumps(overrides, sort_keys=True), tuple(extra), input_size, stride, seed)
+        key += (init.meta["key"],) if init else ()
         if key not in cache:
-            cache[key] = train_one(task, train_end, stride, seed, overrides, args)
+            cache[key] = train_one(task, train_end, stride, seed, overrides, args, init)
         return cache[key]
 
-    t0 = time.perf_counter()
     members = [member(seed) for seed in range(args.ensemble if variant.get("ensemble") else args.seeds)]
     return members, time.perf_counter() - t0
 
 
+def model_config(overrides: dict, args) -> dict:
+    """The ForecasterConfig fields of one M row: the bench's settings, ``--config``, the row's own."""
+    return {
+        "lm_layers": args.lm_layers,
+        "revin": args.revin,
+        "linear_skip": args.linear_skip,
+        "patch_len": args.patch_len,
+        "patch_stride": args.patch_len,
+        **args.config,
+        **overrides,
+    }
+
+
+def pretrained(s: Setup, overrides: dict, input_size: int, args):
+    """The row's configuration pretrained on the simulated corpus (``sclm.models._pretrain``; one
+    run per configuration, T and H, then loaded from ``build/pretrain``); its wall and CPU
+    seconds, from its own record, are reported once per data set."""
+    from sclm.models._pretrain import pretrained_forecaster
+
+    pre = pretrained_forecaster(
+        model_config(overrides, args),
+        input_size=input_size,
+        horizon=s.horizon,
+        epochs=args.pretrain_epochs,
+        device=args.device,
+        corpus=getattr(args, "pretrain_corpus", None),  # tests: a smaller corpus and cache
+        cache_dir=getattr(args, "pretrain_dir", None),
+    )
+    PRETRAINED[s.name] = pre.meta
+    return pre
+
+
+PRETRAINED: dict[str, dict] = {}  # data set -> the record of its pretrained checkpoint
+
+
 def train_one(
-    task: ForecastTask, train_end: pd.Timestamp, stride: int, seed: int, overrides: dict, args
+    task: ForecastTask,
+    train_end: pd.Timestamp,
+    stride: int,
+    seed: int,
+    overrides: dict,
+    args,
+    init=None,
 ) -> TrainedForecaster:
-    """One member: :func:`sclm.pipeline.train_forecaster` with the bench's settings."""
+    """One member: :func:`sclm.pipeline.train_forecaster` with the bench's settings (``init``: a
+    pretrained M to fine-tune, with ``--ft-lr``)."""
     return train_forecaster(
         task,
         train_end=train_end,
         epochs=args.epochs,
         patience=args.patience,
         batch_size=args.batch_size,
-        lr=args.lr,
+        lr=args.lr if init is None else args.ft_lr,
         window_stride=stride,
         seed=seed,
         device=args.device,
-        lm_layers=args.lm_layers,
-        revin=args.revin,
-        linear_skip=args.linear_skip,
-        patch_len=args.patch_len,
-        patch_stride=args.patch_len,
-        **{**args.config, **overrides},
+        init=init,
+        **model_config(overrides, args),
     )
 
 
@@ -727,6 +791,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument(
+        "--ft-lr", type=float, default=3e-4, help="learning rate of the pretrained rows' fine-tuning"
+    )
+    ap.add_argument(
+        "--pretrain-epochs", type=int, default=8, help="epochs of pretraining on the simulated corpus"
+    )
     ap.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     ap.add_argument(
         "--config",
@@ -770,6 +840,11 @@ def main(argv: list[str] | None = None) -> None:
         t0 = time.perf_counter()
         run(s, args, bench)
         bench.add(f"{name}: total s", round(time.perf_counter() - t0, 1))
+        if name in PRETRAINED:
+            pre = PRETRAINED[name]
+            note = f"{pre['series']} series, {pre['epochs_run']} epochs (best {pre['best_epoch']}), key {pre['key']}"
+            bench.add(f"{name}: pretraining wall s", pre["wall_s"], None, note)
+            bench.add(f"{name}: pretraining CPU s", pre["cpu_s"])
     bench.add("total s", round(time.perf_counter() - t_all, 1))
     bench.finish()
     # Robustness curve (issue 14, article §8.3), after the accuracy tables: relMASE of M and

@@ -280,3 +280,35 @@ def test_base_rows_learn_on_the_seasonal_mean_and_the_long_row_doubles_the_input
     assert bench_mod.validation_mase(m_short, 7, "cpu", scale_days=14) == bench_mod.validation_mase(
         m_short, 7, "cpu"
     )
+
+
+def test_pretrained_row_fine_tunes_from_the_cached_checkpoint(tmp_path):
+    bench_mod = _bench_module()
+    days = pd.date_range("2024-01-01", periods=120, freq="D")
+    idx = pd.MultiIndex.from_product([["a", "b"], days], names=["node", "ts"])
+    rng = np.random.default_rng(0)
+    y = np.tile(10 + 3 * np.sin(np.arange(120) * 2 * np.pi / 7), 2) + rng.normal(0, 1, 240)
+    panel = pd.DataFrame({"target": y, "is_holiday": (rng.random(240) < 0.05).astype(float)}, index=idx)
+    s = bench_mod.Setup(
+        name="toy", panel=panel, targets=["target"], covariates=[], known_future=["is_holiday"],
+        scaled=["target"], horizon=7, origins=[days[100]], retrain=True, input_size=14,
+    )  # fmt: skip
+    bench_mod.add_static(s)
+    args = bench_mod.main.__globals__["argparse"].Namespace(
+        static=False, stride=7, quick=False, lm_stride=None, ensemble=2, seeds=1, epochs=1, patience=1,
+        batch_size=16, lr=1e-3, ft_lr=3e-4, pretrain_epochs=1, device="cpu", lm_layers=1, revin=True,
+        linear_skip=True, patch_len=7, config={}, pretrain_dir=tmp_path,
+        pretrain_corpus={"n_groups": 2, "series_per_group": 2, "n_days": 90},
+    )  # fmt: skip
+    pre_row = bench_mod.M_VARIANTS[bench_mod.M_KEYS["q-pre"]]
+    plain = {k: v for k, v in pre_row.items() if k != "pretrain"}
+    assert plain == bench_mod.M_VARIANTS[bench_mod.M_KEYS["q-base-long"]]  # q-base-long + pretraining
+    cache: dict = {}
+    (m_pre,), _ = bench_mod.train_m(s, days[100], pre_row, args, cache)
+    (m_plain,), _ = bench_mod.train_m(s, days[100], plain, args, cache)
+    assert m_pre is not m_plain and len(cache) == 2  # the pretrained member is not the plain one's
+    assert len(list(tmp_path.iterdir())) == 1 and bench_mod.PRETRAINED["toy"]["series"] == 4
+    assert m_pre.model.config.input_size == 28 and m_pre.model.config.base == "seasonal_mean"
+    members, _ = bench_mod.train_m(s, days[100], {**pre_row, "ensemble": True}, args, cache)
+    assert members[0] is m_pre and len(members) == 2  # seed 0 shared with the row, one new seed
+    assert bench_mod.predict_m(s, members, days[100], args).shape[0] == 2 * 7
