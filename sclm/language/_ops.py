@@ -13,7 +13,8 @@
 ``force``    at least N units: 至少运10个, "ship at least 10".
 ``forbid``   no flow: 禁止, 不要, 不再, "don't", "no shipments", "stop", "ban".
 ``close``    a facility out: 关闭, 停用, 不可用, "close", "shut down", "offline", "without".
-``restrict`` a facility serves only some customers: 只供应, 专供, "only serves", "restrict".
+``restrict`` a facility serves only some customers: 只供应, 专供, "only serves", "restrict",
+"exclusive to" (one way: the customer may still buy elsewhere; both ways is ``exclusive``).
 ``source``   a customer buys only from one plant: 只从, 只能由, "buys only from", "only p2 may".
 ``exclusive`` both: 一对一, 独家绑定, "exclusively paired", "exclusive pair".
 ``why``      a question about a flow: 为什么, "why", "how come", "what's the reason".
@@ -337,7 +338,8 @@ _RESTRICT = _compile(
     r"(?:只|仅|仅仅|只能|只可以|专门)(?:给|为|向|对)|"
     r"(?<![a-z])(?:only\s+(?:serves?|supplies|supply|ships?\s+to|delivers?\s+to|serve|covers?|handles?|feeds?)|"
     r"(?:serves?|supplies|supply|ships?\s+to|delivers?\s+to|covers?)\s+only|(?:serves?|supplies|delivers? to|ships? to)"
-    r".{0,40}?\bonly\b|restrict(?:s|ed)?|limit(?:s|ed)?|dedicated to|exclusively serves?|reserved for)(?![a-z])"
+    r".{0,40}?\bonly\b|restrict(?:s|ed)?|limit(?:s|ed)?|dedicated to|exclusively serves?|reserved for|"
+    r"exclusive(?:ly)?\s+(?:to|for))(?![a-z])"
 )
 _FORBID = _compile(
     r"禁止|不要|不许|不准|(?<!能)不能|不得|(?<!可)不可以|(?<!可)不可|不允许|不再|停止|断开|封锁|禁用|切断|杜绝|避免|"
