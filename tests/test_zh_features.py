@@ -226,3 +226,20 @@ def test_save_load_keeps_word_features_and_crf(tmp_path):
     )
     for a, b in zip(back.crf_transitions, tagger.crf_transitions, strict=True):
         assert (np.isneginf(a) == np.isneginf(b)).all() and np.allclose(a[np.isfinite(a)], b[np.isfinite(b)])
+
+
+def test_a_deep_copy_hooks_its_own_feature_module():
+    import copy
+
+    t = _tiny_tagger(train_top=1)
+    attach_word_features(t.model)
+    clone = copy.deepcopy(t.model)
+    with torch.no_grad():
+        clone.word_features.tables[0].weight[1:].fill_(5.0)
+    ids = torch.ones(1, 4, 3, dtype=torch.long)
+    x = torch.tensor([[2, 10, 11, 3]])
+    with torch.no_grad():
+        plain = clone(input_ids=x).logits
+        with clone.word_features.using(ids):
+            fed = clone(input_ids=x).logits
+    assert not torch.allclose(plain, fed)  # the clone's hook reads the clone's ids

@@ -274,6 +274,15 @@ class WordFeatures(nn.Module):
             )
         return hidden + self(ids.to(hidden.device)).to(hidden.dtype)
 
+    def pre_hook(self, module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """Forward pre-hook of the target layer: adds the features to its hidden-state input."""
+        if self.current is None:
+            return None
+        if args:
+            return (self.add_to(args[0]), *args[1:]), kwargs
+        kwargs["hidden_states"] = self.add_to(kwargs["hidden_states"])
+        return args, kwargs
+
 
 def feature_layer(model: Any) -> int:
     """Where :func:`attach_word_features` adds the features by default: the index of the lowest
@@ -313,14 +322,7 @@ def attach_word_features(model: Any, layer: int | None = None) -> WordFeatures:
     feats.layer = layer
     model.word_features = feats
     target = layers[layer] if layer < len(layers) else model.classifier
-
-    def hook(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]):
-        if feats.current is None:
-            return None
-        if args:
-            return (feats.add_to(args[0]), *args[1:]), kwargs
-        kwargs["hidden_states"] = feats.add_to(kwargs["hidden_states"])
-        return args, kwargs
-
-    target.register_forward_pre_hook(hook, with_kwargs=True)
+    # a bound method (not a closure): a deep copy of the model (e.g. int8 quantisation) hooks its
+    # own copy of the module
+    target.register_forward_pre_hook(feats.pre_hook, with_kwargs=True)
     return feats
