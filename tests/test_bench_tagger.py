@@ -35,11 +35,17 @@ def test_tagger_bench_quick(tmp_path):
     main = "e5, top 3 layers, 50% synthetic names"
     e5 = data[f"docs ZH held-out F1 ({main}, BIO-constrained)"]
     assert e5["value"] == data["docs ZH held-out F1"]["value"] and e5["goal"] == ">= 0.95"
-    for decoding in ("per-word argmax", "BIO + training transitions"):
+    for decoding in ("per-word argmax", "BIO + training transitions", "BIO + transitions / tag prior"):
         assert 0.0 <= data[f"docs ZH held-out F1 ({main}, {decoding})"]["value"] <= 1.0
     assert data["docs ZH held-out [UNK] share"]["value"] == 0.0
     if config.has_data():
         wnut = data["WNUT-17 test entity F1 (%)"]
         assert wnut["goal"] == ">= 50" and 0.0 <= wnut["value"] <= 100.0
         assert data["WNUT-17 training seconds"]["value"] > 0
+        for decoding in (
+            "BIO-constrained",
+            "BIO + training transitions",
+            "BIO + training transitions / tag prior",
+        ):
+            assert 0.0 <= data[f"WNUT-17 test entity F1, {decoding} (%)"]["value"] <= 100.0
     assert "docs EN held-out F1" in res.stdout and "# tagger" in res.stdout

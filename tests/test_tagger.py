@@ -447,3 +447,19 @@ def test_bio_transitions_are_training_log_probabilities_and_steer_viterbi():
     assert [labels[i] for i in bio_viterbi(lg, labels, transitions=(start, trans))] == ["B-ORG", "I-ORG"]
     with pytest.raises(ValueError, match="transitions must be shaped"):
         bio_viterbi(lg, labels, transitions=(start[:2], trans))
+
+
+def test_bio_transitions_pmi_divides_out_the_tag_prior():
+    from sclm.models.tagger import bio_transitions
+
+    labels = ["O", "B-ORG", "I-ORG"]
+    tags = [["O", "O", "O", "B-ORG", "I-ORG"], ["O", "O", "O", "O"]]
+    start, trans = bio_transitions(tags, labels)
+    ps, pt = bio_transitions(tags, labels, pmi=True)
+    counts = np.array([7, 1, 1]) + 1.0  # unigram counts + smoothing
+    prior = np.log(counts / counts.sum())
+    assert np.allclose(ps[:2], start[:2] - prior[:2]) and np.isneginf(ps[2])
+    assert np.allclose(pt[np.isfinite(trans)], (trans - prior[None, :])[np.isfinite(trans)])
+    assert np.isneginf(pt[0, 2])  # O → I-ORG stays impossible
+    # the frequent O loses its prior advantage: O → B-ORG gains against O → O
+    assert pt[0, 1] - pt[0, 0] > trans[0, 1] - trans[0, 0]

@@ -317,7 +317,7 @@ def _bio_allowed(labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def bio_transitions(
-    tags: Sequence[Sequence[str]], labels: Sequence[str], *, smoothing: float = 1.0
+    tags: Sequence[Sequence[str]], labels: Sequence[str], *, smoothing: float = 1.0, pmi: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """Log transition probabilities of the training tags, for CRF-like decoding (:func:`bio_viterbi`).
 
@@ -330,12 +330,19 @@ def bio_transitions(
     smoothing
         Added to every allowed count (Laplace), so an allowed but unseen transition keeps a
         finite score.
+    pmi
+        Subtract the log prior of the next tag, log P(tag) (its share of all training tags,
+        smoothed likewise): ``start = log P(first) - log P(tag)``, ``trans = log P(next | prev)
+        - log P(next)``.  A tagger's softmax is already a posterior P(tag | text) that holds the
+        tag prior; adding log P(next | prev) counts that prior twice (on WNUT-17, 90 % ``O``, it
+        pushed recall down), while the ratio P(next | prev) / P(next) adds only what the
+        previous tag tells (an HMM's posterior/prior combination).
 
     Returns
     -------
     (numpy.ndarray, numpy.ndarray)
-        ``start`` ``(k,)``: log P(first tag); ``trans`` ``(k, k)``: log P(next | previous).
-        Transitions that break BIO are ``-inf``.
+        ``start`` ``(k,)``: log P(first tag); ``trans`` ``(k, k)``: log P(next | previous)
+        (minus log P(next) with ``pmi``).  Transitions that break BIO are ``-inf``.
     """
     index = {t: i for i, t in enumerate(labels)}
     allowed_start, ok = _bio_allowed(labels)
@@ -351,6 +358,14 @@ def bio_transitions(
         start = np.log(first / max(first.sum(), 1e-12))
         rows = pair.sum(1, keepdims=True)
         trans = np.log(pair / np.where(rows > 0, rows, 1.0))
+    if pmi:
+        unigram = np.full(len(labels), float(smoothing))
+        for sent in tags:
+            for t in sent:
+                unigram[index[t]] += 1
+        prior = np.log(unigram / unigram.sum())
+        start = start - prior
+        trans = trans - prior[None, :]
     start[~allowed_start] = -np.inf
     trans[~ok] = -np.inf
     return start, trans
