@@ -55,6 +55,8 @@ series of a data set (every series' windows in one training set).  Rows (``--m-v
   (calendar, static features, ``is_holiday``, ``is_closed``, ``rain``, ``sunshine``,
   ``temperature``; ``closed`` / ``promo`` / ``price`` by keyword), the others (YAZ's ``wind`` and
   ``clouds``) start from zero weights;
+- ``M (row ensemble)`` (``m-mix``): the median, quantile by quantile, of the forecasts of every
+  other patch row of the run (their seed-0 members; not ``M``), no training of its own;
 - ``M`` (``m``), **the M of the goals**: at each origin, the patch row of this run with the lowest
   validation MASE (``validation_mase``: its median on the validation windows held out before
   that origin, geometric mean over series; the scale over the data set's own input days, so a
@@ -132,6 +134,16 @@ Training budgets
   0.70 goal is missed.  Pasta ``--quick`` (12 series, ``--no-retrain``): q-seasonal 0.722, q-base
   0.743, q-base-long 0.759, ``M`` 0.765 (validation chose q-base-long by 0.772 against 0.775)
   against Fracast 0.669, LightGBM 0.699: the base does not help the intermittent 28-day pasta.
+- pretraining (issue 14, ``q-pre``), measured (CPU, 1 torch thread, load 4-11 on 2 cores):
+  ``--datasets yaz --m-variants q-base-long,q-pre,m --epochs 10 --patience 2 --lm-layers 2``
+  (25.5 min wall, 533 CPU-s in all; the pretraining 616 s wall / 176 CPU-s, 8 epochs, best the
+  8th): q-base-long 0.745/0.714, q-pre 0.760/0.745 (relMASE / cov80), ``M`` 0.764/0.709
+  (validation chose q-pre at the first three origins, by 0.724/0.737, 0.748/0.751, 0.765/0.773,
+  and q-base-long at the last, 0.771/0.774), so on YAZ's test windows pretraining does not help
+  and M / AutoTheta is 1.05.  Pasta ``--quick --no-retrain --m-variants q-seasonal,q-pre,m``
+  (21.9 min wall, 394 CPU-s; pretraining 728 s wall / 225 CPU-s): q-seasonal 0.722/0.743,
+  q-pre 0.742/0.798 (q-base-long without pretraining: 0.759/0.765 in the run above), ``M``
+  (chose q-pre, 0.762 against 0.775) 0.746/0.801 against Fracast 0.669, LightGBM 0.699.
 - ``--seeds K`` trains every M row without ``ensemble`` K times (seeds 0..K-1) and combines the
   forecasts by their median, quantile by quantile; ``--ensemble K`` the seeds of ``M``;
   ``--baselines snaive`` skips AutoETS, AutoTheta, LightGBM and Fracast when only M is being
@@ -228,6 +240,8 @@ M_VARIANTS = {  # label -> ForecasterConfig overrides (+ bench keys: static, ser
         "select": True,
         "ensemble": True,
     },
+    # the median of every other patch row's forecast (their seed-0 members), no training of its own
+    "M (row ensemble)": {"backbone": "patch", **QUANTILE, "mix": True},
 }
 M_KEYS = dict(  # --m-variants key -> label
     zip(
@@ -244,6 +258,7 @@ M_KEYS = dict(  # --m-variants key -> label
             "q-level-long",
             "q-pre",
             "m",
+            "m-mix",
         ),
         M_VARIANTS,
         strict=True,
@@ -256,6 +271,7 @@ BENCH_KEYS = (
     "select",
     "long_input",
     "pretrain",
+    "mix",
 )  # M_VARIANTS keys that are not ForecasterConfig fields
 BASELINES = {
     "Seasonal Naive": "seasonal_naive",
@@ -563,6 +579,13 @@ def combine_members(forecasts: list[np.ndarray]) -> np.ndarray:
     return np.median(np.stack(forecasts), axis=0)
 
 
+def mixed_rows(models: dict[str, list], label: str) -> list[str]:
+    """The rows ``M (row ensemble)`` combines: every patch row trained so far but itself, ``M`` and
+    other combined rows (``models``: label -> seed members, in the order the rows ran)."""
+    rows = [k for k in models if M_VARIANTS[k]["backbone"] == "patch" and k != label]
+    return [k for k in rows if not (M_VARIANTS[k].get("select") or M_VARIANTS[k].get("mix"))]
+
+
 def predict_m(s: Setup, members: list[TrainedForecaster], origin: pd.Timestamp, args) -> pd.DataFrame:
     """The members' forecasts combined (:func:`combine_members`), in the long frame of the baselines."""
     fcs = [m.forecast(origin, device=args.device) for m in members]
@@ -667,9 +690,19 @@ def run(s: Setup, args, bench: Bench) -> None:
                 s.retrain and args.retrain and (args.lm_retrain or M_VARIANTS[label]["backbone"] != "lm")
             )
             how = "trained" if retrain or label not in models else "reused"
-            if how == "trained":
+            if ov.get("mix"):  # the other rows' members of this origin, combined
+                rows = mixed_rows(models, label)
+                models[label] = [models[k][0] for k in rows]
+                how = f"combined ({', '.join(rows)})"
+            elif how == "trained":
                 if ov.get("select"):  # the patch row of this run with the lowest validation MASE
-                    cands = [k for k in models if M_VARIANTS[k]["backbone"] == "patch" and k != label]
+                    cands = [
+                        k
+                        for k in models
+                        if M_VARIANTS[k]["backbone"] == "patch"
+                        and k != label
+                        and not M_VARIANTS[k].get("mix")
+                    ]
                     t0 = time.perf_counter()
                     val = {
                         k: validation_mase(

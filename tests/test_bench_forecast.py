@@ -312,3 +312,12 @@ def test_pretrained_row_fine_tunes_from_the_cached_checkpoint(tmp_path):
     members, _ = bench_mod.train_m(s, days[100], {**pre_row, "ensemble": True}, args, cache)
     assert members[0] is m_pre and len(members) == 2  # seed 0 shared with the row, one new seed
     assert bench_mod.predict_m(s, members, days[100], args).shape[0] == 2 * 7
+
+
+def test_row_ensemble_combines_the_other_patch_rows_only():
+    bench_mod = _bench_module()
+    k = bench_mod.M_KEYS
+    models = {k[x]: [x] for x in ("q-base-long", "lm", "q-pre", "m")}
+    assert bench_mod.mixed_rows(models, k["m-mix"]) == [k["q-base-long"], k["q-pre"]]
+    assert bench_mod.mixed_rows({**models, k["m-mix"]: ["mix"]}, k["m-mix"]) == [k["q-base-long"], k["q-pre"]]
+    assert list(bench_mod.M_VARIANTS)[-2:] == ["M", "M (row ensemble)"]  # run after the rows it mixes
