@@ -431,6 +431,35 @@ class ConformalCalibrator(Transformer):
         self.n_updates_ += len(f)
         return self
 
+    def set_alpha(self, alpha_t: pd.Series | float) -> Self:
+        """Set the level of every group (or of the groups given) and recompute their ``q̂``.
+
+        Parameters
+        ----------
+        alpha_t : float or pandas.Series
+            One level for all groups, or levels indexed like :attr:`quantiles_` (groups left
+            out keep theirs).  ``1 / (n_scores_ + 1)`` gives each group its largest score
+            (``k = n``): the narrowest interval that covers every calibration row.
+
+        Returns
+        -------
+        ConformalCalibrator
+            ``self``.
+        """
+        self._check_fitted()
+        if isinstance(alpha_t, pd.Series):
+            pos = self.quantiles_.index.get_indexer(alpha_t.index)
+            if (pos < 0).any():
+                raise ValueError(f"unknown group(s) {list(alpha_t.index[pos < 0])[:5]}")
+            a = self.alpha_t_.to_numpy().copy()
+            a[pos] = alpha_t.to_numpy(np.float64)
+        else:
+            pos = np.arange(len(self.quantiles_))
+            a = np.full(len(pos), float(alpha_t))
+        self.alpha_t_ = pd.Series(a, index=self.alpha_t_.index, name="alpha_t")
+        self._requantile(pos)
+        return self
+
     def p_values(self, resolved: pd.DataFrame) -> np.ndarray:
         """Conformal p-values ``(1 + #{pool scores ≥ s}) / (n + 1)`` of rows with actuals.
 

@@ -40,12 +40,14 @@ refitting them in cross-validation windows, not the forecasts of an external mod
 Anomaly alerts use their own conformal level
 --------------------------------------------
 An 80 % interval misses 20 % of normal days by design, so flagging every actual outside it would
-bury an operator.  :class:`Monitor` therefore raises anomaly alerts against a separate band: a
-split-conformal interval at ``1 − alert_alpha`` (default 99.9 %) around the one-step-ahead
-forecasts — CQR score on M's own 10 %/90 % quantiles (so the band widens where M expects more
-spread, e.g. on promotion days), scaled by the series' calibration MAE, pooled over all series —
-fitted on the clean calibration days only, never on an answer key — and at least
-``± min_deviation`` (default 20 %) of a normal day wide: an alert must be statistically unusual
+bury an operator.  :class:`Monitor` therefore raises anomaly alerts against a separate band
+around the one-step-ahead forecasts — CQR score on M's own 10 %/90 % quantiles (so the band
+widens where M expects more spread, e.g. on promotion days), scaled by the series' calibration
+MAE — fitted on the clean calibration days only, never on an answer key: by default
+(``alert_alpha=None``) one threshold per variable, the largest clean score of that variable
+(split conformal at ``α = 1/(n + 1)``, the narrowest band that covers every clean day; a float
+``alert_alpha`` is the earlier band, ``1 − alert_alpha`` pooled over all series) — and at least
+``± min_deviation`` (default 40 %) of a normal day wide: an alert must be statistically unusual
 *and* material.  A flagged value is *quarantined*: replaced by its forecast in the panel M reads
 (and left out of the conformal updates), so one spike does not distort the next forecasts.
 While a series' drift statistic is high (above ``hold · h``) its new values are *held* the same
@@ -296,9 +298,10 @@ class Monitor:
         Miscoverage of the reported intervals (0.2: 80 %).
     method, by, gamma, window : see :class:`ConformalCalibrator` (score ``"cqr"``, scaled per
         series).
-    alert_alpha : float
-        Miscoverage of the anomaly band (module docstring); needs at least ``1/alert_alpha − 1``
-        clean one-step forecasts in calibration.
+    alert_alpha : float or None
+        ``None``: per variable, the largest clean one-step score (module docstring; measured in
+        :mod:`sclm._anomalies`); a float: miscoverage of one band pooled over all series, which
+        needs at least ``1/alert_alpha − 1`` clean one-step forecasts in calibration.
     alert_score : {"cqr", "abs"}
         Score of the anomaly band (:class:`ConformalCalibrator`).
     drift : CusumDetector, optional
@@ -364,13 +367,13 @@ class Monitor:
         by: Sequence[str] = ("variable", "step"),
         gamma: float = 0.05,
         window: int | None = None,
-        alert_alpha: float = 0.001,
+        alert_alpha: float | None = None,
         alert_score: Literal["cqr", "abs"] = "cqr",
         drift: CusumDetector | None = None,
         shift: ShiftDetector | None | Literal[False] = None,
         quarantine: bool = True,
         accept_drift: bool = False,
-        min_deviation: float = 0.2,
+        min_deviation: float = 0.4,
         hold: float | None = 0.75,
         watch: Literal["reference", "current"] = "reference",
         shift_history: int = 365,
@@ -383,6 +386,8 @@ class Monitor:
     ) -> None:
         self.trained = trained
         self.alpha, self.method, self.by, self.gamma, self.window = alpha, method, by, gamma, window
+        if alert_alpha is not None and not 0 < alert_alpha < 1:
+            raise ValueError(f"alert_alpha must be in (0, 1) or None, got {alert_alpha!r}")
         self.alert_alpha, self.alert_score = alert_alpha, alert_score
         self.drift = drift
         self.shift = shift
@@ -454,15 +459,17 @@ class Monitor:
         one = fc[fc["step"] == 1]
         lower, upper = self.calibrator_._bounds  # the band widens M's own (1 - alpha) quantiles
         self.alert_calibrator_ = ConformalCalibrator(
-            alpha=self.alert_alpha,
+            alpha=0.5 if self.alert_alpha is None else self.alert_alpha,  # None: set per group below
             method="split",
-            by=(),
+            by=("variable",) if self.alert_alpha is None else (),
             score=self.alert_score,
             scale="series",
             lower=lower,
             upper=upper,
             floor=self.floor,
         ).fit(one)
+        if self.alert_alpha is None:  # each variable's largest clean score: k = n
+            self.alert_calibrator_.set_alpha(1.0 / (self.alert_calibrator_.n_scores_ + 1.0))
         if not np.isfinite(self.alert_calibrator_.quantiles_).all():
             need = int(np.ceil(1 / self.alert_alpha)) - 1
             raise ValueError(

@@ -119,6 +119,25 @@ def test_split_transform_follows_the_definition_per_group():
         ConformalCalibrator(alpha=1.5).fit(cal)
 
 
+def test_set_alpha_per_group_gives_each_group_its_largest_score():
+    rows = []
+    for v, scores in (("x", np.arange(1.0, 20.0)), ("z", 10 * np.arange(1.0, 31.0))):
+        for i, s in enumerate(scores):  # cqr score with q0.1 = -1, q0.9 = 1: y = 1 + s
+            rows.append({"node": "a", "variable": v, "ts": pd.Timestamp("2024-01-01") + i * DAY, "y": 1 + s})
+    cal = pd.DataFrame(rows).assign(mean=0.0, **{"q0.1": -1.0, "q0.9": 1.0})
+    c = ConformalCalibrator(alpha=0.5, by=("variable",), scale=None, lower="q0.1", upper="q0.9").fit(cal)
+    assert c.n_scores_.to_dict() == {"x": 19, "z": 30}
+    c.set_alpha(1.0 / (c.n_scores_ + 1.0))  # k = n in every group: the largest score
+    assert c.quantiles_.to_dict() == {"x": 19.0, "z": 300.0}
+    c.set_alpha(pd.Series({"x": 0.2}))  # one group only: k = ceil(20 * 0.8) = 16
+    assert c.quantiles_.to_dict() == {"x": 16.0, "z": 300.0}
+    assert c.alpha_t_.to_dict() == pytest.approx({"x": 0.2, "z": 1 / 31})
+    c.set_alpha(0.2)  # one level for all: z's k = ceil(31 * 0.8) = 25
+    assert c.quantiles_.to_dict() == {"x": 16.0, "z": 250.0}
+    with pytest.raises(ValueError, match="unknown group"):
+        c.set_alpha(pd.Series({"w": 0.1}))
+
+
 # --------------------------------------------------------------------------------------------------
 # Adaptive conformal inference
 # --------------------------------------------------------------------------------------------------
@@ -674,3 +693,37 @@ def test_monitor_loop_alerts_quarantines_and_updates(tiny):
     assert g["alerts"] == len(res.alerts) and "anomaly alert" in res.summary()
     with pytest.raises(ValueError, match="too few"):
         Monitor(m, alert_alpha=0.0001).calibrate(cal_end)
+
+
+def test_monitor_default_band_is_each_variables_largest_clean_score_and_material(tiny):
+    task, m = tiny
+    cal_end = m.train_end + 50 * DAY
+    mon = Monitor(m, update_every=None, shift=False).calibrate(cal_end)
+    assert mon.alert_alpha is None and mon.min_deviation == 0.4
+    one = mon.calibration_[mon.calibration_["step"] == 1]
+    keys = [one["node"], one["variable"]]
+    mae = (one["y"] - one["mean"]).abs().groupby(keys).transform("mean")
+    score = np.maximum(one["q0.1"] - one["y"], one["y"] - one["q0.9"]) / mae  # CQR / series MAE
+    expect = score.groupby(one["variable"]).max()
+    q = mon.alert_calibrator_.quantiles_
+    assert set(q.index) == {"a", "b"} and q.to_dict() == pytest.approx(expect.to_dict())
+    assert (mon.alert_calibrator_.n_scores_ == one.groupby("variable").size()).all()
+    # no clean calibration day lies outside its band, and the band is at least 40 % of a normal day
+    _, watch = mon._issue(m, task.panel, cal_end, mon.calibrator_)
+    band = mon.alert_calibrator_.transform(one)
+    assert ((one["y"] >= band["lo"] - 1e-9) & (one["y"] <= band["hi"] + 1e-9)).all()
+    level = mon.level_.reindex(pd.MultiIndex.from_frame(watch[["node", "variable"]])).to_numpy()
+    assert (watch["alert_hi"] - watch["mean"] >= 0.4 * level - 1e-9).all()
+    assert (watch["mean"] - watch["alert_lo"] >= 0.4 * level - 1e-9).all()
+    # the next day: 30 % of a normal day above the forecast raises nothing, beyond the band does
+    t = cal_end + DAY
+    lv = float(mon.level_.loc[("n1", "a")])
+    row = watch[(watch["node"] == "n1") & (watch["variable"] == "a")].iloc[0]
+    for value, alerted in ((row["mean"] + 0.3 * lv, False), (row["alert_hi"] + 0.1 * lv, True)):
+        p = task.panel.copy()
+        p.loc[("n1", t), "a"] = value
+        res = mon.run(p, end=t)
+        hit = (res.alerts["node"] == "n1") & (res.alerts["variable"] == "a") & (res.alerts["ts"] == t)
+        assert bool(hit.any()) is alerted
+    with pytest.raises(ValueError, match="alert_alpha must be"):
+        Monitor(m, alert_alpha=1.5)
