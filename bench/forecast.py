@@ -144,6 +144,10 @@ Training budgets
   (21.9 min wall, 394 CPU-s; pretraining 728 s wall / 225 CPU-s): q-seasonal 0.722/0.743,
   q-pre 0.742/0.798 (q-base-long without pretraining: 0.759/0.765 in the run above), ``M``
   (chose q-pre, 0.762 against 0.775) 0.746/0.801 against Fracast 0.669, LightGBM 0.699.
+  Two more YAZ runs with the checkpoint cached (the rows above reproduce exactly): ``m-mix``
+  (median of q-base-long and q-pre) 0.751/0.699 (5.4 min wall, 183 CPU-s); ``--seeds 3`` on
+  q-base-long and q-pre (median of 3 seeds each): 0.757/0.709 against 0.761/0.725 (11 min wall,
+  445 CPU-s), so with seed noise averaged out pretraining is a tie on YAZ (±0.005), not a gain.
 - ``--seeds K`` trains every M row without ``ensemble`` K times (seeds 0..K-1) and combines the
   forecasts by their median, quantile by quantile; ``--ensemble K`` the seeds of ``M``;
   ``--baselines snaive`` skips AutoETS, AutoTheta, LightGBM and Fracast when only M is being
