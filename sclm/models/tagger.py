@@ -68,6 +68,8 @@ from sclm.models._tagger_data import (
     TokenClassificationDataset,
     _check_corpus,
     _check_labels,
+    _UnkDropout,
+    _weighted_trainer_cls,
     align_labels,
     bio_transitions,
     bio_viterbi,
@@ -799,45 +801,3 @@ class Tagger:
             f"{n / 1e6:.1f}M parameters, max_length={self.max_length}, "
             f"label_all_subtokens={self.label_all_subtokens}, casing={self.casing}, device={self.device})"
         )
-
-
-class _UnkDropout:
-    """Collator wrapper: each real word piece becomes ``[UNK]`` with probability ``p`` (torch RNG)."""
-
-    def __init__(self, base: Any, unk_id: int, p: float) -> None:
-        self.base, self.unk_id, self.p = base, int(unk_id), float(p)
-
-    def __call__(self, items: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        batch = self.base(items)
-        ids, mask = batch["input_ids"], batch["attention_mask"].bool()
-        inner = mask.clone()
-        inner[:, 0] = False  # [CLS]
-        inner[torch.arange(len(ids)), mask.sum(1) - 1] = False  # [SEP]
-        drop = inner & (torch.rand(ids.shape) < self.p)
-        batch["input_ids"] = ids.masked_fill(drop, self.unk_id)
-        return batch
-
-
-def _weighted_trainer_cls() -> type:
-    from transformers import Trainer
-
-    class WeightedTrainer(Trainer):
-        """``Trainer`` with class-weighted token cross-entropy."""
-
-        def __init__(self, *args: Any, class_weights: torch.Tensor, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self.class_weights = class_weights
-
-        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            labels = inputs.pop("labels")
-            outputs = model(**inputs)
-            logits = outputs.logits
-            loss = nn.functional.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]).float(),
-                labels.reshape(-1),
-                weight=self.class_weights.to(logits.device),
-                ignore_index=IGNORE,
-            )
-            return (loss, outputs) if return_outputs else loss
-
-    return WeightedTrainer
