@@ -1,6 +1,7 @@
 """The tagger's data side: label checks, casing classes, word-piece label alignment, the token
-classification dataset, the fit report, class weights, WordPiece training and BIO-constrained
-decoding (:mod:`sclm.models.tagger` re-exports the public names)."""
+classification dataset, the fit report, class weights, WordPiece training, BIO-constrained
+decoding with counted or learned (linear-chain CRF) transitions, and the training helpers
+(``[UNK]`` dropout, class-weighted Trainer); :mod:`sclm.models.tagger` re-exports the public names."""
 
 from __future__ import annotations
 
