@@ -4,7 +4,10 @@ Figures, with goals:
 
 - ``network question s (fresh process)`` ≤ 2: a what-if on the OptiGuide coffee network
   (``params/networks/coffee.yaml``, demand × 1.2), timed in a new Python process from before
-  ``import sclm`` until the Answer (text checked) is back — what one ``sclm ask`` call costs.
+  ``import sclm`` until the Answer (text checked) is back — what one ``sclm ask`` call costs;
+  the median of 5 processes, the slowest beside it.  ``import sclm`` loads its public names on
+  first use (no torch, pandera or scikit-learn until needed): measured 2026-12-01 on 2 idle
+  cores, 1.66–2.37 s before (1.3 s of it ``import sclm``), 0.82–0.93 s after.
   Beside it, without goal: the same question in a warm process, and whether torch was imported
   (it must not be: ``torch imported on the network path`` == 0).
 - ``coffee plan cost`` == 2470: the network answer's cost is OptiGuide's published optimum.
@@ -111,11 +114,16 @@ def main(argv: list[str] | None = None) -> int:
     setup = QUICK_SETUP if args.quick else None
 
     # network question: fresh process, then warm
-    net = _run(NETWORK_CODE)
+    runs = [_run(NETWORK_CODE) for _ in range(5)]
+    secs = sorted(r["seconds"] for r in runs)
     bench.add(
-        "network question s (fresh process)", round(net["seconds"], 3), "<= 2", note=f"load average {load}"
+        "network question s (fresh process)",
+        round(secs[len(secs) // 2], 3),
+        "<= 2",
+        note=f"median of 5 processes; load average {load}",
     )
-    bench.add("torch imported on the network path", float(net["torch"]), "== 0")
+    bench.add("network question s (fresh process, slowest of 5)", round(secs[-1], 3))
+    bench.add("torch imported on the network path", float(any(r["torch"] for r in runs)), "== 0")
     t0 = time.perf_counter()
     sclm.ask({"action": "plan_network", "what_if": {"demand": 1.2}}, network="params/networks/coffee.yaml")
     bench.add("network question s (warm)", round(time.perf_counter() - t0, 3))
