@@ -123,7 +123,7 @@ def pretrained_forecaster(
     batch_size: int = 256,
     window_stride: int = 7,
     seed: int = 0,
-    device: str = "cpu",
+    device: str = "auto",
     cache_dir: str | Path | None = None,
 ) -> Pretrained:
     """M pretrained on the simulated corpus, loaded from ``cache_dir`` when it was trained before.
@@ -138,7 +138,8 @@ def pretrained_forecaster(
     corpus : dict, optional
         Arguments of ``synthetic_retail_panel`` over :data:`CORPUS`.
     epochs, patience, lr, batch_size, window_stride, seed, device
-        Pretraining settings (early stopping on the corpus's latest 20 % of origins).
+        Pretraining settings (early stopping on the corpus's latest 20 % of origins); ``device``
+        ``"auto"`` is cuda, else mps, else cpu (not part of the cache key).
     cache_dir : path, optional
         Default ``build/pretrain``.
 
