@@ -393,11 +393,10 @@ def add_static(s: Setup) -> None:
     past = p[p.index.get_level_values("ts") <= s.origins[0]]
     if s.open_col:
         past = past[past[s.open_col].astype(bool)]
-    y = past[s.targets[0]].groupby(level="node")
-    nodes = p.index.get_level_values("node")
-    p["zero_share"] = nodes.map(y.apply(lambda v: float((v == 0).mean()))).to_numpy(float)
-    p["log_mean"] = nodes.map(np.log1p(y.mean())).to_numpy(float)
-    s.static = ["zero_share", "log_mean"]
+    from sclm.models._pretrain import STATIC, static_features
+
+    p[list(STATIC)] = static_features(past[s.targets[0]], p.index.get_level_values("node")).to_numpy()
+    s.static = list(STATIC)
 
 
 def add_series_id(s: Setup) -> None:

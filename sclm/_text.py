@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-__all__ = ["MONTHS", "join_zh", "name_tokens", "zh_tokens"]
+__all__ = ["MONTHS", "join_zh", "join_zh_offsets", "name_tokens", "zh_tokens"]
 
 MONTHS: tuple[str, ...] = (
     "January",
@@ -60,9 +60,23 @@ def join_zh(tokens: Sequence[str]) -> str:
     >>> join_zh(["华", "东", "Aurobindo", "Pharma", "2024", "年"])
     '华东Aurobindo Pharma 2024年'
     """
+    return join_zh_offsets(tokens)[0]
+
+
+def join_zh_offsets(tokens: Sequence[str]) -> tuple[str, list[int]]:
+    """:func:`join_zh`'s text and each token's start offset in it.
+
+    >>> join_zh_offsets(["华", "Aurobindo", "Pharma"])
+    ('华Aurobindo Pharma', [0, 1, 11])
+    """
     out: list[str] = []
+    starts: list[int] = []
+    pos = 0
     for i, tok in enumerate(tokens):
         if i and not _CJK_CHAR.match(tok[:1]) and not _CJK_CHAR.match(tokens[i - 1][-1:]):
             out.append(" ")
+            pos += 1
+        starts.append(pos)
         out.append(tok)
-    return "".join(out)
+        pos += len(tok)
+    return "".join(out), starts

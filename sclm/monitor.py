@@ -471,6 +471,11 @@ class Monitor:
         if self.alert_alpha is None:  # each variable's largest clean score: k = n
             self.alert_calibrator_.set_alpha(1.0 / (self.alert_calibrator_.n_scores_ + 1.0))
         if not np.isfinite(self.alert_calibrator_.quantiles_).all():
+            if self.alert_alpha is None:
+                raise ValueError(
+                    f"a variable has no clean one-step forecast among the {len(one)} in calibration: "
+                    "calibrate on more days"
+                )
             need = int(np.ceil(1 / self.alert_alpha)) - 1
             raise ValueError(
                 f"{len(one)} clean one-step forecasts are too few for alert_alpha={self.alert_alpha} "

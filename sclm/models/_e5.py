@@ -677,7 +677,7 @@ def fit_cached(
         if crf:
             from sclm.models._tagger_data import LinearChainCRF, bio_transitions, compact_labels
 
-            chain = LinearChainCRF(tagger.labels, init=bio_transitions(tags, tagger.labels))
+            chain = LinearChainCRF(tagger.labels, init=bio_transitions(tags, tagger.labels)).to(dev)
             groups.append({"params": list(chain.parameters()), "lr": crf_lr, "weight_decay": 0.0})
             words_per = max(1.0, sum(map(len, tags)) / max(len(tags), 1))
         opt = torch.optim.AdamW(groups, lr=learning_rate, weight_decay=weight_decay)
@@ -713,7 +713,7 @@ def fit_cached(
                 loss = out.loss
                 if chain is not None:
                     em, tg, wm = compact_labels(out.logits, lab.to(dev))
-                    loss = loss + chain.nll(em.cpu(), tg.cpu(), wm.cpu()) / words_per
+                    loss = loss + chain.nll(em, tg, wm) / words_per
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(params, 1.0)
                 opt.step()

@@ -48,6 +48,7 @@ __all__ = [
     "Pretrained",
     "map_future",
     "pretrained_forecaster",
+    "static_features",
     "synthetic_task",
     "warm_start",
 ]
@@ -70,6 +71,31 @@ PRETRAIN_FUTURE: tuple[str, ...] = _pretrain_future()
 """Known-future panel columns of the pretraining task (the calendar is added by the pipeline)."""
 
 
+def static_features(history: pd.Series, nodes: pd.Index) -> pd.DataFrame:
+    """Per-series constants :data:`STATIC`: ``zero_share`` (share of zero days) and ``log_mean``
+    (log1p of the mean) of each node's ``history``, one row per entry of ``nodes``.
+
+    Parameters
+    ----------
+    history : pandas.Series
+        The target over the days the constants may see (index with a ``node`` level).
+    nodes : pandas.Index
+        The node of every row to fill (e.g. the panel's ``node`` level).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``(len(nodes), 2)``, columns ``zero_share``, ``log_mean``.
+    """
+    y = history.groupby(level="node")
+    return pd.DataFrame(
+        {
+            "zero_share": nodes.map(y.apply(lambda v: float((v == 0).mean()))).to_numpy(float),
+            "log_mean": nodes.map(np.log1p(y.mean())).to_numpy(float),
+        }
+    )
+
+
 @dataclass
 class Pretrained:
     """A pretrained M: the model, the names of its known-future channels (``X_future``'s order,
@@ -89,10 +115,8 @@ def synthetic_task(input_size: int, horizon: int, corpus: dict[str, Any] | None 
     from sclm.scenarios._synthetic_series import BINARY, synthetic_retail_panel
 
     panel = synthetic_retail_panel(**{**CORPUS, **(corpus or {})})
-    y = panel["target"].groupby(level="node")
-    nodes = panel.index.get_level_values("node")
-    panel["zero_share"] = nodes.map(y.apply(lambda v: float((v == 0).mean()))).to_numpy(float)
-    panel["log_mean"] = nodes.map(np.log1p(y.mean())).to_numpy(float)
+    statics = static_features(panel["target"], panel.index.get_level_values("node"))
+    panel[list(STATIC)] = statics.to_numpy()
     scaled = ("target", *(c for c in PRETRAIN_FUTURE if c not in BINARY and c not in STATIC))
     return ForecastTask(
         panel=panel,
@@ -261,8 +285,3 @@ def warm_start(
             else:
                 report["skipped"].append(name)
     return report
-
-
-def static_binary(panel: pd.DataFrame, columns: Sequence[str]) -> list[str]:
-    """The 0/1 columns among ``columns`` of ``panel`` (for :func:`map_future`'s ``binary``)."""
-    return [c for c in columns if c in panel and set(np.unique(panel[c])) <= {0.0, 1.0}]

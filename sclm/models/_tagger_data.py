@@ -477,7 +477,7 @@ class LinearChainCRF(torch.nn.Module):
         em = torch.log_softmax(emissions.float(), -1)
         b, n, _ = em.shape
         tags = tags.clamp(min=0)
-        rows = torch.arange(b)
+        rows = torch.arange(b, device=em.device)
         # gold path score
         gold = start[tags[:, 0]] + em[rows, 0, tags[:, 0]]
         for t in range(1, n):
@@ -495,10 +495,10 @@ class LinearChainCRF(torch.nn.Module):
     def as_transitions(self) -> tuple[np.ndarray, np.ndarray]:
         """``(start (k,), trans (k, k))`` float64 for :func:`bio_viterbi` (BIO-invalid ``-inf``)."""
         with torch.no_grad():
-            start = self.start.detach().double().numpy().copy()
-            trans = self.trans.detach().double().numpy().copy()
-        start[self.start_mask.numpy()] = -np.inf
-        trans[self.trans_mask.numpy()] = -np.inf
+            start = self.start.detach().double().cpu().numpy().copy()
+            trans = self.trans.detach().double().cpu().numpy().copy()
+        start[self.start_mask.cpu().numpy()] = -np.inf
+        trans[self.trans_mask.cpu().numpy()] = -np.inf
         return start, trans
 
 

@@ -29,13 +29,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+
+from sclm._text import join_zh_offsets
 
 __all__ = [
     "BOUNDARY",
@@ -80,7 +81,6 @@ N_FEATURES = 3
 """Feature ids per token: (boundary, part of speech, dictionary status)."""
 
 _RARE = 100
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def pos_class(flag: str) -> int:
@@ -137,22 +137,6 @@ def jieba_pos(text: str) -> list[tuple[str, str]]:
     return [(p.word, p.flag) for p in _posseg().cut(text, HMM=True)]
 
 
-def _join(tokens: Sequence[str]) -> tuple[str, list[int]]:
-    """The text of Chinese tokens (as :func:`sclm._text.join_zh`: a space only between two
-    non-CJK tokens) and each token's start offset."""
-    parts: list[str] = []
-    starts: list[int] = []
-    pos = 0
-    for i, tok in enumerate(tokens):
-        if i and not _CJK.match(tok[:1] or " ") and not _CJK.match(tokens[i - 1][-1:] or " "):
-            parts.append(" ")
-            pos += 1
-        starts.append(pos)
-        parts.append(tok)
-        pos += len(tok)
-    return "".join(parts), starts
-
-
 def word_features(tokens: Sequence[str]) -> np.ndarray:
     """Per token its (boundary, part-of-speech class, dictionary status) ids.
 
@@ -172,7 +156,7 @@ def word_features(tokens: Sequence[str]) -> np.ndarray:
     out = np.zeros((len(tokens), N_FEATURES), np.int64)
     if not tokens:
         return out
-    text, starts = _join(tokens)
+    text, starts = join_zh_offsets(tokens)
     freq = _posseg().tokenizer.FREQ
     # word index, pos class and dictionary class of every character offset
     word_at = np.zeros(len(text), np.int64)
