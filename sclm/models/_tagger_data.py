@@ -1,6 +1,7 @@
 """The tagger's data side: label checks, casing classes, word-piece label alignment, the token
 classification dataset, the fit report, class weights, WordPiece training, BIO-constrained
-decoding with counted or learned (linear-chain CRF) transitions, and the training helpers
+decoding with counted or learned (linear-chain CRF) transitions, seed ensembles
+(:func:`ensemble_logits`), and the training helpers
 (``[UNK]`` dropout, class-weighted Trainer); :mod:`sclm.models.tagger` re-exports the public names."""
 
 from __future__ import annotations
@@ -421,6 +422,52 @@ def bio_viterbi(
     out[-1] = int(score.argmax())
     for t in range(n - 1, 0, -1):
         out[t - 1] = back[t, out[t]]
+    return out
+
+
+def ensemble_logits(members: Sequence[Sequence[np.ndarray]]) -> list[np.ndarray]:
+    """Seed ensemble: per word, the log of the members' **averaged probabilities** (softmax of each
+    member's logits, mean over members) — a mixture of the members' predictive distributions.
+
+    The result decodes like one tagger's logits (:meth:`sclm.models.tagger.Tagger.decode`,
+    :func:`bio_viterbi`): its rows are already log-probabilities, so their log-softmax is
+    themselves.  Probabilities are averaged rather than log-probabilities (a product of experts)
+    so that one confident member cannot veto a tag the others agree on, and a word's score stays
+    a probability the BIO Viterbi can trade against its neighbours'.
+
+    Parameters
+    ----------
+    members
+        Per member, per sentence an array ``(n_words, n_labels)`` (:meth:`Tagger.logits`); all
+        members must cover the same sentences and labels.  Rows that are all zero in every member
+        (words cut off by ``max_length``) stay all zero, so they still decode to ``"O"``.
+
+    Returns
+    -------
+    list[numpy.ndarray]
+        Per sentence ``(n_words, n_labels)`` float32 log mean probabilities.
+    """
+    members = [list(m) for m in members]
+    if not members:
+        raise ValueError("an ensemble needs at least one member")
+    n = len(members[0])
+    if any(len(m) != n for m in members):
+        raise ValueError(f"members cover different numbers of sentences: {[len(m) for m in members]}")
+    out = []
+    for i in range(n):
+        arrs = [np.asarray(m[i], dtype=np.float64) for m in members]
+        if any(a.shape != arrs[0].shape for a in arrs):
+            raise ValueError(f"sentence {i}: members' logits differ in shape {[a.shape for a in arrs]}")
+        if arrs[0].size == 0:
+            out.append(np.zeros(arrs[0].shape, np.float32))
+            continue
+        prob = np.zeros(arrs[0].shape)
+        for a in arrs:
+            z = np.exp(a - a.max(1, keepdims=True))
+            prob += z / z.sum(1, keepdims=True)
+        logp = np.log(np.maximum(prob / len(arrs), np.finfo(np.float64).tiny))
+        logp[~np.any([a.any(axis=1) for a in arrs], axis=0)] = 0.0
+        out.append(logp.astype(np.float32))
     return out
 
 

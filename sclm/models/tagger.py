@@ -45,6 +45,9 @@ jieba word-feature embeddings and learned CRF transitions where the tagger has t
 Chinese options (e5 taggers): ``word_features=True`` adds jieba word boundaries, part of speech
 and dictionary status per character (:mod:`sclm.models._zh_features`); ``fit_cached(...,
 crf=True)`` learns BIO transition scores (:attr:`Tagger.crf_transitions`).
+
+Seed ensembles: :func:`ensemble_logits` averages several taggers' per-word probabilities into
+logits that :meth:`Tagger.decode` reads like one tagger's.
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ from sclm.models._tagger_data import (
     bio_viterbi,
     casing_classes,
     class_weights_from,
+    ensemble_logits,
     train_wordpiece,
 )
 from sclm.repro import seed_everything
@@ -88,6 +92,7 @@ __all__ = [
     "bio_viterbi",
     "casing_classes",
     "class_weights_from",
+    "ensemble_logits",
     "train_wordpiece",
 ]
 
