@@ -44,6 +44,15 @@ series of a data set (every series' windows in one training set).  Rows (``--m-v
   damped level with a weekly profile (``base="seasonal_level"``: the weekday profile's deviations
   plus an exponentially weighted level, smoothing 0.05, of the deseasonalised days; on those
   validation origins 0.78 with 112 days against the plain weekday mean's 0.80);
+- ``M (quantile, static, seasonal loss, theta base, 2x input)`` (``q-theta-long``): the base is the
+  classical Theta method of each window (``base="theta"``, ``sclm.models._bases.theta_base``:
+  theta = 2; a classical decomposition's weekly index, multiplicative where every day of the
+  window is positive, additive where it has a zero; SES of the deseasonalised days, its weight
+  chosen per window and channel from a grid by the in-sample one-step squared error; half the OLS
+  slope as drift; computed before RevIN); ``q-theta-4x``: the same with 4x input (YAZ 224 days);
+- ``M (quantile, static, seasonal loss, horizon-fitted theta base, 2x input)``
+  (``q-thetah-long``): the Theta base with its SES weight chosen by the in-sample squared error
+  of every 1..H-step forecast (``base_fit="horizon"``) instead of the one-step error;
 - ``M (quantile, static, seasonal loss, base, 2x input, pretrained)`` (``q-pre``): ``q-base-long``
   pretrained once on a corpus of simulated daily retail-like series
   (``sclm.scenarios._synthetic_series``: 512 series of 730 days in 64 groups, weekly profiles of
@@ -148,6 +157,32 @@ Training budgets
   (median of q-base-long and q-pre) 0.751/0.699 (5.4 min wall, 183 CPU-s); ``--seeds 3`` on
   q-base-long and q-pre (median of 3 seeds each): 0.757/0.709 against 0.761/0.725 (11 min wall,
   445 CPU-s), so with seed noise averaged out pretraining is a tie on YAZ (±0.005), not a gain.
+- the Theta base (issue 14), measured 2026-12-02 (CPU, 1 torch thread, load 4-7 on 2 cores).
+  The base alone first, no network, on YAZ's twelve weekly validation origins before the first
+  test origin (``bench/forecast_bases.py --dataset yaz --origins 12 --baselines``, 54 s wall;
+  relMASE of the base forecast clamped at 0, same scoring): classical Theta
+  (one-step fit) 0.819 with 112 days, 0.803 with 224, 0.790 with 448, against the weekday mean
+  0.803 / 0.820 / 0.791, the level base 0.784 / 0.794 / 0.782, AutoETS 0.791 and AutoTheta 0.823
+  on the same origins: the Theta base is AutoTheta-grade but no better than the existing bases.
+  The SES weight fitted to the 1..H-step errors instead (``base_fit="horizon"``) gave 0.800 /
+  0.794 / 0.777 on YAZ, and on pasta's three validation origins (28 days apart before the first
+  test origin; ``--dataset pasta --origins 3 [--series 12]``) 0.741 with 168 days against 0.928
+  for the one-step fit on the 12 quick series and 0.818 against 0.858 on all 118 (weekday mean
+  with 84 days: 0.745 and 0.801): the one-step fit
+  picks a reactive weight that a whole horizon then repeats.  Then the rows, with every baseline:
+  ``--datasets yaz --m-variants q-base-long,q-theta-long,q-theta-4x,m --epochs 10 --patience 2
+  --device cpu --lm-layers 2 --robustness off`` (29 min wall, 473 CPU-s): q-base-long
+  0.748/0.709, q-theta-long 0.751/0.663, q-theta-4x 0.811/0.740, ``M`` 0.757/0.714; the same with
+  ``q-thetah-long`` in place of ``q-theta-4x`` (27 min wall, 463 CPU-s; q-base-long and
+  q-theta-long reproduce exactly): q-thetah-long 0.757/0.709, ``M`` 0.757/0.714.  Validation
+  chose q-base-long at every origin in both runs (0.740/0.745/0.745 for q-base-long / theta /
+  horizon-fitted theta at the first origin, 0.772/0.782/0.779 at the last; q-theta-4x
+  0.777-0.794), so ``M`` is unchanged: M / AutoTheta (0.725) 1.04, the 0.70 goal missed.  Pasta
+  ``--quick --no-retrain --m-variants q-seasonal,q-theta-long,q-thetah-long,m`` (4.6 min wall,
+  166 CPU-s): q-seasonal 0.721/0.748, q-theta-long 0.831/0.792, q-thetah-long 0.765/0.759,
+  ``M`` (chose q-seasonal, validation 0.775 against 0.822 and 0.791) 0.725/0.783, against
+  Fracast 0.669 and LightGBM 0.699.  A better classical base inside M does not carry over to
+  the test windows: the network's correction, not the base, limits M on these data.
 - ``--seeds K`` trains every M row without ``ensemble`` K times (seeds 0..K-1) and combines the
   forecasts by their median, quantile by quantile; ``--ensemble K`` the seeds of ``M``;
   ``--baselines snaive`` skips AutoETS, AutoTheta, LightGBM and Fracast when only M is being
@@ -223,6 +258,34 @@ M_VARIANTS = {  # label -> ForecasterConfig overrides (+ bench keys: static, ser
         "base": "seasonal_level",
         "long_input": True,
     },
+    # + the classical Theta method of each window as the base (``base="theta"``), 2x input
+    "M (quantile, static, seasonal loss, theta base, 2x input)": {
+        "backbone": "patch",
+        **QUANTILE,
+        "loss_scale": "seasonal",
+        "static": True,
+        "base": "theta",
+        "long_input": True,
+    },
+    # the Theta base with its SES weight fitted to the 1..H-step in-sample errors, 2x input
+    "M (quantile, static, seasonal loss, horizon-fitted theta base, 2x input)": {
+        "backbone": "patch",
+        **QUANTILE,
+        "loss_scale": "seasonal",
+        "static": True,
+        "base": "theta",
+        "base_fit": "horizon",
+        "long_input": True,
+    },
+    # the same with 4x input (the Theta base reads 32 weeks)
+    "M (quantile, static, seasonal loss, theta base, 4x input)": {
+        "backbone": "patch",
+        **QUANTILE,
+        "loss_scale": "seasonal",
+        "static": True,
+        "base": "theta",
+        "long_input": 4,
+    },
     # q-base-long pretrained on the simulated corpus (sclm.models._pretrain), fine-tuned at each
     # origin from that checkpoint with --ft-lr
     "M (quantile, static, seasonal loss, base, 2x input, pretrained)": {
@@ -260,6 +323,9 @@ M_KEYS = dict(  # --m-variants key -> label
             "q-base",
             "q-base-long",
             "q-level-long",
+            "q-theta-long",
+            "q-thetah-long",
+            "q-theta-4x",
             "q-pre",
             "m",
             "m-mix",
@@ -458,7 +524,7 @@ def train_m(
     overrides = {k: v for k, v in variant.items() if k not in BENCH_KEYS}
     stride = train_stride(s, variant, args)
     extra = m_inputs(s, variant, args)
-    input_size = s.input_size * (2 if variant.get("long_input") else 1)
+    input_size = s.input_size * input_factor(variant)
     task = task_of(s, extra, input_size)
     cache = {} if cache is None else cache
     t0 = time.perf_counter()
@@ -473,6 +539,12 @@ def train_m(
 
     members = [member(seed) for seed in range(args.ensemble if variant.get("ensemble") else args.seeds)]
     return members, time.perf_counter() - t0
+
+
+def input_factor(variant: dict) -> int:
+    """Input days of one M row, as a multiple of the data set's: ``long_input`` True = 2, an int = itself."""
+    f = variant.get("long_input")
+    return 2 if f is True else int(f or 1)
 
 
 def model_config(overrides: dict, args) -> dict:

@@ -438,3 +438,124 @@ def test_seasonal_level_base_is_a_damped_level_with_a_weekly_profile():
     assert m(*batch()[:2]).point.shape == (N, H, K)
     with pytest.raises(ValueError, match="base_alpha"):
         tiny(base="seasonal_level", base_alpha=0.0, season_length=7)
+
+
+def _theta_reference(v: np.ndarray, h: int, m: int, alphas: tuple[float, ...], steps: int = 1) -> np.ndarray:
+    """The Theta method by hand, loop by loop (an independent reference of ``theta_base``)."""
+    n = len(v)
+    mult = bool((v > 0).all())
+    c = m // 2
+    trend = np.array([v[i - c : i + c + 1].mean() for i in range(c, n - c)])  # odd m: m-day mean
+    det = v[c : n - c] / trend if mult else v[c : n - c] - trend
+    idx = np.array([det[[i - c for i in range(c, n - c) if i % m == j]].mean() for j in range(m)])
+    idx = idx / idx.mean() if mult else idx - idx.mean()
+    y = v / idx[np.arange(n) % m] if mult else v - idx[np.arange(n) % m]
+    fits = []
+    for a in alphas:
+        levels = [y[0]]  # the level after each day
+        for z in y[1:]:
+            levels.append(a * z + (1 - a) * levels[-1])
+        sse = sum((y[i + s] - levels[i]) ** 2 for s in range(1, steps + 1) for i in range(n - s))
+        fits.append((sse, a, levels[-1]))
+    _, a, level = min(fits)
+    b0 = np.polyfit(np.arange(n), y, 1)[0]
+    f = level + 0.5 * b0 * (np.arange(h) + 1 / a - (1 - a) ** n / a)
+    s = idx[np.arange(h) % m]
+    return f * s if mult else f + s
+
+
+def test_theta_base_equals_statsmodels_theta_and_a_reference_by_hand_and_is_causal():
+    from sclm.models._bases import THETA_ALPHAS, theta_base
+
+    sm_theta = pytest.importorskip("statsmodels.tsa.forecasting.theta")
+    rng = np.random.default_rng(0)
+    n = 35
+    v = 10 + 0.1 * np.arange(n) + np.tile([1.0, 2, 3, 0, -1, 4, 5], 5) + rng.normal(0, 1, n)
+    w = v.copy()
+    w[3] = 0.0  # a zero day: the additive index
+    for series, method in ((v, "mul"), (w, "add")):
+        res = sm_theta.ThetaModel(series, period=7, deseasonalize=True, use_test=False, method=method).fit()
+        alpha = float(res.params["alpha"])  # statsmodels' own SES weight (optimised, start at day 0)
+        x = torch.tensor(series).reshape(1, n, 1)
+        got = theta_base(x, 9, 7, 0, alphas=(alpha,))[0, :, 0].numpy()
+        np.testing.assert_allclose(got, np.asarray(res.forecast(9)), rtol=1e-9, atol=1e-9)
+        grid = theta_base(x, 9, 7)[0, :, 0].numpy()  # weight chosen from the grid by one-step error
+        np.testing.assert_allclose(grid, _theta_reference(series, 9, 7, THETA_ALPHAS), rtol=1e-9)
+        multi = theta_base(x, 9, 7, fit_steps=9)[0, :, 0].numpy()  # the weight fitted to 1..9 steps
+        np.testing.assert_allclose(multi, _theta_reference(series, 9, 7, THETA_ALPHAS, 9), rtol=1e-9)
+    # multiplicative and additive differ on the same positive window (the choice is not a no-op)
+    add_fc = sm_theta.ThetaModel(v, period=7, use_test=False, method="add").fit().forecast(9)
+    assert (
+        np.abs(np.asarray(add_fc) - theta_base(torch.tensor(v)[None, :, None], 9, 7)[0, :, 0].numpy()).max()
+        > 1e-3
+    )
+    # batched: every window and channel on its own; causal: the days after a window never enter,
+    # the days before the seasons read (base_weeks) do not matter
+    long = torch.tensor(np.stack([v, w]), dtype=torch.float32).T[None]  # 1, 35, 2
+    both = theta_base(long, 7, 7)
+    torch.testing.assert_close(both[..., 1], theta_base(long[..., 1:], 7, 7)[..., 0])
+    series = torch.tensor(np.r_[v, rng.normal(0, 50, 14)], dtype=torch.float32)  # 49 days
+    early = theta_base(series[None, :35, None], 7, 7)
+    series[35:] = 1e3  # later days change: the forecast from day 35 does not
+    torch.testing.assert_close(theta_base(series[None, :35, None], 7, 7), early)
+    older = series[None, :35, None].clone()
+    older[:, :7] = -5.0
+    torch.testing.assert_close(theta_base(older, 7, 7, 4), theta_base(series[None, :35, None], 7, 7, 4))
+    assert not torch.allclose(theta_base(older, 7, 7), early)
+    with pytest.raises(ValueError, match="2 seasons"):
+        theta_base(long[:, :10], 7, 7)
+    with pytest.raises(ValueError, match="alphas"):
+        theta_base(long, 7, 7, alphas=(0.0,))
+    with pytest.raises(ValueError, match="fit_steps"):
+        theta_base(long, 7, 7, fit_steps=0)
+    # short-lived AR(1) swings around a constant: the one-step fit takes the most reactive weight
+    # (it follows the swing), the 7-step fit a smooth one (the swing is gone a week later)
+    ar = np.zeros(70)
+    for i, e in enumerate(np.random.default_rng(0).normal(0, 1, 70)[1:], start=1):
+        ar[i] = 0.6 * ar[i - 1] + e
+    noisy = torch.tensor(20 + ar)[None, :, None]
+    flat = [theta_base(noisy, 7, 7, alphas=(a,), theta=1.0)[0, 0, 0].item() for a in THETA_ALPHAS]
+    picked = [flat.index(theta_base(noisy, 7, 7, theta=1.0, fit_steps=f)[0, 0, 0].item()) for f in (1, 7)]
+    assert picked[0] > picked[1] and THETA_ALPHAS[picked[0]] >= 0.5
+
+
+def test_theta_base_in_the_model_is_computed_before_revin_and_is_causal():
+    from sclm.models._bases import theta_base
+
+    seed_everything(0)
+    qs = (0.1, 0.5, 0.9)
+    model = Forecaster(
+        tiny(quantiles=qs, loss_kind="quantile", revin=True, linear_skip=True, base="theta", season_length=7)
+    )
+    for p in model.parameters():  # a network that outputs 0: the forecast is the Theta base itself
+        torch.nn.init.zeros_(p)
+    xb, xf, _ = batch()
+    xb = xb.abs() + 0.5  # positive windows: the multiplicative index, not affine in the data
+    out = model(xb, xf)
+    expect = theta_base(xb[:, :, :K], H, 7)
+    torch.testing.assert_close(out.point, expect, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(
+        out.quantiles, expect[..., None].expand(-1, -1, -1, len(qs)), rtol=1e-4, atol=1e-4
+    )
+    # on the RevIN axis it would differ: the base must read the window before normalisation
+    mu, sd = xb.mean(1, keepdim=True), xb.std(1, unbiased=False, keepdim=True)
+    on_revin = theta_base((xb - mu) / sd, H, 7)[..., :K] * sd[:, :, :K] + mu[:, :, :K]
+    assert not torch.allclose(on_revin, expect, atol=1e-3)
+    later = xb.clone()
+    later[:, : T - 3 * 7] = 99.0  # before the three full weeks the base reads; the network reads them
+    plain = Forecaster(tiny(quantiles=qs, loss_kind="quantile", revin=False, base="theta", season_length=7))
+    for p in plain.parameters():
+        torch.nn.init.zeros_(p)
+    torch.testing.assert_close(plain(later, xf).point, plain(xb, xf).point)
+    fitted = Forecaster(
+        tiny(quantiles=qs, loss_kind="quantile", base="theta", base_fit="horizon", season_length=7)
+    )
+    for p in fitted.parameters():
+        torch.nn.init.zeros_(p)
+    torch.testing.assert_close(fitted(xb, xf).point, theta_base(xb[:, :, :K], H, 7, fit_steps=H))
+    with pytest.raises(ValueError, match="base_fit"):
+        tiny(base="theta", base_fit="two_step", season_length=7)
+    with pytest.raises(ValueError, match="2 seasons"):
+        tiny(base="theta", base_weeks=1, season_length=7)
+    with pytest.raises(ValueError, match="base_weeks"):
+        tiny(base="theta", season_length=13)  # one season of 13 days in 24: too few

@@ -38,7 +38,12 @@ computed from the input window only (causal) and added to every output (point an
 so the transformer, the skip path and the known-future MLP learn the correction to that base.
 ``base="seasonal_level"``: the same weekday profile (deviations from the mean of those weeks)
 plus an exponentially weighted level (smoothing ``base_alpha``) of the deseasonalised days, a
-damped level with a weekly profile.  Off by default.
+damped level with a weekly profile.  ``base="theta"``: the classical Theta method of each window
+(:func:`sclm.models._bases.theta_base`: a multiplicative weekly index where the window is positive,
+else additive; SES with its weight chosen per window and channel by in-sample one-step error;
+half the OLS slope as drift), computed from the window *before* RevIN (the multiplicative index
+needs the data's own zero) and mapped onto RevIN's axis; ``base_fit="horizon"`` fits that weight to
+the in-sample errors of 1..H-step forecasts instead of one-step ones.  Off by default.
 
 Outputs and losses
 ------------------
@@ -71,6 +76,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from sclm.models._bases import theta_base
 from sclm.models.backbones import LMBackbone, PatchBackbone
 
 __all__ = [
@@ -151,7 +157,12 @@ class ForecasterConfig:
         season over its last ``base_weeks`` seasons of the input) to every output, so the network
         learns the residual to that causal base forecast.  ``"seasonal_level"``: the profile's
         deviations from its mean plus an exponentially weighted level of the deseasonalised
-        days (:func:`seasonal_base`).
+        days (:func:`seasonal_base`).  ``"theta"``: the Theta method's forecast of the window
+        (:func:`sclm.models._bases.theta_base`).
+    base_fit : {"one_step", "horizon"}
+        ``base="theta"``: the SES weight minimises the in-sample one-step squared error (the
+        classical fit) or that of every 1..``horizon``-step forecast (``fit_steps`` of
+        :func:`~sclm.models._bases.theta_base`).
     base_alpha : float
         Smoothing of the level of ``base="seasonal_level"``, in (0, 1].
     base_weeks : int
@@ -191,8 +202,9 @@ class ForecasterConfig:
     loss_scale: Literal["none", "seasonal"] = "none"
     season_length: int = 7
     scale_floor: float = 0.1
-    base: Literal["none", "seasonal_mean", "seasonal_level"] = "none"
+    base: Literal["none", "seasonal_mean", "seasonal_level", "theta"] = "none"
     base_weeks: int = 0
+    base_fit: Literal["one_step", "horizon"] = "one_step"
     base_alpha: float = 0.05
     lm_config: dict[str, Any] | None = field(default=None, repr=False)
     stride: InitVar[int | None] = None
@@ -239,13 +251,20 @@ class ForecasterConfig:
             raise ValueError(
                 f"season_length={self.season_length} must be in (0, input_size={self.input_size})"
             )
-        if self.base not in ("none", "seasonal_mean", "seasonal_level"):
-            raise ValueError(f"base must be 'none', 'seasonal_mean' or 'seasonal_level', got {self.base!r}")
+        if self.base not in ("none", "seasonal_mean", "seasonal_level", "theta"):
+            raise ValueError(
+                f"base must be 'none', 'seasonal_mean', 'seasonal_level' or 'theta', got {self.base!r}"
+            )
+        if self.base_fit not in ("one_step", "horizon"):
+            raise ValueError(f"base_fit must be 'one_step' or 'horizon', got {self.base_fit!r}")
         if not 0 < self.base_alpha <= 1:
             raise ValueError(f"base_alpha must be in (0, 1], got {self.base_alpha!r}")
         if not isinstance(self.base_weeks, int) or isinstance(self.base_weeks, bool) or self.base_weeks < 0:
             raise ValueError(f"base_weeks must be a non-negative integer, got {self.base_weeks!r}")
-        if self.base != "none" and max(self.base_weeks, 1) * self.season_length > self.input_size:
+        min_weeks = 2 if self.base == "theta" else 1
+        if self.base == "theta" and self.base_weeks == 1:
+            raise ValueError("base_weeks=1: base='theta' needs at least 2 seasons (or 0: all of them)")
+        if self.base != "none" and max(self.base_weeks, min_weeks) * self.season_length > self.input_size:
             raise ValueError(
                 f"base_weeks={self.base_weeks} seasons of {self.season_length} days exceed"
                 f" input_size={self.input_size}"
@@ -463,6 +482,9 @@ class Forecaster(nn.Module):
             if cfg.loss_scale == "seasonal"
             else None
         )
+        if cfg.base == "theta":  # on the window's own scale (before RevIN): N, H, K
+            steps = cfg.horizon if cfg.base_fit == "horizon" else 1
+            theta = theta_base(x[:, :, :k], cfg.horizon, cfg.season_length, cfg.base_weeks, fit_steps=steps)
         if cfg.revin:
             mu = x.mean(dim=1, keepdim=True)  # N, 1, C
             sd = torch.sqrt(x.var(dim=1, keepdim=True, unbiased=False) + REVIN_EPS)
@@ -481,7 +503,9 @@ class Forecaster(nn.Module):
         if self.skip is not None:  # N, K, T -> N, K, H, 1+Q -> N, H, K, 1+Q
             lin = self.skip(x[:, :, :k].transpose(1, 2)).reshape(n, k, cfg.horizon, 1 + cfg.n_quantiles)
             out = out + lin.transpose(1, 2)
-        if cfg.base != "none":  # residual learning on the window's seasonal base forecast
+        if cfg.base == "theta":  # RevIN's axis: (base - mu) / sd, so the output maps back to the base
+            out = out + (((theta - mu[:, :, :k]) / sd[:, :, :k]) if cfg.revin else theta)[..., None]
+        elif cfg.base != "none":  # residual learning on the window's seasonal base forecast
             alpha = cfg.base_alpha if cfg.base == "seasonal_level" else None
             base = seasonal_base(x[:, :, :k], cfg.horizon, cfg.season_length, cfg.base_weeks, alpha)
             out = out + base[..., None]
