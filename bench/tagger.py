@@ -93,6 +93,53 @@ Goal 0.95 is not met.  The residual errors are few names read wrongly many times
 tagger drops the first word; the held-out organisations 宏图电子 (52) and 东方航运 (42) missed,
 often merged with the person before 代表; a city before 工厂 read as an organisation (31).
 
+Findings, synthetic names of more shapes (2026-12-02, CPU, 1 thread, machine at load 4-8, 17-26 %
+of a core per process; e5 top 3 layers, ``3:0.5:jieba+crf``, 15 epochs, lr 3e-4, seed 0, 400
+held-out docs).  :mod:`sclm.scenarios._zh_names` now composes products of one to three inventory
+words (material / use / form word + product noun, noun + kit word; no word that a held-out name
+contains, e.g. 办公 is never drawn while 办公用纸 is held out), organisations of four shapes with
+trade names of 2-4 characters, and people from ~200 surnames and ~150 given-name characters.
+Chosen on ``--zh-val 200``; F1 validation | test of the same (4/5-name) model, learned-CRF
+decoding, per type DATE / LOC / ORG / PER / PRODUCT / QTY:
+
+- previous inventories, 600 docs (rerun, reproduces the row above): val **0.9816** (1.00 / 0.99 /
+  1.00 / 0.99 / 0.92 / 1.00) | test 0.8311 (0.93 / 0.89 / 0.69 / 0.80 / 0.68 / 1.00);
+  349 CPU-s (user) of the whole run, 33 min wall;
+- new inventories, 600 docs: val **0.9871** (1.00 / 1.00 / 0.94 / 0.99 / 0.99 / 1.00) | test
+  0.8642 (0.94 / 0.87 / 0.65 / 0.79 / 0.94 / 0.99); 352 CPU-s, 33 min wall.  On validation the
+  product 黑巧克力 (read as 黑巧克, 18 times before) is now right; the misses left are two Latin
+  suppliers (ABBVIE, SRL; CHEMBIO DIAGNOSTIC SYSTEMS, INC.: the synthetic names hold no Latin
+  organisations) — ORG falls 0.997 → 0.936;
+- new inventories, 900 docs: val **0.9949** (the best; 1.00 / 1.00 / 0.98 / 1.00 / 0.99 / 1.00)
+  | test 0.8466 (0.93 / 0.83 / 0.61 / 0.70 / 1.00 / 1.00; PER falls: 很抱 of 很抱歉 read as a
+  person 49 times); 523 CPU-s, 43 min wall.
+
+Headline protocol (all training names, no ``--zh-val``), new inventories, learned CRF | training
+transitions:
+
+- 600 docs, seed 0: **0.8443** | 0.8363 (0.94 / 0.86 / 0.52 / 0.80 / 0.96 / 1.00), against
+  0.8254 with the previous inventories; held-out templates with seen names 0.8736; 328 CPU-s of
+  training, 366 CPU-s (user) in all, 22 min wall;
+- 600 docs, ``--seed 1`` (training *and* test documents of seed 1, so other test documents than
+  the earlier seed-1 row): **0.8584** | 0.8632 (0.95 / 0.82 / 0.67 / 0.79 / 0.93 / 1.00); 336
+  CPU-s of training;
+- 900 docs, seed 0 (the option chosen on validation): **0.8673** | 0.8610 (0.95 / 0.91 / 0.63 /
+  0.77 / 0.93 / 1.00), the best test row; held-out templates with seen names 0.8874; 483 CPU-s of
+  training, 519 CPU-s (user) in all, 11 min wall (machine at load 1.6-3).
+
+PRODUCT rises from 0.56-0.68 to 0.93-1.00 on every row: compound products teach the tagger to
+read a product's first word.  Errors of the chosen row (900 docs, seed 0; 380 gold spans missed, 269 wrong spans
+predicted): missed 宏图电子 48, 东方航运 47, 西安 30, 办公用纸 29 (read as 公用纸), 济南 26, 利民超市 22
+(read as a place 19 times), 新丰零售 18 (read as 新丰零); wrong 很抱 as a person 24, 济南工厂 17 and
+西安工厂 8 as organisations, the person before 代表 merged into 东方航运 / 宏图电子 (14).
+Goal 0.95 is not met; what is left is organisations (held-out 宏图电子, 东方航运, 新丰零售 read as
+新丰零, 利民超市 read as a place or a person; the person before 代表 merged into the organisation),
+cities before 工厂 or 站 read as organisations, and ``原产`` + country read as one place — context
+errors of the held-out templates, not of name shape.  Reproduce: ``bench/tagger.py --skip-wnut
+--skip-en --skip-zh-wordpiece --zh-e5-train 600 --zh-val 200 --zh-e5 3:0.5:jieba+crf`` (and 900;
+the previous inventories from the commit before these), and without ``--zh-val`` (``--seed 0``,
+``--seed 1``) for the headline protocol; the errors are printed by the run.
+
 Findings, WNUT-17 (same day, 1 thread, MiniLM, train+dev, 3 epochs, lr 1e-4, casing; two runs gave
 identical figures): argmax 48.28, BIO-constrained 49.72, + training transitions 23.40 (the
 90 % ``O`` prior swamps entity starts), + transitions over the tag prior 47.17; 424-477 CPU-s
@@ -391,6 +438,26 @@ def _decodings(tagger: Tagger, logits, tags, train_tags) -> dict[str, object]:
     return out
 
 
+def _zh_errors(tokens: list[list[str]], gold: list[list[str]], pred: list[list[str]], top: int = 10) -> str:
+    """The most frequent wrong spans: gold entities missed (not predicted with the same bounds and
+    type) and predicted spans that are no gold entity, as ``TYPE text × count`` lines."""
+    from collections import Counter
+
+    from sclm.datasets.text import entity_spans
+
+    missed: Counter[str] = Counter()
+    wrong: Counter[str] = Counter()
+    for tok, g, p in zip(tokens, gold, pred, strict=True):
+        gs, ps = set(entity_spans(list(g))), set(entity_spans(list(p)))
+        missed.update(f"{t} {''.join(tok[a:b])}" for a, b, t in gs - ps)
+        wrong.update(f"{t} {''.join(tok[a:b])}" for a, b, t in ps - gs)
+    lines = [f"missed gold spans ({sum(missed.values())}):"]
+    lines += [f"  {k} x{n}" for k, n in missed.most_common(top)]
+    lines += [f"wrong predicted spans ({sum(wrong.values())}):"]
+    lines += [f"  {k} x{n}" for k, n in wrong.most_common(top)]
+    return "\n".join(lines)
+
+
 def docs_zh_e5(bench: Bench, args: argparse.Namespace, n_train: int, test) -> None:
     """multilingual-e5-small (:meth:`Tagger.from_e5`), one row per option ``LAYERS[:SHARE[:OPTS]]``
     (trained top layers; share of training documents with synthetic names,
@@ -451,6 +518,10 @@ def docs_zh_e5(bench: Bench, args: argparse.Namespace, n_train: int, test) -> No
             for dec, sc in _decodings(tagger, vlog, val["tags"].tolist(), tr["tags"].tolist()).items():
                 bench.add(f"docs ZH validation F1 (e5, {name}, {dec})", round(float(sc.loc["micro avg", "f1"]), 4),
                           note=f"{len(val)} docs: training templates, unseen fifth of the training names")  # fmt: skip
+                print(f"e5 {name}, validation, {dec}:\n{sc.round(4).to_string()}", flush=True)
+            vpred = tagger.decode(vlog, constrained=True, transitions=tagger.crf_transitions)
+            print(f"e5 {name}, validation, {head}, errors:\n"
+                  f"{_zh_errors(val['tokens'].tolist(), val['tags'].tolist(), vpred)}", flush=True)  # fmt: skip
         bench.add(f"docs ZH e5 {name} training seconds", rep.seconds, note=f"{rep.steps} steps")
         bench.add(f"docs ZH e5 {name} training CPU seconds", round(cpu_train, 1),
                   note="process CPU time (user+sys) of building and training the tagger")  # fmt: skip
@@ -459,6 +530,10 @@ def docs_zh_e5(bench: Bench, args: argparse.Namespace, n_train: int, test) -> No
             bench.add("docs ZH held-out [UNK] share", round(unk, 4), note="e5 (XLM-R) pieces")
             for typ in gen.ENTITY_TYPES:
                 bench.add(f"docs ZH F1 {typ}", round(float(cscores.loc[typ, "f1"]), 4))
+            trans = tagger.crf_transitions
+            pred = tagger.decode(logits, constrained=True, transitions=trans)
+            print(f"e5 {name}, {head}, errors:\n{_zh_errors(test['tokens'].tolist(), test['tags'].tolist(), pred)}",
+                  flush=True)  # fmt: skip
             _templates_only(bench, tagger, "zh", len(test), args.seed)
             _add_fit(bench, "docs ZH", rep)
             bench.add(
