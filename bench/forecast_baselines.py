@@ -104,6 +104,21 @@ def yaz_task(n_series: int | None) -> Task:
     return Task("yaz", df[["unique_id", "ds", "y", *YAZ_EXOG, "open"]], 7, 4, models)
 
 
+def origin_days(end: pd.Timestamp, horizon: int, n_test: int, before: int = 0) -> list[pd.Timestamp]:
+    """The forecast origins (last input day) of a rolling-origin protocol, oldest first.
+
+    ``before`` 0: the ``n_test`` test origins one ``horizon`` apart, the last one ``horizon`` days
+    before ``end`` (the last day of the data).  ``before`` K > 0: instead the K origins one
+    ``horizon`` apart strictly before the first test origin (validation origins: the last one is
+    ``horizon`` days before the first test origin, so its window ends on that origin and no day
+    after it is forecast or read).
+    """
+    first_test = end - pd.Timedelta(days=horizon * n_test)
+    if before <= 0:
+        return [end - pd.Timedelta(days=horizon * k) for k in range(n_test, 0, -1)]
+    return [first_test - pd.Timedelta(days=horizon * k) for k in range(before, 0, -1)]
+
+
 def run_task(task: Task, bench: Bench) -> pd.DataFrame:
     """Forecast every origin with every model of ``task``, then score them (:func:`score_task`)."""
     frames, seconds, n_origins = backtest_task(task)
@@ -113,8 +128,7 @@ def run_task(task: Task, bench: Bench) -> pd.DataFrame:
 def backtest_task(task: Task) -> tuple[dict[str, pd.DataFrame], dict[str, float], int]:
     """Every model's forecasts on the open test days of every origin, and its seconds."""
     df = task.data
-    end = df["ds"].max()
-    origins = [end - pd.Timedelta(days=task.horizon * k) for k in range(task.n_origins, 0, -1)]
+    origins = origin_days(df["ds"].max(), task.horizon, task.n_origins)
     exog_all = [c for c in df.columns if c not in ("unique_id", "ds", "y", "open")]
     results: dict[str, list[pd.DataFrame]] = {label: [] for label in task.models}
     seconds = dict.fromkeys(task.models, 0.0)
