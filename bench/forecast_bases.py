@@ -25,7 +25,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from forecast_baselines import SEASON_LENGTH, pasta_task, yaz_task
+from forecast_baselines import SEASON_LENGTH, origin_days, pasta_task, yaz_task
 
 from sclm.baselines import forecast
 from sclm.metrics import relative_mase_table
@@ -54,8 +54,7 @@ def main(argv: list[str] | None = None) -> pd.Series:
     torch.set_num_threads(1)
     task = yaz_task(None) if args.dataset == "yaz" else pasta_task(args.series)
     df, h = task.data, task.horizon
-    first_test = df["ds"].max() - pd.Timedelta(days=h * task.n_origins)
-    origins = [first_test - pd.Timedelta(days=h * k) for k in range(args.origins, 0, -1)]
+    origins = origin_days(df["ds"].max(), h, task.n_origins, before=args.origins)
     size = 56 if args.dataset == "yaz" else 84  # bench/forecast.py's input size
     factors = (1, 2, 4, 8) if args.dataset == "yaz" else (1, 2, 4)
     models = ["seasonal_naive", *(["auto_ets", "auto_theta"] if args.baselines else [])]

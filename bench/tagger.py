@@ -193,34 +193,14 @@ def _pieces(tagger: Tagger, tokens: list[list[str]]) -> int:
 
 
 def _infer(bench: Bench, tagger: Tagger, tokens: list[list[str]], tags: list[list[str]], prefix: str):
-    return _infer_both(bench, tagger, tokens, tags, prefix)[0]  # argmax
-
-
-def _infer_both(
-    bench: Bench,
-    tagger: Tagger,
-    tokens: list[list[str]],
-    tags: list[list[str]],
-    prefix: str,
-    train_tags: list[list[str]] | None = None,
-):
-    """Scores of per-word argmax and of BIO-constrained decoding, from one pass of logits; with
-    ``train_tags`` also of constrained decoding with the training tags' transition
-    log-probabilities (:func:`bio_transitions`, CRF-like; else that third entry is ``None``)."""
+    """seqeval scores of per-word argmax on ``tokens``; adds the ``<prefix> inference pieces/s`` row."""
     from sclm.documents import ner_scores
 
     t0 = time.perf_counter()
-    logits = tagger.logits(tokens, batch_size=64)
-    pred = tagger.decode(logits)
+    pred = tagger.decode(tagger.logits(tokens, batch_size=64))
     secs = time.perf_counter() - t0
     bench.add(f"{prefix} inference pieces/s", round(_pieces(tagger, tokens) / secs, 1))
-    crf = pmi = None
-    if train_tags is not None:
-        trans = bio_transitions(train_tags, tagger.labels)
-        crf = ner_scores(tags, tagger.decode(logits, constrained=True, transitions=trans))
-        trans = bio_transitions(train_tags, tagger.labels, pmi=True)
-        pmi = ner_scores(tags, tagger.decode(logits, constrained=True, transitions=trans))
-    return ner_scores(tags, pred), ner_scores(tags, tagger.decode(logits, constrained=True)), crf, pmi
+    return ner_scores(tags, pred)
 
 
 def _add_fit(bench: Bench, prefix: str, rep) -> None:
@@ -305,13 +285,9 @@ def wnut(bench: Bench, args: argparse.Namespace) -> None:
     bench.add("WNUT-17 inference pieces/s", pps, note="one member" if len(seeds) > 1 else "")
     logits = ensemble_logits(members) if len(seeds) > 1 else members[0]
     what = f"seed ensemble {','.join(map(str, seeds))}, mean probabilities" if len(seeds) > 1 else "one model"
-    train_tags = train["tags"].tolist()
-    scores = ner_scores(tags, tagger.decode(logits))
-    cscores = ner_scores(tags, tagger.decode(logits, constrained=True))
-    trans = bio_transitions(train_tags, tagger.labels)
-    crf = ner_scores(tags, tagger.decode(logits, constrained=True, transitions=trans))
-    trans = bio_transitions(train_tags, tagger.labels, pmi=True)
-    pmi = ner_scores(tags, tagger.decode(logits, constrained=True, transitions=trans))
+    dec = _decodings(tagger, logits, tags, train["tags"].tolist())
+    scores, cscores = dec["argmax"], dec["BIO-constrained"]
+    crf, pmi = dec["BIO + training transitions"], dec["BIO + transitions / tag prior"]
     bench.add(
         "WNUT-17 test entity F1, BIO-constrained (%)",
         round(100 * float(cscores.loc["micro avg", "f1"]), 2),
