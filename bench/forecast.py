@@ -237,153 +237,27 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _forecast.rows import (
+    BASELINES,
+    BENCH_KEYS,
+    EXTRA_BASELINES,
+    GOAL_MODEL,
+    M_KEYS,
+    M_VARIANTS,
+    QCOLS,
+    REFERENCE,
+)
+from _forecast.scoring import block_scores, point_table, save_forecasts, score  # noqa: F401 (point_table: re-exported)
 from forecast_baselines import SEASON_LENGTH, origin_days, pasta_task, yaz_task
 
 from sclm import make_scenario
-from sclm.baselines import DEFAULT_QUANTILES, forecast, quantile_column
+from sclm.baselines import forecast
 from sclm.benchmarking import Bench
-from sclm.metrics import coverage, relative_mase_table, wql
 from sclm.pipeline import ForecastTask, TrainedForecaster, scenario_task, train_forecaster
 from sclm.windows import rolling_origin_splits
 
 SYNTHETIC = ("manufacturing", "logistics", "retail")
 ALL = (*SYNTHETIC, "pasta", "yaz")
-GOALS = {"pasta": "<= 0.62", "yaz": "<= 0.70"}  # issue 14; on the median (q0.5) of every row
-QCOLS = [quantile_column(q) for q in DEFAULT_QUANTILES]
-QUANTILE = {"loss_kind": "quantile"}  # pinball only, the point is the q0.5 output
-M_VARIANTS = {  # label -> ForecasterConfig overrides (+ bench keys: static, series_id, ensemble, select)
-    "M (patch)": {"backbone": "patch"},
-    "M (MiniLM)": {"backbone": "lm", "lm_pretrained": True},
-    "M (MiniLM, random)": {"backbone": "lm", "lm_pretrained": False},
-    "M (quantile)": {"backbone": "patch", **QUANTILE},
-    "M (quantile, static)": {"backbone": "patch", **QUANTILE, "static": True},
-    "M (quantile, series id)": {"backbone": "patch", **QUANTILE, "series_id": True},
-    "M (quantile, static, seasonal loss)": {
-        "backbone": "patch",
-        **QUANTILE,
-        "loss_scale": "seasonal",
-        "static": True,
-    },
-    # + residual learning on each window's seasonal mean (``base``; ``base_weeks`` 0: all its weeks)
-    "M (quantile, static, seasonal loss, base)": {
-        "backbone": "patch",
-        **QUANTILE,
-        "loss_scale": "seasonal",
-        "static": True,
-        "base": "seasonal_mean",
-    },
-    # + twice the input days (the base then averages twice the weeks)
-    "M (quantile, static, seasonal loss, base, 2x input)": {
-        "backbone": "patch",
-        **QUANTILE,
-        "loss_scale": "seasonal",
-        "static": True,
-        "base": "seasonal_mean",
-        "long_input": True,
-    },
-    # + the damped level with a weekly profile as the base (``base="seasonal_level"``), 2x input
-    "M (quantile, static, seasonal loss, level base, 2x input)": {
-        "backbone": "patch",
-        **QUANTILE,
-        "loss_scale": "seasonal",
-        "static": True,
-        "base": "seasonal_level",
-        "long_input": True,
-    },
-    # + the classical Theta method of each window as the base (``base="theta"``), 2x input
-    "M (quantile, static, seasonal loss, theta base, 2x input)": {
-        "backbone": "patch",
-        **QUANTILE,
-        "loss_scale": "seasonal",
-        "static": True,
-        "base": "theta",
-        "long_input": True,
-    },
-    # the Theta base with its SES weight fitted to the 1..H-step in-sample errors, 2x input
-    "M (quantile, static, seasonal loss, horizon-fitted theta base, 2x input)": {
-        "backbone": "patch",
-        **QUANTILE,
-        "loss_scale": "seasonal",
-        "static": True,
-        "base": "theta",
-        "base_fit": "horizon",
-        "long_input": True,
-    },
-    # the same with 4x input (the Theta base reads 32 weeks)
-    "M (quantile, static, seasonal loss, theta base, 4x input)": {
-        "backbone": "patch",
-        **QUANTILE,
-        "loss_scale": "seasonal",
-        "static": True,
-        "base": "theta",
-        "long_input": 4,
-    },
-    # q-base-long pretrained on the simulated corpus (sclm.models._pretrain), fine-tuned at each
-    # origin from that checkpoint with --ft-lr
-    "M (quantile, static, seasonal loss, base, 2x input, pretrained)": {
-        "backbone": "patch",
-        **QUANTILE,
-        "loss_scale": "seasonal",
-        "static": True,
-        "base": "seasonal_mean",
-        "long_input": True,
-        "pretrain": True,
-    },
-    # the M of the goals: at each origin the patch row of this run with the lowest validation
-    # MASE (windows before the origin only), trained with --ensemble seeds (median of members)
-    "M": {
-        "backbone": "patch",
-        **QUANTILE,
-        "loss_scale": "seasonal",
-        "static": True,
-        "select": True,
-        "ensemble": True,
-    },
-    # the median of every other patch row's forecast (their seed-0 members), no training of its own
-    "M (row ensemble)": {"backbone": "patch", **QUANTILE, "mix": True},
-}
-M_KEYS = dict(  # --m-variants key -> label
-    zip(
-        (
-            "patch",
-            "lm",
-            "lm-random",
-            "q",
-            "q-static",
-            "q-id",
-            "q-seasonal",
-            "q-base",
-            "q-base-long",
-            "q-level-long",
-            "q-theta-long",
-            "q-thetah-long",
-            "q-theta-4x",
-            "q-pre",
-            "m",
-            "m-mix",
-        ),
-        M_VARIANTS,
-        strict=True,
-    )
-)
-BENCH_KEYS = (
-    "static",
-    "series_id",
-    "ensemble",
-    "select",
-    "long_input",
-    "pretrain",
-    "mix",
-)  # M_VARIANTS keys that are not ForecasterConfig fields
-BASELINES = {
-    "Seasonal Naive": "seasonal_naive",
-    "AutoETS": "auto_ets",
-    "AutoTheta": "auto_theta",
-    "LightGBM": "lightgbm",
-}
-EXTRA_BASELINES = {"Fracast (zero-shot)": "fracast"}  # reported; not in the best-of-baselines goal
-REFERENCE = "Seasonal Naive"  # relMASE is measured to it; always run
-GOAL_MODEL = "M"  # the M of the goals: validation-selected seed ensemble, fixed before any test window
 
 
 @dataclass
@@ -708,121 +582,6 @@ def predict_m(s: Setup, members: list[TrainedForecaster], origin: pd.Timestamp, 
     fc[cols] = combine_members([f[cols].to_numpy() for f in fcs])
     uid = [series_id(n, t, len(s.targets)) for n, t in zip(fc["node"], fc["variable"], strict=True)]
     return fc.assign(unique_id=uid, ds=fc["ts"])[["unique_id", "ds", "mean", *QCOLS]]
-
-
-# --------------------------------------------------------------------------------------------------
-# Scoring
-# --------------------------------------------------------------------------------------------------
-
-
-def point_table(results: dict[str, pd.DataFrame], history: pd.DataFrame) -> pd.DataFrame:
-    """relMASE of every row's point (``<label>``) and mean output (``<label> mean``):
-    :func:`sclm.metrics.relative_mase_table` to the seasonal naive forecast (arguments as
-    :func:`score`)."""
-    if REFERENCE not in results:
-        raise ValueError(f"{REFERENCE!r} must be run: relative MASE is measured to it")
-    key = ["unique_id", "origin", "ds"]
-    # the point forecast of every row is its median q0.5 (decided before any test window: MASE is
-    # a scaled absolute error, minimised in expectation by the median); the reference is the
-    # seasonal naive forecast itself (the repeated season, relMASE's denominator)
-    point = {label: ("mean" if label == REFERENCE else "q0.5") for label in results}
-    cols = {label: r.set_index(key)[point[label]].rename(label) for label, r in results.items()}
-    for label, r in results.items():  # the mean output too, as context (not a goal)
-        if label != REFERENCE:
-            cols[f"{label} mean"] = r.set_index(key)["mean"].rename(f"{label} mean")
-    y = results[REFERENCE].set_index(key)["y"]
-    wide = pd.concat([y, *cols.values()], axis=1).reset_index()
-    return relative_mase_table(
-        wide, list(cols), REFERENCE, train_df=history, season_length=SEASON_LENGTH, cutoff_col="origin"
-    )
-
-
-def score(
-    name: str,
-    results: dict[str, pd.DataFrame],
-    history: pd.DataFrame,
-    secs: dict,
-    bench: Bench,
-    goals: bool = True,
-) -> pd.DataFrame:
-    """Add one data set's figures and goals to ``bench``; returns the relMASE table.
-
-    ``results``: label -> long forecasts ``unique_id, origin, ds, y, mean, q0.1..q0.9`` on the
-    scored cells (the same for every label); ``history``: ``unique_id, ds, y`` of every day (the
-    scales come from its days up to each origin).  ``goals`` False (validation origins): the
-    same figures, no goal checked.
-    """
-    table = point_table(results, history)
-    for label, r in results.items():
-        row = table.loc[label]
-        goal = GOALS.get(name) if label == GOAL_MODEL and goals else None
-        value = float(row["relMASE"]) if goal else round(float(row["relMASE"]), 4)
-        note = f"{int(row['series'])} series, {int(row['excluded'])} excluded, {int(row['clipped'])} clipped"
-        note += "; point: the repeated season (reference)" if label == REFERENCE else "; point: q0.5"
-        bench.add(f"{name}: {label}: relMASE", value, goal, note)
-        if label != REFERENCE:
-            bench.add(
-                f"{name}: {label}: relMASE of mean", round(float(table.loc[f"{label} mean", "relMASE"]), 4)
-            )
-        yv = r["y"].to_numpy("float64")
-        bench.add(f"{name}: {label}: WQL", round(wql(yv, r[QCOLS].to_numpy("float64"), DEFAULT_QUANTILES), 4))
-        cover = coverage(yv, r["q0.1"].to_numpy("float64"), r["q0.9"].to_numpy("float64"))
-        bench.add(f"{name}: {label}: cov80", round(cover, 4))
-        bench.add(f"{name}: {label}: train s", round(secs[label][0], 2))
-        if secs[label][1] is not None:
-            bench.add(f"{name}: {label}: predict s", round(secs[label][1], 3))
-    if GOAL_MODEL in results:
-        figure = f"{name}: {GOAL_MODEL}: relMASE / best baseline's"
-        missing = [b for b in BASELINES if b not in results]
-        if missing:
-            note = f"not evaluated: needs every baseline; not run: {', '.join(missing)}"
-            bench.add(figure, None, "<= 1" if goals else None, note)
-        else:
-            best = min(BASELINES, key=lambda b: table.loc[b, "relMASE"])
-            ratio = float(table.loc[GOAL_MODEL, "relMASE"] / table.loc[best, "relMASE"])
-            note = f"best of the {len(BASELINES)} baselines: {best}"
-            bench.add(figure, ratio if goals else round(ratio, 4), "<= 1" if goals else None, note)
-        for extra in EXTRA_BASELINES:
-            if extra in results:
-                ratio = float(table.loc[GOAL_MODEL, "relMASE"] / table.loc[extra, "relMASE"])
-                bench.add(f"{name}: {GOAL_MODEL}: relMASE / {extra}'s", round(ratio, 4))
-    return table
-
-
-def block_scores(
-    name: str, results: dict[str, pd.DataFrame], history: pd.DataFrame, block: int, bench: Bench
-) -> list[pd.DataFrame]:
-    """relMASE and cov80 of every row on each run of ``block`` consecutive origins (oldest first;
-    the last block may be shorter), and ``M`` / the best baseline's there: how much a verdict on
-    ``block`` origins moves.  Scored like :func:`score` (no goals); returns the blocks' tables."""
-    origins = sorted(pd.unique(results[REFERENCE]["origin"]))
-    tables = []
-    for i in range(0, len(origins), block):
-        keep = origins[i : i + block]
-        sub = {k: r[r["origin"].isin(keep)] for k, r in results.items()}
-        table = point_table(sub, history)
-        span = f"origins {i + 1}-{i + len(keep)} ({pd.Timestamp(keep[0]).date()}..{pd.Timestamp(keep[-1]).date()})"
-        for label, r in sub.items():
-            bench.add(f"{name}: {span}: {label}: relMASE", round(float(table.loc[label, "relMASE"]), 4))
-            cover = coverage(
-                r["y"].to_numpy("float64"), r["q0.1"].to_numpy("float64"), r["q0.9"].to_numpy("float64")
-            )
-            bench.add(f"{name}: {span}: {label}: cov80", round(cover, 4))
-        if GOAL_MODEL in sub and all(b in sub for b in BASELINES):
-            best = min(BASELINES, key=lambda b: table.loc[b, "relMASE"])
-            ratio = float(table.loc[GOAL_MODEL, "relMASE"] / table.loc[best, "relMASE"])
-            bench.add(f"{name}: {span}: {GOAL_MODEL}: relMASE / best baseline's", round(ratio, 4), None, best)
-        tables.append(table)
-    return tables
-
-
-def save_forecasts(parts: dict[str, list[pd.DataFrame]], path: Path) -> None:
-    """Every row's scored forecasts so far as one CSV (column ``row``), rewritten after each origin
-    (``--save-forecasts``), so a run stopped early keeps its finished origins."""
-    done = [p.assign(row=label) for label, ps in parts.items() for p in ps]
-    if done:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pd.concat(done, ignore_index=True).to_csv(path, index=False)
 
 
 def run(s: Setup, args, bench: Bench) -> None:

@@ -1,0 +1,1 @@
+"""Parts of ``bench/forecast.py``: its rows (:mod:`.rows`) and its scoring (:mod:`.scoring`)."""

@@ -1,0 +1,147 @@
+"""The rows of ``bench/forecast.py``: M's variants (``--m-variants``), the baselines and the goals.
+
+``M_VARIANTS`` maps a row label to its :class:`sclm.models.ForecasterConfig` overrides plus the
+bench's own keys (``BENCH_KEYS``); ``M_KEYS`` maps the command-line keys to the labels.  The
+rows themselves are described in ``bench/forecast.py``'s docstring.
+"""
+
+from __future__ import annotations
+
+from sclm.baselines import DEFAULT_QUANTILES, quantile_column
+
+GOALS = {"pasta": "<= 0.62", "yaz": "<= 0.70"}  # issue 14; on the median (q0.5) of every row
+QCOLS = [quantile_column(q) for q in DEFAULT_QUANTILES]
+QUANTILE = {"loss_kind": "quantile"}  # pinball only, the point is the q0.5 output
+M_VARIANTS = {  # label -> ForecasterConfig overrides (+ bench keys: static, series_id, ensemble, select)
+    "M (patch)": {"backbone": "patch"},
+    "M (MiniLM)": {"backbone": "lm", "lm_pretrained": True},
+    "M (MiniLM, random)": {"backbone": "lm", "lm_pretrained": False},
+    "M (quantile)": {"backbone": "patch", **QUANTILE},
+    "M (quantile, static)": {"backbone": "patch", **QUANTILE, "static": True},
+    "M (quantile, series id)": {"backbone": "patch", **QUANTILE, "series_id": True},
+    "M (quantile, static, seasonal loss)": {
+        "backbone": "patch",
+        **QUANTILE,
+        "loss_scale": "seasonal",
+        "static": True,
+    },
+    # + residual learning on each window's seasonal mean (``base``; ``base_weeks`` 0: all its weeks)
+    "M (quantile, static, seasonal loss, base)": {
+        "backbone": "patch",
+        **QUANTILE,
+        "loss_scale": "seasonal",
+        "static": True,
+        "base": "seasonal_mean",
+    },
+    # + twice the input days (the base then averages twice the weeks)
+    "M (quantile, static, seasonal loss, base, 2x input)": {
+        "backbone": "patch",
+        **QUANTILE,
+        "loss_scale": "seasonal",
+        "static": True,
+        "base": "seasonal_mean",
+        "long_input": True,
+    },
+    # + the damped level with a weekly profile as the base (``base="seasonal_level"``), 2x input
+    "M (quantile, static, seasonal loss, level base, 2x input)": {
+        "backbone": "patch",
+        **QUANTILE,
+        "loss_scale": "seasonal",
+        "static": True,
+        "base": "seasonal_level",
+        "long_input": True,
+    },
+    # + the classical Theta method of each window as the base (``base="theta"``), 2x input
+    "M (quantile, static, seasonal loss, theta base, 2x input)": {
+        "backbone": "patch",
+        **QUANTILE,
+        "loss_scale": "seasonal",
+        "static": True,
+        "base": "theta",
+        "long_input": True,
+    },
+    # the Theta base with its SES weight fitted to the 1..H-step in-sample errors, 2x input
+    "M (quantile, static, seasonal loss, horizon-fitted theta base, 2x input)": {
+        "backbone": "patch",
+        **QUANTILE,
+        "loss_scale": "seasonal",
+        "static": True,
+        "base": "theta",
+        "base_fit": "horizon",
+        "long_input": True,
+    },
+    # the same with 4x input (the Theta base reads 32 weeks)
+    "M (quantile, static, seasonal loss, theta base, 4x input)": {
+        "backbone": "patch",
+        **QUANTILE,
+        "loss_scale": "seasonal",
+        "static": True,
+        "base": "theta",
+        "long_input": 4,
+    },
+    # q-base-long pretrained on the simulated corpus (sclm.models._pretrain), fine-tuned at each
+    # origin from that checkpoint with --ft-lr
+    "M (quantile, static, seasonal loss, base, 2x input, pretrained)": {
+        "backbone": "patch",
+        **QUANTILE,
+        "loss_scale": "seasonal",
+        "static": True,
+        "base": "seasonal_mean",
+        "long_input": True,
+        "pretrain": True,
+    },
+    # the M of the goals: at each origin the patch row of this run with the lowest validation
+    # MASE (windows before the origin only), trained with --ensemble seeds (median of members)
+    "M": {
+        "backbone": "patch",
+        **QUANTILE,
+        "loss_scale": "seasonal",
+        "static": True,
+        "select": True,
+        "ensemble": True,
+    },
+    # the median of every other patch row's forecast (their seed-0 members), no training of its own
+    "M (row ensemble)": {"backbone": "patch", **QUANTILE, "mix": True},
+}
+M_KEYS = dict(  # --m-variants key -> label
+    zip(
+        (
+            "patch",
+            "lm",
+            "lm-random",
+            "q",
+            "q-static",
+            "q-id",
+            "q-seasonal",
+            "q-base",
+            "q-base-long",
+            "q-level-long",
+            "q-theta-long",
+            "q-thetah-long",
+            "q-theta-4x",
+            "q-pre",
+            "m",
+            "m-mix",
+        ),
+        M_VARIANTS,
+        strict=True,
+    )
+)
+BENCH_KEYS = (
+    "static",
+    "series_id",
+    "ensemble",
+    "select",
+    "long_input",
+    "pretrain",
+    "mix",
+)  # M_VARIANTS keys that are not ForecasterConfig fields
+BASELINES = {
+    "Seasonal Naive": "seasonal_naive",
+    "AutoETS": "auto_ets",
+    "AutoTheta": "auto_theta",
+    "LightGBM": "lightgbm",
+}
+EXTRA_BASELINES = {"Fracast (zero-shot)": "fracast"}  # reported; not in the best-of-baselines goal
+REFERENCE = "Seasonal Naive"  # relMASE is measured to it; always run
+GOAL_MODEL = "M"  # the M of the goals: validation-selected seed ensemble, fixed before any test window
