@@ -28,6 +28,7 @@ no part of a held-out product is drawn); this is tested.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -110,6 +111,21 @@ GIVEN_CHARS = tuple(
     "凯瑞嘉诚毅航坤锋铭阳晓东永伦宏安康顺福荣贵生正义德"
 )
 GIVEN_LENGTHS = ((1, 0.4), (2, 0.6))
+# Latin-script organisations (foreign suppliers in Chinese documents): a pseudo-word trade name
+# of two or three syllables, optionally a second one, an optional English industry word and a
+# legal form; a fifth in capitals; some with a Chinese industry and suffix instead
+LATIN_ONSETS = ("b", "c", "d", "f", "g", "h", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z",
+                "br", "cr", "dr", "fl", "gr", "kl", "pr", "st", "tr", "vr")  # fmt: skip
+LATIN_VOWELS = ("a", "e", "i", "o", "u", "ae", "io", "ea", "y")
+LATIN_CODAS = ("", "", "", "n", "r", "s", "x", "l", "m", "nt", "rk", "th", "v")
+LATIN_INDUSTRIES = (
+    "Logistics", "Trading", "Industries", "Pharma", "Pharmaceuticals", "Medical", "Supply", "Chemicals",
+    "Electronics", "Foods", "Shipping", "Freight", "Materials", "Technologies", "Labs", "Healthcare",
+    "Biotech", "Diagnostics", "Packaging", "Machinery", "Textiles", "Distribution", "Solutions",
+)  # fmt: skip
+LATIN_FORMS = (("", 0.2), ("Ltd", 0.12), ("Ltd.", 0.08), ("Inc.", 0.1), ("Co., Ltd.", 0.1),
+               ("LLC", 0.08), ("GmbH", 0.06), ("S.A.", 0.06), ("SRL", 0.04), ("AG", 0.04),
+               ("B.V.", 0.04), ("Pvt. Ltd", 0.04), ("Corp.", 0.04))  # fmt: skip
 
 
 def _weighted(rng: np.random.Generator, options: tuple[tuple[Any, float], ...]) -> Any:
@@ -169,6 +185,35 @@ def _person(rng: np.random.Generator) -> str:
     return _pick(rng, SURNAMES) + given
 
 
+def _latin_word(rng: np.random.Generator) -> str:
+    word = "".join(
+        _pick(rng, LATIN_ONSETS) + _pick(rng, LATIN_VOWELS) for _ in range(int(rng.integers(2, 4)))
+    )
+    return (word + _pick(rng, LATIN_CODAS)).capitalize()
+
+
+def _latin_org(rng: np.random.Generator) -> str:
+    """A Latin-script organisation: ``Varotin Medical GmbH``, ``KLEOSA PHARMA, LTD``, ``Dravex物流有限公司``."""
+    brand = _latin_word(rng) + (f" {_latin_word(rng)}" if rng.random() < 0.2 else "")
+    if rng.random() < 0.15:
+        return brand + _pick(rng, INDUSTRIES) + _weighted(rng, LEGAL_SUFFIXES)
+    parts = [brand] + ([_pick(rng, LATIN_INDUSTRIES)] if rng.random() < 0.7 else [])
+    form = _weighted(rng, LATIN_FORMS)
+    name = " ".join(parts) + ((", " if rng.random() < 0.3 else " ") + form if form else "")
+    return name.upper() if rng.random() < 0.2 else name
+
+
+def _latin_clash(name: str, exclude: Iterable[str]) -> bool:
+    """Case-insensitive: ``name`` equals, contains or is contained in an excluded name, or its
+    trade-name words (before any industry word or legal form) are a word of one."""
+    low = name.lower()
+    words = {w for x in exclude for w in x.lower().replace(",", " ").split()}
+    brand = re.split(r"[\u4e00-\u9fff]", name)[0].replace(",", " ").split()
+    generic = {w.lower() for w in LATIN_INDUSTRIES} | {w.lower() for f, _ in LATIN_FORMS for w in f.split()}
+    brand_words = {w.lower() for w in brand} - generic
+    return any(x and (x.lower() in low or low in x.lower()) for x in exclude) or bool(brand_words & words)
+
+
 def product_inventories(exclude: Iterable[str] = ()) -> dict[str, tuple[str, ...]]:
     """The product word inventories without any word contained in an excluded name.
 
@@ -206,7 +251,9 @@ def _clashes(name: str, exclude: Iterable[str]) -> bool:
     return any(x and (x in name or name in x) for x in exclude)
 
 
-def synthetic_names(n: int, *, seed: int = 0, exclude: Iterable[str] = ()) -> dict[str, tuple[str, ...]]:
+def synthetic_names(
+    n: int, *, seed: int = 0, exclude: Iterable[str] = (), latin: float = 0.0
+) -> dict[str, tuple[str, ...]]:
     """Up to ``n`` distinct synthetic Chinese names per type.
 
     Parameters
@@ -222,6 +269,11 @@ def synthetic_names(n: int, *, seed: int = 0, exclude: Iterable[str] = ()) -> di
         of one of them, is dropped (for people only the exact name, since a two-character
         name is contained in many); products are composed only of words contained in none of
         them (:func:`product_inventories`).
+    latin
+        Share of the organisations written in Latin script (:func:`_latin_org`; a generated name
+        is dropped when it equals, contains or is contained in an excluded name, ignoring case,
+        or when one of its trade-name words is a word of one).  0 (default) draws exactly the
+        names of earlier versions.
 
     Returns
     -------
@@ -245,13 +297,21 @@ def synthetic_names(n: int, *, seed: int = 0, exclude: Iterable[str] = ()) -> di
     for key, make in makers.items():
         out[key] = tuple(x for x in dict.fromkeys(make() for _ in range(n)) if not _clashes(x, excl))
     out["people"] = tuple(p for p in dict.fromkeys(_person(rng) for _ in range(n)) if p not in excl_set)
+    if latin:
+        if not 0.0 < latin <= 1.0:
+            raise ValueError(f"latin must be in [0, 1], got {latin}")
+        lrng = np.random.default_rng(np.random.SeedSequence([seed, 0x1A71]))
+        n_latin = int(round(latin * len(out["orgs"]) / (1.0 - latin))) if latin < 1.0 else len(out["orgs"])
+        cand = dict.fromkeys(_latin_org(lrng) for _ in range(n_latin))
+        lat = [x for x in cand if not _latin_clash(x, excl_set) and not _clashes(x, excl)]
+        out["orgs"] = tuple(dict.fromkeys(out["orgs"] + tuple(lat))) if latin < 1.0 else tuple(lat)
     return out
 
 
-_SYNTHETIC: dict[tuple[str, int, int], Any] = {}
+_SYNTHETIC: dict[tuple[str, int, int, float], Any] = {}
 
 
-def synthetic_pools(pools: Any, n: int = 4000, seed: int = 0) -> Any:
+def synthetic_pools(pools: Any, n: int = 4000, seed: int = 0, latin: float = 0.0) -> Any:
     """Chinese training pools of synthetic names (:func:`synthetic_names`).
 
     Every name of ``pools.split("heldout")`` (all types) is excluded: no synthetic name equals,
@@ -265,6 +325,8 @@ def synthetic_pools(pools: Any, n: int = 4000, seed: int = 0) -> Any:
         excluded).
     n, seed
         Names drawn per type and the generator's seed.
+    latin
+        Share of Latin-script organisations (:func:`synthetic_names`).
 
     Returns
     -------
@@ -275,14 +337,14 @@ def synthetic_pools(pools: Any, n: int = 4000, seed: int = 0) -> Any:
 
     if pools.lang != "zh":
         raise ValueError(f"synthetic names are Chinese: pools must have lang='zh', got {pools.lang!r}")
-    key = (pools.fingerprint()["sha256"], int(n), int(seed))
+    key = (pools.fingerprint()["sha256"], int(n), int(seed), float(latin))
     if key in _SYNTHETIC:
         return _SYNTHETIC[key]
     held = pools.split("heldout")
     exclude = {x for v in held.orgs.values() for x in v}
     exclude |= set(held.cities) | set(held.countries) | set(held.products)
     people = set(held.people)
-    names = synthetic_names(n, seed=seed, exclude=exclude)
+    names = synthetic_names(n, seed=seed, exclude=exclude, latin=latin)
     names["people"] = tuple(p for p in names["people"] if p not in people)
     out = NamePools(
         orgs={k: names["orgs"] for k in pools.orgs},

@@ -67,6 +67,7 @@ import pandas as pd
 from sclm import config
 from sclm._text import MONTHS, join_zh, name_tokens, zh_tokens
 from sclm.datasets import load_dataset
+from sclm.scenarios._recombine import recombine_template, validation_templates
 from sclm.scenarios._vocabulary import (
     CARRIERS,
     CITIES,
@@ -151,10 +152,12 @@ __all__ = [
     "make_documents",
     "name_pools",
     "name_tokens",
+    "recombine_template",
     "render",
     "render_zh",
     "scenario_pools",
     "synthetic_pools",
+    "validation_templates",
     "zh_tokens",
 ]
 
@@ -721,6 +724,9 @@ def make_corpus(
     composed: float | None = None,
     names: str | None = None,
     synthetic: float = 0.0,
+    templates: str | None = None,
+    recombined: float = 0.0,
+    synthetic_latin: float = 0.0,
 ) -> pd.DataFrame:
     """A stand-alone BIO-tagged corpus for training or scoring a document tagger.
 
@@ -755,6 +761,18 @@ def make_corpus(
         name parts, none equal to, containing or contained in a held-out name), so that a tagger
         learns context and name shape rather than a few dozen names.  Chinese only; 0 (default)
         for the held-out split.
+    templates
+        ``split="train"`` only: ``"fit"`` (the training templates without the validation ones) or
+        ``"val"`` (the validation templates: every third training template of each kind,
+        :func:`validation_templates`), so that a validation split can hold out templates as the
+        held-out split does; default (None) every training template.
+    recombined
+        Share of the fixed-template (training) documents whose template is recombined from clauses of the allowed
+        fixed templates of every kind (:func:`recombine_template`); Chinese only, 0 (default) for
+        the held-out split.  Drawn after the ``composed`` choice, so 0 leaves every corpus as before.
+    synthetic_latin
+        Share of the synthetic organisations that are Latin-script names (:func:`synthetic_pools`
+        ``latin=``); needs ``synthetic``.
 
     Returns
     -------
@@ -789,8 +807,19 @@ def make_corpus(
         raise ValueError(
             f"synthetic must be in [0, 1] (and 0 for the held-out split and for English), got {synthetic}"
         )
-    synth = synthetic_pools(pools) if synthetic else None
-    templates = ZH_TEMPLATES if lang == "zh" else TEMPLATES
+    if templates is not None and (templates not in ("fit", "val") or split != "train"):
+        raise ValueError(f"templates must be 'fit' or 'val' (with split='train'), got {templates!r}")
+    recombined, synthetic_latin = float(recombined), float(synthetic_latin)
+    if recombined and (not 0.0 < recombined <= 1.0 or split == "heldout" or lang != "zh"):
+        raise ValueError(
+            f"recombined must be in [0, 1] (0 for the held-out split and English), got {recombined}"
+        )
+    if synthetic_latin and (not 0.0 < synthetic_latin <= 1.0 or not synthetic):
+        raise ValueError(f"synthetic_latin must be in [0, 1] and needs synthetic > 0, got {synthetic_latin}")
+    synth = None
+    if synthetic:
+        synth = synthetic_pools(pools, latin=synthetic_latin) if synthetic_latin else synthetic_pools(pools)
+    tpl_table = ZH_TEMPLATES if lang == "zh" else TEMPLATES
     prefix = "zh:" if lang == "zh" else ""
     allowed = {
         k: [
@@ -798,10 +827,17 @@ def make_corpus(
             for i in range(len(tpls))
             if split == "all" or ((f"{prefix}{k}/{i + 1}" in HELDOUT_TEMPLATES) == (split == "heldout"))
         ]
-        for k, tpls in templates.items()
+        for k, tpls in tpl_table.items()
     }
+    if templates is not None:
+        val_ids = validation_templates(lang)
+        allowed = {
+            k: [i for i in ids if (f"{prefix}{k}/{i + 1}" in val_ids) == (templates == "val")]
+            for k, ids in allowed.items()
+        }
+    clause_pool = [tpl_table[k][i] for k, ids in allowed.items() for i in ids] if recombined else []
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5C1D0C, 1 if lang == "zh" else 0]))
-    kinds = np.asarray(list(templates), dtype=object)[np.arange(n_documents) % len(templates)]
+    kinds = np.asarray(list(tpl_table), dtype=object)[np.arange(n_documents) % len(tpl_table)]
     kinds = kinds[rng.permutation(n_documents)]
     day0 = pd.Timestamp(start)
     rows = []
@@ -809,6 +845,9 @@ def make_corpus(
         tpl: int | str = allowed[kind][int(rng.integers(len(allowed[kind])))]
         if composed and rng.random() < composed:
             tpl = compose_template(rng, kind, lang)
+        recomb = bool(recombined) and not isinstance(tpl, str) and rng.random() < recombined
+        if recomb:
+            tpl = recombine_template(rng, clause_pool)
         names_of = part
         if synth is not None and rng.random() < synthetic:
             names_of = synth
@@ -823,7 +862,8 @@ def make_corpus(
             {
                 "doc_id": f"{lang}-{split}-{j + 1:05d}",
                 "kind": kind,
-                "template": f"{prefix}{kind}/" + ("composed" if isinstance(tpl, str) else str(tpl + 1)),
+                "template": f"{prefix}{kind}/"
+                + ("recombined" if recomb else "composed" if isinstance(tpl, str) else str(tpl + 1)),
                 "lang": lang,
                 "split": split,
                 "text": join_zh(tokens) if lang == "zh" else " ".join(tokens),
