@@ -53,6 +53,11 @@ series of a data set (every series' windows in one training set).  Rows (``--m-v
 - ``M (quantile, static, seasonal loss, horizon-fitted theta base, 2x input)``
   (``q-thetah-long``): the Theta base with its SES weight chosen by the in-sample squared error
   of every 1..H-step forecast (``base_fit="horizon"``) instead of the one-step error;
+- ``M (quantile, static, seasonal loss, base, 2x input, weekday lags)`` (``q-lags-long``):
+  ``q-base-long`` whose known-future MLP also reads, for each forecast day, the targets' values on
+  the same weekday in the last 4 weeks of the input (``ForecasterConfig.future_lags``,
+  ``sclm.models.forecaster.seasonal_lags``), so covariate and calendar effects can depend on that
+  weekday's recent values, as a tree model's lag features do;
 - ``M (quantile, static, seasonal loss, base, 2x input, pretrained)`` (``q-pre``): ``q-base-long``
   pretrained once on a corpus of simulated daily retail-like series
   (``sclm.scenarios._synthetic_series``: 512 series of 730 days in 64 groups, weekly profiles of

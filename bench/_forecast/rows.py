@@ -79,6 +79,16 @@ M_VARIANTS = {  # label -> ForecasterConfig overrides (+ bench keys: static, ser
         "base": "theta",
         "long_input": 4,
     },
+    # q-base-long + the same weekday's last 4 values of each forecast day into the known-future MLP
+    "M (quantile, static, seasonal loss, base, 2x input, weekday lags)": {
+        "backbone": "patch",
+        **QUANTILE,
+        "loss_scale": "seasonal",
+        "static": True,
+        "base": "seasonal_mean",
+        "long_input": True,
+        "future_lags": 4,
+    },
     # q-base-long pretrained on the simulated corpus (sclm.models._pretrain), fine-tuned at each
     # origin from that checkpoint with --ft-lr
     "M (quantile, static, seasonal loss, base, 2x input, pretrained)": {
@@ -119,6 +129,7 @@ M_KEYS = dict(  # --m-variants key -> label
             "q-theta-long",
             "q-thetah-long",
             "q-theta-4x",
+            "q-lags-long",
             "q-pre",
             "m",
             "m-mix",

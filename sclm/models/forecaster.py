@@ -72,6 +72,7 @@ from dataclasses import InitVar, dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
+import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
@@ -87,6 +88,7 @@ __all__ = [
     "joint_mse",
     "pinball",
     "seasonal_base",
+    "seasonal_lags",
     "seasonal_scale",
 ]
 
@@ -133,6 +135,12 @@ class ForecasterConfig:
         False: same architecture, random weights (ablation).
     future_hidden : int
         Width of the known-future MLP.
+    future_lags : int
+        L >= 0: the known-future MLP also reads, for each forecast day, the targets' values on the
+        same day of the season in the last L seasons of the input (:func:`seasonal_lags`; after
+        RevIN when it is on), so the effects of covariates and calendar can depend on the recent
+        values of that weekday (the lags of a tree model, as LightGBM's ``lag7 .. lag28``), not
+        only be added to them.  0 (default): none.
     revin : bool
         Standardise each window's channels by their own mean/std (reversed on the targets).
     linear_skip : bool
@@ -196,6 +204,7 @@ class ForecasterConfig:
     lm_layers: int = 6
     lm_pretrained: bool = True
     future_hidden: int = 32
+    future_lags: int = 0
     revin: bool = False
     linear_skip: bool = False
     loss_kind: Literal["joint", "quantile"] = "joint"
@@ -269,10 +278,29 @@ class ForecasterConfig:
                 f"base_weeks={self.base_weeks} seasons of {self.season_length} days exceed"
                 f" input_size={self.input_size}"
             )
+        if (
+            not isinstance(self.future_lags, int)
+            or isinstance(self.future_lags, bool)
+            or self.future_lags < 0
+        ):
+            raise ValueError(f"future_lags must be a non-negative integer, got {self.future_lags!r}")
+        if (
+            self.future_lags
+            and _lag_days(self.input_size, self.horizon, self.season_length, self.future_lags).min() < 0
+        ):
+            raise ValueError(
+                f"future_lags={self.future_lags} seasons of {self.season_length} days before a {self.horizon}-day"
+                f" horizon exceed input_size={self.input_size}"
+            )
         if not self.scale_floor > 0:
             raise ValueError(f"scale_floor must be > 0, got {self.scale_floor!r}")
         if self.nonneg and len(self.nonneg) != self.n_targets:
             raise ValueError(f"nonneg has {len(self.nonneg)} entries, expected n_targets={self.n_targets}")
+
+    @property
+    def n_future_inputs(self) -> int:
+        """Inputs of the known-future MLP per forecast day: F covariates + K·L seasonal lags."""
+        return self.n_future + self.n_targets * self.future_lags
 
     @property
     def n_patches(self) -> int:
@@ -358,6 +386,32 @@ def seasonal_scale(x: torch.Tensor, season_length: int, floor: float) -> torch.T
     """In-sample seasonal-naive MAE of each window and channel: ``x`` (N, T, C) → (N, C), >= floor."""
     d = (x[:, season_length:, :] - x[:, :-season_length, :]).abs().mean(dim=1)
     return d.clamp_min(floor)
+
+
+def _lag_days(input_size: int, horizon: int, season_length: int, lags: int) -> np.ndarray:
+    """Input-day indices (H, L) of :func:`seasonal_lags`: forecast day ``h`` (1-based; input day
+    ``input_size - 1 + h``) reads days ``input_size - 1 + h - m·(ceil(h / m) + i)``, i = 0 .. L-1."""
+    h = np.arange(1, horizon + 1)[:, None]
+    first = -(-h // season_length)  # the nearest whole season back that lies in the input
+    return input_size - 1 + h - season_length * (first + np.arange(lags)[None, :])
+
+
+def seasonal_lags(x: torch.Tensor, horizon: int, season_length: int, lags: int) -> torch.Tensor:
+    """The same day of the season in the last ``lags`` seasons, per forecast day: ``x`` (N, T, K)
+    → (N, H, K·L).
+
+    Forecast day ``h`` (1 .. H after the window's last day) gets the K values of the input days
+    ``T - 1 + h - m·j`` for the ``lags`` smallest whole ``j >= h / m`` (so every day read is in the
+    window: causal), ordered target-major (``k·L + i``: target ``k``, ``i`` seasons further back).
+    """
+    n, t, k = x.shape
+    idx = torch.as_tensor(_lag_days(t, horizon, season_length, lags), device=x.device)  # H, L
+    if int(idx.min()) < 0:
+        raise ValueError(
+            f"{lags} seasons of {season_length} days before a {horizon}-day horizon exceed {t} input days"
+        )
+    vals = x[:, idx, :]  # N, H, L, K
+    return vals.permute(0, 1, 3, 2).reshape(n, horizon, k * lags)
 
 
 def seasonal_base(
@@ -458,9 +512,11 @@ class Forecaster(nn.Module):
         self.head = nn.Linear(cfg.n_channels * cfg.n_patches * cfg.d_model, cfg.horizon * n_out)
         self.future = (
             nn.Sequential(
-                nn.Linear(cfg.n_future, cfg.future_hidden), nn.GELU(), nn.Linear(cfg.future_hidden, n_out)
+                nn.Linear(cfg.n_future_inputs, cfg.future_hidden),
+                nn.GELU(),
+                nn.Linear(cfg.future_hidden, n_out),
             )
-            if cfg.n_future > 0
+            if cfg.n_future_inputs > 0
             else None
         )
         self.skip = (
@@ -496,10 +552,15 @@ class Forecaster(nn.Module):
         out = self.head(self.head_dropout(z.reshape(n, -1)))
         out = out.reshape(n, cfg.horizon, cfg.n_targets, 1 + cfg.n_quantiles)
         if self.future is not None:
-            if x_future is None or x_future.shape != (n, cfg.horizon, cfg.n_future):
+            if cfg.n_future and (x_future is None or x_future.shape != (n, cfg.horizon, cfg.n_future)):
                 got = None if x_future is None else tuple(x_future.shape)
                 raise ValueError(f"x_future must have shape ({n}, {cfg.horizon}, {cfg.n_future}), got {got}")
-            out = out + self.future(x_future).reshape(n, cfg.horizon, cfg.n_targets, 1 + cfg.n_quantiles)
+            feats = x_future if cfg.n_future else x.new_zeros(n, cfg.horizon, 0)
+            if cfg.future_lags:  # N, H, K·L: the same weekday's last L values (RevIN's axis)
+                feats = torch.cat(
+                    [feats, seasonal_lags(x[:, :, :k], cfg.horizon, cfg.season_length, cfg.future_lags)], -1
+                )
+            out = out + self.future(feats).reshape(n, cfg.horizon, cfg.n_targets, 1 + cfg.n_quantiles)
         if self.skip is not None:  # N, K, T -> N, K, H, 1+Q -> N, H, K, 1+Q
             lin = self.skip(x[:, :, :k].transpose(1, 2)).reshape(n, k, cfg.horizon, 1 + cfg.n_quantiles)
             out = out + lin.transpose(1, 2)
