@@ -220,6 +220,20 @@ Training budgets
   expectation M is about 2 % behind the best baseline (LightGBM, whose cov80 is only 0.68) and
   ahead of AutoTheta; the test period's M / AutoTheta 1.04 is inside the spread of a 4-origin
   verdict, and the 0.70 goal was met on one block of 4 (0.691) out of six.
+- two more ideas, each judged on YAZ's 12 weekly validation origins before the test period
+  (``--origins-before 12 --origin-block 4``, all baselines, CPU, 1 torch thread, load 5-8 on 2
+  cores, 2026-12-02), so neither touched a test window: (1) the full training budget instead of
+  the CPU one (``--epochs 30 --patience 5``; the CPU budget's best epoch was the 8th-10th of 10 at
+  the test origins): ``M`` 0.795 against 0.791 with ``--epochs 10 --patience 2``, q-base-long
+  0.801 against 0.800 (models stopped after 13-17 epochs, validation loss 0.2827 against 0.2842 at
+  the first origin; 24.9 min wall), so the CPU budget is not what holds M back and stays the
+  protocol; (2) ``q-lags-long`` (the same weekday's last 4 values per forecast day into the
+  known-future MLP, motivated by LightGBM's lead on the seventh forecast day, 0.664 against M's
+  0.779 of the seasonal naive MAE on the 24 earlier origins): 0.8085 against q-base-long's 0.7999
+  (blocks of 4: 0.722 / 0.819 / 0.908 against 0.703 / 0.839 / 0.880; ``--m-variants
+  q-base-long,q-lags-long --epochs 10 --patience 2``, 11.8 min wall; q-base-long reproduced the
+  earlier run's 0.800 exactly).  Rejected on validation, so it was not run on the test windows and
+  is not a candidate of ``M``.
 - ``--seeds K`` trains every M row without ``ensemble`` K times (seeds 0..K-1) and combines the
   forecasts by their median, quantile by quantile; ``--ensemble K`` the seeds of ``M``;
   ``--baselines snaive`` skips AutoETS, AutoTheta, LightGBM and Fracast when only M is being
