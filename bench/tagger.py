@@ -186,6 +186,13 @@ still not met.  The run that produced these figures: ``bench/tagger.py --skip-do
 ensemble run with ``--wnut-logits-dir``; the train-only model trained in the run), 410 CPU-s
 (user+sys), 11 min wall.  From nothing: drop ``--wnut-logits-from`` (about 1800 CPU-s).
 
+3 vs 5 epochs, chosen on dev (same day, train-only model, seed 0, each with its own dev-chosen
+b): 5 epochs dev F1 **61.04** at b = -1.25 (P 66.8, R 56.2; 60.59 at b = 0; curve 58.8-61.0 over
+-3..+1) against 59.06 at b = -0.5 for 3 epochs (58.94 at b = 0); 636 CPU-s of training, 18 min
+wall.  Reproduce: ``bench/tagger.py --skip-docs --wnut-epochs 5 --wnut-o-bias dev
+--wnut-dev-only``.  5 epochs win on dev (one seed, +2 points), so train+dev members were trained
+at 5 epochs.
+
 Prints the table and writes build/bench/tagger.json.  Run:
 .venv/bin/python bench/tagger.py [--quick] [--out-dir DIR] [--skip-wnut] [--wnut-epochs 3] ...
 The full run takes ~30 min on a shared 2-core CPU (documents ~11 min, WNUT ~15 min); run the two
