@@ -200,7 +200,8 @@ stay unseen: neither Latin names nor recombined training clauses teach them.  Re
 --zh-val-templates --zh-e5 3:0.5:jieba+crf`` (and ``+latin``, ``+recomb``, ``+latin+recomb``,
 one process each) for validation; ``--zh-e5 3:0.5:jieba+crf+latin --zh-e5-main
 3:0.5:jieba+crf+latin`` without ``--zh-val`` (``--seed 0``, ``--seed 1``) for the headline.  The
-default ``--zh-e5-main`` stays ``3:0.5:jieba+crf`` (the quick bench test names its rows).
+defaults follow these choices: ``--zh-e5-main 3:0.5:jieba+crf+latin`` (also among the default
+``--zh-e5`` rows), ``--zh-e5-train 900`` and, for WNUT-17, ``--wnut-epochs 5`` (chosen on dev below).
 
 Findings, WNUT-17 (same day, 1 thread, MiniLM, train+dev, 3 epochs, lr 1e-4, casing; two runs gave
 identical figures): argmax 48.28, BIO-constrained 49.72, + training transitions 23.40 (the
@@ -256,9 +257,11 @@ produced these figures: ``bench/tagger.py --skip-docs --wnut-seeds 0,1,2 --wnut-
 the same without ``--wnut-logits-from`` (about 3000 CPU-s: four 5-epoch trainings).
 
 Prints the table and writes build/bench/tagger.json.  Run:
-.venv/bin/python bench/tagger.py [--quick] [--out-dir DIR] [--skip-wnut] [--wnut-epochs 3] ...
-The full run takes ~30 min on a shared 2-core CPU (documents ~11 min, WNUT ~15 min); run the two
-parts separately with ``--skip-wnut`` / ``--skip-docs`` (each under 20 min).  Use ``--threads 1``
+.venv/bin/python bench/tagger.py [--quick] [--out-dir DIR] [--skip-wnut] [--wnut-epochs 5] ...
+With the defaults (five ZH e5 rows of 900 training documents, one 5-epoch WNUT-17 model) the full
+run takes roughly an hour on one core (each 900-document e5 row about 460 CPU-s, the WNUT model
+about 800); run the parts separately with ``--skip-wnut`` / ``--skip-docs``, the ZH rows one
+process each (``--zh-e5 OPTION --zh-e5-main OPTION``).  Use ``--threads 1``
 (default) on a loaded machine: two threads were 6x slower there.  ``--quick`` takes about a minute
 (tiny models and data: the figures exercise the code, their goals are not expected to hold).
 """
@@ -775,7 +778,7 @@ def main() -> None:
     ap.add_argument("--skip-wnut", action="store_true")
     ap.add_argument("--skip-docs", action="store_true")
     ap.add_argument("--skip-en", action="store_true", help="skip the English document rows")
-    ap.add_argument("--wnut-epochs", type=float, default=3)
+    ap.add_argument("--wnut-epochs", type=float, default=5)
     ap.add_argument("--lr", type=float, default=1e-4, help="WNUT learning rate")
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--warmup", type=float, default=0.1)
@@ -806,7 +809,7 @@ def main() -> None:
     ap.add_argument("--unk-dropout", type=float, default=0.1, help="ZH: share of pieces replaced by [UNK]")
     ap.add_argument("--zh-test", type=int, default=400, help="ZH held-out documents")
     ap.add_argument("--skip-zh-wordpiece", action="store_true", help="ZH: skip the WordPiece baseline row")
-    ap.add_argument("--zh-e5", type=lambda s: s.split(","), default=["0", "3", "3:0.5", "3:0.5:jieba+crf"],
+    ap.add_argument("--zh-e5", type=lambda s: s.split(","), default=["0", "3", "3:0.5", "3:0.5:jieba+crf", "3:0.5:jieba+crf+latin"],
                     help="ZH e5 rows, each LAYERS[:SHARE[:OPTS]]: trainable top layers (0 frozen encoder, 'all'), "
                          "the share of training documents with synthetic names and options joined by + "
                          "(jieba: word features; crf: learned transitions), e.g. 3:0.5:jieba+crf")  # fmt: skip
@@ -817,9 +820,9 @@ def main() -> None:
                     help="ZH e5, with --zh-val: also hold out every third training template of each kind "
                          "(validation documents use only those, training the others), as the test does")  # fmt: skip
     ap.add_argument(
-        "--zh-e5-main", default="3:0.5:jieba+crf", help="the --zh-e5 option of the headline ZH row"
+        "--zh-e5-main", default="3:0.5:jieba+crf+latin", help="the --zh-e5 option of the headline ZH row"
     )
-    ap.add_argument("--zh-e5-train", type=int, default=300, help="ZH e5 training documents")
+    ap.add_argument("--zh-e5-train", type=int, default=900, help="ZH e5 training documents")
     ap.add_argument("--zh-e5-epochs", type=float, default=15)
     ap.add_argument("--zh-e5-lr", type=float, default=3e-4)
     ap.add_argument("--zh-e5-head-lr", type=float, default=1e-2, help="ZH e5 frozen encoder: head lr")

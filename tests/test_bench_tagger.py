@@ -31,9 +31,9 @@ def test_tagger_bench_quick(tmp_path):
     # Chinese: the WordPiece baseline and the e5 rows (headline = the e5 main option, constrained)
     assert 0.0 <= data["docs ZH held-out F1 (WordPiece baseline)"]["value"] <= 1.0
     assert data["docs ZH WordPiece held-out [UNK] share"]["value"] > 0.0
-    # --quick runs the main option only (--zh-e5-main, default 3:0.5:jieba+crf): the decodings of one model;
+    # --quick runs the main option only (--zh-e5-main, default 3:0.5:jieba+crf+latin): the decodings of one model;
     # the headline is its learned-CRF decoding
-    main = "e5, top 3 layers, 50% synthetic names, jieba features, learned CRF"
+    main = "e5, top 3 layers, 50% synthetic names, jieba features, 30% Latin synthetic orgs, learned CRF"
     e5 = data[f"docs ZH held-out F1 ({main}, BIO + learned CRF transitions)"]
     assert e5["value"] == data["docs ZH held-out F1"]["value"] and e5["goal"] == ">= 0.95"
     for decoding in (
