@@ -62,10 +62,14 @@ def o_bias_logits(logits: Sequence[np.ndarray], labels: Sequence[str], bias: flo
 
 
 def decode_tags(
-    logits: Sequence[np.ndarray], labels: Sequence[str], *, constrained: bool = True
+    logits: Sequence[np.ndarray],
+    labels: Sequence[str],
+    *,
+    constrained: bool = True,
+    transitions: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[list[str]]:
-    """BIO tags from word-level scores, as :meth:`sclm.models.tagger.Tagger.decode` decodes them
-    without transitions: per-word argmax or the most likely valid BIO sequence
+    """BIO tags from word-level scores (the decoding of :meth:`sclm.models.tagger.Tagger.decode`):
+    per-word argmax or the most likely valid BIO sequence
     (:func:`~sclm.models._tagger_data.bio_viterbi`); all-zero rows are ``"O"``.
 
     Parameters
@@ -76,6 +80,10 @@ def decode_tags(
         The labels (index = column).
     constrained
         BIO-constrained Viterbi (``True``) or per-word argmax.
+    transitions
+        With ``constrained=True``: transition log-probabilities
+        (:func:`~sclm.models._tagger_data.bio_transitions`) added as a CRF's transition scores;
+        ``None``: hard BIO rules only.
 
     Returns
     -------
@@ -88,7 +96,7 @@ def decode_tags(
     for lg in logits:
         lg = np.asarray(lg)
         if constrained and len(lg):
-            ids = bio_viterbi(lg, labels)
+            ids = bio_viterbi(lg, labels, transitions=transitions)
         else:
             ids = lg.argmax(axis=1) if len(lg) else np.zeros(0, int)
         ids[~lg.any(axis=1)] = o

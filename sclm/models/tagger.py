@@ -684,16 +684,9 @@ class Tagger:
         -------
         list[list[str]]
         """
-        o = self.labels.index("O")
-        tags = []
-        for lg in logits:
-            if constrained and len(lg):
-                ids = bio_viterbi(lg, self.labels, transitions=transitions)
-            else:
-                ids = lg.argmax(axis=1) if len(lg) else np.zeros(0, int)
-            ids[~lg.any(axis=1)] = o
-            tags.append([self.labels[i] for i in ids])
-        return tags
+        from sclm.models._decoding import decode_tags
+
+        return decode_tags(logits, self.labels, constrained=constrained, transitions=transitions)
 
     def entities(self, text: str) -> list[Any]:
         """The entities of one raw text (:class:`sclm.documents.Entity` list)."""
