@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_zh_names import _held as held_names
 
 from sclm.datasets.text import entity_spans
 from sclm.documents import parse_date, words
@@ -26,14 +27,7 @@ def _entities(df) -> set[str]:
 
 
 def _held(pools: gen.NamePools) -> set[str]:
-    held = pools.split("heldout")
-    return (
-        {n for v in held.orgs.values() for n in v}
-        | set(held.cities)
-        | set(held.countries)
-        | set(held.products)
-        | set(held.people)
-    )
+    return held_names(pools, people=True)
 
 
 @pytest.fixture(scope="module")

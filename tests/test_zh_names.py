@@ -12,14 +12,12 @@ from sclm.scenarios import documents as gen
 _MODS = set(zn.MATERIALS) | set(zn.USES) | set(zn.FORMS)
 
 
-def _held(pools: gen.NamePools) -> set[str]:
+def _held(pools: gen.NamePools, people: bool = False) -> set[str]:
+    """Every held-out name of ``pools`` (organisations, cities, countries, products; people too
+    with ``people``)."""
     held = pools.split("heldout")
-    return (
-        {n for v in held.orgs.values() for n in v}
-        | set(held.cities)
-        | set(held.countries)
-        | set(held.products)
-    )
+    names = {n for v in held.orgs.values() for n in v} | set(held.cities) | set(held.countries)
+    return names | set(held.products) | (set(held.people) if people else set())
 
 
 def _parses(product: str, inv: dict[str, tuple[str, ...]]) -> list[tuple[str, ...]]:
