@@ -572,11 +572,14 @@ def test_vocabulary_breaks_the_import_cycle_of_the_document_generator():
     assert imports("scenarios/_vocabulary.py") == imports("_text.py") == (set(), set())
     # the synthetic Chinese names import nothing at module level; only the generator's NamePools, lazily
     assert imports("scenarios/_zh_names.py") == (set(), {"sclm.scenarios.documents"})
+    # the clause recombiner reads the template tables of the vocabulary only
+    assert imports("scenarios/_recombine.py") == ({"sclm.scenarios._vocabulary"}, set())
     # the generator reaches into no other scenario module (not _base, no simulator), the reader into none
     top, inner = imports("scenarios/documents.py")
     assert {m for m in top | inner if m.startswith("sclm.scenarios")} <= {
         "sclm.scenarios._vocabulary",
         "sclm.scenarios._zh_names",
+        "sclm.scenarios._recombine",
     }
     top, inner = imports("documents.py")
     assert "sclm._text" in top and not {m for m in top | inner if m.startswith("sclm.scenarios")}
