@@ -64,6 +64,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from sclm.models._decoding import decode_tags
 from sclm.models._tagger_data import (
     IGNORE,
     N_CASING,
@@ -684,8 +685,6 @@ class Tagger:
         -------
         list[list[str]]
         """
-        from sclm.models._decoding import decode_tags
-
         return decode_tags(logits, self.labels, constrained=constrained, transitions=transitions)
 
     def entities(self, text: str) -> list[Any]:
