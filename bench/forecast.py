@@ -269,7 +269,7 @@ from _forecast.rows import (
     REFERENCE,
 )
 from _forecast.scoring import block_scores, point_table, save_forecasts, score  # noqa: F401 (point_table: re-exported)
-from forecast_baselines import SEASON_LENGTH, origin_days, pasta_task, yaz_task
+from forecast_baselines import SEASON_LENGTH, origin_days, pasta_brands_task, pasta_task, yaz_task
 
 from sclm import make_scenario
 from sclm.baselines import forecast
@@ -278,7 +278,8 @@ from sclm.pipeline import ForecastTask, TrainedForecaster, scenario_task, train_
 from sclm.windows import rolling_origin_splits
 
 SYNTHETIC = ("manufacturing", "logistics", "retail")
-ALL = (*SYNTHETIC, "pasta", "yaz")
+REAL = ("pasta", "yaz", "pasta-brands")
+ALL = (*SYNTHETIC, *REAL)
 
 
 @dataclass
@@ -344,13 +345,17 @@ def synthetic_setup(name: str, quick: bool) -> Setup:
 
 
 def real_setup(name: str, quick: bool, before: int = 0) -> Setup:
-    """pasta or YAZ with the protocol of ``bench/forecast_baselines.py``.
+    """pasta, YAZ or pasta-brands with the protocol of ``bench/forecast_baselines.py``.
 
     ``before`` K > 0 (``--origins-before``): the K origins one horizon apart before the first
     test origin (:func:`forecast_baselines.origin_days`) replace the test origins, and the data
     are cut at the first test origin, so no day of the test period is in the panel.
     """
-    task = pasta_task(12 if quick else None) if name == "pasta" else yaz_task(None)
+    if name not in REAL:
+        raise ValueError(f"unknown real data set {name!r}; one of {REAL}")
+    task = {"pasta": lambda: pasta_task(12 if quick else None), "yaz": lambda: yaz_task(None)}.get(
+        name, lambda: pasta_brands_task(None)
+    )()
     df = task.data.rename(columns={"unique_id": "node", "ds": "ts", "y": "target"})
     origins = origin_days(df["ts"].max(), task.horizon, task.n_origins, before)
     if before > 0:  # nothing after the first test origin (= the last validation window's end)

@@ -9,6 +9,12 @@ Protocol
 - YAZ (``demand_ddop_yaz_restaurant``): horizon 7, four rolling origins 7 days apart over the last
   28 days; LightGBM with the weather columns (wind, clouds, rain, sunshine, temperature) plus the
   ``is_holiday`` and ``is_closed`` calendar flags as known-future exogenous columns.
+- pasta-brands (``pasta_brands_task``): a second data set on YAZ's protocol, for the held-out
+  question "does a choice made on YAZ carry over to another retailer's few daily series?": the
+  pasta items summed per brand (4 daily series, B1..B4, 1,825 days), each day's ``promotion`` the
+  share of the brand's items on promotion (known in advance, as planned promotions are) and
+  ``closed`` the store's closed days; horizon 7, four origins 7 days apart over the last 28 days,
+  errors on open days only; LightGBM with ``closed`` and ``promotion``.
 
 Figures, per data set and model:
 - relative MASE (``sclm.metrics.relative_mase_table``): geometric mean over series of (model MASE /
@@ -102,6 +108,36 @@ def yaz_task(n_series: int | None) -> Task:
         "lightgbm (weather)": {"name": "lightgbm", "use_exog": YAZ_EXOG},
     }
     return Task("yaz", df[["unique_id", "ds", "y", *YAZ_EXOG, "open"]], 7, 4, models)
+
+
+def pasta_brands_task(n_series: int | None = None) -> Task:
+    """The pasta items summed per brand, on YAZ's protocol (horizon 7, four weekly origins).
+
+    Long frame ``unique_id`` (brand), ``ds``, ``y`` (units sold by the brand's items that day),
+    ``closed`` (1.0 on the calendar days absent from the file, when the store was closed; every
+    item is 0 then), ``promotion`` (share of the brand's items on promotion, in [0, 1]), ``open``.
+    """
+    ds = load_dataset("retail_pasta_hierarchical_sales")
+    daily = ds.to_daily(fill_value=0.0).reset_index()
+    brand = ds.hierarchy.set_index("item")["brand"]
+    daily["unique_id"] = daily["node"].map(brand)
+    df = (
+        daily.groupby(["unique_id", "ts"], sort=True)
+        .agg(y=("sales", "sum"), closed=("closed", "max"), promotion=("promotion", "mean"))
+        .reset_index()
+        .rename(columns={"ts": "ds"})
+    )
+    if n_series:
+        keep = df["unique_id"].drop_duplicates().iloc[:n_series]
+        df = df[df["unique_id"].isin(keep)]
+    df["open"] = df["closed"] == 0.0
+    models = {
+        "seasonal_naive": {"name": "seasonal_naive"},
+        "auto_ets": {"name": "auto_ets"},
+        "auto_theta": {"name": "auto_theta"},
+        "lightgbm (promotions)": {"name": "lightgbm", "use_exog": ["closed", "promotion"]},
+    }
+    return Task("pasta-brands", df[["unique_id", "ds", "y", "closed", "promotion", "open"]], 7, 4, models)
 
 
 def origin_days(end: pd.Timestamp, horizon: int, n_test: int, before: int = 0) -> list[pd.Timestamp]:
@@ -210,12 +246,21 @@ def score_task(
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="fewer series (pasta: 12, YAZ: 3) for a fast check")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer series (pasta: 12, YAZ: 3, pasta-brands: 2) for a fast check",
+    )
     ap.add_argument("--only", default=None, help="run only the models whose label contains this text")
     ap.add_argument("--out-dir", default=None, help="where the JSON goes (default build/bench)")
     args = ap.parse_args(argv)
     bench = Bench("forecast_baselines", out_dir=args.out_dir)
-    for task in (pasta_task(12 if args.quick else None), yaz_task(3 if args.quick else None)):
+    quick = args.quick
+    for task in (
+        pasta_task(12 if quick else None),
+        yaz_task(3 if quick else None),
+        pasta_brands_task(2 if quick else None),
+    ):
         if args.only:
             task.models = {k: v for k, v in task.models.items() if k == "seasonal_naive" or args.only in k}
         run_task(task, bench)
