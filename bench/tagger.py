@@ -282,6 +282,7 @@ from sclm.benchmarking import Bench
 from sclm.documents import extract
 from sclm.models._decoding import choose_o_bias, o_bias_logits
 from sclm.models._e5 import fit_cached
+from sclm.models._mention_swap import equal_step_swap
 from sclm.models.tagger import Tagger, bio_transitions, ensemble_logits, train_wordpiece
 from sclm.scenarios import documents as gen
 
@@ -326,13 +327,17 @@ def _wnut_member(args: argparse.Namespace, ds, train, test, seed: int, fit: bool
         epochs, lr = args.wnut_epochs, args.lr
     if not fit:
         return tagger
+    tr_tokens, tr_tags = train["tokens"].tolist(), train["tags"].tolist()
+    if args.wnut_augment == "swap":  # pool = these training sentences; as many optimizer steps as without
+        tr_tokens, tr_tags, epochs = equal_step_swap(tr_tokens, tr_tags, epochs, seed=seed)
     rep = tagger.fit(
-        train["tokens"].tolist(), train["tags"].tolist(), epochs=epochs, learning_rate=lr,
+        tr_tokens, tr_tags, epochs=epochs, learning_rate=lr,
         batch_size=args.batch_size, scheduler=args.scheduler, warmup=args.warmup,
         class_weights=args.class_weights, seed=seed, progress=args.progress,
     )  # fmt: skip
     cpu = time.process_time() - cpu0
-    print(f"WNUT-17 seed {seed} training config: {rep.config}, train sentences {len(train)}, "
+    print(f"WNUT-17 seed {seed} training config: {rep.config}, train sentences {len(train)} "
+          f"(augment {args.wnut_augment}: {len(tr_tokens)} fitted, {epochs:.4g} epochs, {rep.steps} steps), "
           f"{cpu:.0f} CPU-s", flush=True)  # fmt: skip
     tokens = test["tokens"].tolist()
     t0 = time.perf_counter()
@@ -419,6 +424,10 @@ def wnut(bench: Bench, args: argparse.Namespace) -> None:
         train, test = train.iloc[:100], test.iloc[:100]
     seeds = args.wnut_seeds if args.wnut_seeds else [args.seed]
     tags = test["tags"].tolist()
+    if args.wnut_augment:
+        bench.add("WNUT-17 training augmentation: mention-replacement copies", 1,
+                  note="sclm.models._mention_swap.equal_step_swap: one copy per sentence with an entity, mentions "
+                       "drawn from the model's training sentences, epochs scaled to the same optimizer steps")  # fmt: skip
     # the O bias first (on dev), so it is fixed before any test figure of this run
     bias, tagger = _wnut_o_bias(bench, args, ds) if args.wnut_o_bias is not None else (None, None)
     if args.wnut_dev_only:
@@ -490,7 +499,8 @@ def wnut(bench: Bench, args: argparse.Namespace) -> None:
         round(100 * float(micro["f1"]), 2),
         ">= 50",
         note=f"{what}, per-word argmax; {'train' if args.train_only else 'train+dev'}, {epochs} epochs, lr {lr}, "
-        f"casing={args.casing}, all_subtokens={args.all_subtokens}, class_weights={args.class_weights}",
+        f"casing={args.casing}, all_subtokens={args.all_subtokens}, class_weights={args.class_weights}, "
+        f"augment={args.wnut_augment}",
     )
     bench.add("WNUT-17 test precision (%)", round(100 * float(micro["precision"]), 2))
     bench.add("WNUT-17 test recall (%)", round(100 * float(micro["recall"]), 2))
@@ -802,6 +812,9 @@ def main() -> None:
                          "where the files exist; members without a file are trained")  # fmt: skip
     ap.add_argument("--wnut-dev-only", action="store_true",
                     help="WNUT: stop after the dev rows of --wnut-o-bias dev (no test member, no test figure)")  # fmt: skip
+    ap.add_argument("--wnut-augment", choices=["swap"], default=None,
+                    help="WNUT: 'swap' = mention replacement (Dai & Adel 2020) on every WNUT model's training "
+                         "sentences, epochs scaled to the un-augmented run's optimizer steps; default: off")  # fmt: skip
     ap.add_argument("--docs-train", type=int, default=800)
     ap.add_argument("--docs-epochs", type=float, default=3)
     ap.add_argument("--docs-train-zh", type=int, default=1500)
