@@ -89,6 +89,24 @@ M_VARIANTS = {  # label -> ForecasterConfig overrides (+ bench keys: static, ser
         "long_input": True,
         "future_lags": 4,
     },
+    # q-seasonal / q-base-long with the known-future effects proportional to the window's level
+    # (``future_scale="level"``) instead of its standard deviation (RevIN's axis)
+    "M (quantile, static, seasonal loss, level-scaled covariates)": {
+        "backbone": "patch",
+        **QUANTILE,
+        "loss_scale": "seasonal",
+        "static": True,
+        "future_scale": "level",
+    },
+    "M (quantile, static, seasonal loss, base, 2x input, level-scaled covariates)": {
+        "backbone": "patch",
+        **QUANTILE,
+        "loss_scale": "seasonal",
+        "static": True,
+        "base": "seasonal_mean",
+        "long_input": True,
+        "future_scale": "level",
+    },
     # q-base-long pretrained on the simulated corpus (sclm.models._pretrain), fine-tuned at each
     # origin from that checkpoint with --ft-lr
     "M (quantile, static, seasonal loss, base, 2x input, pretrained)": {
@@ -130,6 +148,8 @@ M_KEYS = dict(  # --m-variants key -> label
             "q-thetah-long",
             "q-theta-4x",
             "q-lags-long",
+            "q-seasonal-lvl",
+            "q-base-long-lvl",
             "q-pre",
             "m",
             "m-mix",

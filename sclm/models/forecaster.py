@@ -19,7 +19,8 @@ Architecture
 4. **Known-future covariates** enter additively at the output: a per-day MLP
    ``F → future_hidden → K·(1+Q)`` (GELU) on ``X_future[:, h]`` is added to day ``h`` of the
    head output.  So a planned promotion or price shifts the forecast of the day it applies
-   to (an additive, history-independent effect on the scaled axis).
+   to (an additive, history-independent effect on the scaled axis; on RevIN's axis when that
+   is on, or, with ``future_scale="level"``, proportional to the window's level).
 
 Options that help on short, non-stationary data
 -----------------------------------------------
@@ -141,6 +142,15 @@ class ForecasterConfig:
         RevIN when it is on), so the effects of covariates and calendar can depend on the recent
         values of that weekday (the lags of a tree model, as LightGBM's ``lag7 .. lag28``), not
         only be added to them.  0 (default): none.
+    future_scale : {"revin", "level"}
+        How the known-future MLP's output maps back to the data.  ``"revin"`` (default): it is
+        added on RevIN's axis, so a covariate's effect is in units of the window's standard
+        deviation (with ``revin`` off: of the scaled data).  ``"level"``: it is added after the
+        RevIN inverse, multiplied by the window's mean absolute level of each target (scaled
+        units, the mean of ``|x|`` over the T input days): an effect proportional to the level,
+        as a promotion lift or a closed day acts on sales (``y = level · (1 + f)``; ``f = -1``
+        is a closed day), and not inflated by past spikes in the window, which dominate its
+        standard deviation.  An all-zero window gets no covariate effect.
     revin : bool
         Standardise each window's channels by their own mean/std (reversed on the targets).
     linear_skip : bool
@@ -205,6 +215,7 @@ class ForecasterConfig:
     lm_pretrained: bool = True
     future_hidden: int = 32
     future_lags: int = 0
+    future_scale: Literal["revin", "level"] = "revin"
     revin: bool = False
     linear_skip: bool = False
     loss_kind: Literal["joint", "quantile"] = "joint"
@@ -292,6 +303,8 @@ class ForecasterConfig:
                 f"future_lags={self.future_lags} seasons of {self.season_length} days before a {self.horizon}-day"
                 f" horizon exceed input_size={self.input_size}"
             )
+        if self.future_scale not in ("revin", "level"):
+            raise ValueError(f"future_scale must be 'revin' or 'level', got {self.future_scale!r}")
         if not self.scale_floor > 0:
             raise ValueError(f"scale_floor must be > 0, got {self.scale_floor!r}")
         if self.nonneg and len(self.nonneg) != self.n_targets:
@@ -541,6 +554,7 @@ class Forecaster(nn.Module):
         if cfg.base == "theta":  # on the window's own scale (before RevIN): N, H, K
             steps = cfg.horizon if cfg.base_fit == "horizon" else 1
             theta = theta_base(x[:, :, :k], cfg.horizon, cfg.season_length, cfg.base_weeks, fit_steps=steps)
+        level = x[:, :, :k].abs().mean(dim=1)[:, None, :, None] if cfg.future_scale == "level" else None
         if cfg.revin:
             mu = x.mean(dim=1, keepdim=True)  # N, 1, C
             sd = torch.sqrt(x.var(dim=1, keepdim=True, unbiased=False) + REVIN_EPS)
@@ -560,7 +574,9 @@ class Forecaster(nn.Module):
                 feats = torch.cat(
                     [feats, seasonal_lags(x[:, :, :k], cfg.horizon, cfg.season_length, cfg.future_lags)], -1
                 )
-            out = out + self.future(feats).reshape(n, cfg.horizon, cfg.n_targets, 1 + cfg.n_quantiles)
+            fut = self.future(feats).reshape(n, cfg.horizon, cfg.n_targets, 1 + cfg.n_quantiles)
+            if level is None:
+                out = out + fut
         if self.skip is not None:  # N, K, T -> N, K, H, 1+Q -> N, H, K, 1+Q
             lin = self.skip(x[:, :, :k].transpose(1, 2)).reshape(n, k, cfg.horizon, 1 + cfg.n_quantiles)
             out = out + lin.transpose(1, 2)
@@ -572,6 +588,8 @@ class Forecaster(nn.Module):
             out = out + base[..., None]
         if cfg.revin:
             out = out * sd[:, :, :k, None] + mu[:, :, :k, None]
+        if self.future is not None and level is not None:  # N, 1, K, 1: proportional to the level
+            out = out + fut * level
         point = out[..., 0]
         quant = out[..., 1:] if cfg.n_quantiles else None
         if cfg.loss_kind == "quantile":  # the point is the median output (index of 0.5)
