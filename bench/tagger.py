@@ -17,7 +17,9 @@
   instead of ``dev`` fixes b.  ``--wnut-logits-from DIR`` loads the logits saved by
   ``--wnut-logits-dir`` (test logits per seed, ``wnut17_dev_logits_train_seed<S>.npz`` for the
   dev choice) instead of training where the files exist; ``--wnut-dev-only`` stops after the dev
-  rows (no test figure).
+  rows (no test figure); ``--wnut-augment swap`` trains every WNUT model on its training sentences
+  plus one mention-replaced copy of each sentence with an entity (:mod:`sclm.models._mention_swap`),
+  the epochs scaled to the same optimizer steps.
 - Supply-chain documents, English: MiniLM-L6 fine-tuned on generated documents of the training
   templates/names, scored on documents of the held-out templates *and* held-out names
   (:func:`sclm.scenarios.documents.make_corpus`).  Goal: micro F1 >= 0.95.
@@ -255,6 +257,37 @@ produced these figures: ``bench/tagger.py --skip-docs --wnut-seeds 0,1,2 --wnut-
 --wnut-o-bias dev --wnut-logits-from DIR`` (DIR = the three members' test logits and the
 5-epoch train-only dev logits, saved by the runs above), 19 CPU-s, 20 s wall.  From nothing:
 the same without ``--wnut-logits-from`` (about 3000 CPU-s: four 5-epoch trainings).
+
+Findings, WNUT-17 mention replacement (2026-12-02, CPU, 1 thread, machine at load 3; method
+fixed before any figure: Dai & Adel 2020's mention replacement, one extra copy of each training
+sentence with an entity, every B-/I- span replaced by a mention of the same type drawn (seeded,
+repeats kept) from the training sentences' mentions
+(:func:`sclm.models._mention_swap.equal_step_swap`), epochs scaled to the un-augmented run's
+optimizer steps; rule: the train+dev members only if the augmented dev F1 at its dev-chosen b
+beats 61.04).  Train-only model, seed 0: 3394 + 1228 copies =
+4622 sentences, 3.67 epochs, 1062 steps (un-augmented: 5 epochs, 1065 steps).  Dev, augmented |
+un-augmented (the latter rerun under the same load, reproducing the figures above exactly):
+
+- chosen b: +1.00 (the grid's upper edge; F1 rises almost steadily from 58.1-58.2 at b <= -2.75)
+  | -1.25 (curve 58.8-61.0 over -3..+1);
+- dev F1 at the chosen b: 60.68 (P 68.4, R 54.6) | **61.04** (P 66.8, R 56.2);
+- b = 0: 60.27 (P 65.8, R 55.6) | 60.59 (P 68.9, R 54.1); argmax 59.35 (P 63.6, R 55.6) | 59.03
+  (P 66.1, R 53.4);
+- per type at b = 0, corporation / creative-work / group / location / person / product: 23.0 /
+  22.4 / 23.3 / 59.9 / 77.1 / 39.2 | 18.5 / 27.2 / 24.1 / 61.1 / 76.4 / 38.4;
+- 1015 | 998 CPU-s of training (the documented 636 CPU-s were measured at a lower load), 18.3 |
+  18.6 min wall, 1066 | 1050 CPU-s (user+sys) per run.
+
+The copies raise recall at b = 0 by 1.5 points and cost 3.1 of precision (corporation +4.5,
+creative-work -4.8): they do what a negative b did (the model says ``O`` less often), so the
+dev-chosen b moves from -1.25 to +1 and both end at about the same precision and recall.  The
+augmented dev F1 does not beat 61.04 (-0.36 at the chosen b, -0.32 at b = 0, +0.32 argmax; all
+within one seed's noise), so by the rule fixed beforehand no train+dev member was trained and no
+test figure was measured; the headline stays the 5-epoch ensemble above (49.88).  Reproduce:
+``bench/tagger.py --skip-docs --wnut-epochs 5 --wnut-o-bias dev --wnut-dev-only --wnut-augment
+swap --wnut-logits-dir DIR`` (and the same without ``--wnut-augment``); the argmax and per-type
+dev figures were decoded from the two runs' saved dev logits (a short script of the session, not
+kept: :func:`sclm.models._decoding.decode_tags` and :func:`sclm.documents.ner_scores`).
 
 Prints the table and writes build/bench/tagger.json.  Run:
 .venv/bin/python bench/tagger.py [--quick] [--out-dir DIR] [--skip-wnut] [--wnut-epochs 5] ...
