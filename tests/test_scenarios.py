@@ -559,7 +559,7 @@ def test_vocabulary_breaks_the_import_cycle_of_the_document_generator():
     import sclm
     from sclm import _text
     from sclm import documents as reader
-    from sclm.scenarios import _vocabulary
+    from sclm.scenarios import _name_pools, _vocabulary
     from sclm.scenarios import documents as gen
 
     root = Path(sclm.__file__).parent
@@ -574,12 +574,18 @@ def test_vocabulary_breaks_the_import_cycle_of_the_document_generator():
     assert imports("scenarios/_zh_names.py") == (set(), {"sclm.scenarios.documents"})
     # the clause recombiner reads the template tables of the vocabulary only
     assert imports("scenarios/_recombine.py") == ({"sclm.scenarios._vocabulary"}, set())
+    # the name pools read the vocabulary, the config and the data loader, never the generator
+    assert imports("scenarios/_name_pools.py") == (
+        {"sclm.scenarios._vocabulary", "sclm.config", "sclm.datasets"},
+        set(),
+    )
     # the generator reaches into no other scenario module (not _base, no simulator), the reader into none
     top, inner = imports("scenarios/documents.py")
     assert {m for m in top | inner if m.startswith("sclm.scenarios")} <= {
         "sclm.scenarios._vocabulary",
         "sclm.scenarios._zh_names",
         "sclm.scenarios._recombine",
+        "sclm.scenarios._name_pools",
     }
     top, inner = imports("documents.py")
     assert "sclm._text" in top and not {m for m in top | inner if m.startswith("sclm.scenarios")}
@@ -591,6 +597,12 @@ def test_vocabulary_breaks_the_import_cycle_of_the_document_generator():
     assert gen.PRODUCTS is _vocabulary.PRODUCTS and gen.CITIES is _vocabulary.CITIES
     assert gen.TEMPLATES is _vocabulary.TEMPLATES and gen.join_zh is _text.join_zh
     assert reader.join_zh is _text.join_zh and reader.MONTHS is _text.MONTHS
+    # the name pools are re-exported by the generator as the very same objects
+    assert gen.NamePools is _name_pools.NamePools and gen.name_pools is _name_pools.name_pools
+    assert (
+        gen.scenario_pools is _name_pools.scenario_pools and gen.DOCUMENT_NAMES is _name_pools.DOCUMENT_NAMES
+    )
+    assert gen._scms_names is _name_pools._scms_names
 
 
 # --- the answer key on the one-step forecast ----------------------------------------------------------
