@@ -13,6 +13,12 @@ Data sets and protocol
   open days only, ``closed`` and ``promotion`` known-future; YAZ = 7 series, horizon 7, four
   origins over the last 28 days, weather and calendar flags known-future.  M is retrained at
   every origin.
+- ``pasta-brands``: a second data set on YAZ's protocol (``forecast_baselines.pasta_brands_task``),
+  to ask whether a choice made on YAZ carries over to another retailer's few daily series (the
+  held-out question of issue 14): the pasta items summed per brand (4 series), the share of the
+  brand's items on promotion and the closed days known in advance, horizon 7, four weekly origins
+  over the last 28 days (December 2018), errors on open days only.  ``--raw-shares`` leaves the
+  promotion share unscaled (see ``real_setup``).
 
 M at each training end, through ``sclm.pipeline.train_forecaster`` (the case studies' code path):
 ``PanelScaler("mean_abs", per="node")`` fitted on the training part only (targets and non-binary
@@ -58,6 +64,12 @@ series of a data set (every series' windows in one training set).  Rows (``--m-v
   the same weekday in the last 4 weeks of the input (``ForecasterConfig.future_lags``,
   ``sclm.models.forecaster.seasonal_lags``), so covariate and calendar effects can depend on that
   weekday's recent values, as a tree model's lag features do;
+- ``M (quantile, static, seasonal loss, level-scaled covariates)`` (``q-seasonal-lvl``) and
+  ``M (quantile, static, seasonal loss, base, 2x input, level-scaled covariates)``
+  (``q-base-long-lvl``): ``q-seasonal`` / ``q-base-long`` with ``ForecasterConfig.future_scale =
+  "level"``: the known-future MLP's effect is multiplied by the window's mean level instead of
+  being added on RevIN's axis (in units of the window's standard deviation, which past
+  promotion spikes inflate);
 - ``M (quantile, static, seasonal loss, base, 2x input, pretrained)`` (``q-pre``): ``q-base-long``
   pretrained once on a corpus of simulated daily retail-like series
   (``sclm.scenarios._synthetic_series``: 512 series of 730 days in 64 groups, weekly profiles of
@@ -139,108 +151,22 @@ Training budgets
   --patience 2`` (about 50 min wall at load 15 on 2 cores; 4 origins × (4 rows + 2 extra seeds))
   and ``--datasets pasta --stride 7 --no-retrain --m-variants q-seasonal,q-base,q-base-long,m
   --epochs 10 --patience 2``.
-- measured with those commands (CPU, 1 torch thread, load 10-19 on 2 cores; every row on q0.5;
-  relMASE / cov80; the same baselines in each run: AutoTheta 0.725/0.852, AutoETS 0.750/0.750,
-  Fracast 0.751/0.801, LightGBM 0.788/0.607): YAZ q-seasonal 0.760/0.694, q-base 0.754/0.684,
-  q-base-long 0.745/0.714, q-level-long 0.746/0.714; ``M`` (validation picks a 2x-input base row at
-  every origin) 0.742/0.714 with ``--ensemble 1`` and 0.756/0.719 with the default 3 seeds (seeds 1
-  and 2 are worse than seed 0: seed noise is about ±0.01), so M / AutoTheta 1.02-1.04 and the
-  0.70 goal is missed.  Pasta ``--quick`` (12 series, ``--no-retrain``): q-seasonal 0.722, q-base
-  0.743, q-base-long 0.759, ``M`` 0.765 (validation chose q-base-long by 0.772 against 0.775)
-  against Fracast 0.669, LightGBM 0.699: the base does not help the intermittent 28-day pasta.
-- pretraining (issue 14, ``q-pre``), measured (CPU, 1 torch thread, load 4-11 on 2 cores):
-  ``--datasets yaz --m-variants q-base-long,q-pre,m --epochs 10 --patience 2 --lm-layers 2``
-  (25.5 min wall, 533 CPU-s in all; the pretraining 616 s wall / 176 CPU-s, 8 epochs, best the
-  8th): q-base-long 0.745/0.714, q-pre 0.760/0.745 (relMASE / cov80), ``M`` 0.764/0.709
-  (validation chose q-pre at the first three origins, by 0.724/0.737, 0.748/0.751, 0.765/0.773,
-  and q-base-long at the last, 0.771/0.774), so on YAZ's test windows pretraining does not help
-  and M / AutoTheta is 1.05.  Pasta ``--quick --no-retrain --m-variants q-seasonal,q-pre,m``
-  (21.9 min wall, 394 CPU-s; pretraining 728 s wall / 225 CPU-s): q-seasonal 0.722/0.743,
-  q-pre 0.742/0.798 (q-base-long without pretraining: 0.759/0.765 in the run above), ``M``
-  (chose q-pre, 0.762 against 0.775) 0.746/0.801 against Fracast 0.669, LightGBM 0.699.
-  Two more YAZ runs with the checkpoint cached (the rows above reproduce exactly): ``m-mix``
-  (median of q-base-long and q-pre) 0.751/0.699 (5.4 min wall, 183 CPU-s); ``--seeds 3`` on
-  q-base-long and q-pre (median of 3 seeds each): 0.757/0.709 against 0.761/0.725 (11 min wall,
-  445 CPU-s), so with seed noise averaged out pretraining is a tie on YAZ (±0.005), not a gain.
-- the Theta base (issue 14), measured 2026-12-02 (CPU, 1 torch thread, load 4-7 on 2 cores).
-  The base alone first, no network, on YAZ's twelve weekly validation origins before the first
-  test origin (``bench/forecast_bases.py --dataset yaz --origins 12 --baselines``, 54 s wall;
-  relMASE of the base forecast clamped at 0, same scoring): classical Theta
-  (one-step fit) 0.819 with 112 days, 0.803 with 224, 0.790 with 448, against the weekday mean
-  0.803 / 0.820 / 0.791, the level base 0.784 / 0.794 / 0.782, AutoETS 0.791 and AutoTheta 0.823
-  on the same origins: the Theta base is AutoTheta-grade but no better than the existing bases.
-  The SES weight fitted to the 1..H-step errors instead (``base_fit="horizon"``) gave 0.800 /
-  0.794 / 0.777 on YAZ, and on pasta's three validation origins (28 days apart before the first
-  test origin; ``--dataset pasta --origins 3 [--series 12]``) 0.741 with 168 days against 0.928
-  for the one-step fit on the 12 quick series and 0.818 against 0.858 on all 118 (weekday mean
-  with 84 days: 0.745 and 0.801): the one-step fit
-  picks a reactive weight that a whole horizon then repeats.  Then the rows, with every baseline:
-  ``--datasets yaz --m-variants q-base-long,q-theta-long,q-theta-4x,m --epochs 10 --patience 2
-  --device cpu --lm-layers 2 --robustness off`` (29 min wall, 473 CPU-s): q-base-long
-  0.748/0.709, q-theta-long 0.751/0.663, q-theta-4x 0.811/0.740, ``M`` 0.757/0.714; the same with
-  ``q-thetah-long`` in place of ``q-theta-4x`` (27 min wall, 463 CPU-s; q-base-long and
-  q-theta-long reproduce exactly): q-thetah-long 0.757/0.709, ``M`` 0.757/0.714.  Validation
-  chose q-base-long at every origin in both runs (0.740/0.745/0.745 for q-base-long / theta /
-  horizon-fitted theta at the first origin, 0.772/0.782/0.779 at the last; q-theta-4x
-  0.777-0.794), so ``M`` is unchanged: M / AutoTheta (0.725) 1.04, the 0.70 goal missed.  Pasta
-  ``--quick --no-retrain --m-variants q-seasonal,q-theta-long,q-thetah-long,m`` (4.6 min wall,
-  166 CPU-s): q-seasonal 0.721/0.748, q-theta-long 0.831/0.792, q-thetah-long 0.765/0.759,
-  ``M`` (chose q-seasonal, validation 0.775 against 0.822 and 0.791) 0.725/0.783, against
-  Fracast 0.669 and LightGBM 0.699.  A better classical base inside M does not carry over to
-  the test windows: the network's correction, not the base, limits M on these data.
-- how reliable a 4-origin verdict is (issue 14): ``--origins-before K`` evaluates pasta/YAZ on
-  the K origins one horizon apart (YAZ: weekly) that precede the first test origin instead of
-  the test origins (``forecast_baselines.origin_days``), with the data cut at the first test
-  origin, so no test day is read; everything else is the test protocol (M retrained at each
-  origin with its validation split before it, every baseline fitted there, ``score``), without
-  goals.  ``--origin-block N`` adds every row's relMASE, cov80 and ``M`` / best baseline on each
-  run of N consecutive origins; ``--save-forecasts`` writes the scored forecasts of every row
-  (``<json name>_<data set>_forecasts.csv``, rewritten after each origin).  Measured 2026-12-02
-  (CPU, 1 torch thread, load 1-2 on 2 cores): ``--datasets yaz --origins-before 12
-  --origin-block 4 --save-forecasts --m-variants q-base-long,m --epochs 10 --patience 2 --device
-  cpu --lm-layers 2 --robustness off`` (12.4 min wall, 679 CPU-s; origins 2015-07-18..2015-10-03;
-  ``M`` = q-base-long's 3-seed ensemble, the only candidate).  relMASE / cov80 over the 12
-  origins: AutoETS 0.791/0.844, AutoTheta 0.823/0.886, LightGBM 0.787/0.699, Fracast 0.803/0.827,
-  q-base-long 0.800/0.794, ``M`` 0.791/0.808: M / best baseline (LightGBM) 1.006, M / AutoTheta
-  0.961, a tie with the best in expectation.  Per block of 4 origins (1-4, 5-8, 9-12): AutoETS
-  0.737/0.817/0.829, AutoTheta 0.792/0.815/0.865, LightGBM 0.724/0.811/0.831, Fracast
-  0.722/0.828/0.867, ``M`` 0.690/0.834/0.876 (cov80 0.801/0.801/0.821); the winner changes from
-  block to block (M, LightGBM, AutoETS) and M / best is 0.954, 1.029, 1.057.  On the 9 sliding
-  windows of 4 consecutive origins (overlapping, from the saved forecasts with
-  ``point_table``) M / best ranges 0.954-1.074 (median 1.057) and M / AutoTheta 0.872-1.067:
-  a 4-origin verdict moves by -0.05..+0.07 around the 12-origin figure.  The same with
-  ``--origins-before 24`` (27.9 min wall, 1314 CPU-s, load 1-4; origins 2015-04-25..2015-10-03,
-  the last 12: baselines identical, M within 0.002, q-base-long within 0.007, the static
-  features being taken up to the earlier first origin): AutoETS 0.784/0.841, AutoTheta 0.804/0.894, LightGBM 0.756/0.683, Fracast
-  0.798/0.818, q-base-long 0.782/0.805, ``M`` 0.774/0.811, so M / best (LightGBM) 1.024 and
-  M / AutoTheta 0.963.  M / best on the six blocks of 4: 1.053, 1.003, 1.076, 0.955, 1.028,
-  1.060 (standard deviation 0.045; best LightGBM in five, AutoETS in the last); on the 21
-  sliding 4-origin windows 0.928-1.086 (median 1.043, <= 1 in 4 of them), M / AutoTheta
-  0.850-1.066 (median 0.957), winner LightGBM in 12, ``M`` 4, AutoETS 4, AutoTheta 1.  So in
-  expectation M is about 2 % behind the best baseline (LightGBM, whose cov80 is only 0.68) and
-  ahead of AutoTheta; the test period's M / AutoTheta 1.04 is inside the spread of a 4-origin
-  verdict, and the 0.70 goal was met on one block of 4 (0.691) out of six.
-- two more ideas, each judged on YAZ's 12 weekly validation origins before the test period
-  (``--origins-before 12 --origin-block 4``, all baselines, CPU, 1 torch thread, load 5-8 on 2
-  cores, 2026-12-02), so neither touched a test window: (1) the full training budget instead of
-  the CPU one (``--epochs 30 --patience 5``; the CPU budget's best epoch was the 8th-10th of 10 at
-  the test origins): ``M`` 0.795 against 0.791 with ``--epochs 10 --patience 2``, q-base-long
-  0.801 against 0.800 (models stopped after 13-17 epochs, validation loss 0.2827 against 0.2842 at
-  the first origin; 24.9 min wall), so the CPU budget is not what holds M back and stays the
-  protocol; (2) ``q-lags-long`` (the same weekday's last 4 values per forecast day into the
-  known-future MLP, motivated by LightGBM's lead on the seventh forecast day, 0.664 against M's
-  0.779 of the seasonal naive MAE on the 24 earlier origins): 0.8085 against q-base-long's 0.7999
-  (blocks of 4: 0.722 / 0.819 / 0.908 against 0.703 / 0.839 / 0.880; ``--m-variants
-  q-base-long,q-lags-long --epochs 10 --patience 2``, 11.8 min wall; q-base-long reproduced the
-  earlier run's 0.800 exactly).  Rejected on validation, so it was not run on the test windows and
-  is not a candidate of ``M``.  (3) q-base-long's capacity, same origins: ``--config dropout=0.3``
-  0.7988 and ``--config d_model=32`` 0.8089 against 0.7999 (7.4 and 5.2 min wall): a tie and a
-  loss, so the default (dropout 0.1, width 64) stays.
+- ``--origins-before K`` evaluates pasta/YAZ/pasta-brands on the K origins one horizon apart
+  (weekly on YAZ's protocol) that precede the first test origin instead of the test origins
+  (``forecast_baselines.origin_days``), with the data cut at the first test origin, so no test
+  day is read; everything else is the test protocol (M retrained at each origin with its
+  validation split before it, every baseline fitted there, ``score``), without goals.
+  ``--origin-block N`` adds every row's relMASE, cov80 and ``M`` / best baseline on each run of N
+  consecutive origins; ``--save-forecasts`` writes the scored forecasts of every row
+  (``<json name>_<data set>_forecasts.csv``, rewritten after each origin).
 - ``--seeds K`` trains every M row without ``ensemble`` K times (seeds 0..K-1) and combines the
   forecasts by their median, quantile by quantile; ``--ensemble K`` the seeds of ``M``;
   ``--baselines snaive`` skips AutoETS, AutoTheta, LightGBM and Fracast when only M is being
   compared (the best-baseline goal is then not evaluated); ``--static`` gives every M row the
   static features of ``q-static``.
+
+Measured figures (issue 14: every row, run, command, wall and CPU time, the ideas rejected on
+validation origins and why): ``docs/forecast_findings.md``.
 """
 
 from __future__ import annotations
@@ -344,12 +270,17 @@ def synthetic_setup(name: str, quick: bool) -> Setup:
     )
 
 
-def real_setup(name: str, quick: bool, before: int = 0) -> Setup:
+def real_setup(name: str, quick: bool, before: int = 0, raw_shares: bool = False) -> Setup:
     """pasta, YAZ or pasta-brands with the protocol of ``bench/forecast_baselines.py``.
 
     ``before`` K > 0 (``--origins-before``): the K origins one horizon apart before the first
     test origin (:func:`forecast_baselines.origin_days`) replace the test origins, and the data
     are cut at the first test origin, so no day of the test period is in the panel.
+
+    0/1 flags are never rescaled; ``raw_shares`` (``--raw-shares``) also leaves every other
+    covariate whose values up to the first origin all lie in [0, 1] (a share, such as the share
+    of a brand's items on promotion) on its own scale instead of dividing it by each series'
+    mean, so one global model reads the same promotion intensity as the same input everywhere.
     """
     if name not in REAL:
         raise ValueError(f"unknown real data set {name!r}; one of {REAL}")
@@ -365,6 +296,9 @@ def real_setup(name: str, quick: bool, before: int = 0) -> Setup:
     panel[exog] = panel[exog].astype("float64")
     panel["target"] = panel["target"].astype("float64")
     binary = [c for c in exog if set(np.unique(panel[c])) <= {0.0, 1.0}]
+    if raw_shares:
+        past = panel[panel.index.get_level_values("ts") <= origins[0]]
+        binary += [c for c in exog if c not in binary and past[c].between(0.0, 1.0).all()]
     return Setup(
         name=name,
         panel=panel,
@@ -727,6 +661,11 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small scenarios, pasta 12 series, few epochs")
     ap.add_argument("--datasets", default=",".join(ALL), help=f"comma-separated subset of {','.join(ALL)}")
+    ap.add_argument(
+        "--raw-shares",
+        action="store_true",
+        help="pasta/YAZ/pasta-brands: covariates within [0, 1] (shares) are not rescaled per series",
+    )
     ap.add_argument("--epochs", type=int, default=None, help="max epochs (default 30; quick 10)")
     ap.add_argument("--patience", type=int, default=None, help="early-stopping patience (default 5; quick 2)")
     ap.add_argument(
@@ -844,7 +783,11 @@ def main(argv: list[str] | None = None) -> None:
     bench.add("torch threads", torch.get_num_threads())
     t_all = time.perf_counter()
     for name in names:
-        s = synthetic_setup(name, q) if name in SYNTHETIC else real_setup(name, q, args.origins_before)
+        s = (
+            synthetic_setup(name, q)
+            if name in SYNTHETIC
+            else real_setup(name, q, args.origins_before, args.raw_shares)
+        )
         if args.input_size:
             s.input_size = args.input_size
         if name not in SYNTHETIC:  # columns for the rows that ask for them (static, series id)

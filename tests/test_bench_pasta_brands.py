@@ -61,3 +61,11 @@ def test_setup_follows_yaz_protocol_and_scales_the_promotion_share():
     assert len(v.origins) == 12 and np.all(np.diff(v.origins) == pd.Timedelta(days=7))
     with pytest.raises(ValueError, match="unknown real data set"):
         mod.real_setup("pasta-items", False)
+
+
+def test_raw_shares_leave_the_promotion_share_unscaled_and_change_nothing_else():
+    mod = _bench_module()
+    raw = mod.real_setup("pasta-brands", False, 0, raw_shares=True)
+    assert raw.scaled == ["target"]  # the share in [0, 1] keeps its own scale
+    # YAZ's weather columns are not shares: the option leaves its scaling as it was
+    assert mod.real_setup("yaz", False, 0, True).scaled == mod.real_setup("yaz", False).scaled
