@@ -73,18 +73,29 @@ class Task:
     models: dict[str, dict] = field(default_factory=dict)  # label -> forecast kwargs
 
 
+STATISTICAL = {  # the per-series baselines of every task (label -> forecast kwargs)
+    "seasonal_naive": {"name": "seasonal_naive"},
+    "auto_ets": {"name": "auto_ets"},
+    "auto_theta": {"name": "auto_theta"},
+}
+
+
+def first_series(df: pd.DataFrame, n_series: int | None) -> pd.DataFrame:
+    """The rows of the first ``n_series`` series of a long frame (all of them for None or 0)."""
+    if not n_series:
+        return df
+    keep = df["unique_id"].drop_duplicates().iloc[:n_series]
+    return df[df["unique_id"].isin(keep)]
+
+
 def pasta_task(n_series: int | None) -> Task:
     ds = load_dataset("retail_pasta_hierarchical_sales")
     daily = ds.to_daily(fill_value=0.0).reset_index()
     df = daily.rename(columns={"node": "unique_id", "ts": "ds", "sales": "y"})
-    if n_series:
-        keep = df["unique_id"].drop_duplicates().iloc[:n_series]
-        df = df[df["unique_id"].isin(keep)]
+    df = first_series(df, n_series)
     df["open"] = df["closed"] == 0.0
     models = {
-        "seasonal_naive": {"name": "seasonal_naive"},
-        "auto_ets": {"name": "auto_ets"},
-        "auto_theta": {"name": "auto_theta"},
+        **STATISTICAL,
         "lightgbm (no promotions)": {"name": "lightgbm", "use_exog": ["closed"]},
         "lightgbm (promotions)": {"name": "lightgbm", "use_exog": ["closed", "promotion"]},
     }
@@ -97,14 +108,10 @@ def yaz_task(n_series: int | None) -> Task:
     cov = ds.covariates[YAZ_EXOG].astype("float64").reset_index()
     cov = cov.rename(columns={"ts": "ds"})
     df = df.merge(cov, on="ds", how="left")
-    if n_series:
-        keep = df["unique_id"].drop_duplicates().iloc[:n_series]
-        df = df[df["unique_id"].isin(keep)]
+    df = first_series(df, n_series)
     df["open"] = True
     models = {
-        "seasonal_naive": {"name": "seasonal_naive"},
-        "auto_ets": {"name": "auto_ets"},
-        "auto_theta": {"name": "auto_theta"},
+        **STATISTICAL,
         "lightgbm (weather)": {"name": "lightgbm", "use_exog": YAZ_EXOG},
     }
     return Task("yaz", df[["unique_id", "ds", "y", *YAZ_EXOG, "open"]], 7, 4, models)
@@ -127,14 +134,10 @@ def pasta_brands_task(n_series: int | None = None) -> Task:
         .reset_index()
         .rename(columns={"ts": "ds"})
     )
-    if n_series:
-        keep = df["unique_id"].drop_duplicates().iloc[:n_series]
-        df = df[df["unique_id"].isin(keep)]
+    df = first_series(df, n_series)
     df["open"] = df["closed"] == 0.0
     models = {
-        "seasonal_naive": {"name": "seasonal_naive"},
-        "auto_ets": {"name": "auto_ets"},
-        "auto_theta": {"name": "auto_theta"},
+        **STATISTICAL,
         "lightgbm (promotions)": {"name": "lightgbm", "use_exog": ["closed", "promotion"]},
     }
     return Task("pasta-brands", df[["unique_id", "ds", "y", "closed", "promotion", "open"]], 7, 4, models)
