@@ -49,13 +49,13 @@ def test_brand_series_are_the_sums_of_their_items(task):
 
 def test_setup_follows_yaz_protocol_and_scales_the_promotion_share():
     mod = _bench_module()
-    s = mod.real_setup("pasta-brands", False)
+    s = mod.real_setup("pasta-brands", False, raw_shares=False)
     end = s.panel.index.get_level_values("ts").max()
     assert end == pd.Timestamp("2018-12-31")
     assert s.origins == [end - pd.Timedelta(days=7 * k) for k in (4, 3, 2, 1)]
     assert s.horizon == 7 and s.input_size == 56 and s.retrain and s.open_col == "open"
     assert s.known_future == ["closed", "promotion"] == s.exog
-    assert s.scaled == ["target", "promotion"]  # the 0/1 closed flag is not rescaled
+    assert s.scaled == ["target", "promotion"]  # the 0/1 closed flag is never rescaled
     v = mod.real_setup("pasta-brands", False, 12)
     assert v.panel.index.get_level_values("ts").max() == s.origins[0]  # no test day read
     assert len(v.origins) == 12 and np.all(np.diff(v.origins) == pd.Timedelta(days=7))
@@ -65,7 +65,10 @@ def test_setup_follows_yaz_protocol_and_scales_the_promotion_share():
 
 def test_raw_shares_leave_the_promotion_share_unscaled_and_change_nothing_else():
     mod = _bench_module()
-    raw = mod.real_setup("pasta-brands", False, 0, raw_shares=True)
+    raw = mod.real_setup("pasta-brands", False, 0)  # the default
     assert raw.scaled == ["target"]  # the share in [0, 1] keeps its own scale
     # YAZ's weather columns are not shares: the option leaves its scaling as it was
-    assert mod.real_setup("yaz", False, 0, True).scaled == mod.real_setup("yaz", False).scaled
+    yaz = mod.real_setup("yaz", False).scaled
+    assert yaz == mod.real_setup("yaz", False, 0, raw_shares=False).scaled and "temperature" in yaz
+    pasta = mod.real_setup("pasta", True)
+    assert pasta.scaled == mod.real_setup("pasta", True, 0, raw_shares=False).scaled == ["target"]
