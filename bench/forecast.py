@@ -284,11 +284,14 @@ def real_setup(name: str, quick: bool, before: int = 0, raw_shares: bool = True)
     everywhere (chosen on pasta-brands' 12 validation origins, docs/forecast_findings.md; no
     column of pasta or YAZ is such a share, so their setups do not change).
     """
-    if name not in REAL:
+    if name == "pasta":
+        task = pasta_task(12 if quick else None)
+    elif name == "yaz":
+        task = yaz_task(None)
+    elif name == "pasta-brands":
+        task = pasta_brands_task(None)
+    else:
         raise ValueError(f"unknown real data set {name!r}; one of {REAL}")
-    task = {"pasta": lambda: pasta_task(12 if quick else None), "yaz": lambda: yaz_task(None)}.get(
-        name, lambda: pasta_brands_task(None)
-    )()
     df = task.data.rename(columns={"unique_id": "node", "ds": "ts", "y": "target"})
     origins = origin_days(df["ts"].max(), task.horizon, task.n_origins, before)
     if before > 0:  # nothing after the first test origin (= the last validation window's end)
@@ -297,17 +300,17 @@ def real_setup(name: str, quick: bool, before: int = 0, raw_shares: bool = True)
     panel = df.set_index(["node", "ts"]).sort_index()
     panel[exog] = panel[exog].astype("float64")
     panel["target"] = panel["target"].astype("float64")
-    binary = [c for c in exog if set(np.unique(panel[c])) <= {0.0, 1.0}]
-    if raw_shares:
+    unscaled = [c for c in exog if set(np.unique(panel[c])) <= {0.0, 1.0}]  # 0/1 flags
+    if raw_shares:  # + shares: every value up to the first origin in [0, 1]
         past = panel[panel.index.get_level_values("ts") <= origins[0]]
-        binary += [c for c in exog if c not in binary and past[c].between(0.0, 1.0).all()]
+        unscaled += [c for c in exog if c not in unscaled and past[c].between(0.0, 1.0).all()]
     return Setup(
         name=name,
         panel=panel,
         targets=["target"],
         covariates=[],
         known_future=exog,
-        scaled=["target", *[c for c in exog if c not in binary]],
+        scaled=["target", *[c for c in exog if c not in unscaled]],
         horizon=task.horizon,
         origins=origins,
         retrain=True,
