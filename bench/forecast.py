@@ -70,6 +70,15 @@ series of a data set (every series' windows in one training set).  Rows (``--m-v
   "level"``: the known-future MLP's effect is multiplied by the window's mean level instead of
   being added on RevIN's axis (in units of the window's standard deviation, which past
   promotion spikes inflate);
+- ``M (quantile, static, seasonal loss, events base, 2x input)`` (``q-events-long``): the base is
+  each window's weekday means plus its own effects of the data set's event covariates (the
+  known-future flags and shares that are not rescaled: promotion share, closed, holiday;
+  ``event_columns``), a ridge regression on the window's days with its penalty chosen per window
+  by leave-one-out (``base="regression"``, ``sclm.models._bases.regression_base``); those
+  covariates are also past input channels, so the encoder sees which past days were promotions;
+  ``M (quantile, static, seasonal loss, events base only, 2x input)`` (``q-events-long-b``): the
+  same with those past channels read by the base alone, not by the patch encoder
+  (``encode_base_covariates=False``);
 - ``M (quantile, static, seasonal loss, base, 2x input, pretrained)`` (``q-pre``): ``q-base-long``
   pretrained once on a corpus of simulated daily retail-like series
   (``sclm.scenarios._synthetic_series``: 512 series of 730 days in 64 groups, weekly profiles of
@@ -360,20 +369,34 @@ def add_series_id(s: Setup) -> None:
     s.panel = pd.concat([s.panel.drop(columns=s.ids, errors="ignore"), onehot], axis=1)
 
 
-def task_of(s: Setup, extra: list[str] | tuple[str, ...] = (), input_size: int | None = None) -> ForecastTask:
+def task_of(
+    s: Setup,
+    extra: list[str] | tuple[str, ...] = (),
+    input_size: int | None = None,
+    past: list[str] | tuple[str, ...] = (),
+) -> ForecastTask:
     """The data set as a :class:`sclm.pipeline.ForecastTask` (the open-day flag is not an input);
     ``extra``: further constant known-future columns (static features, series id);
-    ``input_size``: days of history (default ``s.input_size``)."""
+    ``input_size``: days of history (default ``s.input_size``); ``past``: known-future columns
+    that are also past input channels, first after the targets and first among the known-future
+    columns (the layout ``ForecasterConfig.base_covariates`` reads)."""
     panel = s.panel.drop(columns=[s.open_col] if s.open_col else [])
+    past = tuple(past)
     return ForecastTask(
         panel=panel,
         targets=tuple(s.targets),
-        covariates=tuple(s.covariates),
-        known_future=(*s.known_future, *extra),
+        covariates=(*past, *s.covariates),
+        known_future=(*past, *(c for c in s.known_future if c not in past), *extra),
         horizon=s.horizon,
         input_size=input_size or s.input_size,
         scaled=tuple(s.scaled),
     )
+
+
+def event_columns(s: Setup) -> list[str]:
+    """The event covariates of a data set: its known-future panel columns that are not rescaled
+    (0/1 flags such as closed or holiday, and shares such as a promotion share), in order."""
+    return [c for c in s.known_future if c not in s.scaled and c in s.panel.columns]
 
 
 def m_inputs(s: Setup, variant: dict, args) -> list[str]:
@@ -403,7 +426,12 @@ def train_m(
     stride = train_stride(s, variant, args)
     extra = m_inputs(s, variant, args)
     input_size = s.input_size * input_factor(variant)
-    task = task_of(s, extra, input_size)
+    past = event_columns(s) if variant.get("events_base") else []
+    if variant.get("events_base"):  # the regression base on the event covariates (past + future)
+        if not past:
+            raise ValueError(f"{s.name}: the events base needs a flag or share covariate; it has none")
+        overrides = {**overrides, "base": "regression", "base_covariates": len(past)}
+    task = task_of(s, extra, input_size, past)
     cache = {} if cache is None else cache
     t0 = time.perf_counter()
     init = pretrained(s, overrides, input_size, args) if variant.get("pretrain") else None

@@ -8,8 +8,11 @@ method with its SES weight fitted to one-step errors (``theta``) or to 1..H-step
 (``theta-h``) (``sclm.models._bases.theta_base``), each clamped at 0; with ``--baselines`` also
 AutoETS and AutoTheta fitted at the same origins.  Scored as ``bench/forecast.py`` scores a row:
 relMASE to the seasonal naive forecast on the open days (``sclm.metrics.relative_mase_table``).
+With ``--baselines`` also LightGBM with every covariate (its median).  The regression base
+(``reg<ridge>``, ``sclm.models._bases.regression_base``) reads the data set's covariates on M's
+scale (:func:`scaled_covariates`).
 
-Run: .venv/bin/python bench/forecast_bases.py --dataset yaz --origins 12 [--baselines]
+Run: .venv/bin/python bench/forecast_bases.py --dataset yaz|pasta|pasta-brands --origins 12 [--baselines]
 """
 
 from __future__ import annotations
@@ -25,38 +28,80 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from forecast_baselines import SEASON_LENGTH, origin_days, pasta_task, yaz_task
+from forecast_baselines import SEASON_LENGTH, origin_days, pasta_brands_task, pasta_task, yaz_task
 
-from sclm.baselines import forecast
+from sclm.baselines import forecast, quantile_column
 from sclm.metrics import relative_mase_table
-from sclm.models._bases import theta_base
+from sclm.models._bases import regression_base, theta_base
 from sclm.models.forecaster import seasonal_base
 
+RIDGES = (0.003, 0.01, 0.03, 0.1, 0.3)  # fixed penalties of the regression base tried
 
-def bases(x: torch.Tensor, horizon: int) -> dict[str, torch.Tensor]:
-    """The base forecasts of one window ``x`` (1, T, 1) → name -> (1, H, 1)."""
+
+def bases(
+    x: torch.Tensor,
+    horizon: int,
+    c_past: torch.Tensor | None = None,
+    c_future: torch.Tensor | None = None,
+    events: list[int] | None = None,
+) -> dict[str, torch.Tensor]:
+    """The base forecasts of one window ``x`` (1, T, 1) → name -> (1, H, 1); with the window's
+    covariates ``c_past`` (1, T, R) and ``c_future`` (1, H, R) also the regression base
+    (``sclm.models._bases.regression_base``) at each penalty of :data:`RIDGES` and with the
+    penalty chosen by leave-one-out (``reg-loo``), and on the ``events`` columns alone
+    (``reg-ev``: the flags and shares, :func:`event_columns`)."""
     m = SEASON_LENGTH
-    return {
+    out = {
         "mean": seasonal_base(x, horizon, m, 0),
         "level": seasonal_base(x, horizon, m, 0, alpha=0.05),
         "theta": theta_base(x, horizon, m, 0),
         "theta-h": theta_base(x, horizon, m, 0, fit_steps=horizon),
     }
+    if c_past is not None and c_past.shape[-1]:
+        for lam in RIDGES:
+            out[f"reg{lam:g}"] = regression_base(x, c_past, c_future, m, 0, ridge=lam)
+        out["reg-loo"] = regression_base(x, c_past, c_future, m, 0)  # penalty chosen by leave-one-out
+        if events:  # the event covariates only (flags and shares)
+            out["reg-ev"] = regression_base(x, c_past[..., events], c_future[..., events], m, 0)
+    return out
+
+
+def event_columns(df: pd.DataFrame, cols: list[str], origin: pd.Timestamp) -> list[int]:
+    """Positions in ``cols`` of the event covariates: every value up to ``origin`` in [0, 1]
+    (0/1 flags such as closed or holiday, and shares such as the share of items on promotion)."""
+    past = df[df["ds"] <= origin]
+    return [j for j, c in enumerate(cols) if past[c].between(0.0, 1.0).all()]
+
+
+def scaled_covariates(g: pd.DataFrame, cols: list[str], origin: pd.Timestamp) -> np.ndarray:
+    """One series' covariates (days, R) on M's scale: a column with a value outside [0, 1] up to
+    the origin divided by its mean absolute value up to the origin (``PanelScaler("mean_abs")``
+    with ``--raw-shares``), flags and shares as they are."""
+    out = g[cols].to_numpy("float64").copy()
+    past = (g["ds"] <= origin).to_numpy()
+    for j in range(len(cols)):
+        v = out[past, j]
+        if not ((v >= 0) & (v <= 1)).all():
+            s = np.abs(v).mean()
+            out[:, j] /= s if s > 0 else 1.0
+    return out
 
 
 def main(argv: list[str] | None = None) -> pd.Series:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--dataset", choices=("yaz", "pasta"), default="yaz")
+    ap.add_argument("--dataset", choices=("yaz", "pasta", "pasta-brands"), default="yaz")
     ap.add_argument("--origins", type=int, default=4, help="validation origins before the first test origin")
     ap.add_argument("--series", type=int, default=None, help="pasta: first N series (the --quick 12)")
     ap.add_argument("--baselines", action="store_true", help="also AutoETS and AutoTheta")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
-    task = yaz_task(None) if args.dataset == "yaz" else pasta_task(args.series)
+    make = {"yaz": lambda: yaz_task(None), "pasta": lambda: pasta_task(args.series)}
+    task = make.get(args.dataset, lambda: pasta_brands_task(None))()
     df, h = task.data, task.horizon
     origins = origin_days(df["ds"].max(), h, task.n_origins, before=args.origins)
-    size = 56 if args.dataset == "yaz" else 84  # bench/forecast.py's input size
-    factors = (1, 2, 4, 8) if args.dataset == "yaz" else (1, 2, 4)
+    size = 84 if args.dataset == "pasta" else 56  # bench/forecast.py's input size
+    factors = (1, 2, 4) if args.dataset == "pasta" else (1, 2, 4, 8)
+    exog = [c for c in df.columns if c not in ("unique_id", "ds", "y", "open")]
     models = ["seasonal_naive", *(["auto_ets", "auto_theta"] if args.baselines else [])]
     rows, t0 = [], time.perf_counter()
     for origin in origins:
@@ -67,13 +112,27 @@ def main(argv: list[str] | None = None) -> pd.Series:
             rows += [
                 (u, origin, d, name, v) for u, d, v in fc[["unique_id", "ds", "mean"]].itertuples(index=False)
             ]
-        for uid, g in train.groupby("unique_id"):
-            v = g.sort_values("ds")["y"].to_numpy("float64")
+        if args.baselines:  # LightGBM with every covariate, scored on its median as bench/forecast.py does
+            test = df[(df["ds"] > origin) & (df["ds"] <= origin + pd.Timedelta(days=h))]
+            fc = forecast(
+                "lightgbm", train[["unique_id", "ds", "y", *exog]], h, future_exog=test[["unique_id", "ds", *exog]],
+                use_exog=exog, seed=0,
+            )  # fmt: skip
+            q50 = fc[["unique_id", "ds", quantile_column(0.5)]].itertuples(index=False)
+            rows += [(u, origin, d, "lightgbm", v) for u, d, v in q50]
+        for uid, g in df[df["ds"] <= origin + pd.Timedelta(days=h)].groupby("unique_id"):
+            g = g.sort_values("ds")
+            cov = scaled_covariates(g, exog, origin)
+            past = (g["ds"] <= origin).to_numpy()
+            v = g["y"].to_numpy("float64")[past]
+            cp, cf = cov[past], cov[~past]
             for f in factors:
                 if size * f > len(v):
                     continue
                 x = torch.tensor(v[-size * f :]).reshape(1, -1, 1)
-                for key, out in bases(x, h).items():
+                c_past = torch.tensor(cp[-size * f :])[None]
+                ev = event_columns(df, exog, origins[0])
+                for key, out in bases(x, h, c_past, torch.tensor(cf)[None], ev).items():
                     vals = np.maximum(out[0, :, 0].numpy(), 0.0)
                     rows += [
                         (uid, origin, d, f"{key} {size * f}", val) for d, val in zip(days, vals, strict=True)

@@ -6,16 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _real_data import require_real_data
 from test_bench_forecast import _bench_module
 
-from sclm import config, load_dataset
+from sclm import load_dataset
 
-if not config.has_data():
-    pytest.skip(
-        "real data folder not found: set SCLM_DATA_DIR to the folder holding the data sets "
-        f"(looked in {config.data_dir(must_exist=False)})",
-        allow_module_level=True,
-    )
+require_real_data()
 
 
 @pytest.fixture(scope="module")

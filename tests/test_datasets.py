@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _real_data import require_real_data
 
 from sclm import config
 from sclm.datasets import (
@@ -24,12 +25,7 @@ from sclm.datasets import (
 )
 from sclm.schema import READING_COLUMNS, DataValidationError, validate_panel, validate_readings
 
-if not config.has_data():
-    pytest.skip(
-        "real data folder not found: set SCLM_DATA_DIR to the folder holding the data sets "
-        f"(looked in {config.data_dir(must_exist=False)})",
-        allow_module_level=True,
-    )
+require_real_data()
 
 
 @pytest.fixture(scope="module")

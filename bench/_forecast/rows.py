@@ -107,6 +107,27 @@ M_VARIANTS = {  # label -> ForecasterConfig overrides (+ bench keys: static, ser
         "long_input": True,
         "future_scale": "level",
     },
+    # the base is the window's weekday means plus its own effects of the event covariates (flags
+    # and shares: promotion, closed, holiday), a ridge regression with its penalty chosen by
+    # leave-one-out (base="regression"); those covariates are also past input channels
+    "M (quantile, static, seasonal loss, events base, 2x input)": {
+        "backbone": "patch",
+        **QUANTILE,
+        "loss_scale": "seasonal",
+        "static": True,
+        "events_base": True,
+        "long_input": True,
+    },
+    # the same with the event covariates read by the base alone, not by the patch encoder
+    "M (quantile, static, seasonal loss, events base only, 2x input)": {
+        "backbone": "patch",
+        **QUANTILE,
+        "loss_scale": "seasonal",
+        "static": True,
+        "events_base": True,
+        "encode_base_covariates": False,
+        "long_input": True,
+    },
     # q-base-long pretrained on the simulated corpus (sclm.models._pretrain), fine-tuned at each
     # origin from that checkpoint with --ft-lr
     "M (quantile, static, seasonal loss, base, 2x input, pretrained)": {
@@ -150,6 +171,8 @@ M_KEYS = dict(  # --m-variants key -> label
             "q-lags-long",
             "q-seasonal-lvl",
             "q-base-long-lvl",
+            "q-events-long",
+            "q-events-long-b",
             "q-pre",
             "m",
             "m-mix",
@@ -166,6 +189,7 @@ BENCH_KEYS = (
     "long_input",
     "pretrain",
     "mix",
+    "events_base",
 )  # M_VARIANTS keys that are not ForecasterConfig fields
 BASELINES = {
     "Seasonal Naive": "seasonal_naive",

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["THETA_ALPHAS", "theta_base"]
+__all__ = ["RIDGES", "THETA_ALPHAS", "regression_base", "theta_base"]
 
+RIDGES = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)  # slope penalties regression_base chooses from
 THETA_ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9)  # SES smoothing weights tried per window
 
 
@@ -131,3 +132,104 @@ def theta_base(
     s_h = index[:, torch.arange(horizon, device=x.device) % m]
     fc = torch.where(mult[:, None], fc * s_h, fc + s_h)
     return fc.reshape(n_win, k, horizon).transpose(1, 2).to(x.dtype)
+
+
+@torch.no_grad()
+def regression_base(
+    x: torch.Tensor,
+    c_past: torch.Tensor,
+    c_future: torch.Tensor,
+    season_length: int,
+    seasons: int = 0,
+    ridge: float | tuple[float, ...] = RIDGES,
+) -> torch.Tensor:
+    """A weekday profile plus the window's own covariate effects: a local dynamic regression.
+
+    For each window and target, the least-squares fit over the window's last ``seasons · m`` days
+    of ``y[t] = a[t mod m] + sum_j b_j (c_j[t] - mean_j)``: one level per day of the season and one
+    slope per covariate, the slopes shrunk by a ridge penalty ``ridge · n`` (``n`` days; in units
+    of the covariate's variance, so a covariate that varies little in the window, such as a
+    promotion seen on two days, is shrunk more than one that varies a lot); then the forecast
+    ``a[h mod m] + sum_j b_j (c_j[h] - mean_j)`` with the known covariates of each forecast day.
+    With no covariate, or one constant over the window, it is the weekday mean
+    (:func:`sclm.models.forecaster.seasonal_base`).  Only the window's own days and the known
+    future covariates are read (causal); it is how a planner reads a promotion's lift or a closed
+    day off the recent weeks (regression with calendar dummies, Hyndman & Athanasopoulos,
+    *Forecasting: Principles and Practice*, §7.4), done per window so the network learns the
+    correction to it.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Targets of the input windows (N, T, K), oldest day first, on the model's scaled axis
+        (before RevIN).
+    c_past, c_future : torch.Tensor
+        The same R covariates over the input days (N, T, R) and over the forecast days (N, H, R),
+        on one scale (the panel's scaled axis).
+    season_length : int
+        m (7: weekly).
+    seasons : int
+        Seasons read (0 = every full season of the window), so the first forecast day has
+        position 0 of the season.
+    ridge : float or tuple of float
+        Penalty on the slopes (>= 0), per day and in the covariate's units squared.  A tuple (the
+        default :data:`RIDGES`): the penalty is chosen per window and target by the smallest mean
+        absolute leave-one-out residual of the fit (closed form for a linear smoother:
+        ``e_i / (1 - h_ii)``), so the window's own days decide how much a covariate is trusted
+        (much on sales that jump with promotions, little on weather that moves demand weakly).
+
+    Returns
+    -------
+    torch.Tensor
+        (N, H, K).
+    """
+    n_win, t, k = x.shape
+    m = season_length
+    w = seasons or t // m
+    if w < 1 or w * m > t:
+        raise ValueError(f"{w} seasons of {m} days do not fit a window of {t} days")
+    if c_past.ndim != 3 or c_past.shape[:2] != (n_win, t):
+        raise ValueError(f"c_past must have shape ({n_win}, {t}, R), got {tuple(c_past.shape)}")
+    r = c_past.shape[2]
+    h = c_future.shape[1]
+    if c_future.ndim != 3 or c_future.shape[0] != n_win or c_future.shape[2] != r:
+        raise ValueError(f"c_future must have shape ({n_win}, H, {r}), got {tuple(c_future.shape)}")
+    grid = (ridge,) if isinstance(ridge, int | float) else tuple(ridge)
+    if not grid or not all(g >= 0 for g in grid):
+        raise ValueError(f"ridge must be >= 0 (or a non-empty tuple of such), got {ridge!r}")
+    n = w * m
+    y = x[:, t - n :, :].double()  # N, n, K
+    c = c_past[:, t - n :, :].double()
+    mu = c.mean(dim=1, keepdim=True)
+    z = c - mu  # centred covariates: the weekday levels stay the weekday means when b = 0
+    pos = torch.arange(n, device=x.device) % m
+    onehot = (pos[:, None] == torch.arange(m, device=x.device)[None, :]).to(y.dtype)  # n, m
+    design = torch.cat([onehot.expand(n_win, n, m), z], dim=2)  # N, n, m + R
+    dtd = design.transpose(1, 2) @ design
+    dty = design.transpose(1, 2) @ y  # N, m + R, K
+    best_coef, best_err = None, None
+    for lam in grid:
+        pen = torch.cat([y.new_zeros(m), y.new_full((r,), lam * n)])
+        # a relative jitter keeps the system solvable when a covariate is constant and ridge is 0
+        inv = torch.linalg.inv(dtd + torch.diag(pen + 1e-9 * n))
+        coef = inv @ dty  # N, m + R, K
+        if len(grid) == 1:
+            best_coef = coef
+            break
+        hat = ((design @ inv) * design).sum(dim=2, keepdim=True)  # N, n, 1: leverage of each day
+        loo = (y - design @ coef) / (1 - hat).clamp_min(1e-6)  # leave-one-out residuals
+        err = loo.abs().mean(dim=1, keepdim=True)  # N, 1, K
+        if best_err is None:
+            best_coef, best_err = coef, err
+        else:
+            better = err < best_err
+            best_coef = torch.where(better, coef, best_coef)
+            best_err = torch.where(better, err, best_err)
+    coef = best_coef
+    fpos = torch.arange(h, device=x.device) % m
+    fdesign = torch.cat(
+        [(fpos[:, None] == torch.arange(m, device=x.device)[None, :]).to(y.dtype).expand(n_win, h, m),
+         c_future.double() - mu],
+        dim=2,
+    )  # fmt: skip
+    return (fdesign @ coef).to(x.dtype)

@@ -44,7 +44,11 @@ damped level with a weekly profile.  ``base="theta"``: the classical Theta metho
 else additive; SES with its weight chosen per window and channel by in-sample one-step error;
 half the OLS slope as drift), computed from the window *before* RevIN (the multiplicative index
 needs the data's own zero) and mapped onto RevIN's axis; ``base_fit="horizon"`` fits that weight to
-the in-sample errors of 1..H-step forecasts instead of one-step ones.  Off by default.
+the in-sample errors of 1..H-step forecasts instead of one-step ones.  ``base="regression"``: the
+window's weekday means plus the effects of its event covariates (promotion, closed day), fitted
+on the window's own days by ridge regression with the penalty chosen by leave-one-out
+(:func:`sclm.models._bases.regression_base`), so a planned promotion's lift is read off the
+window's past promotions before the network corrects it.  Off by default.
 
 Outputs and losses
 ------------------
@@ -78,7 +82,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from sclm.models._bases import theta_base
+from sclm.models._bases import regression_base, theta_base
 from sclm.models.backbones import LMBackbone, PatchBackbone
 
 __all__ = [
@@ -176,7 +180,10 @@ class ForecasterConfig:
         learns the residual to that causal base forecast.  ``"seasonal_level"``: the profile's
         deviations from its mean plus an exponentially weighted level of the deseasonalised
         days (:func:`seasonal_base`).  ``"theta"``: the Theta method's forecast of the window
-        (:func:`sclm.models._bases.theta_base`).
+        (:func:`sclm.models._bases.theta_base`).  ``"regression"``: a weekday profile plus the
+        window's own effects of ``base_covariates`` covariates, fitted by ridge regression on the
+        window's days with the penalty chosen by leave-one-out
+        (:func:`sclm.models._bases.regression_base`), computed before RevIN.
     base_fit : {"one_step", "horizon"}
         ``base="theta"``: the SES weight minimises the in-sample one-step squared error (the
         classical fit) or that of every 1..``horizon``-step forecast (``fit_steps`` of
@@ -185,6 +192,13 @@ class ForecasterConfig:
         Smoothing of the level of ``base="seasonal_level"``, in (0, 1].
     base_weeks : int
         Seasons averaged by ``base="seasonal_mean"`` (0 = every full season of the input window).
+    base_covariates : int
+        R for ``base="regression"``: the past channels ``K .. K+R-1`` (the first R covariates) and
+        the known-future columns ``0 .. R-1`` are the same R covariates (their past and their
+        known future, on one scale), e.g. a promotion share and a closed flag.
+    encode_base_covariates : bool
+        ``base="regression"``: the patch encoder also reads those R past channels (True, default)
+        or leaves them to the base alone (False: the encoder and head see the other channels).
     scale_floor : float
         Smallest scale of ``loss_scale="seasonal"`` (scaled units; the mean-abs scaler puts a
         series' mean level at 1), so that an all-zero window does not dominate.
@@ -222,10 +236,12 @@ class ForecasterConfig:
     loss_scale: Literal["none", "seasonal"] = "none"
     season_length: int = 7
     scale_floor: float = 0.1
-    base: Literal["none", "seasonal_mean", "seasonal_level", "theta"] = "none"
+    base: Literal["none", "seasonal_mean", "seasonal_level", "theta", "regression"] = "none"
     base_weeks: int = 0
     base_fit: Literal["one_step", "horizon"] = "one_step"
     base_alpha: float = 0.05
+    base_covariates: int = 0
+    encode_base_covariates: bool = True
     lm_config: dict[str, Any] | None = field(default=None, repr=False)
     stride: InitVar[int | None] = None
 
@@ -271,9 +287,18 @@ class ForecasterConfig:
             raise ValueError(
                 f"season_length={self.season_length} must be in (0, input_size={self.input_size})"
             )
-        if self.base not in ("none", "seasonal_mean", "seasonal_level", "theta"):
+        if self.base not in ("none", "seasonal_mean", "seasonal_level", "theta", "regression"):
             raise ValueError(
-                f"base must be 'none', 'seasonal_mean', 'seasonal_level' or 'theta', got {self.base!r}"
+                "base must be 'none', 'seasonal_mean', 'seasonal_level', 'theta' or 'regression',"
+                f" got {self.base!r}"
+            )
+        r = self.base_covariates
+        if not isinstance(r, int) or isinstance(r, bool) or r < 0:
+            raise ValueError(f"base_covariates must be a non-negative integer, got {r!r}")
+        if self.base == "regression" and not (1 <= r <= min(self.n_channels - self.n_targets, self.n_future)):
+            raise ValueError(
+                f"base='regression' needs 1 <= base_covariates <= min(past covariate channels"
+                f" {self.n_channels - self.n_targets}, known-future columns {self.n_future}), got {r}"
             )
         if self.base_fit not in ("one_step", "horizon"):
             raise ValueError(f"base_fit must be 'one_step' or 'horizon', got {self.base_fit!r}")
@@ -314,6 +339,12 @@ class ForecasterConfig:
     def n_future_inputs(self) -> int:
         """Inputs of the known-future MLP per forecast day: F covariates + K·L seasonal lags."""
         return self.n_future + self.n_targets * self.future_lags
+
+    @property
+    def n_encoded(self) -> int:
+        """Channels the patch encoder reads: C, less the base's R covariates when they are not encoded."""
+        skip = self.base == "regression" and not self.encode_base_covariates
+        return self.n_channels - (self.base_covariates if skip else 0)
 
     @property
     def n_patches(self) -> int:
@@ -522,7 +553,7 @@ class Forecaster(nn.Module):
         n_out = cfg.n_targets * (1 + cfg.n_quantiles)
         self.patch_embed = nn.Linear(cfg.patch_len, cfg.d_model)
         self.head_dropout = nn.Dropout(cfg.dropout)
-        self.head = nn.Linear(cfg.n_channels * cfg.n_patches * cfg.d_model, cfg.horizon * n_out)
+        self.head = nn.Linear(cfg.n_encoded * cfg.n_patches * cfg.d_model, cfg.horizon * n_out)
         self.future = (
             nn.Sequential(
                 nn.Linear(cfg.n_future_inputs, cfg.future_hidden),
@@ -553,7 +584,17 @@ class Forecaster(nn.Module):
         )
         if cfg.base == "theta":  # on the window's own scale (before RevIN): N, H, K
             steps = cfg.horizon if cfg.base_fit == "horizon" else 1
-            theta = theta_base(x[:, :, :k], cfg.horizon, cfg.season_length, cfg.base_weeks, fit_steps=steps)
+            stat = theta_base(x[:, :, :k], cfg.horizon, cfg.season_length, cfg.base_weeks, fit_steps=steps)
+        elif cfg.base == "regression":  # before RevIN, on the scaled axis of targets and covariates
+            r = cfg.base_covariates
+            if x_future is None or x_future.shape != (n, cfg.horizon, cfg.n_future):
+                got = None if x_future is None else tuple(x_future.shape)
+                raise ValueError(f"x_future must have shape ({n}, {cfg.horizon}, {cfg.n_future}), got {got}")
+            stat = regression_base(
+                x[:, :, :k], x[:, :, k : k + r], x_future[:, :, :r], cfg.season_length, cfg.base_weeks
+            )
+            if not cfg.encode_base_covariates:  # the base's covariates are read by the base only
+                x = torch.cat([x[:, :, :k], x[:, :, k + r :]], dim=2)
         level = x[:, :, :k].abs().mean(dim=1)[:, None, :, None] if cfg.future_scale == "level" else None
         if cfg.revin:
             mu = x.mean(dim=1, keepdim=True)  # N, 1, C
@@ -561,7 +602,7 @@ class Forecaster(nn.Module):
             x = (x - mu) / sd
         start = (cfg.input_size - cfg.patch_len) % cfg.patch_stride
         patches = x[:, start:, :].transpose(1, 2).unfold(-1, cfg.patch_len, cfg.patch_stride)  # N, C, P, L
-        tokens = self.patch_embed(patches.reshape(n * cfg.n_channels, cfg.n_patches, cfg.patch_len))
+        tokens = self.patch_embed(patches.reshape(n * cfg.n_encoded, cfg.n_patches, cfg.patch_len))
         z = self.backbone(tokens)  # N·C, P, d
         out = self.head(self.head_dropout(z.reshape(n, -1)))
         out = out.reshape(n, cfg.horizon, cfg.n_targets, 1 + cfg.n_quantiles)
@@ -580,8 +621,11 @@ class Forecaster(nn.Module):
         if self.skip is not None:  # N, K, T -> N, K, H, 1+Q -> N, H, K, 1+Q
             lin = self.skip(x[:, :, :k].transpose(1, 2)).reshape(n, k, cfg.horizon, 1 + cfg.n_quantiles)
             out = out + lin.transpose(1, 2)
-        if cfg.base == "theta":  # RevIN's axis: (base - mu) / sd, so the output maps back to the base
-            out = out + (((theta - mu[:, :, :k]) / sd[:, :, :k]) if cfg.revin else theta)[..., None]
+        if cfg.base in (
+            "theta",
+            "regression",
+        ):  # RevIN's axis: (base - mu) / sd, so the output maps back to it
+            out = out + (((stat - mu[:, :, :k]) / sd[:, :, :k]) if cfg.revin else stat)[..., None]
         elif cfg.base != "none":  # residual learning on the window's seasonal base forecast
             alpha = cfg.base_alpha if cfg.base == "seasonal_level" else None
             base = seasonal_base(x[:, :, :k], cfg.horizon, cfg.season_length, cfg.base_weeks, alpha)
