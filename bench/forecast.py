@@ -79,6 +79,14 @@ series of a data set (every series' windows in one training set).  Rows (``--m-v
   ``M (quantile, static, seasonal loss, events base only, 2x input)`` (``q-events-long-b``): the
   same with those past channels read by the base alone, not by the patch encoder
   (``encode_base_covariates=False``);
+- ``M (quantile, static, seasonal loss, events base only, 2x input, shrunk)`` (``q-events-long-bs``)
+  and ``M (quantile, static, seasonal loss, base, 2x input, shrunk)`` (``q-base-long-s``): the
+  trained members of ``q-events-long-b`` / ``q-base-long`` with the network's correction to the
+  base shrunk by the weight w of ``SHRINK_GRID`` (0, 0.25, ..., 1) with the lowest validation MASE
+  (``shrink_member``, ``ForecasterConfig.correction``: median = base + w · (network's median -
+  base), the interval moved alike), so where the network's correction does not pay on the windows
+  before the origin the forecast leans on the base (shrinkage of a residual model, as a boosting
+  learning rate); a shrunk row reuses its unshrunk row's training when both run;
 - ``M (quantile, static, seasonal loss, base, 2x input, pretrained)`` (``q-pre``): ``q-base-long``
   pretrained once on a corpus of simulated daily retail-like series
   (``sclm.scenarios._synthetic_series``: 512 series of 730 days in 64 groups, weekly profiles of
@@ -441,6 +449,10 @@ def train_m(
         key += (init.meta["key"],) if init else ()
         if key not in cache:
             cache[key] = train_one(task, train_end, stride, seed, overrides, args, init)
+        if variant.get("shrink"):  # a copy with its correction weight chosen on validation windows
+            if key + ("shrink",) not in cache:
+                cache[key + ("shrink",)] = shrink_member(cache[key], stride, args.device, s.input_size)
+            return cache[key + ("shrink",)]
         return cache[key]
 
     members = [member(seed) for seed in range(args.ensemble if variant.get("ensemble") else args.seeds)]
@@ -547,6 +559,31 @@ def validation_mase(
     )
     per_series = ratio[ok.ravel()].groupby("node")["r"].mean()
     return float(np.exp(np.log(per_series.clip(lower=1e-3)).mean()))
+
+
+SHRINK_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)  # correction weights a shrink row chooses from
+
+
+def shrink_member(
+    member: TrainedForecaster, stride: int, device: str, scale_days: int | None = None
+) -> TrainedForecaster:
+    """A copy of ``member`` whose network correction to its base is shrunk by the weight of
+    :data:`SHRINK_GRID` with the lowest :func:`validation_mase` (``ForecasterConfig.correction``;
+    ties go to the larger weight), chosen on the validation windows of its own training, before
+    the origin (printed with every weight's MASE)."""
+    import copy
+
+    out = copy.deepcopy(member)
+    val = {}
+    for w in SHRINK_GRID:
+        out.model.config.correction = w
+        val[w] = validation_mase(out, stride, device, scale_days)
+    best = min(sorted(val, reverse=True), key=val.get)
+    out.model.config.correction = best
+    print(
+        f"    shrink: validation MASE {{{', '.join(f'{w:g}: {v:.4f}' for w, v in val.items())}}} -> {best:g}"
+    )
+    return out
 
 
 def combine_members(forecasts: list[np.ndarray]) -> np.ndarray:

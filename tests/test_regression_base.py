@@ -176,3 +176,69 @@ def test_covariates_left_to_the_base_do_not_reach_the_encoder():
     torch.testing.assert_close(net(moved), net(x), atol=1e-4, rtol=1e-4)
     moved[..., 3:] = torch.rand(3, 56, 1)  # the encoded covariate does reach the network
     assert (net(moved) - net(x)).abs().max() > 1e-3
+
+
+def test_the_correction_weight_moves_the_median_towards_the_base_and_keeps_the_interval():
+    seed_everything(0)
+    cfg = ForecasterConfig(
+        n_channels=3, n_future=6, n_targets=1, input_size=56, horizon=7, patch_len=7, patch_stride=7,
+        quantiles=(0.1, 0.5, 0.9), loss_kind="quantile", revin=True, base="regression", base_covariates=2,
+    )  # fmt: skip
+    model = Forecaster(cfg).eval()
+    y, c, cf, _ = _windows(5)
+    x = torch.tensor(np.concatenate([y[..., None], c], axis=-1), dtype=torch.float32)
+    xf = torch.cat([torch.tensor(cf, dtype=torch.float32), torch.rand(3, 7, 4)], dim=-1)
+    base = regression_base(x[..., :1], x[..., 1:3], xf[..., :2], 7)
+    full = model(x, xf)
+    for w in (0.0, 0.25, 1.0):
+        model.config.correction = w
+        out = model(x, xf)
+        torch.testing.assert_close(out.point, base + w * (full.point - base), atol=1e-4, rtol=1e-4)
+        width = out.quantiles[..., 2] - out.quantiles[..., 0]
+        torch.testing.assert_close(
+            width, full.quantiles[..., 2] - full.quantiles[..., 0], atol=1e-4, rtol=1e-4
+        )
+    with pytest.raises(ValueError, match="correction"):
+        ForecasterConfig(n_channels=1, n_future=0, n_targets=1, input_size=56, horizon=7, correction=0.5)
+    with pytest.raises(ValueError, match="correction"):
+        ForecasterConfig(
+            n_channels=1,
+            n_future=0,
+            n_targets=1,
+            input_size=56,
+            horizon=7,
+            base="seasonal_mean",
+            correction=1.5,
+        )
+
+
+def test_a_shrink_row_picks_the_weight_with_the_lowest_validation_mase_on_a_copy():
+    bench_mod = _bench_module()
+    days = pd.date_range("2024-01-01", periods=160, freq="D")
+    idx = pd.MultiIndex.from_product([["a", "b"], days], names=["node", "ts"])
+    rng = np.random.default_rng(1)
+    y = np.tile(10 + 3 * np.sin(np.arange(160) * 2 * np.pi / 7), 2) + rng.normal(0, 1, 320)
+    s = bench_mod.Setup(
+        name="toy", panel=pd.DataFrame({"target": y}, index=idx), targets=["target"], covariates=[],
+        known_future=[], scaled=["target"], horizon=7, origins=[days[140]], retrain=True, input_size=14,
+    )  # fmt: skip
+    bench_mod.add_static(s)
+    args = argparse.Namespace(
+        static=False, stride=7, quick=False, lm_stride=None, ensemble=1, seeds=1, epochs=1, patience=1,
+        batch_size=16, lr=1e-3, device="cpu", lm_layers=1, revin=True, linear_skip=True, patch_len=7, config={},
+    )  # fmt: skip
+    cache: dict = {}
+    plain = bench_mod.M_VARIANTS[bench_mod.M_KEYS["q-base-long"]]
+    shrunk = bench_mod.M_VARIANTS[bench_mod.M_KEYS["q-base-long-s"]]
+    assert shrunk == {**plain, "shrink": True}
+    (member,), _ = bench_mod.train_m(s, days[140], plain, args, cache)
+    (copy,), _ = bench_mod.train_m(s, days[140], shrunk, args, cache)  # the same training, shrunk
+    assert copy is not member and member.model.config.correction == 1.0
+    val = {}
+    for w in bench_mod.SHRINK_GRID:
+        member.model.config.correction = w
+        val[w] = bench_mod.validation_mase(member, 7, "cpu", 14)
+    member.model.config.correction = 1.0
+    assert copy.model.config.correction == min(sorted(val, reverse=True), key=val.get)
+    fc = bench_mod.predict_m(s, [copy], days[140], args)
+    assert fc.shape[0] == 2 * 7 and np.isfinite(fc["q0.5"]).all()

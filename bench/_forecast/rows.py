@@ -128,6 +128,27 @@ M_VARIANTS = {  # label -> ForecasterConfig overrides (+ bench keys: static, ser
         "encode_base_covariates": False,
         "long_input": True,
     },
+    # q-events-long-b / q-base-long with the network's correction to the base shrunk by a weight
+    # chosen on the validation windows (ForecasterConfig.correction, bench/forecast.py shrink_member)
+    "M (quantile, static, seasonal loss, events base only, 2x input, shrunk)": {
+        "backbone": "patch",
+        **QUANTILE,
+        "loss_scale": "seasonal",
+        "static": True,
+        "events_base": True,
+        "encode_base_covariates": False,
+        "long_input": True,
+        "shrink": True,
+    },
+    "M (quantile, static, seasonal loss, base, 2x input, shrunk)": {
+        "backbone": "patch",
+        **QUANTILE,
+        "loss_scale": "seasonal",
+        "static": True,
+        "base": "seasonal_mean",
+        "long_input": True,
+        "shrink": True,
+    },
     # q-base-long pretrained on the simulated corpus (sclm.models._pretrain), fine-tuned at each
     # origin from that checkpoint with --ft-lr
     "M (quantile, static, seasonal loss, base, 2x input, pretrained)": {
@@ -173,6 +194,8 @@ M_KEYS = dict(  # --m-variants key -> label
             "q-base-long-lvl",
             "q-events-long",
             "q-events-long-b",
+            "q-events-long-bs",
+            "q-base-long-s",
             "q-pre",
             "m",
             "m-mix",
@@ -190,6 +213,7 @@ BENCH_KEYS = (
     "pretrain",
     "mix",
     "events_base",
+    "shrink",
 )  # M_VARIANTS keys that are not ForecasterConfig fields
 BASELINES = {
     "Seasonal Naive": "seasonal_naive",

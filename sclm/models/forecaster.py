@@ -199,6 +199,14 @@ class ForecasterConfig:
     encode_base_covariates : bool
         ``base="regression"``: the patch encoder also reads those R past channels (True, default)
         or leaves them to the base alone (False: the encoder and head see the other channels).
+    correction : float
+        Weight in [0, 1] of the network's correction to the base (``base`` set): the median output
+        (the point output without a 0.5 quantile) becomes ``base + correction · (median - base)``
+        and every other output moves by the same amount, so the interval keeps its width.  1
+        (default): the network's forecast as trained; 0: the base with the network's interval
+        around it.  Set after training (shrinkage of a residual model, as a boosting learning
+        rate shrinks each stage): ``bench/forecast.py``'s ``shrink`` rows choose it on the
+        validation windows.  A ``future_scale="level"`` covariate term is added after it, unshrunk.
     scale_floor : float
         Smallest scale of ``loss_scale="seasonal"`` (scaled units; the mean-abs scaler puts a
         series' mean level at 1), so that an all-zero window does not dominate.
@@ -242,6 +250,7 @@ class ForecasterConfig:
     base_alpha: float = 0.05
     base_covariates: int = 0
     encode_base_covariates: bool = True
+    correction: float = 1.0
     lm_config: dict[str, Any] | None = field(default=None, repr=False)
     stride: InitVar[int | None] = None
 
@@ -292,6 +301,10 @@ class ForecasterConfig:
                 "base must be 'none', 'seasonal_mean', 'seasonal_level', 'theta' or 'regression',"
                 f" got {self.base!r}"
             )
+        if not 0.0 <= self.correction <= 1.0:
+            raise ValueError(f"correction must be in [0, 1], got {self.correction!r}")
+        if self.correction != 1.0 and self.base == "none":
+            raise ValueError("correction < 1 shrinks the network's correction of a base: set base")
         r = self.base_covariates
         if not isinstance(r, int) or isinstance(r, bool) or r < 0:
             raise ValueError(f"base_covariates must be a non-negative integer, got {r!r}")
@@ -621,15 +634,16 @@ class Forecaster(nn.Module):
         if self.skip is not None:  # N, K, T -> N, K, H, 1+Q -> N, H, K, 1+Q
             lin = self.skip(x[:, :, :k].transpose(1, 2)).reshape(n, k, cfg.horizon, 1 + cfg.n_quantiles)
             out = out + lin.transpose(1, 2)
-        if cfg.base in (
-            "theta",
-            "regression",
-        ):  # RevIN's axis: (base - mu) / sd, so the output maps back to it
-            out = out + (((stat - mu[:, :, :k]) / sd[:, :, :k]) if cfg.revin else stat)[..., None]
+        if cfg.base in ("theta", "regression"):  # RevIN's axis: (base - mu) / sd, so the output maps back
+            base = ((stat - mu[:, :, :k]) / sd[:, :, :k]) if cfg.revin else stat
         elif cfg.base != "none":  # residual learning on the window's seasonal base forecast
             alpha = cfg.base_alpha if cfg.base == "seasonal_level" else None
             base = seasonal_base(x[:, :, :k], cfg.horizon, cfg.season_length, cfg.base_weeks, alpha)
+        if cfg.base != "none":
             out = out + base[..., None]
+            if cfg.correction != 1.0:  # shrink the network's correction of the median (or point)
+                ref = out[..., 1 + cfg.quantiles.index(0.5)] if 0.5 in cfg.quantiles else out[..., 0]
+                out = out - (1.0 - cfg.correction) * (ref - base)[..., None]  # every column moves alike
         if cfg.revin:
             out = out * sd[:, :, :k, None] + mu[:, :, :k, None]
         if self.future is not None and level is not None:  # N, 1, K, 1: proportional to the level
