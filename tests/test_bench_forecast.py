@@ -87,6 +87,36 @@ def _bench_module():
     return mod
 
 
+def _toy_args(**kw):
+    """The bench's arguments at their smallest (one epoch, weekly windows), ``kw`` overriding."""
+    import argparse
+
+    base = dict(
+        static=False, stride=7, quick=False, lm_stride=None, ensemble=1, seeds=1, epochs=1, patience=1,
+        batch_size=16, lr=1e-3, device="cpu", lm_layers=1, revin=True, linear_skip=True, patch_len=7, config={},
+    )  # fmt: skip
+    return argparse.Namespace(**{**base, **kw})
+
+
+def _toy_setup(
+    bench_mod, n_days: int, origin: int, columns: dict | None = None, known_future=(), scaled=(), seed=0
+):
+    """Two weekly-seasonal toy series ``a`` and ``b`` of ``n_days`` (+ ``columns``, arrays of both
+    series' days in order), origin day ``origin``, input 14, horizon 7, with the static features.
+    Returns the setup and its days."""
+    days = pd.date_range("2024-01-01", periods=n_days, freq="D")
+    idx = pd.MultiIndex.from_product([["a", "b"], days], names=["node", "ts"])
+    rng = np.random.default_rng(seed)
+    y = np.tile(10 + 3 * np.sin(np.arange(n_days) * 2 * np.pi / 7), 2) + rng.normal(0, 1, 2 * n_days)
+    panel = pd.DataFrame({"target": y, **(columns or {})}, index=idx)
+    s = bench_mod.Setup(
+        name="toy", panel=panel, targets=["target"], covariates=[], known_future=list(known_future),
+        scaled=["target", *scaled], horizon=7, origins=[days[origin]], retrain=True, input_size=14,
+    )  # fmt: skip
+    bench_mod.add_static(s)
+    return s, days
+
+
 def test_static_features_see_only_days_up_to_the_first_origin():
     import numpy as np
     import pandas as pd
@@ -254,20 +284,8 @@ def test_forecast_baselines_goals_are_measured_in_the_same_run():
 
 def test_base_rows_learn_on_the_seasonal_mean_and_the_long_row_doubles_the_input():
     bench_mod = _bench_module()
-    days = pd.date_range("2024-01-01", periods=120, freq="D")
-    idx = pd.MultiIndex.from_product([["a", "b"], days], names=["node", "ts"])
-    rng = np.random.default_rng(0)
-    y = np.tile(10 + 3 * np.sin(np.arange(120) * 2 * np.pi / 7), 2) + rng.normal(0, 1, 240)
-    panel = pd.DataFrame({"target": y}, index=idx)
-    s = bench_mod.Setup(
-        name="toy", panel=panel, targets=["target"], covariates=[], known_future=[], scaled=["target"],
-        horizon=7, origins=[days[100]], retrain=True, input_size=14,
-    )  # fmt: skip
-    bench_mod.add_static(s)
-    args = bench_mod.main.__globals__["argparse"].Namespace(
-        static=False, stride=7, quick=False, lm_stride=None, ensemble=1, seeds=1, epochs=1, patience=1,
-        batch_size=16, lr=1e-3, device="cpu", lm_layers=1, revin=True, linear_skip=True, patch_len=7, config={},
-    )  # fmt: skip
+    s, days = _toy_setup(bench_mod, 120, 100)
+    args = _toy_args()
     short = bench_mod.M_VARIANTS[bench_mod.M_KEYS["q-base"]]
     long = bench_mod.M_VARIANTS[bench_mod.M_KEYS["q-base-long"]]
     (m_short,), _ = bench_mod.train_m(s, days[100], short, args)
@@ -286,20 +304,10 @@ def test_base_rows_learn_on_the_seasonal_mean_and_the_long_row_doubles_the_input
 
 def test_pretrained_row_fine_tunes_from_the_cached_checkpoint(tmp_path):
     bench_mod = _bench_module()
-    days = pd.date_range("2024-01-01", periods=120, freq="D")
-    idx = pd.MultiIndex.from_product([["a", "b"], days], names=["node", "ts"])
-    rng = np.random.default_rng(0)
-    y = np.tile(10 + 3 * np.sin(np.arange(120) * 2 * np.pi / 7), 2) + rng.normal(0, 1, 240)
-    panel = pd.DataFrame({"target": y, "is_holiday": (rng.random(240) < 0.05).astype(float)}, index=idx)
-    s = bench_mod.Setup(
-        name="toy", panel=panel, targets=["target"], covariates=[], known_future=["is_holiday"],
-        scaled=["target"], horizon=7, origins=[days[100]], retrain=True, input_size=14,
-    )  # fmt: skip
-    bench_mod.add_static(s)
-    args = bench_mod.main.__globals__["argparse"].Namespace(
-        static=False, stride=7, quick=False, lm_stride=None, ensemble=2, seeds=1, epochs=1, patience=1,
-        batch_size=16, lr=1e-3, ft_lr=3e-4, pretrain_epochs=1, device="cpu", lm_layers=1, revin=True,
-        linear_skip=True, patch_len=7, config={}, pretrain_dir=tmp_path,
+    holiday = (np.random.default_rng(1).random(240) < 0.05).astype(float)
+    s, days = _toy_setup(bench_mod, 120, 100, {"is_holiday": holiday}, known_future=["is_holiday"])
+    args = _toy_args(
+        ensemble=2, ft_lr=3e-4, pretrain_epochs=1, pretrain_dir=tmp_path,
         pretrain_corpus={"n_groups": 2, "series_per_group": 2, "n_days": 90},
     )  # fmt: skip
     pre_row = bench_mod.M_VARIANTS[bench_mod.M_KEYS["q-pre"]]

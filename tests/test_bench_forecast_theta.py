@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
-import pandas as pd
 import pytest
-from test_bench_forecast import _bench_module
+from test_bench_forecast import _bench_module, _toy_args, _toy_setup
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -24,19 +21,8 @@ def test_theta_rows_are_q_base_long_with_the_theta_base_and_their_input_lengths(
     assert [bench_mod.input_factor(rows[k]) for k in rows] == [2, 2, 2, 4]
     assert bench_mod.input_factor(bench_mod.M_VARIANTS[bench_mod.M_KEYS["q-base"]]) == 1
 
-    days = pd.date_range("2024-01-01", periods=160, freq="D")
-    idx = pd.MultiIndex.from_product([["a", "b"], days], names=["node", "ts"])
-    rng = np.random.default_rng(0)
-    y = np.tile(10 + 3 * np.sin(np.arange(160) * 2 * np.pi / 7), 2) + rng.normal(0, 1, 320)
-    s = bench_mod.Setup(
-        name="toy", panel=pd.DataFrame({"target": y}, index=idx), targets=["target"], covariates=[],
-        known_future=[], scaled=["target"], horizon=7, origins=[days[140]], retrain=True, input_size=14,
-    )  # fmt: skip
-    bench_mod.add_static(s)
-    args = argparse.Namespace(
-        static=False, stride=7, quick=False, lm_stride=None, ensemble=1, seeds=1, epochs=1, patience=1,
-        batch_size=16, lr=1e-3, device="cpu", lm_layers=1, revin=True, linear_skip=True, patch_len=7, config={},
-    )  # fmt: skip
+    s, days = _toy_setup(bench_mod, 160, 140)
+    args = _toy_args()
     for key, size, fit in (("q-thetah-long", 28, "horizon"), ("q-theta-4x", 56, "one_step")):
         (member,), _ = bench_mod.train_m(s, days[140], rows[key], args)
         cfg = member.model.config

@@ -3,13 +3,10 @@ and bench/forecast.py's ``q-events-long`` row."""
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
-import pandas as pd
 import pytest
 import torch
-from test_bench_forecast import _bench_module
+from test_bench_forecast import _bench_module, _toy_args, _toy_setup
 
 from sclm.models import Forecaster, ForecasterConfig
 from sclm.models._bases import regression_base
@@ -56,6 +53,17 @@ def _windows(seed: int = 0):
     return y[:, :n], c[:, :n], c[:, n:], y[:, n:]
 
 
+def _model(**kw) -> Forecaster:
+    """A small M with the regression base on its first two covariates (past channels 1-2 and
+    known-future columns 0-1 of six), in eval mode."""
+    seed_everything(0)
+    cfg = ForecasterConfig(
+        n_future=6, n_targets=1, input_size=56, horizon=7, patch_len=7, patch_stride=7,
+        quantiles=(0.1, 0.5, 0.9), loss_kind="quantile", revin=True, base="regression", base_covariates=2, **kw,
+    )  # fmt: skip
+    return Forecaster(cfg).eval()
+
+
 def test_a_fixed_penalty_equals_an_augmented_least_squares_fit_by_hand():
     y, c, cf, _ = _windows()
     for lam in (0.0, 0.01, 0.3):
@@ -92,12 +100,7 @@ def test_it_reads_a_promotion_lift_and_a_closed_day_and_without_covariates_is_th
 
 
 def test_the_forecaster_adds_the_regression_base_of_its_first_covariates():
-    seed_everything(0)
-    cfg = ForecasterConfig(
-        n_channels=3, n_future=6, n_targets=1, input_size=56, horizon=7, patch_len=7, patch_stride=7,
-        quantiles=(0.1, 0.5, 0.9), loss_kind="quantile", revin=True, base="regression", base_covariates=2,
-    )  # fmt: skip
-    model = Forecaster(cfg).eval()
+    model = _model(n_channels=3)
     with torch.no_grad():  # the network's correction off: the forecast is the base
         for layer in (model.head, model.future[2]):
             layer.weight.zero_()
@@ -122,26 +125,16 @@ def test_the_events_row_puts_the_flags_and_shares_first_in_the_past_and_the_futu
     row = bench_mod.M_VARIANTS[bench_mod.M_KEYS["q-events-long"]]
     base_long = bench_mod.M_VARIANTS[bench_mod.M_KEYS["q-base-long"]]
     assert row == {**{k: v for k, v in base_long.items() if k != "base"}, "events_base": True}
-    days = pd.date_range("2024-01-01", periods=160, freq="D")
-    idx = pd.MultiIndex.from_product([["a", "b"], days], names=["node", "ts"])
     rng = np.random.default_rng(0)
     promo = (rng.random(320) < 0.2) * 0.5
-    temp = rng.normal(20, 3, 320)
-    y = np.tile(10 + 3 * np.sin(np.arange(160) * 2 * np.pi / 7), 2) + 8 * promo + rng.normal(0, 1, 320)
-    panel = pd.DataFrame({"target": y, "temp": temp, "promotion": promo}, index=idx)
-    s = bench_mod.Setup(
-        name="toy", panel=panel, targets=["target"], covariates=[], known_future=["temp", "promotion"],
-        scaled=["target", "temp"], horizon=7, origins=[days[140]], retrain=True, input_size=14,
-    )  # fmt: skip
-    bench_mod.add_static(s)
+    cols = {"temp": rng.normal(20, 3, 320), "promotion": promo}
+    s, days = _toy_setup(bench_mod, 160, 140, cols, known_future=["temp", "promotion"], scaled=["temp"])
+    s.panel["target"] += 8 * promo
     assert bench_mod.event_columns(s) == ["promotion"]  # the share; the rescaled weather is not one
     task = bench_mod.task_of(s, s.static, 28, ["promotion"])
     assert task.covariates == ("promotion",)
     assert task.known_future == ("promotion", "temp", "zero_share", "log_mean")
-    args = argparse.Namespace(
-        static=False, stride=7, quick=False, lm_stride=None, ensemble=1, seeds=1, epochs=1, patience=1,
-        batch_size=16, lr=1e-3, device="cpu", lm_layers=1, revin=True, linear_skip=True, patch_len=7, config={},
-    )  # fmt: skip
+    args = _toy_args()
     (member,), _ = bench_mod.train_m(s, days[140], row, args)
     cfg = member.model.config
     assert (cfg.base, cfg.base_covariates, cfg.input_size, cfg.n_channels) == ("regression", 1, 28, 2)
@@ -153,13 +146,8 @@ def test_the_events_row_puts_the_flags_and_shares_first_in_the_past_and_the_futu
 
 
 def test_covariates_left_to_the_base_do_not_reach_the_encoder():
-    seed_everything(0)
-    cfg = ForecasterConfig(
-        n_channels=4, n_future=6, n_targets=1, input_size=56, horizon=7, patch_len=7, patch_stride=7,
-        quantiles=(0.1, 0.5, 0.9), loss_kind="quantile", revin=True, base="regression", base_covariates=2,
-        encode_base_covariates=False,
-    )  # fmt: skip
-    model = Forecaster(cfg).eval()
+    model = _model(n_channels=4, encode_base_covariates=False)
+    cfg = model.config
     assert cfg.n_encoded == 2 and model.head.in_features == 2 * cfg.n_patches * cfg.d_model
     y, c, cf, _ = _windows(4)
     other = torch.rand(3, 56, 1)
@@ -179,12 +167,7 @@ def test_covariates_left_to_the_base_do_not_reach_the_encoder():
 
 
 def test_the_correction_weight_moves_the_median_towards_the_base_and_keeps_the_interval():
-    seed_everything(0)
-    cfg = ForecasterConfig(
-        n_channels=3, n_future=6, n_targets=1, input_size=56, horizon=7, patch_len=7, patch_stride=7,
-        quantiles=(0.1, 0.5, 0.9), loss_kind="quantile", revin=True, base="regression", base_covariates=2,
-    )  # fmt: skip
-    model = Forecaster(cfg).eval()
+    model = _model(n_channels=3)
     y, c, cf, _ = _windows(5)
     x = torch.tensor(np.concatenate([y[..., None], c], axis=-1), dtype=torch.float32)
     xf = torch.cat([torch.tensor(cf, dtype=torch.float32), torch.rand(3, 7, 4)], dim=-1)
@@ -214,19 +197,8 @@ def test_the_correction_weight_moves_the_median_towards_the_base_and_keeps_the_i
 
 def test_a_shrink_row_picks_the_weight_with_the_lowest_validation_mase_on_a_copy():
     bench_mod = _bench_module()
-    days = pd.date_range("2024-01-01", periods=160, freq="D")
-    idx = pd.MultiIndex.from_product([["a", "b"], days], names=["node", "ts"])
-    rng = np.random.default_rng(1)
-    y = np.tile(10 + 3 * np.sin(np.arange(160) * 2 * np.pi / 7), 2) + rng.normal(0, 1, 320)
-    s = bench_mod.Setup(
-        name="toy", panel=pd.DataFrame({"target": y}, index=idx), targets=["target"], covariates=[],
-        known_future=[], scaled=["target"], horizon=7, origins=[days[140]], retrain=True, input_size=14,
-    )  # fmt: skip
-    bench_mod.add_static(s)
-    args = argparse.Namespace(
-        static=False, stride=7, quick=False, lm_stride=None, ensemble=1, seeds=1, epochs=1, patience=1,
-        batch_size=16, lr=1e-3, device="cpu", lm_layers=1, revin=True, linear_skip=True, patch_len=7, config={},
-    )  # fmt: skip
+    s, days = _toy_setup(bench_mod, 160, 140, seed=1)
+    args = _toy_args()
     cache: dict = {}
     plain = bench_mod.M_VARIANTS[bench_mod.M_KEYS["q-base-long"]]
     shrunk = bench_mod.M_VARIANTS[bench_mod.M_KEYS["q-base-long-s"]]

@@ -12,6 +12,21 @@ from sclm.baselines import DEFAULT_QUANTILES, quantile_column
 GOALS = {"pasta": "<= 0.62", "yaz": "<= 0.70"}  # issue 14; on the median (q0.5) of every row
 QCOLS = [quantile_column(q) for q in DEFAULT_QUANTILES]
 QUANTILE = {"loss_kind": "quantile"}  # pinball only, the point is the q0.5 output
+BASE_LONG = {  # q-base-long: the weekday mean of each window as the base, twice the input days
+    "backbone": "patch",
+    **QUANTILE,
+    "loss_scale": "seasonal",
+    "static": True,
+    "base": "seasonal_mean",
+    "long_input": True,
+}
+# q-events-long-b: the events base (weekday means + the window's ridge-fitted effects of its flags
+# and shares), those covariates read by the base alone, not by the patch encoder
+EVENTS_ONLY = {
+    **{k: v for k, v in BASE_LONG.items() if k != "base"},
+    "events_base": True,
+    "encode_base_covariates": False,
+}
 M_VARIANTS = {  # label -> ForecasterConfig overrides (+ bench keys: static, series_id, ensemble, select)
     "M (patch)": {"backbone": "patch"},
     "M (MiniLM)": {"backbone": "lm", "lm_pretrained": True},
@@ -34,14 +49,7 @@ M_VARIANTS = {  # label -> ForecasterConfig overrides (+ bench keys: static, ser
         "base": "seasonal_mean",
     },
     # + twice the input days (the base then averages twice the weeks)
-    "M (quantile, static, seasonal loss, base, 2x input)": {
-        "backbone": "patch",
-        **QUANTILE,
-        "loss_scale": "seasonal",
-        "static": True,
-        "base": "seasonal_mean",
-        "long_input": True,
-    },
+    "M (quantile, static, seasonal loss, base, 2x input)": BASE_LONG,
     # + the damped level with a weekly profile as the base (``base="seasonal_level"``), 2x input
     "M (quantile, static, seasonal loss, level base, 2x input)": {
         "backbone": "patch",
@@ -119,36 +127,14 @@ M_VARIANTS = {  # label -> ForecasterConfig overrides (+ bench keys: static, ser
         "long_input": True,
     },
     # the same with the event covariates read by the base alone, not by the patch encoder
-    "M (quantile, static, seasonal loss, events base only, 2x input)": {
-        "backbone": "patch",
-        **QUANTILE,
-        "loss_scale": "seasonal",
-        "static": True,
-        "events_base": True,
-        "encode_base_covariates": False,
-        "long_input": True,
-    },
+    "M (quantile, static, seasonal loss, events base only, 2x input)": EVENTS_ONLY,
     # q-events-long-b / q-base-long with the network's correction to the base shrunk by a weight
     # chosen on the validation windows (ForecasterConfig.correction, bench/forecast.py shrink_member)
     "M (quantile, static, seasonal loss, events base only, 2x input, shrunk)": {
-        "backbone": "patch",
-        **QUANTILE,
-        "loss_scale": "seasonal",
-        "static": True,
-        "events_base": True,
-        "encode_base_covariates": False,
-        "long_input": True,
+        **EVENTS_ONLY,
         "shrink": True,
     },
-    "M (quantile, static, seasonal loss, base, 2x input, shrunk)": {
-        "backbone": "patch",
-        **QUANTILE,
-        "loss_scale": "seasonal",
-        "static": True,
-        "base": "seasonal_mean",
-        "long_input": True,
-        "shrink": True,
-    },
+    "M (quantile, static, seasonal loss, base, 2x input, shrunk)": {**BASE_LONG, "shrink": True},
     # q-base-long pretrained on the simulated corpus (sclm.models._pretrain), fine-tuned at each
     # origin from that checkpoint with --ft-lr
     "M (quantile, static, seasonal loss, base, 2x input, pretrained)": {
