@@ -12,6 +12,9 @@ With ``--baselines`` also LightGBM with every covariate (its median).  The regre
 (``reg<ridge>``, ``sclm.models._bases.regression_base``) reads the data set's covariates on M's
 scale (:func:`scaled_covariates`).
 
+``--test-origins`` scores the protocol's test origins instead, as context once every choice has
+been made on validation origins (never to choose by).
+
 Run: .venv/bin/python bench/forecast_bases.py --dataset yaz|pasta|pasta-brands --origins 12 [--baselines]
 """
 
@@ -91,6 +94,11 @@ def main(argv: list[str] | None = None) -> pd.Series:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dataset", choices=("yaz", "pasta", "pasta-brands"), default="yaz")
     ap.add_argument("--origins", type=int, default=4, help="validation origins before the first test origin")
+    ap.add_argument(
+        "--test-origins",
+        action="store_true",
+        help="score the test origins instead (context after a choice: never to choose by)",
+    )
     ap.add_argument("--series", type=int, default=None, help="pasta: first N series (the --quick 12)")
     ap.add_argument("--baselines", action="store_true", help="also AutoETS and AutoTheta")
     args = ap.parse_args(argv)
@@ -98,7 +106,7 @@ def main(argv: list[str] | None = None) -> pd.Series:
     make = {"yaz": lambda: yaz_task(None), "pasta": lambda: pasta_task(args.series)}
     task = make.get(args.dataset, lambda: pasta_brands_task(None))()
     df, h = task.data, task.horizon
-    origins = origin_days(df["ds"].max(), h, task.n_origins, before=args.origins)
+    origins = origin_days(df["ds"].max(), h, task.n_origins, before=0 if args.test_origins else args.origins)
     size = 84 if args.dataset == "pasta" else 56  # bench/forecast.py's input size
     factors = (1, 2, 4) if args.dataset == "pasta" else (1, 2, 4, 8)
     exog = [c for c in df.columns if c not in ("unique_id", "ds", "y", "open")]
@@ -147,7 +155,8 @@ def main(argv: list[str] | None = None) -> pd.Series:
         cutoff_col="origin",
     )  # fmt: skip
     rel = table["relMASE"].sort_values()
-    print(f"{args.dataset}: validation origins {[o.date().isoformat() for o in origins]}")
+    kind = "test" if args.test_origins else "validation"
+    print(f"{args.dataset}: {kind} origins {[o.date().isoformat() for o in origins]}")
     print(rel.round(4).to_string())
     print(f"wall {time.perf_counter() - t0:.1f} s")
     return rel
