@@ -434,8 +434,9 @@ def train_m(
     stride = train_stride(s, variant, args)
     extra = m_inputs(s, variant, args)
     input_size = s.input_size * input_factor(variant)
-    past = event_columns(s) if variant.get("events_base") else []
+    past = []
     if variant.get("events_base"):  # the regression base on the event covariates (past + future)
+        past = event_columns(s)
         if not past:
             raise ValueError(f"{s.name}: the events base needs a flag or share covariate; it has none")
         overrides = {**overrides, "base": "regression", "base_covariates": len(past)}

@@ -103,13 +103,18 @@ def main(argv: list[str] | None = None) -> pd.Series:
     ap.add_argument("--baselines", action="store_true", help="also AutoETS and AutoTheta")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
-    make = {"yaz": lambda: yaz_task(None), "pasta": lambda: pasta_task(args.series)}
-    task = make.get(args.dataset, lambda: pasta_brands_task(None))()
+    if args.dataset == "yaz":
+        task = yaz_task(None)
+    elif args.dataset == "pasta":
+        task = pasta_task(args.series)
+    else:
+        task = pasta_brands_task(None)
     df, h = task.data, task.horizon
     origins = origin_days(df["ds"].max(), h, task.n_origins, before=0 if args.test_origins else args.origins)
     size = 84 if args.dataset == "pasta" else 56  # bench/forecast.py's input size
     factors = (1, 2, 4) if args.dataset == "pasta" else (1, 2, 4, 8)
     exog = [c for c in df.columns if c not in ("unique_id", "ds", "y", "open")]
+    ev = event_columns(df, exog, origins[0])  # the flags and shares, fixed by the first origin
     models = ["seasonal_naive", *(["auto_ets", "auto_theta"] if args.baselines else [])]
     rows, t0 = [], time.perf_counter()
     for origin in origins:
@@ -139,7 +144,6 @@ def main(argv: list[str] | None = None) -> pd.Series:
                     continue
                 x = torch.tensor(v[-size * f :]).reshape(1, -1, 1)
                 c_past = torch.tensor(cp[-size * f :])[None]
-                ev = event_columns(df, exog, origins[0])
                 for key, out in bases(x, h, c_past, torch.tensor(cf)[None], ev).items():
                     vals = np.maximum(out[0, :, 0].numpy(), 0.0)
                     rows += [

@@ -590,6 +590,9 @@ class Forecaster(nn.Module):
             )
         n = x.shape[0]
         k = cfg.n_targets
+        if cfg.n_future and (x_future is None or x_future.shape != (n, cfg.horizon, cfg.n_future)):
+            got = None if x_future is None else tuple(x_future.shape)
+            raise ValueError(f"x_future must have shape ({n}, {cfg.horizon}, {cfg.n_future}), got {got}")
         scale = (
             seasonal_scale(x[:, :, :k], cfg.season_length, cfg.scale_floor)
             if cfg.loss_scale == "seasonal"
@@ -600,9 +603,6 @@ class Forecaster(nn.Module):
             stat = theta_base(x[:, :, :k], cfg.horizon, cfg.season_length, cfg.base_weeks, fit_steps=steps)
         elif cfg.base == "regression":  # before RevIN, on the scaled axis of targets and covariates
             r = cfg.base_covariates
-            if x_future is None or x_future.shape != (n, cfg.horizon, cfg.n_future):
-                got = None if x_future is None else tuple(x_future.shape)
-                raise ValueError(f"x_future must have shape ({n}, {cfg.horizon}, {cfg.n_future}), got {got}")
             stat = regression_base(
                 x[:, :, :k], x[:, :, k : k + r], x_future[:, :, :r], cfg.season_length, cfg.base_weeks
             )
@@ -620,9 +620,6 @@ class Forecaster(nn.Module):
         out = self.head(self.head_dropout(z.reshape(n, -1)))
         out = out.reshape(n, cfg.horizon, cfg.n_targets, 1 + cfg.n_quantiles)
         if self.future is not None:
-            if cfg.n_future and (x_future is None or x_future.shape != (n, cfg.horizon, cfg.n_future)):
-                got = None if x_future is None else tuple(x_future.shape)
-                raise ValueError(f"x_future must have shape ({n}, {cfg.horizon}, {cfg.n_future}), got {got}")
             feats = x_future if cfg.n_future else x.new_zeros(n, cfg.horizon, 0)
             if cfg.future_lags:  # N, H, K·L: the same weekday's last L values (RevIN's axis)
                 feats = torch.cat(
