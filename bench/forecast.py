@@ -206,6 +206,8 @@ from _forecast.rows import (
     BENCH_KEYS,
     EXTRA_BASELINES,
     GOAL_MODEL,
+    HYBRID_KEYS,
+    HYBRIDS,
     M_KEYS,
     M_VARIANTS,
     QCOLS,
@@ -605,6 +607,27 @@ def mixed_rows(models: dict[str, list], label: str) -> list[str]:
     return [k for k in rows if not (M_VARIANTS[k].get("select") or M_VARIANTS[k].get("mix"))]
 
 
+def hybrid_forecast(fcs: dict[str, pd.DataFrame], members: tuple[str, ...]) -> pd.DataFrame:
+    """A hybrid row: the equal-weight mean of ``members``' forecasts, column by column (``mean``
+    and every quantile: Vincentisation, so the quantiles stay sorted), cell by cell.
+
+    ``fcs``: label -> long forecast ``unique_id, ds, mean, q0.1..q0.9`` of one origin (the
+    baselines' and M's, :func:`predict_m`).  Every member must forecast the same cells; a cell
+    one member lacks raises rather than being scored on fewer members.
+    """
+    missing = [m for m in members if m not in fcs]
+    if missing:
+        raise ValueError(f"hybrid needs the rows {list(members)}; not run: {missing}")
+    cols = ["mean", *QCOLS]
+    key = ["unique_id", "ds"]
+    frames = [fcs[m].set_index(key)[cols].sort_index() for m in members]
+    for m, f in zip(members[1:], frames[1:], strict=True):
+        if not f.index.equals(frames[0].index):
+            raise ValueError(f"hybrid: {m!r} forecasts other cells than {members[0]!r}")
+    mean = sum(f.to_numpy("float64") for f in frames) / len(frames)
+    return pd.DataFrame(mean, index=frames[0].index, columns=cols).reset_index()
+
+
 def predict_m(s: Setup, members: list[TrainedForecaster], origin: pd.Timestamp, args) -> pd.DataFrame:
     """The members' forecasts combined (:func:`combine_members`), in the long frame of the baselines."""
     fcs = [m.forecast(origin, device=args.device) for m in members]
@@ -619,10 +642,16 @@ def run(s: Setup, args, bench: Bench) -> None:
     data = long_frame(s)
     baselines = {k: v for k, v in {**BASELINES, **EXTRA_BASELINES}.items() if k in args.baselines}
     labels = [*baselines, *(k for k in M_VARIANTS if k in args.m_variants)]
+    hybrids = {k: HYBRIDS[k] for k in getattr(args, "hybrids", [])}
+    for label, members in hybrids.items():
+        missing = [m for m in members if m not in labels]
+        if missing:
+            raise SystemExit(f"--hybrids {label!r} needs the rows {list(members)}; not run: {missing}")
+    labels += list(hybrids)
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in labels}
     secs: dict[str, list] = {k: [0.0, None] for k in baselines} | {
         k: [0.0, 0.0] for k in labels[len(baselines) :]
-    }
+    }  # a hybrid's "train s" stays 0: it is the mean of rows already timed
     models: dict[str, list[TrainedForecaster]] = {}  # label -> seed members
     cache: dict = {}  # members shared between rows (train_m)
     chosen: list = []  # (origin, the row "M" took, the validation MASE of every candidate)
@@ -685,6 +714,10 @@ def run(s: Setup, args, bench: Bench) -> None:
                 f" {len(models[label])} member(s), {secs[label][0]:.0f} s so far)",
                 flush=True,
             )
+        for label, members in hybrids.items():
+            t0 = time.perf_counter()
+            fcs[label] = hybrid_forecast(fcs, members)
+            secs[label][1] += time.perf_counter() - t0
         for label, fc in fcs.items():
             m = fc.merge(test[["unique_id", "ds", "y", "open"]], on=["unique_id", "ds"], how="inner")
             parts[label].append(m[m["open"]].assign(origin=origin))
@@ -768,6 +801,12 @@ def main(argv: list[str] | None = None) -> None:
         help=f"M rows to run: subset of {','.join(M_KEYS)}",
     )
     ap.add_argument(
+        "--hybrids",
+        default="",
+        help=f"hybrid rows (the mean of M and baselines; never the M of the goals): subset of "
+        f"{','.join(HYBRID_KEYS)} (default none)",
+    )
+    ap.add_argument(
         "--baselines",
         default="snaive,ets,theta,lightgbm,fracast",
         help=(
@@ -849,6 +888,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args.baselines = list(dict.fromkeys([REFERENCE, *_choices(args.baselines, bkeys, "baseline", ap)]))
     args.m_variants = _choices(args.m_variants, M_KEYS, "M variant", ap)
+    args.hybrids = _choices(args.hybrids, HYBRID_KEYS, "hybrid", ap) if args.hybrids else []
     names = _choices(args.datasets, {n: n for n in ALL}, "data set", ap)
     stem = "forecast_quick" if q else "forecast"
     bench = Bench(f"{stem}_{args.tag}" if args.tag else stem, out_dir=args.out_dir)

@@ -28,6 +28,9 @@ def test_bench_forecast_smoke(tmp_path):
             "q,m",
             "--ensemble",
             "2",
+            "--hybrids",
+            "m-lgbm,m-all",
+            "--save-forecasts",
             "--epochs",
             "1",
             "--tag",
@@ -70,6 +73,20 @@ def test_bench_forecast_smoke(tmp_path):
     assert len(picks) == 4 and all(p["note"].startswith("M (quantile); candidates") for p in picks)
     assert all(0 < p["value"] < 5 for p in picks)
     assert data["yaz: M: relMASE"]["goal"] == "<= 0.70"
+    # the hybrid rows: the cell-by-cell mean of their members' saved forecasts, scored like every
+    # row, with their ratio to the best baseline as context (no goal)
+    saved = pd.read_csv(tmp_path / "forecast_quick_smoke_yaz_forecasts.csv")
+    wide = saved.pivot_table(index=["unique_id", "origin", "ds"], columns="row", values="q0.5")
+    for label, members in (
+        ("M (hybrid: M, LightGBM)", ["M", "LightGBM"]),
+        ("M (hybrid: M, AutoETS, AutoTheta, LightGBM)", ["M", "AutoETS", "AutoTheta", "LightGBM"]),
+    ):
+        np.testing.assert_allclose(wide[label], wide[members].mean(axis=1), rtol=1e-9)
+        ratio = data[f"yaz: {label}: relMASE / best baseline's"]
+        assert ratio["goal"] is None and ratio["value"] == pytest.approx(
+            data[f"yaz: {label}: relMASE"]["value"] / rel[best], rel=1e-3
+        )
+        assert data[f"yaz: {label}: relMASE"]["goal"] is None
 
 
 def _bench_module():
@@ -331,3 +348,28 @@ def test_row_ensemble_combines_the_other_patch_rows_only():
     assert bench_mod.mixed_rows(models, k["m-mix"]) == [k["q-base-long"], k["q-pre"]]
     assert bench_mod.mixed_rows({**models, k["m-mix"]: ["mix"]}, k["m-mix"]) == [k["q-base-long"], k["q-pre"]]
     assert list(bench_mod.M_VARIANTS)[-2:] == ["M", "M (row ensemble)"]  # run after the rows it mixes
+
+
+def test_hybrid_is_the_mean_of_its_members_and_refuses_other_cells():
+    bench_mod = _bench_module()
+    cols = ["mean", *bench_mod.QCOLS]
+    days = pd.date_range("2024-01-01", periods=3, freq="D")
+
+    def frame(shift, order=slice(None)):
+        f = pd.DataFrame({"unique_id": ["a"] * 3, "ds": days})
+        for j, c in enumerate(cols):
+            f[c] = shift + j + np.arange(3.0)
+        return f.iloc[order].reset_index(drop=True)
+
+    fcs = {"M": frame(0.0), "LightGBM": frame(4.0, slice(None, None, -1)), "AutoETS": frame(-1.0)}
+    out = bench_mod.hybrid_forecast(fcs, ("M", "LightGBM", "AutoETS"))
+    np.testing.assert_allclose(out[cols].to_numpy(), frame(1.0)[cols].to_numpy())  # (0 + 4 - 1) / 3
+    assert (np.diff(out[cols[1:]].to_numpy(), axis=1) >= 0).all()  # quantiles stay sorted
+    with pytest.raises(ValueError, match="not run"):
+        bench_mod.hybrid_forecast(fcs, ("M", "AutoTheta"))
+    with pytest.raises(ValueError, match="other cells"):
+        bench_mod.hybrid_forecast({**fcs, "LightGBM": frame(4.0).iloc[:2]}, ("M", "LightGBM"))
+    # never the M of the goals, and its members are rows the bench runs
+    assert bench_mod.GOAL_MODEL not in bench_mod.HYBRIDS
+    known = {*bench_mod.BASELINES, *bench_mod.M_VARIANTS}
+    assert all(set(m) <= known for m in bench_mod.HYBRIDS.values())

@@ -201,6 +201,14 @@ BENCH_KEYS = (
     "events_base",
     "shrink",
 )  # M_VARIANTS keys that are not ForecasterConfig fields
+# Hybrid rows (--hybrids): no training of their own, the quantile-wise equal-weight mean of their
+# members' forecasts at each origin (bench/forecast.py hybrid_forecast).  Reported beside M, never
+# as M: a combination that contains the baselines cannot show that M beats them.
+HYBRIDS = {
+    "M (hybrid: M, LightGBM)": ("M", "LightGBM"),
+    "M (hybrid: M, AutoETS, AutoTheta, LightGBM)": ("M", "AutoETS", "AutoTheta", "LightGBM"),
+}
+HYBRID_KEYS = dict(zip(("m-lgbm", "m-all"), HYBRIDS, strict=True))  # --hybrids key -> label
 BASELINES = {
     "Seasonal Naive": "seasonal_naive",
     "AutoETS": "auto_ets",
