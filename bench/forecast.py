@@ -122,6 +122,14 @@ model bundled with the ``fracast`` package (``sclm._fracast``), no training, no 
 deciles give the interval and the median.  It is reported next to the goal (``M / Fracast's``)
 but is not one of the four baselines of the best-baseline goal.
 
+Hybrid rows (``--hybrids m-lgbm,m-all``, default none; ``hybrid_forecast``): at each origin the
+equal-weight mean, quantile by quantile (Vincentisation, so the quantiles stay sorted), of
+``M``'s forecast and LightGBM's (``M (hybrid: M, LightGBM)``) or AutoETS's, AutoTheta's and
+LightGBM's (``M (hybrid: M, AutoETS, AutoTheta, LightGBM)``); no training of their own.  A
+forecast combination, as practitioners deploy it; reported with its ratio to the best baseline as
+context, never as the M of the goals (a combination that contains the baselines cannot show that
+M beats them).
+
 Scores (per data set and model)
 - relMASE (``sclm.metrics.relative_mase_table``, the one implementation of the package):
   geometric mean over series of model MASE / seasonal-naive MASE; a series' MASE is the mean over
