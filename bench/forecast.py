@@ -130,6 +130,12 @@ forecast combination, as practitioners deploy it; reported with its ratio to the
 context, never as the M of the goals (a combination that contains the baselines cannot show that
 M beats them).
 
+Conformal row (``--conformal``; ``conformal_interval``): ``M (conformal)`` is ``M``'s forecast
+with its 80 % interval recalibrated by conformalised quantile regression on the validation
+windows of ``M``'s own training (``sclm.pipeline.validation_forecasts``, every day before the
+origin; one threshold per target and step, scores per series MAE), the median unchanged, so its
+relMASE is ``M``'s and only cov80 and WQL move.
+
 Scores (per data set and model)
 - relMASE (``sclm.metrics.relative_mase_table``, the one implementation of the package):
   geometric mean over series of model MASE / seasonal-naive MASE; a series' MASE is the mean over
@@ -636,12 +642,51 @@ def hybrid_forecast(fcs: dict[str, pd.DataFrame], members: tuple[str, ...]) -> p
     return pd.DataFrame(mean, index=frames[0].index, columns=cols).reset_index()
 
 
-def predict_m(s: Setup, members: list[TrainedForecaster], origin: pd.Timestamp, args) -> pd.DataFrame:
-    """The members' forecasts combined (:func:`combine_members`), in the long frame of the baselines."""
+CONFORMAL = "M (conformal)"  # --conformal: M's median, its 80 % interval calibrated by CQR
+
+
+def conformal_interval(
+    members: list[TrainedForecaster], fc: pd.DataFrame, origin: pd.Timestamp, stride: int, device: str
+) -> pd.DataFrame:
+    """``fc`` (the members' combined forecast at ``origin``: ``node, variable, ts, mean,
+    q0.1..q0.9``) with its 80 % interval calibrated on the members' own validation windows.
+
+    Conformalised quantile regression (:class:`sclm.monitor.ConformalCalibrator`, ``score="cqr"``,
+    one threshold per target and horizon step, scores divided by each series' validation MAE):
+    the scores come from :func:`sclm.pipeline.validation_forecasts`, whose forecast days all lie
+    before ``origin``.  ``q0.1`` and ``q0.9`` become the calibrated bounds (floored at 0 for
+    non-negative targets); the inner quantiles are clipped into them, so the columns stay
+    sorted and the median is unchanged whenever it lies inside the interval.
+    """
+    from sclm.monitor import ConformalCalibrator
+    from sclm.pipeline import validation_forecasts
+
+    val = validation_forecasts(members, window_stride=stride, device=device)
+    nonneg = all(members[0].model.config.nonneg or (False,))
+    cal = ConformalCalibrator(alpha=0.2, score="cqr", floor=0.0 if nonneg else None).fit(val)
+    out = cal.transform(fc.assign(origin=origin))
+    fc = fc.copy()
+    lo, hi = out["lo"].to_numpy(), out["hi"].to_numpy()
+    inner = [c for c in QCOLS if c not in ("q0.1", "q0.9")]
+    fc[inner] = np.clip(fc[inner].to_numpy(), lo[:, None], hi[:, None])
+    fc["q0.1"], fc["q0.9"] = lo, hi
+    return fc
+
+
+def predict_m(
+    s: Setup, members: list[TrainedForecaster], origin: pd.Timestamp, args, conformal: bool = False
+) -> pd.DataFrame:
+    """The members' forecasts combined (:func:`combine_members`), in the long frame of the
+    baselines; ``conformal``: the interval calibrated on their validation windows
+    (:func:`conformal_interval`)."""
     fcs = [m.forecast(origin, device=args.device) for m in members]
     fc = fcs[0].copy()
     cols = ["mean", *QCOLS]
     fc[cols] = combine_members([f[cols].to_numpy() for f in fcs])
+    if conformal:
+        fc = conformal_interval(
+            members, fc, origin, train_stride(s, M_VARIANTS[GOAL_MODEL], args), args.device
+        )
     uid = [series_id(n, t, len(s.targets)) for n, t in zip(fc["node"], fc["variable"], strict=True)]
     return fc.assign(unique_id=uid, ds=fc["ts"])[["unique_id", "ds", "mean", *QCOLS]]
 
@@ -656,6 +701,11 @@ def run(s: Setup, args, bench: Bench) -> None:
         if missing:
             raise SystemExit(f"--hybrids {label!r} needs the rows {list(members)}; not run: {missing}")
     labels += list(hybrids)
+    conformal = getattr(args, "conformal", False)
+    if conformal:
+        if GOAL_MODEL not in labels:
+            raise SystemExit(f"--conformal calibrates {GOAL_MODEL!r}'s interval: run it (--m-variants ...,m)")
+        labels.append(CONFORMAL)
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in labels}
     secs: dict[str, list] = {k: [0.0, None] for k in baselines} | {
         k: [0.0, 0.0] for k in labels[len(baselines) :]
@@ -722,6 +772,10 @@ def run(s: Setup, args, bench: Bench) -> None:
                 f" {len(models[label])} member(s), {secs[label][0]:.0f} s so far)",
                 flush=True,
             )
+        if conformal:  # M's members of this origin, no training: the same median, a calibrated interval
+            t0 = time.perf_counter()
+            fcs[CONFORMAL] = predict_m(s, models[GOAL_MODEL], origin, args, conformal=True)
+            secs[CONFORMAL][1] += time.perf_counter() - t0
         for label, members in hybrids.items():
             t0 = time.perf_counter()
             fcs[label] = hybrid_forecast(fcs, members)
@@ -813,6 +867,12 @@ def main(argv: list[str] | None = None) -> None:
         default="",
         help=f"hybrid rows (the mean of M and baselines; never the M of the goals): subset of "
         f"{','.join(HYBRID_KEYS)} (default none)",
+    )
+    ap.add_argument(
+        "--conformal",
+        action="store_true",
+        help=f"add the row {CONFORMAL!r}: M's forecast with its 80 %% interval calibrated by CQR on "
+        "its own validation windows (no training of its own)",
     )
     ap.add_argument(
         "--baselines",

@@ -64,6 +64,7 @@ __all__ = [
     "score_forecasts",
     "train_forecaster",
     "training_windows",
+    "validation_forecasts",
 ]
 
 BASELINE_LABELS: dict[str, str] = {
@@ -358,6 +359,87 @@ def training_windows(
     scaler = PanelScaler("mean_abs", per="node", columns=list(task.scaled)).fit(panel, end=train_end)
     scaled = scaler.transform(panel[panel.index.get_level_values("ts") <= train_end])
     return scaler, _windows(task, scaled, end=train_end, stride=window_stride)
+
+
+def validation_forecasts(
+    members: Sequence[TrainedForecaster],
+    *,
+    window_stride: int = 1,
+    val_fraction: float = 0.2,
+    device: str = "auto",
+) -> pd.DataFrame:
+    """The forecasts of M's own validation windows, with their actuals, in original units.
+
+    The windows are those :func:`train_forecaster` held out for early stopping (the last
+    ``val_fraction`` of the training windows, ``purge="targets"``): every forecast day lies on or
+    before ``train_end``, so nothing after the origin is read.  With several ``members`` (a seed
+    ensemble of one configuration: the same task, training end and windows) every column is the
+    median over members, cell by cell, as the bench combines them.  The use: calibration
+    scores for :class:`sclm.monitor.ConformalCalibrator` (the intervals of a forecast at
+    ``train_end`` calibrated on days before it).
+
+    Parameters
+    ----------
+    members : sequence of TrainedForecaster
+        Trained on the same task (equal layout and panel) up to the same ``train_end``; the
+        windows are cut from the first member's task and scaler.
+    window_stride : int
+        Days between training windows, as in :func:`train_forecaster`.
+    val_fraction : float
+        As in :func:`train_forecaster`.
+    device : str
+        Where to run the model.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long frame ``node, variable, origin, ts, y, mean, q0.1 ... q0.9``: one row per validation
+        window, target and forecast day (``origin``: the window's last input day).
+    """
+    from sclm.training import predict
+    from sclm.windows import train_val_split
+
+    if not members:
+        raise ValueError("validation_forecasts needs at least one member")
+    first = members[0]
+    layout = ("targets", "covariates", "known_future", "horizon", "input_size", "scaled")
+
+    def same(m: TrainedForecaster) -> bool:
+        t, u = m.task, first.task
+        return (
+            m.train_end == first.train_end
+            and all(getattr(t, a) == getattr(u, a) for a in layout)
+            and (t.panel is u.panel or t.panel.equals(u.panel))
+        )
+
+    if not all(same(m) for m in members[1:]):
+        raise ValueError("validation_forecasts: members must share their task and training end")
+    _, w = training_windows(first.task, train_end=first.train_end, window_stride=window_stride)
+    _, va = train_val_split(w, val_fraction, purge="targets")
+    if len(va) == 0:
+        raise ValueError("no validation windows: the training period is too short for the split")
+    inv = lambda a: first.scaler.inverse_transform(a, nodes=va.nodes, columns=va.targets)  # noqa: E731
+    preds = [predict(m.model, va.X, va.X_future, device=device, inverse=inv) for m in members]
+    point = np.median(np.stack([p.point for p in preds]), axis=0)  # N, H, K
+    quant = np.median(np.stack([p.quantiles for p in preds]), axis=0)  # N, H, K, Q
+    y = inv(va.Y)
+    n, h, k = va.Y.shape
+    step = np.arange(1, h + 1)
+    parts = []
+    for j, target in enumerate(va.targets):
+        d = pd.DataFrame(
+            {
+                "node": np.repeat(va.nodes, h),
+                "variable": target,
+                "origin": np.repeat(va.meta["origin"].to_numpy(), h),
+                "ts": (va.meta["origin"].to_numpy()[:, None] + step * np.timedelta64(1, "D")).ravel(),
+                "y": y[:, :, j].ravel(),
+                "mean": point[:, :, j].ravel(),
+            }
+        )
+        d[list(QCOLS)] = quant[:, :, j, :].reshape(n * h, -1)
+        parts.append(d)
+    return pd.concat(parts, ignore_index=True)
 
 
 def _series_ids(task: ForecastTask) -> pd.DataFrame:

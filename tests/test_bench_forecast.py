@@ -30,6 +30,7 @@ def test_bench_forecast_smoke(tmp_path):
             "2",
             "--hybrids",
             "m-lgbm,m-all",
+            "--conformal",
             "--save-forecasts",
             "--epochs",
             "1",
@@ -87,6 +88,10 @@ def test_bench_forecast_smoke(tmp_path):
             data[f"yaz: {label}: relMASE"]["value"] / rel[best], rel=1e-3
         )
         assert data[f"yaz: {label}: relMASE"]["goal"] is None
+    # the conformal row: M's median, its own interval
+    np.testing.assert_allclose(wide["M (conformal)"], wide["M"], rtol=1e-9)
+    assert data["yaz: M (conformal): relMASE"]["value"] == pytest.approx(rel["M"], abs=1e-4)
+    assert 0 <= data["yaz: M (conformal): cov80"]["value"] <= 1
 
 
 def _bench_module():
@@ -373,3 +378,30 @@ def test_hybrid_is_the_mean_of_its_members_and_refuses_other_cells():
     assert bench_mod.GOAL_MODEL not in bench_mod.HYBRIDS
     known = {*bench_mod.BASELINES, *bench_mod.M_VARIANTS}
     assert all(set(m) <= known for m in bench_mod.HYBRIDS.values())
+
+
+def test_conformal_interval_is_the_cqr_calibration_on_the_validation_windows():
+    from sclm.monitor import ConformalCalibrator
+    from sclm.pipeline import validation_forecasts
+
+    bench_mod = _bench_module()
+    s, days = _toy_setup(bench_mod, 150, 130)
+    args = _toy_args(stride=1, epochs=2)
+    members, _ = bench_mod.train_m(s, days[130], bench_mod.M_VARIANTS["M (quantile)"], args)
+    plain = bench_mod.predict_m(s, members, days[130], args)
+    cal = bench_mod.predict_m(s, members, days[130], args, conformal=True)
+    np.testing.assert_allclose(cal["q0.5"], plain["q0.5"])  # the median is kept
+    q = cal[bench_mod.QCOLS].to_numpy()
+    assert (np.diff(q, axis=1) >= 0).all() and (q >= 0).all()
+    # the bounds are the calibrator's, fitted on the members' validation windows only
+    val = validation_forecasts(members, window_stride=1, device="cpu")
+    assert val["ts"].max() <= days[130]
+    ref = ConformalCalibrator(alpha=0.2, score="cqr", floor=0.0).fit(val)
+    fc = members[0].forecast(days[130], device="cpu").assign(origin=days[130])
+    want = ref.transform(fc)
+    np.testing.assert_allclose(cal["q0.1"], want["lo"], rtol=1e-6)
+    np.testing.assert_allclose(cal["q0.9"], want["hi"], rtol=1e-6)
+    # on the calibration rows themselves the interval covers at least 80 % of each step
+    inside = ref.transform(val).pipe(lambda f: (f["y"] >= f["lo"]) & (f["y"] <= f["hi"]))
+    assert inside.groupby(ref.transform(val)["step"]).mean().min() >= 0.8
+    assert not np.allclose(cal["q0.9"] - cal["q0.1"], plain["q0.9"] - plain["q0.1"])  # it moved

@@ -114,3 +114,33 @@ def test_score_forecasts_can_score_the_median():
     assert med.loc["Seasonal Naive", "MAE"] == pytest.approx(2.0)  # the reference keeps its own point
     with pytest.raises(ValueError, match="point must be"):
         score_forecasts(df, point="q0.9")
+
+
+def test_validation_forecasts_are_m_forecasts_of_its_held_out_windows(retail):
+    from sclm.pipeline import validation_forecasts
+
+    task = scenario_task(retail, horizon=7, input_size=28)
+    end = task.last_day - pd.Timedelta(days=30)
+    a = train_forecaster(task, train_end=end, **TINY)
+    val = validation_forecasts([a], device="cpu")
+    assert list(val.columns[:6]) == ["node", "variable", "origin", "ts", "y", "mean"]
+    assert val["ts"].max() <= end  # causal: every forecast day is a training day
+    assert ((val["ts"] - val["origin"]).dt.days.between(1, 7)).all()
+    # the actuals in original units, and each row the model's own forecast at that origin
+    truth = task.panel.stack().rename("v").rename_axis(["node", "ts", "variable"]).reset_index()
+    got = val.merge(truth, on=["node", "ts", "variable"], how="left")
+    np.testing.assert_allclose(got["y"], got["v"], rtol=1e-5, atol=1e-4)
+    o = val["origin"].max()
+    fc = a.forecast(o, device="cpu").sort_values(["node", "variable", "ts"]).reset_index(drop=True)
+    sub = val[val["origin"] == o].sort_values(["node", "variable", "ts"]).reset_index(drop=True)
+    np.testing.assert_allclose(
+        sub[["mean", "q0.1", "q0.5", "q0.9"]], fc[["mean", "q0.1", "q0.5", "q0.9"]], rtol=1e-5
+    )
+    # two members: every cell the median (here the mean) of theirs
+    b = train_forecaster(task, train_end=end, seed=1, **TINY)
+    both = validation_forecasts([a, b], device="cpu")
+    vb = validation_forecasts([b], device="cpu")
+    np.testing.assert_allclose(both["q0.5"], (val["q0.5"] + vb["q0.5"]) / 2, rtol=1e-5, atol=1e-6)
+    other = train_forecaster(task, train_end=end - pd.Timedelta(days=7), **TINY)
+    with pytest.raises(ValueError, match="share their task and training end"):
+        validation_forecasts([a, other])
