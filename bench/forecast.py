@@ -558,12 +558,9 @@ def validation_mase(
     ``scale_days``: the scale is taken over the window's last ``scale_days`` input days (the
     data set's own input size, so rows with a longer input are ranked on the same scale).
     """
-    from sclm.pipeline import training_windows
     from sclm.training import predict
-    from sclm.windows import train_val_split
 
-    _, w = training_windows(member.task, train_end=member.train_end, window_stride=stride)
-    _, va = train_val_split(w, 0.2, purge="targets")
+    va = member.validation_windows(window_stride=stride)
     cfg = member.model.config
     pred = predict(member.model, va.X, va.X_future, device=device)
     med = np.maximum(pred.quantiles[..., list(cfg.quantiles).index(0.5)], 0.0)  # N, H, K

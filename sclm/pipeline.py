@@ -224,6 +224,12 @@ class TrainedForecaster:
         """Scaled windows of the task (as the model sees them), e.g. for explanations."""
         return _windows(self.task, self.scaler.transform(self.task.panel), origins=origins, end=end)
 
+    def validation_windows(self, *, window_stride: int = 1, val_fraction: float = 0.2) -> Windows:
+        """The scaled windows :func:`train_forecaster` held out for early stopping (the last
+        ``val_fraction`` of the training windows, ``purge="targets"``; same ``window_stride``)."""
+        _, w = training_windows(self.task, train_end=self.train_end, window_stride=window_stride)
+        return train_val_split(w, val_fraction, purge="targets")[1]
+
     def forecast(self, origin: object | None = None, *, device: str = "auto") -> pd.DataFrame:
         """Forecast the H days after ``origin`` (default: the training end) for every node.
 
@@ -397,7 +403,6 @@ def validation_forecasts(
         window, target and forecast day (``origin``: the window's last input day).
     """
     from sclm.training import predict
-    from sclm.windows import train_val_split
 
     if not members:
         raise ValueError("validation_forecasts needs at least one member")
@@ -414,8 +419,7 @@ def validation_forecasts(
 
     if not all(same(m) for m in members[1:]):
         raise ValueError("validation_forecasts: members must share their task and training end")
-    _, w = training_windows(first.task, train_end=first.train_end, window_stride=window_stride)
-    _, va = train_val_split(w, val_fraction, purge="targets")
+    va = first.validation_windows(window_stride=window_stride, val_fraction=val_fraction)
     if len(va) == 0:
         raise ValueError("no validation windows: the training period is too short for the split")
     inv = lambda a: first.scaler.inverse_transform(a, nodes=va.nodes, columns=va.targets)  # noqa: E731
