@@ -235,7 +235,7 @@ from sclm import make_scenario
 from sclm.baselines import forecast
 from sclm.benchmarking import Bench
 from sclm.pipeline import ForecastTask, TrainedForecaster, scenario_task, train_forecaster
-from sclm.windows import rolling_origin_splits
+from sclm.windows import rolling_origin_splits, year_ago_feature
 
 SYNTHETIC = ("manufacturing", "logistics", "retail")
 REAL = ("pasta", "yaz", "pasta-brands")
@@ -377,6 +377,20 @@ def add_static(s: Setup) -> None:
     s.static = list(STATIC)
 
 
+YEAR_AGO = "year_ago"  # the panel column of add_year_ago
+
+
+def add_year_ago(s: Setup) -> None:
+    """The target's year-ago value of each day as a panel column :data:`YEAR_AGO`, for the rows
+    with ``year_ago`` (:func:`sclm.windows.year_ago_feature`: the mean of the same weekday 51, 52
+    and 53 weeks before; the first year's days get the series' mean up to the first origin, so
+    no day after it is read).  Rescaled like the target (``s.scaled``) and read only by those rows
+    (not a known-future column of the others, nor LightGBM's)."""
+    s.panel[YEAR_AGO] = year_ago_feature(s.panel, s.targets[0], season_length=SEASON_LENGTH, end=s.origins[0])
+    if YEAR_AGO not in s.scaled:
+        s.scaled.append(YEAR_AGO)
+
+
 def add_series_id(s: Setup) -> None:
     """One-hot series id columns ``id_<k>`` (constant known-future channels): ``s.ids``.
 
@@ -407,14 +421,17 @@ def task_of(
     columns (the layout ``ForecasterConfig.base_covariates`` reads)."""
     panel = s.panel.drop(columns=[s.open_col] if s.open_col else [])
     past = tuple(past)
+    covariates = (*past, *s.covariates)
+    known_future = (*past, *(c for c in s.known_future if c not in past), *extra)
+    used = {*s.targets, *covariates, *known_future}
     return ForecastTask(
         panel=panel,
         targets=tuple(s.targets),
-        covariates=(*past, *s.covariates),
-        known_future=(*past, *(c for c in s.known_future if c not in past), *extra),
+        covariates=covariates,
+        known_future=known_future,
         horizon=s.horizon,
         input_size=input_size or s.input_size,
-        scaled=tuple(s.scaled),
+        scaled=tuple(c for c in s.scaled if c in used),  # a row's scaler sees its own columns only
     )
 
 
@@ -452,8 +469,10 @@ def train_m(
     extra = m_inputs(s, variant, args)
     input_size = s.input_size * input_factor(variant)
     past = []
+    if variant.get("year_ago") and not (variant.get("events_base") and YEAR_AGO in s.panel.columns):
+        raise ValueError(f"{s.name}: a year-ago row needs the events base and a real data set (add_year_ago)")
     if variant.get("events_base"):  # the regression base on the event covariates (past + future)
-        past = event_columns(s)
+        past = event_columns(s) + ([YEAR_AGO] if variant.get("year_ago") else [])
         if not past:
             raise ValueError(f"{s.name}: the events base needs a flag or share covariate; it has none")
         overrides = {**overrides, "base": "regression", "base_covariates": len(past)}
@@ -905,9 +924,10 @@ def main(argv: list[str] | None = None) -> None:
         )
         if args.input_size:
             s.input_size = args.input_size
-        if name not in SYNTHETIC:  # columns for the rows that ask for them (static, series id)
+        if name not in SYNTHETIC:  # columns for the rows that ask for them (static, series id, year ago)
             add_static(s)
             add_series_id(s)
+            add_year_ago(s)
         t0 = time.perf_counter()
         run(s, args, bench)
         bench.add(f"{name}: total s", round(time.perf_counter() - t0, 1))

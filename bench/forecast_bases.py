@@ -37,6 +37,7 @@ from sclm.baselines import forecast, quantile_column
 from sclm.metrics import relative_mase_table
 from sclm.models._bases import regression_base, theta_base
 from sclm.models.forecaster import seasonal_base
+from sclm.windows import year_ago_feature
 
 RIDGES = (0.003, 0.01, 0.03, 0.1, 0.3)  # fixed penalties of the regression base tried
 
@@ -47,12 +48,14 @@ def bases(
     c_past: torch.Tensor | None = None,
     c_future: torch.Tensor | None = None,
     events: list[int] | None = None,
+    year_ago: int | None = None,
 ) -> dict[str, torch.Tensor]:
     """The base forecasts of one window ``x`` (1, T, 1) → name -> (1, H, 1); with the window's
     covariates ``c_past`` (1, T, R) and ``c_future`` (1, H, R) also the regression base
     (``sclm.models._bases.regression_base``) at each penalty of :data:`RIDGES` and with the
     penalty chosen by leave-one-out (``reg-loo``), and on the ``events`` columns alone
-    (``reg-ev``: the flags and shares, :func:`event_columns`)."""
+    (``reg-ev``: the flags and shares, :func:`event_columns`); ``year_ago``: the position of the
+    year-ago column (``--year-ago``), then also ``reg-ev-ya``, the events and the year-ago value."""
     m = SEASON_LENGTH
     out = {
         "mean": seasonal_base(x, horizon, m, 0),
@@ -66,6 +69,9 @@ def bases(
         out["reg-loo"] = regression_base(x, c_past, c_future, m, 0)  # penalty chosen by leave-one-out
         if events:  # the event covariates only (flags and shares)
             out["reg-ev"] = regression_base(x, c_past[..., events], c_future[..., events], m, 0)
+        if year_ago is not None:  # the events (if any) and the same weekday a year before
+            cols = [*(events or []), year_ago]
+            out["reg-ev-ya"] = regression_base(x, c_past[..., cols], c_future[..., cols], m, 0)
     return out
 
 
@@ -101,6 +107,11 @@ def main(argv: list[str] | None = None) -> pd.Series:
     )
     ap.add_argument("--series", type=int, default=None, help="pasta: first N series (the --quick 12)")
     ap.add_argument("--baselines", action="store_true", help="also AutoETS and AutoTheta")
+    ap.add_argument(
+        "--year-ago",
+        action="store_true",
+        help="add the year-ago covariate (sclm.windows.year_ago_feature) to the regression bases",
+    )
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     if args.dataset == "yaz":
@@ -115,6 +126,11 @@ def main(argv: list[str] | None = None) -> pd.Series:
     factors = (1, 2, 4) if args.dataset == "pasta" else (1, 2, 4, 8)
     exog = [c for c in df.columns if c not in ("unique_id", "ds", "y", "open")]
     ev = event_columns(df, exog, origins[0])  # the flags and shares, fixed by the first origin
+    lgb_exog, ya = exog, None  # LightGBM keeps the data set's own covariates
+    if args.year_ago:  # the same weekday 51-53 weeks before, its fill read up to the first origin
+        panel = df.rename(columns={"unique_id": "node", "ds": "ts"}).set_index(["node", "ts"])
+        df = df.assign(year_ago=year_ago_feature(panel, "y", end=origins[0]).to_numpy())
+        exog, ya = [*exog, "year_ago"], len(exog)
     models = ["seasonal_naive", *(["auto_ets", "auto_theta"] if args.baselines else [])]
     rows, t0 = [], time.perf_counter()
     for origin in origins:
@@ -128,8 +144,8 @@ def main(argv: list[str] | None = None) -> pd.Series:
         if args.baselines:  # LightGBM with every covariate, scored on its median as bench/forecast.py does
             test = df[(df["ds"] > origin) & (df["ds"] <= origin + pd.Timedelta(days=h))]
             fc = forecast(
-                "lightgbm", train[["unique_id", "ds", "y", *exog]], h, future_exog=test[["unique_id", "ds", *exog]],
-                use_exog=exog, seed=0,
+                "lightgbm", train[["unique_id", "ds", "y", *lgb_exog]], h,
+                future_exog=test[["unique_id", "ds", *lgb_exog]], use_exog=lgb_exog, seed=0,
             )  # fmt: skip
             q50 = fc[["unique_id", "ds", quantile_column(0.5)]].itertuples(index=False)
             rows += [(u, origin, d, "lightgbm", v) for u, d, v in q50]
@@ -144,7 +160,7 @@ def main(argv: list[str] | None = None) -> pd.Series:
                     continue
                 x = torch.tensor(v[-size * f :]).reshape(1, -1, 1)
                 c_past = torch.tensor(cp[-size * f :])[None]
-                for key, out in bases(x, h, c_past, torch.tensor(cf)[None], ev).items():
+                for key, out in bases(x, h, c_past, torch.tensor(cf)[None], ev, ya).items():
                     vals = np.maximum(out[0, :, 0].numpy(), 0.0)
                     rows += [
                         (uid, origin, d, f"{key} {size * f}", val) for d, val in zip(days, vals, strict=True)

@@ -123,7 +123,9 @@ class ForecastTask:
 
     @property
     def columns(self) -> list[str]:
-        return [*self.targets, *self.covariates, *self.known_future]
+        """Targets, covariates, known-future columns, each once (a column can be both a past
+        covariate and known in advance)."""
+        return list(dict.fromkeys([*self.targets, *self.covariates, *self.known_future]))
 
     @property
     def last_day(self) -> pd.Timestamp:

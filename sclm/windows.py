@@ -46,6 +46,7 @@ __all__ = [
     "make_windows",
     "rolling_origin_splits",
     "train_val_split",
+    "year_ago_feature",
 ]
 
 CALENDAR_FEATURES: tuple[str, ...] = ("dow_sin", "dow_cos", "doy_sin", "doy_cos")
@@ -90,6 +91,74 @@ def calendar_features(index: pd.Index | pd.Series | Sequence) -> pd.DataFrame:
         {"dow_sin": np.sin(dow), "dow_cos": np.cos(dow), "doy_sin": np.sin(doy), "doy_cos": np.cos(doy)},
         index=out_index,
     )
+
+
+def year_ago_feature(
+    panel: pd.DataFrame,
+    column: str,
+    *,
+    season_length: int = 7,
+    seasons: int = 52,
+    width: int = 1,
+    end: object | None = None,
+) -> pd.Series:
+    """Each day's value of ``column`` about a year before: the same day of the season ``seasons``
+    seasons earlier, averaged with its neighbours ``width`` seasons on either side.
+
+    With the defaults (weekly season) the value of day t is the mean of ``column`` on days t - 357,
+    t - 364 and t - 371: the same weekday 51, 52 and 53 weeks before, so Christmas or a yearly
+    promotion of last year lines up with this year's, and one odd day is averaged with two
+    others.  It reads only days at least ``(seasons - width) · season_length`` days before t, so as
+    a known-future input it is causal for every horizon up to that many days.  Days with none of
+    the three values (the first year of a node) get the node's mean of ``column`` over the days
+    up to ``end`` (all days when None), so no value after ``end`` is read.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        Daily panel indexed by ``(node, ts)``, R rows.
+    column : str
+        The column to look back on (a target, in its own units).
+    season_length, seasons, width : int
+        Days per season (>= 1), seasons back (>= 1) and seasons averaged on either side
+        (0 <= width < seasons).
+    end : date-like, optional
+        Last day the fill value may read.
+
+    Returns
+    -------
+    pandas.Series, shape (R,)
+        float64, ``panel``'s index, ``column``'s units, no NaN (all NaN only if the node has no
+        value up to ``end``).
+    """
+    _check_index(panel)
+    _check_columns(panel, [column], "column")
+    if season_length < 1 or seasons < 1 or not 0 <= width < seasons:
+        raise ValueError(
+            f"need season_length >= 1, seasons >= 1 and 0 <= width < seasons; got {season_length}, {seasons}, {width}"
+        )
+    y = panel[column].astype("float64")
+    nodes = panel.index.get_level_values("node")
+    ts = pd.DatetimeIndex(panel.index.get_level_values("ts"))
+    lags = [(seasons + j) * season_length for j in range(-width, width + 1)]
+    looked = []
+    for lag in lags:  # the value of (node, ts - lag), NaN where that day is not in the panel
+        shifted = pd.Series(
+            y.to_numpy(), index=pd.MultiIndex.from_arrays([nodes, ts + pd.Timedelta(days=lag)])
+        )
+        looked.append(shifted.reindex(pd.MultiIndex.from_arrays([nodes, ts])).to_numpy())
+    out = pd.Series(_nanmean_rows(np.vstack(looked)), index=panel.index, name=f"{column}_year_ago")
+    upto = y if end is None else y[ts <= pd.Timestamp(end)]
+    fill = upto.groupby(level="node").mean()
+    return out.fillna(pd.Series(nodes.map(fill).to_numpy(np.float64), index=panel.index))
+
+
+def _nanmean_rows(values: np.ndarray) -> np.ndarray:
+    """Column means over the finite values of ``values`` (L, R); NaN where a column has none."""
+    ok = np.isfinite(values)
+    total = np.where(ok, values, 0.0).sum(axis=0)
+    count = ok.sum(axis=0)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -145,6 +145,37 @@ def test_the_events_row_puts_the_flags_and_shares_first_in_the_past_and_the_futu
         bench_mod.train_m(s, days[140], row, args)
 
 
+def test_the_year_ago_row_adds_the_scaled_year_ago_value_to_the_events_base_alone():
+    bench_mod = _bench_module()
+    row = bench_mod.M_VARIANTS[bench_mod.M_KEYS["q-events-ya-b"]]
+    events_b = bench_mod.M_VARIANTS[bench_mod.M_KEYS["q-events-long-b"]]
+    assert row == {**events_b, "year_ago": True}
+    n = 400
+    promo = (np.random.default_rng(0).random(2 * n) < 0.2) * 0.5
+    s, days = _toy_setup(bench_mod, n, 380, {"promotion": promo}, known_future=["promotion"])
+    s.panel["target"] += 8 * promo
+    bench_mod.add_year_ago(s)
+    assert bench_mod.YEAR_AGO in s.scaled and bench_mod.YEAR_AGO not in s.known_future + s.exog
+    a = s.panel.xs("a", level="node")
+    assert a[bench_mod.YEAR_AGO].iloc[390] == pytest.approx(
+        a["target"].iloc[[390 - 357, 390 - 364, 390 - 371]].mean()
+    )
+    args = _toy_args()
+    (member,), _ = bench_mod.train_m(s, days[380], row, args)
+    assert member.task.covariates == ("promotion", bench_mod.YEAR_AGO)  # past channels for the base
+    assert member.task.known_future[:2] == ("promotion", bench_mod.YEAR_AGO)
+    assert bench_mod.YEAR_AGO in member.task.scaled  # rescaled like the target
+    cfg = member.model.config
+    assert (cfg.base, cfg.base_covariates, cfg.encode_base_covariates) == ("regression", 2, False)
+    assert np.isfinite(bench_mod.predict_m(s, [member], days[380], args)["q0.5"]).all()
+    (other,), _ = bench_mod.train_m(s, days[380], events_b, args)  # the other rows do not read it
+    assert bench_mod.YEAR_AGO not in other.task.columns
+    with pytest.raises(ValueError, match="year-ago"):
+        bench_mod.train_m(
+            s, days[380], {**bench_mod.M_VARIANTS[bench_mod.M_KEYS["q-base-long"]], "year_ago": True}, args
+        )
+
+
 def test_covariates_left_to_the_base_do_not_reach_the_encoder():
     model = _model(n_channels=4, encode_base_covariates=False)
     cfg = model.config

@@ -17,6 +17,7 @@ from sclm.windows import (
     make_windows,
     rolling_origin_splits,
     train_val_split,
+    year_ago_feature,
 )
 
 START = pd.Timestamp("2024-01-01")  # a Monday
@@ -381,3 +382,30 @@ def test_errors_are_clear():
         make_windows(panel, **kw(origins=["2024-01-05"], stride=2))
     with pytest.raises(ValueError, match=r"unknown node\(s\) \['zz'\]"):
         make_windows(panel, **kw(nodes=["zz"]))
+
+
+def test_year_ago_feature_averages_the_same_weekday_51_to_53_weeks_before_and_fills_causally():
+    days = pd.date_range("2020-01-01", periods=800, freq="D")
+    idx = pd.MultiIndex.from_product([["a", "b"], days], names=["node", "ts"])
+    y = np.r_[np.arange(800.0), 1000 + 2 * np.arange(800.0)]
+    panel = pd.DataFrame({"y": y}, index=idx).iloc[::-1]  # row order must not matter
+    f = year_ago_feature(panel, "y", end=days[99])
+    assert f.index.equals(panel.index) and not f.isna().any()
+    a, b = f.xs("a", level="node").sort_index(), f.xs("b", level="node").sort_index()
+    assert a.iloc[500] == pytest.approx(np.mean([500 - 357, 500 - 364, 500 - 371]))
+    assert b.iloc[500] == pytest.approx(1000 + 2 * np.mean([500 - 357, 500 - 364, 500 - 371]))
+    assert a.iloc[370] == pytest.approx(np.mean([370 - 357, 370 - 364]))  # only two of the three exist
+    assert a.iloc[0] == pytest.approx(np.mean(np.arange(100.0)))  # none: the node's mean up to end
+    assert b.iloc[0] == pytest.approx(1000 + 2 * np.mean(np.arange(100.0)))
+    # causal: values after day 300 never move a day t <= 300 + 357 (nor the fill, read up to day 99)
+    later = panel.copy()
+    later.loc[later.index.get_level_values("ts") > days[300], "y"] = -5.0
+    g = year_ago_feature(later, "y", end=days[99]).xs("a", level="node").sort_index()
+    assert (g.iloc[: 300 + 357 + 1] == a.iloc[: 300 + 357 + 1]).all()
+    assert (g.iloc[300 + 357 + 1 :] != a.iloc[300 + 357 + 1 :]).all()
+    one = year_ago_feature(panel, "y", width=0, seasons=1, end=days[99]).xs("a", level="node").sort_index()
+    assert one.iloc[10] == 3.0  # width 0, one season: the value a week before
+    with pytest.raises(ValueError, match="width"):
+        year_ago_feature(panel, "y", width=52)
+    with pytest.raises(DataValidationError):
+        year_ago_feature(panel, "missing")

@@ -128,6 +128,12 @@ M_VARIANTS = {  # label -> ForecasterConfig overrides (+ bench keys: static, ser
     },
     # the same with the event covariates read by the base alone, not by the patch encoder
     "M (quantile, static, seasonal loss, events base only, 2x input)": EVENTS_ONLY,
+    # q-events-long-b + the year-ago value of each day (sclm.windows.year_ago_feature: the same
+    # weekday 51-53 weeks before, scaled like the target) among the events base's covariates
+    "M (quantile, static, seasonal loss, events + year-ago base only, 2x input)": {
+        **EVENTS_ONLY,
+        "year_ago": True,
+    },
     # q-events-long-b / q-base-long with the network's correction to the base shrunk by a weight
     # chosen on the validation windows (ForecasterConfig.correction, bench/forecast.py shrink_member)
     "M (quantile, static, seasonal loss, events base only, 2x input, shrunk)": {
@@ -180,6 +186,7 @@ M_KEYS = dict(  # --m-variants key -> label
             "q-base-long-lvl",
             "q-events-long",
             "q-events-long-b",
+            "q-events-ya-b",
             "q-events-long-bs",
             "q-base-long-s",
             "q-pre",
@@ -200,6 +207,7 @@ BENCH_KEYS = (
     "mix",
     "events_base",
     "shrink",
+    "year_ago",
 )  # M_VARIANTS keys that are not ForecasterConfig fields
 # Hybrid rows (--hybrids): no training of their own, the quantile-wise equal-weight mean of their
 # members' forecasts at each origin (bench/forecast.py hybrid_forecast).  Reported beside M, never
