@@ -229,7 +229,7 @@ from _forecast.rows import (
     REFERENCE,
 )
 from _forecast.scoring import block_scores, point_table, save_forecasts, score  # noqa: F401 (point_table: re-exported)
-from forecast_baselines import SEASON_LENGTH, origin_days, pasta_brands_task, pasta_task, yaz_task
+from forecast_baselines import SEASON_LENGTH, csv_task, origin_days, pasta_brands_task, pasta_task, yaz_task
 
 from sclm import make_scenario
 from sclm.baselines import forecast
@@ -239,7 +239,7 @@ from sclm.windows import rolling_origin_splits, year_ago_feature
 
 SYNTHETIC = ("manufacturing", "logistics", "retail")
 REAL = ("pasta", "yaz", "pasta-brands")
-ALL = (*SYNTHETIC, *REAL)
+ALL = (*SYNTHETIC, *REAL)  # the default --datasets; "csv" (--csv PATH) is one's own file
 
 
 @dataclass
@@ -304,8 +304,12 @@ def synthetic_setup(name: str, quick: bool) -> Setup:
     )
 
 
-def real_setup(name: str, quick: bool, before: int = 0, raw_shares: bool = True) -> Setup:
-    """pasta, YAZ or pasta-brands with the protocol of ``bench/forecast_baselines.py``.
+def real_setup(
+    name: str, quick: bool, before: int = 0, raw_shares: bool = True, csv: str | None = None
+) -> Setup:
+    """pasta, YAZ, pasta-brands or a CSV file (``name`` "csv", ``csv`` its path:
+    :func:`forecast_baselines.csv_task`, YAZ's protocol) with the protocol of
+    ``bench/forecast_baselines.py``.
 
     ``before`` K > 0 (``--origins-before``): the K origins one horizon apart before the first
     test origin (:func:`forecast_baselines.origin_days`) replace the test origins, and the data
@@ -324,6 +328,10 @@ def real_setup(name: str, quick: bool, before: int = 0, raw_shares: bool = True)
         task = yaz_task(None)
     elif name == "pasta-brands":
         task = pasta_brands_task(None)
+    elif name == "csv":
+        if not csv:
+            raise ValueError("the data set 'csv' needs a file: --csv PATH")
+        task = csv_task(csv)
     else:
         raise ValueError(f"unknown real data set {name!r}; one of {REAL}")
     df = task.data.rename(columns={"unique_id": "node", "ds": "ts", "y": "target"})
@@ -339,7 +347,7 @@ def real_setup(name: str, quick: bool, before: int = 0, raw_shares: bool = True)
         past = panel[panel.index.get_level_values("ts") <= origins[0]]
         unscaled += [c for c in exog if c not in unscaled and past[c].between(0.0, 1.0).all()]
     return Setup(
-        name=name,
+        name=f"csv-{task.name}" if name == "csv" else name,
         panel=panel,
         targets=["target"],
         covariates=[],
@@ -780,7 +788,17 @@ def _choices(text: str, keys: dict[str, str], what: str, ap: argparse.ArgumentPa
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small scenarios, pasta 12 series, few epochs")
-    ap.add_argument("--datasets", default=",".join(ALL), help=f"comma-separated subset of {','.join(ALL)}")
+    ap.add_argument(
+        "--datasets",
+        default=None,
+        help=f"comma-separated subset of {','.join(ALL)},csv (default: all but csv; only csv with --csv)",
+    )
+    ap.add_argument(
+        "--csv",
+        default=None,
+        help="a long CSV of daily series (unique_id, ds, y, [open], covariates known in advance), "
+        "run on YAZ's protocol (forecast_baselines.csv_task) as the data set 'csv'",
+    )
     ap.add_argument(
         "--raw-shares",
         action=argparse.BooleanOptionalAction,
@@ -911,7 +929,10 @@ def main(argv: list[str] | None = None) -> None:
     args.baselines = list(dict.fromkeys([REFERENCE, *_choices(args.baselines, bkeys, "baseline", ap)]))
     args.m_variants = _choices(args.m_variants, M_KEYS, "M variant", ap)
     args.hybrids = _choices(args.hybrids, HYBRID_KEYS, "hybrid", ap) if args.hybrids else []
-    names = _choices(args.datasets, {n: n for n in ALL}, "data set", ap)
+    default = "csv" if args.csv else ",".join(ALL)
+    names = _choices(args.datasets or default, {n: n for n in (*ALL, "csv")}, "data set", ap)
+    if "csv" in names and not args.csv:
+        ap.error("the data set 'csv' needs --csv PATH")
     stem = "forecast_quick" if q else "forecast"
     bench = Bench(f"{stem}_{args.tag}" if args.tag else stem, out_dir=args.out_dir)
     bench.add("torch threads", torch.get_num_threads())
@@ -920,7 +941,7 @@ def main(argv: list[str] | None = None) -> None:
         s = (
             synthetic_setup(name, q)
             if name in SYNTHETIC
-            else real_setup(name, q, args.origins_before, args.raw_shares)
+            else real_setup(name, q, args.origins_before, args.raw_shares, args.csv)
         )
         if args.input_size:
             s.input_size = args.input_size
@@ -930,12 +951,12 @@ def main(argv: list[str] | None = None) -> None:
             add_year_ago(s)
         t0 = time.perf_counter()
         run(s, args, bench)
-        bench.add(f"{name}: total s", round(time.perf_counter() - t0, 1))
-        if name in PRETRAINED:
-            pre = PRETRAINED[name]
+        bench.add(f"{s.name}: total s", round(time.perf_counter() - t0, 1))
+        if s.name in PRETRAINED:
+            pre = PRETRAINED[s.name]
             note = f"{pre['series']} series, {pre['epochs_run']} epochs (best {pre['best_epoch']}), key {pre['key']}"
-            bench.add(f"{name}: pretraining wall s", pre["wall_s"], None, note)
-            bench.add(f"{name}: pretraining CPU s", pre["cpu_s"])
+            bench.add(f"{s.name}: pretraining wall s", pre["wall_s"], None, note)
+            bench.add(f"{s.name}: pretraining CPU s", pre["cpu_s"])
     bench.add("total s", round(time.perf_counter() - t_all, 1))
     bench.finish()
     # Robustness curve (issue 14, article §8.3), after the accuracy tables: relMASE of M and

@@ -42,7 +42,9 @@ from __future__ import annotations
 import argparse
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sclm import load_dataset
@@ -141,6 +143,81 @@ def pasta_brands_task(n_series: int | None = None) -> Task:
         "lightgbm (promotions)": {"name": "lightgbm", "use_exog": ["closed", "promotion"]},
     }
     return Task("pasta-brands", df[["unique_id", "ds", "y", "closed", "promotion", "open"]], 7, 4, models)
+
+
+def csv_task(path: str | Path, horizon: int = 7, n_origins: int = 4) -> Task:
+    """A data set of one's own on YAZ's protocol: a long CSV file of daily series.
+
+    Columns: ``unique_id`` (series), ``ds`` (date), ``y`` (the value, finite), optionally
+    ``open`` (0/1 or true/false: only open days are scored; all days when absent), and any other
+    numeric column as a covariate known in advance over the horizon (calendar flags, weather
+    forecasts, planned promotions): LightGBM reads them all, as it reads YAZ's.  Every series must
+    cover every day from its first to its last with one row (no gaps, no duplicates) and end on
+    the same last day, with enough days for ``n_origins`` origins ``horizon`` days apart.
+    Errors name the first offending series and day.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no CSV file at {path}")
+    df = pd.read_csv(path)
+    missing = [c for c in ("unique_id", "ds", "y") if c not in df.columns]
+    if missing:
+        raise ValueError(f"{path.name}: missing column(s) {missing}; it has {list(df.columns)}")
+    df["unique_id"] = df["unique_id"].astype(str)
+    try:
+        df["ds"] = pd.to_datetime(df["ds"])
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"{path.name}: column 'ds' is not a date: {e}") from None
+    if df["ds"].dt.normalize().ne(df["ds"]).any():
+        raise ValueError(f"{path.name}: 'ds' must be whole days (daily series); found a time of day")
+    exog = [c for c in df.columns if c not in ("unique_id", "ds", "y", "open")]
+    for c in ["y", *exog]:
+        v = pd.to_numeric(df[c], errors="coerce")
+        bad = df[~np.isfinite(v.to_numpy("float64"))]
+        if len(bad):
+            r = bad.iloc[0]
+            raise ValueError(
+                f"{path.name}: column {c!r} has a missing or non-numeric value ({r['unique_id']}, {r['ds'].date()})"
+            )
+        df[c] = v.astype("float64")
+    if "open" in df.columns:
+        o = df["open"].map(
+            lambda v: {"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False}.get(
+                str(v).strip().lower()
+            )
+        )
+        if o.isna().any():
+            raise ValueError(
+                f"{path.name}: column 'open' must be 0/1 or true/false; found {df['open'][o.isna()].iloc[0]!r}"
+            )
+        df["open"] = o.astype(bool)
+    else:
+        df["open"] = True
+    df = df.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
+    dup = df.duplicated(["unique_id", "ds"])
+    if dup.any():
+        r = df[dup].iloc[0]
+        raise ValueError(f"{path.name}: two rows for series {r['unique_id']!r} on {r['ds'].date()}")
+    step = df.groupby("unique_id")["ds"].diff().dt.days
+    gap = df[step.notna() & (step != 1)]
+    if len(gap):
+        r = gap.iloc[0]
+        raise ValueError(
+            f"{path.name}: series {r['unique_id']!r} has no row for the day(s) before {r['ds'].date()}; give every day (0 and open=0 for closed days)"
+        )
+    ends = df.groupby("unique_id")["ds"].max()
+    if ends.nunique() > 1:
+        raise ValueError(
+            f"{path.name}: every series must end on the same day; {ends.idxmin()!r} ends {ends.min().date()}, {ends.idxmax()!r} {ends.max().date()}"
+        )
+    need = horizon * (n_origins + 8)  # the test days and eight horizons of history at least
+    short = df.groupby("unique_id").size()
+    if short.min() < need:
+        raise ValueError(
+            f"{path.name}: series {short.idxmin()!r} has {short.min()} days; the protocol needs at least {need}"
+        )
+    models = {**STATISTICAL, "lightgbm (covariates)": {"name": "lightgbm", "use_exog": exog or False}}
+    return Task(path.stem, df[["unique_id", "ds", "y", *exog, "open"]], horizon, n_origins, models)
 
 
 def origin_days(end: pd.Timestamp, horizon: int, n_test: int, before: int = 0) -> list[pd.Timestamp]:

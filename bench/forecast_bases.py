@@ -31,7 +31,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from forecast_baselines import SEASON_LENGTH, origin_days, pasta_brands_task, pasta_task, yaz_task
+from forecast_baselines import SEASON_LENGTH, csv_task, origin_days, pasta_brands_task, pasta_task, yaz_task
 
 from sclm.baselines import forecast, quantile_column
 from sclm.metrics import relative_mase_table
@@ -98,7 +98,8 @@ def scaled_covariates(g: pd.DataFrame, cols: list[str], origin: pd.Timestamp) ->
 
 def main(argv: list[str] | None = None) -> pd.Series:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--dataset", choices=("yaz", "pasta", "pasta-brands"), default="yaz")
+    ap.add_argument("--dataset", choices=("yaz", "pasta", "pasta-brands", "csv"), default="yaz")
+    ap.add_argument("--csv", default=None, help="--dataset csv: the file (forecast_baselines.csv_task)")
     ap.add_argument("--origins", type=int, default=4, help="validation origins before the first test origin")
     ap.add_argument(
         "--test-origins",
@@ -118,6 +119,10 @@ def main(argv: list[str] | None = None) -> pd.Series:
         task = yaz_task(None)
     elif args.dataset == "pasta":
         task = pasta_task(args.series)
+    elif args.dataset == "csv":
+        if not args.csv:
+            ap.error("--dataset csv needs --csv PATH")
+        task = csv_task(args.csv)
     else:
         task = pasta_brands_task(None)
     df, h = task.data, task.horizon
