@@ -491,9 +491,12 @@ def train_m(
 
     def member(seed: int) -> TrainedForecaster:
         key = (train_end, json.dumps(overrides, sort_keys=True), tuple(extra), input_size, stride, seed)
+        key += ("refit",) if variant.get("refit") else ()
         key += (init.meta["key"],) if init else ()
         if key not in cache:
-            cache[key] = train_one(task, train_end, stride, seed, overrides, args, init)
+            cache[key] = train_one(
+                task, train_end, stride, seed, overrides, args, init, bool(variant.get("refit"))
+            )
         if variant.get("shrink"):  # a copy with its correction weight chosen on validation windows
             if key + ("shrink",) not in cache:
                 cache[key + ("shrink",)] = shrink_member(cache[key], stride, args.device, s.input_size)
@@ -553,9 +556,11 @@ def train_one(
     overrides: dict,
     args,
     init=None,
+    refit: bool = False,
 ) -> TrainedForecaster:
     """One member: :func:`sclm.pipeline.train_forecaster` with the bench's settings (``init``: a
-    pretrained M to fine-tune, with ``--ft-lr``)."""
+    pretrained M to fine-tune, with ``--ft-lr``; ``refit``: refitted on every window for the
+    early-stopped epoch count)."""
     return train_forecaster(
         task,
         train_end=train_end,
@@ -567,6 +572,7 @@ def train_one(
         seed=seed,
         device=args.device,
         init=init,
+        refit=refit,
         **model_config(overrides, args),
     )
 
@@ -589,7 +595,7 @@ def validation_mase(
 
     va = member.validation_windows(window_stride=stride)
     cfg = member.model.config
-    pred = predict(member.model, va.X, va.X_future, device=device)
+    pred = predict(member.validation_model, va.X, va.X_future, device=device)  # never trained on va
     med = np.maximum(pred.quantiles[..., list(cfg.quantiles).index(0.5)], 0.0)  # N, H, K
     k = cfg.n_targets
     x = va.X[:, -(scale_days or va.X.shape[1]) :, :k]
@@ -731,7 +737,12 @@ def run(s: Setup, args, bench: Bench) -> None:
             print(
                 f"  {s.name} origin {origin.date()} {label}: {how}"
                 f" (epochs {fr.epochs_run}, best {fr.best_epoch}, val loss {fr.best_val_loss or float('nan'):.4g},"
-                f" {len(models[label])} member(s), {secs[label][0]:.0f} s so far)",
+                f" {len(models[label])} member(s), {secs[label][0]:.0f} s so far)"
+                + (
+                    f", refitted on every window for {fr.best_epoch} epochs"
+                    if models[label][0].refit_result
+                    else ""
+                ),
                 flush=True,
             )
         if conformal:  # M's members of this origin, no training: the same median, a calibrated interval

@@ -221,6 +221,15 @@ class TrainedForecaster:
     scaler: PanelScaler
     train_end: pd.Timestamp
     fit_result: FitResult
+    holdout_model: Forecaster | None = None
+    """With ``refit``: the early-stopped model, trained without the validation windows (``model``
+    is then the one refitted on every window); every figure on the validation windows reads it."""
+    refit_result: FitResult | None = None
+
+    @property
+    def validation_model(self) -> Forecaster:
+        """The model that never saw the validation windows: ``holdout_model`` if refitted, else ``model``."""
+        return self.model if self.holdout_model is None else self.holdout_model
 
     def windows(self, origins: Sequence | None = None, *, end: object | None = None) -> Windows:
         """Scaled windows of the task (as the model sees them), e.g. for explanations."""
@@ -277,6 +286,7 @@ def train_forecaster(
     device: str = "auto",
     progress: bool = False,
     init: Pretrained | None = None,
+    refit: bool = False,
     **config: Any,
 ) -> TrainedForecaster:
     """Fit M on the task's panel up to ``train_end`` (default: the last day).
@@ -301,6 +311,14 @@ def train_forecaster(
         (:func:`sclm.models._pretrain.warm_start`: same-shaped tensors, known-future channels
         mapped by name, unmatched ones from zero) before training; its configuration should be
         the one it was pretrained with.
+    refit : bool
+        After early stopping has chosen the best epoch E on the latest ``val_fraction`` of the
+        windows, train a fresh model (same seed, configuration and warm start) on every window up
+        to ``train_end`` for E epochs, so the days just before the origin, which early stopping
+        held out, are learned from too (as a refit on all data after choosing the iteration
+        count).  The returned ``model`` is the refitted one; ``holdout_model`` keeps the
+        early-stopped one for figures on the validation windows
+        (:attr:`TrainedForecaster.validation_model`).
     **config
         Further :class:`sclm.models.ForecasterConfig` fields (``patch_len``, ``d_model``,
         ``lm_layers``, ``revin``, ``linear_skip``, ``quantiles`` ...).  Defaults here: weekly
@@ -331,26 +349,32 @@ def train_forecaster(
         backbone=backbone,
         **{**defaults, **config},
     )
-    seed_everything(seed)
-    model = Forecaster(cfg)
-    if init is not None:
-        from sclm.models._pretrain import warm_start
 
-        binary = [c for c in task.known_future if c not in task.scaled]
-        warm_start(model, init, w.known_future, binary)
+    def fresh() -> Forecaster:
+        seed_everything(seed)
+        model = Forecaster(cfg)
+        if init is not None:
+            from sclm.models._pretrain import warm_start
+
+            binary = [c for c in task.known_future if c not in task.scaled]
+            warm_start(model, init, w.known_future, binary)
+        return model
+
+    model = fresh()
+    settings = dict(batch_size=batch_size, lr=lr, device=device, progress=progress, seed=seed)
     result = fit(
         model,
         (tr.X, tr.X_future, tr.Y),
         (va.X, va.X_future, va.Y),
         epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
         patience=patience,
-        device=device,
-        progress=progress,
-        seed=seed,
+        **settings,
     )
-    return TrainedForecaster(task, model, scaler, train_end, result)
+    if not refit:
+        return TrainedForecaster(task, model, scaler, train_end, result)
+    full = fresh()
+    again = fit(full, (w.X, w.X_future, w.Y), None, epochs=result.best_epoch, **settings)
+    return TrainedForecaster(task, full, scaler, train_end, result, holdout_model=model, refit_result=again)
 
 
 def training_windows(
@@ -425,7 +449,7 @@ def validation_forecasts(
     if len(va) == 0:
         raise ValueError("no validation windows: the training period is too short for the split")
     inv = lambda a: first.scaler.inverse_transform(a, nodes=va.nodes, columns=va.targets)  # noqa: E731
-    preds = [predict(m.model, va.X, va.X_future, device=device, inverse=inv) for m in members]
+    preds = [predict(m.validation_model, va.X, va.X_future, device=device, inverse=inv) for m in members]
     point = np.median(np.stack([p.point for p in preds]), axis=0)  # N, H, K
     quant = np.median(np.stack([p.quantiles for p in preds]), axis=0)  # N, H, K, Q
     y = inv(va.Y)

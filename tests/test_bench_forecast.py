@@ -405,3 +405,25 @@ def test_conformal_interval_is_the_cqr_calibration_on_the_validation_windows():
     inside = ref.transform(val).pipe(lambda f: (f["y"] >= f["lo"]) & (f["y"] <= f["hi"]))
     assert inside.groupby(ref.transform(val)["step"]).mean().min() >= 0.8
     assert not np.allclose(cal["q0.9"] - cal["q0.1"], plain["q0.9"] - plain["q0.1"])  # it moved
+
+
+def test_refit_rows_forecast_with_the_refitted_model_and_are_ranked_on_the_early_stopped_one():
+    bench_mod = _bench_module()
+    s, days = _toy_setup(bench_mod, 160, 140)
+    args = _toy_args(epochs=2)
+    plain = bench_mod.M_VARIANTS[bench_mod.M_KEYS["q-base-long"]]
+    refit = bench_mod.M_VARIANTS[bench_mod.M_KEYS["q-base-long-r"]]
+    assert refit == {**plain, "refit": True}
+    assert bench_mod.M_VARIANTS[bench_mod.M_KEYS["q-events-long-br"]] == {
+        **bench_mod.M_VARIANTS[bench_mod.M_KEYS["q-events-long-b"]],
+        "refit": True,
+    }
+    cache = {}
+    (p,), _ = bench_mod.train_m(s, days[140], plain, args, cache)
+    (r,), _ = bench_mod.train_m(s, days[140], refit, args, cache)
+    assert len(cache) == 2 and r.refit_result is not None and p.refit_result is None  # not shared
+    # ranked on the model that never saw its validation windows: the plain row's (same seed)
+    assert bench_mod.validation_mase(r, 7, "cpu", 14) == bench_mod.validation_mase(p, 7, "cpu", 14)
+    fp = bench_mod.predict_m(s, [p], days[140], args)
+    fr = bench_mod.predict_m(s, [r], days[140], args)
+    assert np.abs(fp["q0.5"].to_numpy() - fr["q0.5"].to_numpy()).max() > 1e-6  # forecast by the refit

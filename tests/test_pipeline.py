@@ -144,3 +144,31 @@ def test_validation_forecasts_are_m_forecasts_of_its_held_out_windows(retail):
     other = train_forecaster(task, train_end=end - pd.Timedelta(days=7), **TINY)
     with pytest.raises(ValueError, match="share their task and training end"):
         validation_forecasts([a, other])
+
+
+def test_refit_trains_a_fresh_model_on_every_window_for_the_early_stopped_epochs(retail):
+    from sclm.pipeline import validation_forecasts
+
+    task = scenario_task(retail, horizon=7, input_size=28)
+    end = task.last_day - pd.Timedelta(days=30)
+    plain = train_forecaster(task, train_end=end, **TINY)
+    refit = train_forecaster(task, train_end=end, refit=True, **TINY)
+    assert (
+        plain.holdout_model is None and plain.validation_model is plain.model and plain.refit_result is None
+    )
+    # the early-stopped model is the plain one (same seed) and gives every validation figure
+    assert refit.fit_result.best_epoch == plain.fit_result.best_epoch
+    pd.testing.assert_frame_equal(
+        validation_forecasts([refit], device="cpu"), validation_forecasts([plain], device="cpu")
+    )
+    # the refit: E epochs on all windows (the held-out ones too), no validation, another model
+    rr = refit.refit_result
+    assert rr.epochs_run == refit.fit_result.best_epoch and rr.val_loss == [] and rr.best_val_loss is None
+    n_all = len(refit.windows(end=end).X)
+    n_train = len(plain.windows(end=end).X) - len(plain.validation_windows().X)
+    assert rr.steps == rr.epochs_run * int(np.ceil(n_all / TINY.get("batch_size", 64)))
+    assert n_all > n_train
+    a = plain.forecast(end, device="cpu")
+    b = refit.forecast(end, device="cpu")
+    assert refit.model is not refit.holdout_model
+    assert np.abs(a["q0.5"].to_numpy() - b["q0.5"].to_numpy()).max() > 1e-6

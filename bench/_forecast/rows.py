@@ -134,6 +134,11 @@ M_VARIANTS = {  # label -> ForecasterConfig overrides (+ bench keys: static, ser
         **EVENTS_ONLY,
         "year_ago": True,
     },
+    # q-base-long / q-events-long-b refitted on every window up to the origin (the held-out latest
+    # 20 % too) for the epochs early stopping chose (train_forecaster(refit=True)); the
+    # early-stopped model gives every validation figure
+    "M (quantile, static, seasonal loss, base, 2x input, refit)": {**BASE_LONG, "refit": True},
+    "M (quantile, static, seasonal loss, events base only, 2x input, refit)": {**EVENTS_ONLY, "refit": True},
     # q-events-long-b / q-base-long with the network's correction to the base shrunk by a weight
     # chosen on the validation windows (ForecasterConfig.correction, bench/forecast.py shrink_member)
     "M (quantile, static, seasonal loss, events base only, 2x input, shrunk)": {
@@ -187,6 +192,8 @@ M_KEYS = dict(  # --m-variants key -> label
             "q-events-long",
             "q-events-long-b",
             "q-events-ya-b",
+            "q-base-long-r",
+            "q-events-long-br",
             "q-events-long-bs",
             "q-base-long-s",
             "q-pre",
@@ -208,6 +215,7 @@ BENCH_KEYS = (
     "events_base",
     "shrink",
     "year_ago",
+    "refit",
 )  # M_VARIANTS keys that are not ForecasterConfig fields
 # Hybrid rows (--hybrids): no training of their own, the quantile-wise equal-weight mean of their
 # members' forecasts at each origin (bench/forecast.py hybrid_forecast).  Reported beside M, never
