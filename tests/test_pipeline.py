@@ -8,7 +8,14 @@ import pytest
 import torch
 
 from sclm import make_scenario
-from sclm.pipeline import ForecastTask, backtest, scenario_task, score_forecasts, train_forecaster
+from sclm.pipeline import (
+    ForecastTask,
+    backtest,
+    scenario_task,
+    score_forecasts,
+    train_forecaster,
+    training_windows,
+)
 from sclm.schema import UnknownNameError
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -172,3 +179,40 @@ def test_refit_trains_a_fresh_model_on_every_window_for_the_early_stopped_epochs
     b = refit.forecast(end, device="cpu")
     assert refit.model is not refit.holdout_model
     assert np.abs(a["q0.5"].to_numpy() - b["q0.5"].to_numpy()).max() > 1e-6
+
+
+def test_a_column_both_past_and_known_in_advance_reaches_each_input_once_and_in_place():
+    """A covariate that is also known in advance (the events base's flags and shares) is one
+    panel column: every window channel holds the column it is named after (two such columns
+    once read as one twice, and shifted every known-future column after them)."""
+    days = pd.date_range("2024-01-01", periods=60, freq="D")
+    idx = pd.MultiIndex.from_product([["a", "b"], days], names=["node", "ts"])
+    rng = np.random.default_rng(0)
+    panel = pd.DataFrame(
+        {
+            "y": rng.uniform(5, 10, 120),
+            "promo": rng.uniform(0, 1, 120).round(1),
+            "closed": (rng.random(120) < 0.2).astype(float),
+            "temp": rng.normal(20, 3, 120),
+        },
+        index=idx,
+    )
+    task = ForecastTask(
+        panel=panel, targets=("y",), covariates=("promo", "closed"),
+        known_future=("promo", "closed", "temp"), horizon=7, input_size=14, scaled=("y", "temp"),
+    )  # fmt: skip
+    assert task.columns == ["y", "promo", "closed", "temp"]
+    _, w = training_windows(task, train_end=days[50])
+    assert w.channels == ("y", "promo", "closed") and w.known_future[:3] == ("promo", "closed", "temp")
+    assert w.X.shape[2] == 3 and w.X_future.shape[2] == 3 + 4  # + the four calendar columns, always added
+    a = panel.xs("a", level="node")
+    i = int(np.flatnonzero(w.meta["node"].to_numpy() == "a")[0])
+    o = pd.Timestamp(w.meta["origin"].iloc[i])
+    past = a.loc[o - pd.Timedelta(days=13) : o]
+    future = a.loc[o + pd.Timedelta(days=1) : o + pd.Timedelta(days=7)]
+    np.testing.assert_allclose(w.X[i, :, 1], past["promo"], rtol=1e-6)
+    np.testing.assert_allclose(w.X[i, :, 2], past["closed"], rtol=1e-6)
+    np.testing.assert_allclose(w.X_future[i, :, 0], future["promo"], rtol=1e-6)
+    np.testing.assert_allclose(w.X_future[i, :, 1], future["closed"], rtol=1e-6)
+    scale = a.loc[: days[50], "temp"].abs().mean()
+    np.testing.assert_allclose(w.X_future[i, :, 2], future["temp"] / scale, rtol=1e-5)
