@@ -12,6 +12,9 @@ from sclm.baselines import DEFAULT_QUANTILES, quantile_column
 GOALS = {"pasta": "<= 0.62", "yaz": "<= 0.70"}  # issue 14; on the median (q0.5) of every row
 QCOLS = [quantile_column(q) for q in DEFAULT_QUANTILES]
 QUANTILE = {"loss_kind": "quantile"}  # pinball only, the point is the q0.5 output
+SEASONAL = {"backbone": "patch", **QUANTILE, "loss_scale": "seasonal", "static": True}  # q-seasonal
+# q-level-long: the damped level with a weekly profile as the base, twice the input days
+LEVEL_LONG = {**SEASONAL, "base": "seasonal_level", "long_input": True}
 BASE_LONG = {  # q-base-long: the weekday mean of each window as the base, twice the input days
     "backbone": "patch",
     **QUANTILE,
@@ -34,12 +37,7 @@ M_VARIANTS = {  # label -> ForecasterConfig overrides (+ bench keys: static, ser
     "M (quantile)": {"backbone": "patch", **QUANTILE},
     "M (quantile, static)": {"backbone": "patch", **QUANTILE, "static": True},
     "M (quantile, series id)": {"backbone": "patch", **QUANTILE, "series_id": True},
-    "M (quantile, static, seasonal loss)": {
-        "backbone": "patch",
-        **QUANTILE,
-        "loss_scale": "seasonal",
-        "static": True,
-    },
+    "M (quantile, static, seasonal loss)": SEASONAL,
     # + residual learning on each window's seasonal mean (``base``; ``base_weeks`` 0: all its weeks)
     "M (quantile, static, seasonal loss, base)": {
         "backbone": "patch",
@@ -51,14 +49,7 @@ M_VARIANTS = {  # label -> ForecasterConfig overrides (+ bench keys: static, ser
     # + twice the input days (the base then averages twice the weeks)
     "M (quantile, static, seasonal loss, base, 2x input)": BASE_LONG,
     # + the damped level with a weekly profile as the base (``base="seasonal_level"``), 2x input
-    "M (quantile, static, seasonal loss, level base, 2x input)": {
-        "backbone": "patch",
-        **QUANTILE,
-        "loss_scale": "seasonal",
-        "static": True,
-        "base": "seasonal_level",
-        "long_input": True,
-    },
+    "M (quantile, static, seasonal loss, level base, 2x input)": LEVEL_LONG,
     # + the classical Theta method of each window as the base (``base="theta"``), 2x input
     "M (quantile, static, seasonal loss, theta base, 2x input)": {
         "backbone": "patch",
@@ -137,7 +128,9 @@ M_VARIANTS = {  # label -> ForecasterConfig overrides (+ bench keys: static, ser
     # q-base-long / q-events-long-b refitted on every window up to the origin (the held-out latest
     # 20 % too) for the epochs early stopping chose (train_forecaster(refit=True)); the
     # early-stopped model gives every validation figure
+    "M (quantile, static, seasonal loss, refit)": {**SEASONAL, "refit": True},
     "M (quantile, static, seasonal loss, base, 2x input, refit)": {**BASE_LONG, "refit": True},
+    "M (quantile, static, seasonal loss, level base, 2x input, refit)": {**LEVEL_LONG, "refit": True},
     "M (quantile, static, seasonal loss, events base only, 2x input, refit)": {**EVENTS_ONLY, "refit": True},
     # q-events-long-b / q-base-long with the network's correction to the base shrunk by a weight
     # chosen on the validation windows (ForecasterConfig.correction, bench/forecast.py shrink_member)
@@ -192,7 +185,9 @@ M_KEYS = dict(  # --m-variants key -> label
             "q-events-long",
             "q-events-long-b",
             "q-events-ya-b",
+            "q-seasonal-r",
             "q-base-long-r",
+            "q-level-long-r",
             "q-events-long-br",
             "q-events-long-bs",
             "q-base-long-s",
