@@ -195,6 +195,10 @@ Training budgets
   --patience 2`` (about 50 min wall at load 15 on 2 cores; 4 origins × (4 rows + 2 extra seeds))
   and ``--datasets pasta --stride 7 --no-retrain --m-variants q-seasonal,q-base,q-base-long,m
   --epochs 10 --patience 2``.
+- ``M`` of issue 14 on YAZ's protocol as it stands (its candidates chosen on validation origins,
+  ``docs/forecast_findings.md``): ``--datasets yaz,pasta-brands`` (or ``--csv FILE``)
+  ``--m-variants q-seasonal,q-base-long-r,q-level-long-r,q-events-long-b,m --epochs 10 --patience 2
+  --device cpu --lm-layers 2 --robustness off`` (8-10 min wall per data set on one core).
 - ``--origins-before K`` evaluates pasta/YAZ/pasta-brands on the K origins one horizon apart
   (weekly on YAZ's protocol) that precede the first test origin instead of the test origins
   (``forecast_baselines.origin_days``), with the data cut at the first test origin, so no test
