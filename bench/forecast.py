@@ -782,7 +782,8 @@ def main(argv: list[str] | None = None) -> None:
         if name not in SYNTHETIC:  # columns for the rows that ask for them (static, series id, year ago)
             add_static(s)
             add_series_id(s)
-            add_year_ago(s)
+            if any(M_VARIANTS[k].get("year_ago") for k in args.m_variants):
+                add_year_ago(s)
         t0 = time.perf_counter()
         run(s, args, bench)
         bench.add(f"{s.name}: total s", round(time.perf_counter() - t0, 1))

@@ -145,6 +145,9 @@ def pasta_brands_task(n_series: int | None = None) -> Task:
     return Task("pasta-brands", df[["unique_id", "ds", "y", "closed", "promotion", "open"]], 7, 4, models)
 
 
+_OPEN_VALUES = {"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False}
+
+
 def csv_task(path: str | Path, horizon: int = 7, n_origins: int = 4) -> Task:
     """A data set of one's own on YAZ's protocol: a long CSV file of daily series.
 
@@ -181,11 +184,7 @@ def csv_task(path: str | Path, horizon: int = 7, n_origins: int = 4) -> Task:
             )
         df[c] = v.astype("float64")
     if "open" in df.columns:
-        o = df["open"].map(
-            lambda v: {"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False}.get(
-                str(v).strip().lower()
-            )
-        )
+        o = df["open"].map(lambda v: _OPEN_VALUES.get(str(v).strip().lower()))
         if o.isna().any():
             raise ValueError(
                 f"{path.name}: column 'open' must be 0/1 or true/false; found {df['open'][o.isna()].iloc[0]!r}"

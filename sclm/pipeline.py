@@ -225,6 +225,7 @@ class TrainedForecaster:
     """With ``refit``: the early-stopped model, trained without the validation windows (``model``
     is then the one refitted on every window); every figure on the validation windows reads it."""
     refit_result: FitResult | None = None
+    """With ``refit``: what training ``model`` on every window did (no validation)."""
 
     @property
     def validation_model(self) -> Forecaster:

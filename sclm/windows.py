@@ -147,18 +147,12 @@ def year_ago_feature(
             y.to_numpy(), index=pd.MultiIndex.from_arrays([nodes, ts + pd.Timedelta(days=lag)])
         )
         looked.append(shifted.reindex(pd.MultiIndex.from_arrays([nodes, ts])).to_numpy())
-    out = pd.Series(_nanmean_rows(np.vstack(looked)), index=panel.index, name=f"{column}_year_ago")
+    # the mean over the lags that exist (NaN where none does; pandas skips NaN without warning)
+    mean = pd.DataFrame(np.column_stack(looked)).mean(axis=1).to_numpy()
+    out = pd.Series(mean, index=panel.index, name=f"{column}_year_ago")
     upto = y if end is None else y[ts <= pd.Timestamp(end)]
     fill = upto.groupby(level="node").mean()
     return out.fillna(pd.Series(nodes.map(fill).to_numpy(np.float64), index=panel.index))
-
-
-def _nanmean_rows(values: np.ndarray) -> np.ndarray:
-    """Column means over the finite values of ``values`` (L, R); NaN where a column has none."""
-    ok = np.isfinite(values)
-    total = np.where(ok, values, 0.0).sum(axis=0)
-    count = ok.sum(axis=0)
-    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -15,14 +15,8 @@ QUANTILE = {"loss_kind": "quantile"}  # pinball only, the point is the q0.5 outp
 SEASONAL = {"backbone": "patch", **QUANTILE, "loss_scale": "seasonal", "static": True}  # q-seasonal
 # q-level-long: the damped level with a weekly profile as the base, twice the input days
 LEVEL_LONG = {**SEASONAL, "base": "seasonal_level", "long_input": True}
-BASE_LONG = {  # q-base-long: the weekday mean of each window as the base, twice the input days
-    "backbone": "patch",
-    **QUANTILE,
-    "loss_scale": "seasonal",
-    "static": True,
-    "base": "seasonal_mean",
-    "long_input": True,
-}
+# q-base-long: the weekday mean of each window as the base, twice the input days
+BASE_LONG = {**SEASONAL, "base": "seasonal_mean", "long_input": True}
 # q-events-long-b: the events base (weekday means + the window's ridge-fitted effects of its flags
 # and shares), those covariates read by the base alone, not by the patch encoder
 EVENTS_ONLY = {
@@ -125,8 +119,8 @@ M_VARIANTS = {  # label -> ForecasterConfig overrides (+ bench keys: static, ser
         **EVENTS_ONLY,
         "year_ago": True,
     },
-    # q-base-long / q-events-long-b refitted on every window up to the origin (the held-out latest
-    # 20 % too) for the epochs early stopping chose (train_forecaster(refit=True)); the
+    # q-seasonal / q-base-long / q-level-long / q-events-long-b refitted on every window up to the
+    # origin (the held-out latest 20 % too) for the epochs early stopping chose (train_forecaster(refit=True)); the
     # early-stopped model gives every validation figure
     "M (quantile, static, seasonal loss, refit)": {**SEASONAL, "refit": True},
     "M (quantile, static, seasonal loss, base, 2x input, refit)": {**BASE_LONG, "refit": True},
