@@ -116,6 +116,9 @@ class ForecastTask:
             raise ValueError(f"panel has no column(s) {missing}; it has {list(self.panel.columns)}")
         if not self.targets:
             raise ValueError("a ForecastTask needs at least one target")
+        unused = [c for c in self.scaled if c not in self.columns]
+        if unused:  # a scaled column the model never reads is a mistake in the task, not a no-op
+            raise ValueError(f"scaled column(s) {unused} are not among the task's columns {self.columns}")
         for name in ("horizon", "input_size"):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:

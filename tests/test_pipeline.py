@@ -40,6 +40,8 @@ def test_scenario_task_roles(retail):
         ForecastTask(panel=task.panel, targets=("nope",))
     with pytest.raises(ValueError, match="horizon must be a positive integer"):
         ForecastTask(panel=task.panel, targets=("sales",), horizon=0)
+    with pytest.raises(ValueError, match=r"scaled column\(s\) \['price'\] are not among"):
+        ForecastTask(panel=task.panel, targets=("sales",), scaled=("sales", "price"))
 
 
 def test_train_forecaster_sees_nothing_after_train_end(retail):
