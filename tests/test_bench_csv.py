@@ -90,18 +90,30 @@ def test_bench_forecast_runs_a_csv_file_on_yaz_protocol_with_every_baseline(tmp_
     res = subprocess.run(
         [
             sys.executable, "bench/forecast.py", "--quick", "--csv", str(path),
-            "--m-variants", "q-events-long-b,q-events-ya-b,m", "--epochs", "1", "--device", "cpu",
+            "--m-variants", "q-events-long-b,q-events-ya-b,m,m-mix", "--epochs", "1", "--device", "cpu",
             "--tag", "csv", "--out-dir", str(tmp_path), "--save-forecasts",
         ],
         cwd=config.PROJECT_ROOT, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert res.returncode == 0, res.stderr[-2000:]
     data = json.loads((tmp_path / "forecast_quick_csv.json").read_text())
-    rows = ["Seasonal Naive", "AutoETS", "AutoTheta", "LightGBM", "Fracast (zero-shot)", "M"]
+    rows = [
+        "Seasonal Naive",
+        "AutoETS",
+        "AutoTheta",
+        "LightGBM",
+        "Fracast (zero-shot)",
+        "M",
+        "M (row ensemble)",
+    ]
     rel = {r: data[f"csv-shop: {r}: relMASE"]["value"] for r in rows}
     assert rel["Seasonal Naive"] == 1.0 and all(0 < v < 5 for v in rel.values())
     assert all(data[f"csv-shop: {r}: relMASE"]["note"].startswith("3 series, 0 excluded") for r in rows)
     best = min(rows[1:4], key=rel.get)
+    goal = data["csv-shop: M (row ensemble): relMASE / best baseline's"]  # the M of the goals
+    assert goal["goal"] == "<= 1" and goal["value"] == pytest.approx(
+        rel["M (row ensemble)"] / rel[best], rel=1e-3
+    )
     assert data["csv-shop: M: relMASE / best baseline's"]["value"] == pytest.approx(
         rel["M"] / rel[best], rel=1e-3
     )

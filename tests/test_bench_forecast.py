@@ -13,6 +13,7 @@ import pytest
 from sclm import config
 
 BASELINE_ROWS = ("Seasonal Naive", "AutoETS", "AutoTheta", "LightGBM")
+MIX = "M (row ensemble)"  # the M of the goals (bench/_forecast/rows.py GOAL_MODEL)
 
 
 @pytest.mark.slow
@@ -25,7 +26,7 @@ def test_bench_forecast_smoke(tmp_path):
             "--datasets",
             "yaz",
             "--m-variants",
-            "q,m",
+            "q,q-static,m,m-mix",
             "--ensemble",
             "2",
             "--hybrids",
@@ -48,7 +49,7 @@ def test_bench_forecast_smoke(tmp_path):
     )
     assert res.returncode == 0, res.stderr[-2000:]
     data = json.loads((tmp_path / "forecast_quick_smoke.json").read_text())
-    rows = BASELINE_ROWS + ("Fracast (zero-shot)", "M (quantile)", "M")
+    rows = BASELINE_ROWS + ("Fracast (zero-shot)", "M (quantile)", "M (quantile, static)", "M", MIX)
     rel = {m: data[f"yaz: {m}: relMASE"]["value"] for m in rows}
     assert rel["Seasonal Naive"] == 1.0  # the reference: every ratio is 1
     # the same 7 series for every model (YAZ has no zero-scale series), each scored on its q0.5
@@ -57,27 +58,38 @@ def test_bench_forecast_smoke(tmp_path):
     for model in rows[1:]:  # the mean output is reported too, and every row's coverage
         assert f"yaz: {model}: relMASE of mean" in data
         assert 0 <= data[f"yaz: {model}: cov80"]["value"] <= 1
-    # the goal is taken over every baseline, AutoTheta included (Fracast is reported beside it)
-    goal = data["yaz: M: relMASE / best baseline's"]
+    # the goal is the row ensemble's, over every baseline, AutoTheta included (Fracast is
+    # reported beside it); the validation selection's ratio is context
+    goal = data[f"yaz: {MIX}: relMASE / best baseline's"]
     best = min(BASELINE_ROWS, key=rel.get)
     assert goal["goal"] == "<= 1" and goal["note"].endswith(best)
-    assert goal["value"] == pytest.approx(rel["M"] / rel[best], rel=1e-3)
+    assert goal["value"] == pytest.approx(rel[MIX] / rel[best], rel=1e-3)
     assert goal["holds"] is (goal["value"] <= 1)
-    assert data["yaz: M: relMASE / Fracast (zero-shot)'s"]["value"] == pytest.approx(
-        rel["M"] / rel["Fracast (zero-shot)"], rel=1e-3
+    assert data[f"yaz: {MIX}: relMASE / Fracast (zero-shot)'s"]["value"] == pytest.approx(
+        rel[MIX] / rel["Fracast (zero-shot)"], rel=1e-3
     )
-    # YAZ has 4 origins: every row retrained at each; M takes the one candidate row (validation
-    # MASE recorded) and trains a second seed (its first is the candidate's own member, shared)
+    context = data["yaz: M: relMASE / best baseline's"]
+    assert context["goal"] is None and context["value"] == pytest.approx(rel["M"] / rel[best], rel=1e-3)
+    assert data[f"yaz: {MIX}: relMASE"]["goal"] == "<= 0.70" and data["yaz: M: relMASE"]["goal"] is None
+    # YAZ has 4 origins: every row retrained at each; M takes the candidate row of lower
+    # validation MASE (recorded) and trains a second seed (its first is the candidate's own member)
     assert res.stdout.count("M (quantile): trained") == 4 and res.stdout.count("M: trained") == 4
-    assert res.stdout.count("2 member(s)") == 4
+    assert res.stdout.count("2 member(s)") == 8  # M's, and the row ensemble's two rows
     picks = [v for k, v in data.items() if "validation MASE of the row chosen" in k]
-    assert len(picks) == 4 and all(p["note"].startswith("M (quantile); candidates") for p in picks)
+    cands = ("M (quantile); candidates", "M (quantile, static); candidates")
+    assert len(picks) == 4 and all(p["note"].startswith(cands) for p in picks)
     assert all(0 < p["value"] < 5 for p in picks)
-    assert data["yaz: M: relMASE"]["goal"] == "<= 0.70"
     # the hybrid rows: the cell-by-cell mean of their members' saved forecasts, scored like every
     # row, with their ratio to the best baseline as context (no goal)
     saved = pd.read_csv(tmp_path / "forecast_quick_smoke_yaz_forecasts.csv")
     wide = saved.pivot_table(index=["unique_id", "origin", "ds"], columns="row", values="q0.5")
+    # the row ensemble: the median, quantile by quantile, of the two rows' saved forecasts (each
+    # one seed-0 member), cell by cell
+    for q in ("q0.1", "q0.5", "q0.9"):
+        cell = saved.pivot_table(index=["unique_id", "origin", "ds"], columns="row", values=q)
+        median = cell[["M (quantile)", "M (quantile, static)"]].median(axis=1)
+        np.testing.assert_allclose(cell[MIX], median, rtol=1e-6, atol=1e-6)
+    assert res.stdout.count(f"{MIX}: combined (M (quantile), M (quantile, static))") == 4
     for label, members in (
         ("M (hybrid: M, LightGBM)", ["M", "LightGBM"]),
         ("M (hybrid: M, AutoETS, AutoTheta, LightGBM)", ["M", "AutoETS", "AutoTheta", "LightGBM"]),
@@ -206,7 +218,14 @@ def test_forecast_bench_goal_is_taken_over_every_baseline():
     from sclm.benchmarking import Bench
 
     bench_mod = _bench_module()
-    offsets = {"Seasonal Naive": -1.0, "AutoETS": 0.5, "AutoTheta": 2.0, "LightGBM": 0.25, "M": 0.5}
+    offsets = {
+        "Seasonal Naive": -1.0,
+        "AutoETS": 0.5,
+        "AutoTheta": 2.0,
+        "LightGBM": 0.25,
+        "M": 0.75,
+        MIX: 0.5,
+    }
     results, history = _toy_results(offsets, median_exact=("AutoETS",))
     secs = {k: [0.0, None] for k in offsets}
     bench = Bench("toy")
@@ -219,18 +238,28 @@ def test_forecast_bench_goal_is_taken_over_every_baseline():
         assert f[f"toy: {label}: relMASE"]["value"] == pytest.approx(want, abs=1e-4)
     assert f["toy: AutoETS: relMASE of mean"]["value"] == pytest.approx(0.5, abs=1e-4)
     assert table.loc["AutoETS mean", "relMASE"] == pytest.approx(0.5)
-    assert f["toy: M: relMASE"]["note"] == "2 series, 0 excluded, 0 clipped; point: q0.5"
-    # best baseline: AutoETS 1e-3; M's 0.5 is far above it, so the goal fails
-    goal = f["toy: M: relMASE / best baseline's"]
+    assert f[f"toy: {MIX}: relMASE"]["note"] == "2 series, 0 excluded, 0 clipped; point: q0.5"
+    # best baseline: AutoETS 1e-3; the goal model's 0.5 is far above it, so the goal fails
+    goal = f[f"toy: {MIX}: relMASE / best baseline's"]
     assert goal["value"] == pytest.approx(500.0) and goal["goal"] == "<= 1" and goal["holds"] is False
     assert "AutoETS" in goal["note"]
+    # the validation selection's ratio is context: its figure, no goal
+    context = f["toy: M: relMASE / best baseline's"]
+    assert context["value"] == pytest.approx(750.0) and context["goal"] is None and context["holds"] is None
     # without AutoTheta (and LightGBM) the goal is marked not evaluated, never passed
-    sub = {k: v for k, v in results.items() if k in ("Seasonal Naive", "AutoETS", "M")}
+    sub = {k: v for k, v in results.items() if k in ("Seasonal Naive", "AutoETS", MIX)}
     bench2 = Bench("toy2")
     bench_mod.score("toy", sub, history, secs, bench2)
-    goal2 = bench2.figures["toy: M: relMASE / best baseline's"]
+    goal2 = bench2.figures[f"toy: {MIX}: relMASE / best baseline's"]
     assert goal2["value"] is None and goal2["holds"] is None
     assert goal2["note"] == "not evaluated: needs every baseline; not run: AutoTheta, LightGBM"
+    # without the goal model the goal is marked not evaluated too, never taken from another M row
+    sub3 = {k: v for k, v in results.items() if k != MIX}
+    bench3 = Bench("toy3")
+    bench_mod.score("toy", sub3, history, secs, bench3)
+    goal3 = bench3.figures[f"toy: {MIX}: relMASE / best baseline's"]
+    assert goal3["value"] is None and goal3["holds"] is None and "not run" in goal3["note"]
+    assert bench3.figures["toy: M: relMASE / best baseline's"]["goal"] is None
     assert bench_mod.BASELINES["AutoTheta"] == "auto_theta"
     from _forecast.rows import GOALS  # bench/_forecast/rows.py (bench/ is on sys.path)
 
@@ -346,13 +375,18 @@ def test_pretrained_row_fine_tunes_from_the_cached_checkpoint(tmp_path):
     assert bench_mod.predict_m(s, members, days[100], args).shape[0] == 2 * 7
 
 
-def test_row_ensemble_combines_the_other_patch_rows_only():
+def test_row_ensemble_combines_the_other_patch_rows_only(capsys):
     bench_mod = _bench_module()
     k = bench_mod.M_KEYS
     models = {k[x]: [x] for x in ("q-base-long", "lm", "q-pre", "m")}
     assert bench_mod.mixed_rows(models, k["m-mix"]) == [k["q-base-long"], k["q-pre"]]
     assert bench_mod.mixed_rows({**models, k["m-mix"]: ["mix"]}, k["m-mix"]) == [k["q-base-long"], k["q-pre"]]
     assert list(bench_mod.M_VARIANTS)[-2:] == ["M", "M (row ensemble)"]  # run after the rows it mixes
+    # with nothing to combine (the selection and LM rows are not combined) it refuses to run
+    for keys in ("m-mix", "m,m-mix", "lm,m-mix"):
+        with pytest.raises(SystemExit, match="2"):
+            bench_mod.main(["--m-variants", keys, "--datasets", "yaz"])
+        assert "none among --m-variants" in capsys.readouterr().err
 
 
 def test_hybrid_is_the_mean_of_its_members_and_refuses_other_cells():
@@ -375,7 +409,9 @@ def test_hybrid_is_the_mean_of_its_members_and_refuses_other_cells():
     with pytest.raises(ValueError, match="other cells"):
         bench_mod.hybrid_forecast({**fcs, "LightGBM": frame(4.0).iloc[:2]}, ("M", "LightGBM"))
     # never the M of the goals, and its members are rows the bench runs
-    assert bench_mod.GOAL_MODEL not in bench_mod.HYBRIDS
+    rows = sys.modules["_forecast.rows"]  # imported by forecast.py
+    assert rows.GOAL_MODEL not in bench_mod.HYBRIDS and rows.GOAL_MODEL in bench_mod.M_VARIANTS
+    assert bench_mod.M_VARIANTS[rows.GOAL_MODEL].get("mix") and rows.SELECTION_MODEL in bench_mod.M_VARIANTS
     known = {*bench_mod.BASELINES, *bench_mod.M_VARIANTS}
     assert all(set(m) <= known for m in bench_mod.HYBRIDS.values())
 

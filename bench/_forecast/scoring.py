@@ -12,7 +12,7 @@ from sclm.baselines import DEFAULT_QUANTILES
 from sclm.benchmarking import Bench
 from sclm.metrics import coverage, relative_mase_table, wql
 
-from .rows import BASELINES, EXTRA_BASELINES, GOAL_MODEL, GOALS, HYBRIDS, QCOLS, REFERENCE
+from .rows import BASELINES, EXTRA_BASELINES, GOAL_MODEL, GOALS, HYBRIDS, QCOLS, REFERENCE, SELECTION_MODEL
 
 
 def point_table(results: dict[str, pd.DataFrame], history: pd.DataFrame) -> pd.DataFrame:
@@ -71,7 +71,11 @@ def score(
         bench.add(f"{name}: {label}: train s", round(secs[label][0], 2))
         if secs[label][1] is not None:
             bench.add(f"{name}: {label}: predict s", round(secs[label][1], 3))
-    for model in [GOAL_MODEL, *HYBRIDS]:  # the goal is M's; a hybrid's ratio is context only
+    if goals and GOAL_MODEL not in results and any(k.startswith("M") for k in results):
+        note = f"not evaluated: the M of the goals, {GOAL_MODEL!r} (--m-variants ...,m-mix), not run"
+        bench.add(f"{name}: {GOAL_MODEL}: relMASE / best baseline's", None, "<= 1", note)
+    # the goal is M's (GOAL_MODEL); the selection's and a hybrid's ratio are context only
+    for model in dict.fromkeys([GOAL_MODEL, SELECTION_MODEL, *HYBRIDS]):
         if model not in results:
             continue
         goal = "<= 1" if goals and model == GOAL_MODEL else None
@@ -96,7 +100,7 @@ def block_scores(
     name: str, results: dict[str, pd.DataFrame], history: pd.DataFrame, block: int, bench: Bench
 ) -> list[pd.DataFrame]:
     """relMASE and cov80 of every row on each run of ``block`` consecutive origins (oldest first;
-    the last block may be shorter), and ``M`` / the best baseline's there: how much a verdict on
+    the last block may be shorter), and the M rows' (goal, selection, hybrids) / the best baseline's there: how much a verdict on
     ``block`` origins moves.  Scored like :func:`score` (no goals); returns the blocks' tables."""
     origins = sorted(pd.unique(results[REFERENCE]["origin"]))
     tables = []
@@ -111,7 +115,7 @@ def block_scores(
                 r["y"].to_numpy("float64"), r["q0.1"].to_numpy("float64"), r["q0.9"].to_numpy("float64")
             )
             bench.add(f"{name}: {span}: {label}: cov80", round(cover, 4))
-        for model in [GOAL_MODEL, *HYBRIDS]:
+        for model in dict.fromkeys([GOAL_MODEL, SELECTION_MODEL, *HYBRIDS]):
             if model in sub and all(b in sub for b in BASELINES):
                 best = min(BASELINES, key=lambda b: table.loc[b, "relMASE"])
                 ratio = float(table.loc[model, "relMASE"] / table.loc[best, "relMASE"])
