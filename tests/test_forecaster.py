@@ -416,6 +416,27 @@ def test_seasonal_mean_base_is_added_to_every_output_and_is_causal():
         tiny(base="mean")
 
 
+def test_seasonal_median_base_ignores_one_spike_week():
+    from sclm.models.forecaster import seasonal_base
+
+    x = torch.arange(28.0).reshape(1, 28, 1) % 7  # four weeks of 0..6
+    x[0, 7:14, 0] += 100.0  # a promotion week inside the window
+    torch.testing.assert_close(seasonal_base(x, 7, 7, median=True).ravel(), torch.arange(7.0))
+    assert (seasonal_base(x, 7, 7).ravel() == torch.arange(7.0) + 25).all()  # the mean is lifted
+    three = torch.tensor([1.0, 5.0, 2.0]).repeat_interleave(7).reshape(1, 21, 1)  # odd W: middle
+    torch.testing.assert_close(seasonal_base(three, 2, 7, median=True).ravel(), torch.tensor([2.0, 2]))
+    even = torch.tensor([1.0, 5.0, 2.0, 9.0]).repeat_interleave(7).reshape(1, 28, 1)  # mean of 2, 5
+    torch.testing.assert_close(seasonal_base(even, 1, 7, median=True).ravel(), torch.tensor([3.5]))
+    seed_everything(0)
+    cfg = dict(quantiles=(0.1, 0.5, 0.9), loss_kind="quantile", revin=True, season_length=7)
+    model = Forecaster(tiny(base="seasonal_median", **cfg))
+    for q in model.parameters():  # a network that outputs 0: the forecast is the median base
+        torch.nn.init.zeros_(q)
+    xb, xf, _ = batch()
+    expect = seasonal_base(xb[:, :, :K], H, 7, 0, median=True)  # RevIN is affine: raw window's base
+    torch.testing.assert_close(model(xb, xf).point, expect, rtol=1e-4, atol=1e-4)
+
+
 def test_seasonal_level_base_is_a_damped_level_with_a_weekly_profile():
     from sclm.models.forecaster import seasonal_base
 

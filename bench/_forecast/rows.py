@@ -125,6 +125,13 @@ M_VARIANTS = {  # label -> ForecasterConfig overrides (+ bench keys: static, ser
     "M (quantile, static, seasonal loss, refit)": {**SEASONAL, "refit": True},
     "M (quantile, static, seasonal loss, base, 2x input, refit)": {**BASE_LONG, "refit": True},
     "M (quantile, static, seasonal loss, level base, 2x input, refit)": {**LEVEL_LONG, "refit": True},
+    # q-median-long-r: q-base-long-r with the weekday *median* of the window's weeks as the base
+    # (ForecasterConfig(base="seasonal_median")), which a promotion spike inside the window cannot lift
+    "M (quantile, static, seasonal loss, median base, 2x input, refit)": {
+        **BASE_LONG,
+        "base": "seasonal_median",
+        "refit": True,
+    },
     "M (quantile, static, seasonal loss, events base only, 2x input, refit)": {**EVENTS_ONLY, "refit": True},
     # q-events-long-b / q-base-long with the network's correction to the base shrunk by a weight
     # chosen on the validation windows (ForecasterConfig.correction, bench/forecast.py shrink_member)
@@ -183,6 +190,7 @@ M_KEYS = dict(  # --m-variants key -> label
             "q-seasonal-r",
             "q-base-long-r",
             "q-level-long-r",
+            "q-median-long-r",
             "q-events-long-br",
             "q-events-long-bs",
             "q-base-long-s",

@@ -174,10 +174,11 @@ class ForecasterConfig:
         only (causal) and is returned as :attr:`ForecastOutput.loss_scale`.
     season_length : int
         Season of ``loss_scale="seasonal"`` in days (7).
-    base : {"none", "seasonal_mean", "seasonal_level"}
+    base : {"none", "seasonal_mean", "seasonal_median", "seasonal_level", "theta", "regression"}
         ``"seasonal_mean"``: add each window's seasonal profile (mean of the same day of the
         season over its last ``base_weeks`` seasons of the input) to every output, so the network
-        learns the residual to that causal base forecast.  ``"seasonal_level"``: the profile's
+        learns the residual to that causal base forecast; ``"seasonal_median"``: their median,
+        robust to a promotion spike or an outage inside the window.  ``"seasonal_level"``: the profile's
         deviations from its mean plus an exponentially weighted level of the deseasonalised
         days (:func:`seasonal_base`).  ``"theta"``: the Theta method's forecast of the window
         (:func:`sclm.models._bases.theta_base`).  ``"regression"``: a weekday profile plus the
@@ -191,7 +192,8 @@ class ForecasterConfig:
     base_alpha : float
         Smoothing of the level of ``base="seasonal_level"``, in (0, 1].
     base_weeks : int
-        Seasons averaged by ``base="seasonal_mean"`` (0 = every full season of the input window).
+        Seasons averaged by ``base="seasonal_mean"`` / ``"seasonal_median"`` (0 = every full season
+        of the input window).
     base_covariates : int
         R for ``base="regression"``: the past channels ``K .. K+R-1`` (the first R covariates) and
         the known-future columns ``0 .. R-1`` are the same R covariates (their past and their
@@ -244,7 +246,9 @@ class ForecasterConfig:
     loss_scale: Literal["none", "seasonal"] = "none"
     season_length: int = 7
     scale_floor: float = 0.1
-    base: Literal["none", "seasonal_mean", "seasonal_level", "theta", "regression"] = "none"
+    base: Literal["none", "seasonal_mean", "seasonal_median", "seasonal_level", "theta", "regression"] = (
+        "none"
+    )
     base_weeks: int = 0
     base_fit: Literal["one_step", "horizon"] = "one_step"
     base_alpha: float = 0.05
@@ -296,9 +300,16 @@ class ForecasterConfig:
             raise ValueError(
                 f"season_length={self.season_length} must be in (0, input_size={self.input_size})"
             )
-        if self.base not in ("none", "seasonal_mean", "seasonal_level", "theta", "regression"):
+        if self.base not in (
+            "none",
+            "seasonal_mean",
+            "seasonal_median",
+            "seasonal_level",
+            "theta",
+            "regression",
+        ):
             raise ValueError(
-                "base must be 'none', 'seasonal_mean', 'seasonal_level', 'theta' or 'regression',"
+                "base must be 'none', 'seasonal_mean', 'seasonal_median', 'seasonal_level', 'theta' or 'regression',"
                 f" got {self.base!r}"
             )
         if not 0.0 <= self.correction <= 1.0:
@@ -472,14 +483,20 @@ def seasonal_lags(x: torch.Tensor, horizon: int, season_length: int, lags: int) 
 
 
 def seasonal_base(
-    x: torch.Tensor, horizon: int, season_length: int, seasons: int = 0, alpha: float | None = None
+    x: torch.Tensor,
+    horizon: int,
+    season_length: int,
+    seasons: int = 0,
+    alpha: float | None = None,
+    median: bool = False,
 ) -> torch.Tensor:
     """Seasonal base forecast of each window: ``x`` (N, T, K) → (N, H, K).
 
     ``alpha=None``: day ``h`` (1-based) after the window's last day gets the mean of the input
     days of the same position in the season over the last ``seasons`` seasons (0 = every full
     season of the window): ``p[(h - 1) mod m]``, ``p[j] = mean_w x[T - m·W + m·w + j]``,
-    m = ``season_length``.  With ``alpha``: ``p[j] - mean(p) + level``, where ``level`` is the
+    m = ``season_length``; ``median=True``: their median instead (the mean of the two middle
+    values for an even W), which one promotion week or outage cannot move.  With ``alpha``: ``p[j] - mean(p) + level``, where ``level`` is the
     exponentially weighted mean (smoothing ``alpha``, started at the first day) of the
     deseasonalised days ``x[i] - p[j(i)] + mean(p)`` of those W seasons.  Only the window's own
     days are read (causal).
@@ -490,7 +507,7 @@ def seasonal_base(
     if w < 1 or w * m > t:
         raise ValueError(f"{w} seasons of {m} days do not fit a window of {t} days")
     weeks = x[:, t - m * w :, :].reshape(n, w, m, k)
-    profile = weeks.mean(dim=1)  # N, m, K
+    profile = weeks.quantile(0.5, dim=1) if median else weeks.mean(dim=1)  # N, m, K
     if alpha is not None:
         dev = profile - profile.mean(dim=1, keepdim=True)
         des = (weeks - dev[:, None]).reshape(n, w * m, k)  # deseasonalised days, oldest first
@@ -635,7 +652,14 @@ class Forecaster(nn.Module):
             base = ((stat - mu[:, :, :k]) / sd[:, :, :k]) if cfg.revin else stat
         elif cfg.base != "none":  # residual learning on the window's seasonal base forecast
             alpha = cfg.base_alpha if cfg.base == "seasonal_level" else None
-            base = seasonal_base(x[:, :, :k], cfg.horizon, cfg.season_length, cfg.base_weeks, alpha)
+            base = seasonal_base(
+                x[:, :, :k],
+                cfg.horizon,
+                cfg.season_length,
+                cfg.base_weeks,
+                alpha,
+                median=cfg.base == "seasonal_median",
+            )
         if cfg.base != "none":
             out = out + base[..., None]
             if cfg.correction != 1.0:  # shrink the network's correction of the median (or point)
