@@ -100,6 +100,10 @@ series of a data set (every series' windows in one training set).  Rows (``--m-v
   ``q-base-long`` / ``q-events-long-b`` refitted at each origin on every window up to it (the
   latest 20 % that early stopping held out included) for the epochs early stopping chose
   (``train_forecaster(refit=True)``); the early-stopped model gives the row's validation MASE;
+- ``M (quantile, static, seasonal loss, median base, 2x input, refit)`` (``q-median-long-r``):
+  ``q-base-long-r`` with the weekday *median* of the window's weeks as its base
+  (``ForecasterConfig(base="seasonal_median")``), which one promotion week or outage inside the
+  window cannot lift;
 - ``M (quantile, static, seasonal loss, base, 2x input, pretrained)`` (``q-pre``): ``q-base-long``
   pretrained once on a corpus of simulated daily retail-like series
   (``sclm.scenarios._synthetic_series``: 512 series of 730 days in 64 groups, weekly profiles of
