@@ -19,7 +19,11 @@
   dev choice) instead of training where the files exist; ``--wnut-dev-only`` stops after the dev
   rows (no test figure); ``--wnut-augment swap`` trains every WNUT model on its training sentences
   plus one mention-replaced copy of each sentence with an entity (:mod:`sclm.models._mention_swap`),
-  the epochs scaled to the same optimizer steps.
+  the epochs scaled to the same optimizer steps.  ``--wnut-crf`` trains every WNUT model with a
+  linear-chain CRF learned jointly (``Tagger.fit(crf=True)``); the dev choice of b and the
+  ``BIO + O-bias`` headline then decode with the learned transitions (a seed ensemble: the mean
+  of the members' transitions, :func:`sclm.models._decoding.mean_transitions`), which are saved
+  and loaded beside the logits (``<logits file>_crf.npz``).
 - Supply-chain documents, English: MiniLM-L6 fine-tuned on generated documents of the training
   templates/names, scored on documents of the held-out templates *and* held-out names
   (:func:`sclm.scenarios.documents.make_corpus`).  Goal: micro F1 >= 0.95.
@@ -86,7 +90,7 @@ import torch
 import sclm
 from sclm.benchmarking import Bench
 from sclm.documents import extract
-from sclm.models._decoding import choose_o_bias, o_bias_logits
+from sclm.models._decoding import choose_o_bias, mean_transitions, o_bias_logits
 from sclm.models._e5 import fit_cached
 from sclm.models._mention_swap import equal_step_swap
 from sclm.models.tagger import Tagger, bio_transitions, ensemble_logits, train_wordpiece
@@ -139,7 +143,7 @@ def _wnut_member(args: argparse.Namespace, ds, train, test, seed: int, fit: bool
     rep = tagger.fit(
         tr_tokens, tr_tags, epochs=epochs, learning_rate=lr,
         batch_size=args.batch_size, scheduler=args.scheduler, warmup=args.warmup,
-        class_weights=args.class_weights, seed=seed, progress=args.progress,
+        class_weights=args.class_weights, crf=args.wnut_crf, seed=seed, progress=args.progress,
     )  # fmt: skip
     cpu = time.process_time() - cpu0
     print(f"WNUT-17 seed {seed} training config: {rep.config}, train sentences {len(train)} "
@@ -161,13 +165,28 @@ def _logits_path(folder: str, seed: int, split: str = "test") -> str:
     return os.path.join(folder, name)
 
 
-def _save_logits(folder: str, seed: int, logits: list, split: str = "test") -> None:
+def _save_logits(folder: str, seed: int, logits: list, split: str = "test", transitions=None) -> None:
+    """Save a member's logits and, for a CRF member (``--wnut-crf``), its learned transitions
+    beside them (``<logits name>_crf.npz``: ``start``, ``trans``)."""
     import numpy as np
 
     os.makedirs(folder, exist_ok=True)
     path = _logits_path(folder, seed, split)
     np.savez_compressed(path, *logits)
+    if transitions is not None:
+        np.savez_compressed(path[: -len(".npz")] + "_crf.npz", start=transitions[0], trans=transitions[1])
     print(f"WNUT-17 seed {seed}: {split} logits saved to {path}", flush=True)
+
+
+def _load_crf(folder: str, seed: int, split: str = "test"):
+    """The learned transitions saved beside a member's logits (:func:`_save_logits`), or ``None``."""
+    import numpy as np
+
+    path = _logits_path(folder, seed, split)[: -len(".npz")] + "_crf.npz"
+    if not os.path.exists(path):
+        return None
+    with np.load(path) as z:
+        return z["start"], z["trans"]
 
 
 def _load_logits(folder: str, seed: int, split: str = "test") -> list | None:
@@ -193,17 +212,28 @@ def _wnut_o_bias(bench: Bench, args: argparse.Namespace, ds) -> tuple[float, Tag
     dev = ds.dev.iloc[:100] if args.quick else ds.dev
     train = ds.train.iloc[:100] if args.quick else ds.train
     cached = _load_logits(args.wnut_logits_from, args.seed, "dev") if args.wnut_logits_from else None
-    tagger = None
+    tagger, trans = None, None
     if cached is None:
         tagger, _, logits, cpu, _ = _wnut_member(args, ds, train, dev, args.seed)
+        trans = tagger.crf_transitions
         bench.add("WNUT-17 O-bias model (train only) training CPU seconds", round(cpu, 1))
         if args.wnut_logits_dir:
-            _save_logits(args.wnut_logits_dir, args.seed, logits, "dev")
+            _save_logits(args.wnut_logits_dir, args.seed, logits, "dev", trans)
     else:
         logits = cached
+        trans = _load_crf(args.wnut_logits_from, args.seed, "dev") if args.wnut_crf else None
+    if args.wnut_crf and trans is None:
+        raise SystemExit(
+            "--wnut-crf: the dev model's learned transitions are missing (saved logits without _crf.npz?)"
+        )
     labels = tagger.labels if tagger is not None else list(ds.labels)
-    bias, curve = choose_o_bias(logits, dev["tags"].tolist(), labels)
-    print(f"WNUT-17 dev curve (train-only model, seed {args.seed}, BIO-constrained + O bias):\n"
+    if trans is not None:  # context: the same CRF-trained model decoded without its transitions
+        b0, c0 = choose_o_bias(logits, dev["tags"].tolist(), labels)
+        bench.add("WNUT-17 dev entity F1, CRF model decoded without its transitions, its own chosen b (%)",
+                  round(100 * float(c0.set_index("bias").loc[b0, "f1"]), 2), note=f"b = {b0:g}")  # fmt: skip
+    bias, curve = choose_o_bias(logits, dev["tags"].tolist(), labels, transitions=trans)
+    crf_txt = ", learned CRF transitions" if trans is not None else ""
+    print(f"WNUT-17 dev curve (train-only model, seed {args.seed}, BIO-constrained{crf_txt} + O bias):\n"
           f"{(curve.set_index('bias') * 100).round(2).to_string()}\nchosen O bias {bias:g}", flush=True)  # fmt: skip
     at = curve.set_index("bias")
     bench.add("WNUT-17 O bias chosen on dev", bias,
@@ -238,35 +268,58 @@ def wnut(bench: Bench, args: argparse.Namespace) -> None:
     bias, tagger = _wnut_o_bias(bench, args, ds) if args.wnut_o_bias is not None else (None, None)
     if args.wnut_dev_only:
         return
-    members, first = [], None
+    members, member_trans, first = [], [], None
     for seed in seeds:
         logits = _load_logits(args.wnut_logits_from, seed) if args.wnut_logits_from else None
+        trans = _load_crf(args.wnut_logits_from, seed) if logits is not None and args.wnut_crf else None
         if logits is None:
             tagger, rep, logits, cpu, pps = _wnut_member(args, ds, train, test, seed)
+            trans = tagger.crf_transitions
             first = first or (rep, pps)
             if args.wnut_logits_dir:
-                _save_logits(args.wnut_logits_dir, seed, logits)
+                _save_logits(args.wnut_logits_dir, seed, logits, "test", trans)
             if len(seeds) > 1:
                 bench.add(f"WNUT-17 member seed {seed} training CPU seconds", round(cpu, 1))
             else:
                 bench.add("WNUT-17 training CPU seconds", round(cpu, 1),
                           note="process CPU time (user+sys) of building and training the tagger")  # fmt: skip
+        if args.wnut_crf and trans is None:
+            raise SystemExit(
+                f"--wnut-crf: member seed {seed} has no learned transitions (saved logits without _crf.npz?)"
+            )
         members.append(logits)
+        member_trans.append(trans)
         if tagger is None:  # all logits loaded so far: an untrained tagger of the same labels decodes them
             tagger = _wnut_member(args, ds, train, test, seed, fit=False)
         if len(seeds) > 1:
-            decs = [("argmax", False, None), ("BIO-constrained", True, None)]
-            decs += [] if bias is None else [(f"BIO + O bias {bias:g}", True, bias)]
-            for dec, constrained, b in decs:
+            decs = [("argmax", False, None, None), ("BIO-constrained", True, None, None)]
+            decs += (
+                [] if bias is None or trans is not None else [(f"BIO + O bias {bias:g}", True, bias, None)]
+            )
+            decs += [] if trans is None else [("BIO + learned CRF", True, None, trans)]
+            decs += (
+                []
+                if bias is None or trans is None
+                else [(f"BIO + learned CRF + O bias {bias:g}", True, bias, trans)]
+            )
+            for dec, constrained, b, tr in decs:
                 lg = logits if b is None else o_bias_logits(logits, tagger.labels, b)
-                sc = ner_scores(tags, tagger.decode(lg, constrained=constrained))
+                sc = ner_scores(tags, tagger.decode(lg, constrained=constrained, transitions=tr))
                 f1 = 100 * float(sc.loc["micro avg", "f1"])
                 bench.add(f"WNUT-17 member seed {seed} test entity F1, {dec} (%)", round(f1, 2))
                 print(f"WNUT-17 seed {seed}, {dec}: F1 {f1:.2f}", flush=True)
     logits = ensemble_logits(members) if len(seeds) > 1 else members[0]
     what = f"seed ensemble {','.join(map(str, seeds))}, mean probabilities" if len(seeds) > 1 else "one model"
+    trans = None
+    if args.wnut_crf:  # the members' learned transitions, averaged; every CRF decoding below reads them
+        trans = mean_transitions(member_trans)
+        tagger.crf_transitions = trans
+        what += ", learned CRF transitions" + (" (mean of the members')" if len(seeds) > 1 else "")
     if bias is not None:
-        bsc = ner_scores(tags, tagger.decode(o_bias_logits(logits, tagger.labels, bias), constrained=True))
+        bsc = ner_scores(
+            tags,
+            tagger.decode(o_bias_logits(logits, tagger.labels, bias), constrained=True, transitions=trans),
+        )
         how = "chosen on dev" if args.wnut_o_bias == "dev" else "given"
         bench.add(
             f"WNUT-17 test entity F1, BIO + O-bias {how} (%)", round(100 * float(bsc.loc["micro avg", "f1"]), 2),
@@ -280,6 +333,13 @@ def wnut(bench: Bench, args: argparse.Namespace) -> None:
     dec = _decodings(tagger, logits, tags, train["tags"].tolist())
     scores, cscores = dec["argmax"], dec["BIO-constrained"]
     crf, pmi = dec["BIO + training transitions"], dec["BIO + transitions / tag prior"]
+    if "BIO + learned CRF transitions" in dec:
+        bench.add(
+            "WNUT-17 test entity F1, BIO + learned CRF transitions (%)",
+            round(100 * float(dec["BIO + learned CRF transitions"].loc["micro avg", "f1"]), 2),
+            ">= 50",
+            note=f"{what}, Viterbi with the learned transitions, no O bias",
+        )
     bench.add(
         "WNUT-17 test entity F1, BIO-constrained (%)",
         round(100 * float(cscores.loc["micro avg", "f1"]), 2),
@@ -618,6 +678,9 @@ def main() -> None:
                          "where the files exist; members without a file are trained")  # fmt: skip
     ap.add_argument("--wnut-dev-only", action="store_true",
                     help="WNUT: stop after the dev rows of --wnut-o-bias dev (no test member, no test figure)")  # fmt: skip
+    ap.add_argument("--wnut-crf", action="store_true",
+                    help="WNUT: learn a linear-chain CRF jointly (Tagger.fit(crf=True)); the O-bias choice and the "
+                         "headline decode with its learned transitions (a seed ensemble: the members' mean)")  # fmt: skip
     ap.add_argument("--wnut-augment", choices=["swap"], default=None,
                     help="WNUT: 'swap' = mention replacement (Dai & Adel 2020) on every WNUT model's training "
                          "sentences, epochs scaled to the un-augmented run's optimizer steps; default: off")  # fmt: skip

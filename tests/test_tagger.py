@@ -224,6 +224,43 @@ def test_class_weights_and_weighted_training(one_torch_thread):
     )
 
 
+def test_fit_with_a_crf_learns_bio_transitions_jointly_and_keeps_them(tmp_path, one_torch_thread):
+    from sclm.models.tagger import bio_transitions
+
+    data = gen.make_corpus(16, seed=2, pools=gen.name_pools("builtin"))
+    toks, tags = data["tokens"].tolist(), data["tags"].tolist()
+    kw = {"max_steps": 6, "batch_size": 8, "learning_rate": 1e-3, "seed": 1}
+    plain = Tagger.from_scratch(LABELS, **TINY, seed=3, device="cpu")
+    plain.fit(toks, tags, **kw)
+    assert plain.crf_transitions is None
+    t = Tagger.from_scratch(LABELS, **TINY, seed=3, device="cpu")
+    rep = t.fit(toks, tags, crf=True, crf_lr=0.05, **kw)
+    assert rep.config["crf"] and rep.steps == 6
+    start, trans = t.crf_transitions
+    k = len(LABELS)
+    assert start.shape == (k,) and trans.shape == (k, k)
+    o, i_org = LABELS.index("O"), LABELS.index("I-ORG")
+    assert np.isneginf(trans[o, i_org]) and np.isneginf(start[i_org])  # BIO-invalid stays impossible
+    s0, t0 = bio_transitions(tags, LABELS)
+    ok = np.isfinite(t0)
+    assert (
+        np.isfinite(trans[ok]).all() and np.abs(trans[ok] - t0[ok]).max() > 1e-3
+    )  # trained away from the counts
+    # the CRF's likelihood reaches the encoder too: same seed, other weights than the plain fit
+    assert not torch.equal(plain.model.classifier.weight, t.model.classifier.weight)
+    back = Tagger.from_pretrained(t.save_pretrained(tmp_path / "crf"), device="cpu")
+    np.testing.assert_allclose(back.crf_transitions[1][ok], trans[ok], rtol=1e-6)
+    lg = t.logits(toks[:4])
+    assert back.decode(lg, constrained=True, transitions=back.crf_transitions) == t.decode(
+        lg, constrained=True, transitions=t.crf_transitions
+    )
+    w = Tagger.from_scratch(LABELS, **TINY, seed=3, device="cpu")
+    rep = w.fit(toks, tags, crf=True, class_weights="balanced", **kw)
+    assert rep.config["class_weights"] == "balanced" and np.isfinite(rep.history[-1]["loss"])
+    with pytest.raises(ValueError, match="crf_lr must be > 0"):
+        w.fit(toks, tags, crf=True, crf_lr=0.0, **kw)
+
+
 def test_unk_dropout_masks_only_real_pieces(lm_tokenizer, one_torch_thread):
     from sclm.models.tagger import _UnkDropout
 

@@ -14,7 +14,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from sclm import config
-from sclm.models._decoding import O_BIAS_GRID, choose_o_bias, decode_tags, o_bias_logits
+from sclm.models._decoding import O_BIAS_GRID, choose_o_bias, decode_tags, mean_transitions, o_bias_logits
 from sclm.models.tagger import bio_viterbi
 
 LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
@@ -87,6 +87,49 @@ def test_dev_search_returns_the_grid_point_of_max_f1():
     assert table.set_index("bias").loc[-2.0, "precision"] == pytest.approx(2 / 3)
 
 
+def _zero_transitions():
+    """BIO-valid transitions all 0, the invalid ones -inf (an untrained CRF)."""
+    from sclm.models._tagger_data import LinearChainCRF
+
+    return LinearChainCRF(LABELS).as_transitions()
+
+
+def test_dev_search_decodes_with_given_transitions():
+    """A learned CRF that scores entering B-PER 1 lower moves every margin of _dev_example by 1,
+    so the chosen bias moves from -1 to -2 (F1 1 exactly for -2.6 < b < -1.6)."""
+    logits, gold = _dev_example()
+    start, trans = _zero_transitions()
+    assert (
+        choose_o_bias(logits, gold, LABELS, grid=(-3.0, -2.0, -1.0, 0.0), transitions=(start, trans))[0]
+        == -1.0
+    )
+    b_per = LABELS.index("B-PER")
+    start[b_per] -= 1.0
+    trans[:, b_per] -= 1.0
+    b, table = choose_o_bias(logits, gold, LABELS, grid=(-3.0, -2.0, -1.0, 0.0), transitions=(start, trans))
+    f1 = table.set_index("bias")["f1"]
+    assert b == -2.0 and f1[-2.0] == 1.0 and f1[-1.0] < 1.0 and f1[-3.0] < 1.0
+
+
+def test_mean_transitions_averages_the_possible_and_keeps_the_impossible():
+    s0, t0 = _zero_transitions()
+    s1, t1 = s0.copy(), t0.copy()
+    ok = np.isfinite(t0)
+    t1[ok] = 2.0
+    s1[np.isfinite(s0)] = -4.0
+    start, trans = mean_transitions([(s0, t0), (s1, t1)])
+    assert (trans[ok] == 1.0).all() and np.isneginf(trans[~ok]).all() and (~ok).any()
+    assert (start[np.isfinite(s0)] == -2.0).all() and np.isneginf(start[np.isneginf(s0)]).all()
+    bad = t1.copy()
+    bad[~ok] = 0.0
+    with pytest.raises(ValueError, match="disagree"):
+        mean_transitions([(s0, t0), (s1, bad)])
+    with pytest.raises(ValueError, match="shape"):
+        mean_transitions([(s0, t0), (s1[:2], t1)])
+    with pytest.raises(ValueError, match="no transitions"):
+        mean_transitions([])
+
+
 def test_ties_go_to_the_bias_nearest_zero():
     logits, gold = _dev_example()
     # -1.5, -1.25, -1.0, -0.75 all reach F1 1 on the default grid: the nearest to 0 wins
@@ -103,9 +146,11 @@ def test_ties_go_to_the_bias_nearest_zero():
 
 @pytest.mark.slow
 @pytest.mark.skipif(not config.has_data(), reason="WNUT-17 data not available")
-def test_bench_o_bias_dev_and_logits_cache(tmp_path):
+@pytest.mark.parametrize("crf", [False, True], ids=["plain", "crf"])
+def test_bench_o_bias_dev_and_logits_cache(tmp_path, crf):
     """--wnut-o-bias dev chooses a grid bias on dev; a second run from the saved logits
-    (--wnut-logits-from) trains nothing and reproduces every F1 row."""
+    (--wnut-logits-from) trains nothing and reproduces every F1 row.  With --wnut-crf the learned
+    transitions are saved and loaded beside the logits and every CRF decoding reproduces too."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     base = [
         sys.executable,
@@ -118,6 +163,7 @@ def test_bench_o_bias_dev_and_logits_cache(tmp_path):
         "0,1",
     ]
     base += ["--wnut-o-bias", "dev"]
+    base += ["--wnut-crf"] if crf else []
     runs = []
     for extra in (["--wnut-logits-dir", str(tmp_path / "lg")], ["--wnut-logits-from", str(tmp_path / "lg")]):
         out = tmp_path / f"out{len(runs)}"
@@ -130,10 +176,18 @@ def test_bench_o_bias_dev_and_logits_cache(tmp_path):
     assert b in O_BIAS_GRID and "WNUT-17 dev curve" in out0
     head = first["WNUT-17 test entity F1, BIO + O-bias chosen on dev (%)"]
     assert head["goal"] == ">= 50" and 0.0 <= head["value"] <= 100.0
-    assert f"WNUT-17 member seed 1 test entity F1, BIO + O bias {b:g} (%)" in first
+    assert (f"WNUT-17 member seed 1 test entity F1, BIO + O bias {b:g} (%)" in first) is not crf
     assert "WNUT-17 O-bias model (train only) training CPU seconds" in first
     assert "WNUT-17 O-bias model (train only) training CPU seconds" not in second
     assert "WNUT-17 member seed 0 training CPU seconds" not in second and "logits loaded" in out1
+    crf_rows = [k for k in first if "learned CRF" in k]
+    if crf:
+        assert f"WNUT-17 member seed 1 test entity F1, BIO + learned CRF + O bias {b:g} (%)" in first
+        assert "WNUT-17 test entity F1, BIO + learned CRF transitions (%)" in first
+        assert "learned CRF transitions (mean of the members')" in head["note"]
+        assert list((tmp_path / "lg").glob("*_crf.npz"))
+    else:
+        assert not crf_rows and "CRF" not in head["note"]
     f1_rows = [k for k in first if "F1" in k or "O bias chosen" in k]
     assert len(f1_rows) > 10
     assert {k: first[k]["value"] for k in f1_rows} == {k: second[k]["value"] for k in f1_rows}

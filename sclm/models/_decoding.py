@@ -16,7 +16,7 @@ import pandas as pd
 
 from sclm.models._tagger_data import bio_viterbi
 
-__all__ = ["O_BIAS_GRID", "choose_o_bias", "decode_tags", "o_bias_logits"]
+__all__ = ["O_BIAS_GRID", "choose_o_bias", "decode_tags", "mean_transitions", "o_bias_logits"]
 
 #: The default grid of ``O`` biases: -3.0 to +1.0 in steps of 0.25.
 O_BIAS_GRID: tuple[float, ...] = tuple(round(-3.0 + 0.25 * i, 2) for i in range(17))
@@ -110,6 +110,7 @@ def choose_o_bias(
     labels: Sequence[str],
     *,
     grid: Sequence[float] = O_BIAS_GRID,
+    transitions: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[float, pd.DataFrame]:
     """The ``O`` bias of ``grid`` with the highest entity F1 (seqeval, micro) on validation data
     under BIO-constrained decoding (:func:`o_bias_logits` then :func:`decode_tags`).
@@ -124,6 +125,9 @@ def choose_o_bias(
         The labels (index = column).
     grid
         Candidate biases.  Ties (equal F1) go to the bias closest to 0, then to the smaller.
+    transitions
+        ``(start, trans)`` transition scores for the Viterbi (a learned CRF's,
+        :attr:`sclm.models.tagger.Tagger.crf_transitions`); ``None``: hard BIO rules only.
 
     Returns
     -------
@@ -137,7 +141,9 @@ def choose_o_bias(
         raise ValueError("grid is empty")
     rows = []
     for b in grid:
-        sc = ner_scores(gold, decode_tags(o_bias_logits(logits, labels, float(b)), labels))
+        sc = ner_scores(
+            gold, decode_tags(o_bias_logits(logits, labels, float(b)), labels, transitions=transitions)
+        )
         micro = sc.loc["micro avg"]
         rows.append(
             {
@@ -150,3 +156,35 @@ def choose_o_bias(
     table = pd.DataFrame(rows)
     best = max(rows, key=lambda r: (r["f1"], -abs(r["bias"]), -r["bias"]))
     return best["bias"], table
+
+
+def mean_transitions(members: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """The mean of several taggers' ``(start, trans)`` transition scores (learned CRFs of a seed
+    ensemble), entry by entry; an entry that is ``-inf`` (a BIO-invalid transition) in one member
+    must be ``-inf`` in all and stays ``-inf``.
+
+    Parameters
+    ----------
+    members
+        Per member ``(start (k,), trans (k, k))``, as :attr:`sclm.models.tagger.Tagger.crf_transitions`.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        ``start (k,)`` and ``trans (k, k)`` float64.
+    """
+    members = list(members)
+    if not members:
+        raise ValueError("no transitions to average")
+    out = []
+    for part in range(2):
+        arrs = [np.asarray(m[part], dtype=np.float64) for m in members]
+        if any(a.shape != arrs[0].shape for a in arrs):
+            raise ValueError(f"members' transitions differ in shape: {[a.shape for a in arrs]}")
+        inf = [np.isneginf(a) for a in arrs]
+        if any((m != inf[0]).any() for m in inf):
+            raise ValueError("members disagree on which transitions are impossible (-inf)")
+        mean = np.where(inf[0], 0.0, np.mean([np.where(inf[0], 0.0, a) for a in arrs], axis=0))
+        mean[inf[0]] = -np.inf
+        out.append(mean)
+    return out[0], out[1]

@@ -609,3 +609,53 @@ def _weighted_trainer_cls() -> type:
             return (loss, outputs) if return_outputs else loss
 
     return WeightedTrainer
+
+
+def _crf_trainer_cls() -> type:
+    from transformers import Trainer
+
+    class CRFTrainer(Trainer):
+        """``Trainer`` whose loss is the token cross-entropy (optionally class-weighted) plus a
+        linear-chain CRF's negative log-likelihood per word (:class:`LinearChainCRF` over the
+        word-level emissions of :func:`compact_labels`); the CRF's transition scores are trained in
+        a parameter group of their own (learning rate ``chain_lr``, no weight decay), under the same
+        schedule as the model."""
+
+        def __init__(
+            self,
+            *args: Any,
+            chain: LinearChainCRF,
+            chain_lr: float,
+            words_per: float,
+            class_weights: torch.Tensor | None = None,
+            **kwargs: Any,
+        ) -> None:
+            super().__init__(*args, **kwargs)
+            self.chain, self.chain_lr, self.words_per = chain, float(chain_lr), float(words_per)
+            self.class_weights = class_weights
+
+        def create_optimizer(self, model=None):
+            fresh = self.optimizer is None
+            opt = super().create_optimizer(model)
+            if fresh:
+                opt.add_param_group(
+                    {"params": list(self.chain.parameters()), "lr": self.chain_lr, "weight_decay": 0.0}
+                )
+            return opt
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            labels = inputs.pop("labels")
+            outputs = model(**inputs)
+            logits = outputs.logits
+            weight = None if self.class_weights is None else self.class_weights.to(logits.device)
+            loss = torch.nn.functional.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]).float(),
+                labels.reshape(-1),
+                weight=weight,
+                ignore_index=IGNORE,
+            )
+            em, tg, wm = compact_labels(logits, labels)
+            loss = loss + self.chain.nll(em, tg, wm) / self.words_per
+            return (loss, outputs) if return_outputs else loss
+
+    return CRFTrainer

@@ -43,8 +43,9 @@ tokenizer files and ``tagger.json`` (labels, alignment, casing, max length);
 jieba word-feature embeddings and learned CRF transitions where the tagger has them.
 
 Chinese options (e5 taggers): ``word_features=True`` adds jieba word boundaries, part of speech
-and dictionary status per character (:mod:`sclm.models._zh_features`); ``fit_cached(...,
-crf=True)`` learns BIO transition scores (:attr:`Tagger.crf_transitions`).
+and dictionary status per character (:mod:`sclm.models._zh_features`).  ``fit(..., crf=True)``
+(and ``fit_cached(..., crf=True)`` for e5 taggers) learns BIO transition scores jointly with the
+encoder (:attr:`Tagger.crf_transitions`).
 
 Seed ensembles: :func:`ensemble_logits` averages several taggers' per-word probabilities into
 logits that :meth:`Tagger.decode` reads like one tagger's.
@@ -69,9 +70,11 @@ from sclm.models._tagger_data import (
     IGNORE,
     N_CASING,
     FitReport,
+    LinearChainCRF,
     TokenClassificationDataset,
     _check_corpus,
     _check_labels,
+    _crf_trainer_cls,
     _UnkDropout,
     _weighted_trainer_cls,
     align_labels,
@@ -164,7 +167,7 @@ class Tagger:
             )
         self.word_features = bool(word_features)
         self.crf_transitions: tuple[np.ndarray, np.ndarray] | None = None
-        """Learned ``(start, trans)`` BIO transition scores (``fit_cached(..., crf=True)``), or ``None``."""
+        """Learned ``(start, trans)`` BIO transition scores (``fit(..., crf=True)``, ``fit_cached(..., crf=True)``), or ``None``."""
         self.model = model
         self.tokenizer = tokenizer
         self.max_length = int(max_length)
@@ -443,6 +446,8 @@ class Tagger:
         class_weights: str | Sequence[float] | None = None,
         unk_dropout: float = 0.0,
         max_steps: int = -1,
+        crf: bool = False,
+        crf_lr: float = 1e-2,
         seed: int = 0,
         device: str | torch.device | None = None,
         progress: bool = False,
@@ -473,6 +478,15 @@ class Tagger:
             of unseen names become ``[UNK]``).
         max_steps
             Stop after this many steps (``-1``: run all epochs).
+        crf
+            Also learn BIO transition scores jointly with the encoder: a linear-chain CRF
+            (:class:`~sclm.models._tagger_data.LinearChainCRF`, started from the training tags'
+            counted log-probabilities :func:`bio_transitions`) over the word-level log-softmax of
+            the logits; its negative log-likelihood per word is added to the cross-entropy.  The
+            learned ``(start, trans)`` end up in :attr:`crf_transitions`, for
+            ``decode(..., constrained=True, transitions=tagger.crf_transitions)``.
+        crf_lr
+            Learning rate of the transition scores (AdamW, no weight decay, the model's schedule).
         seed
             Seeds shuffling and dropout (same seed on CPU → identical weights).
         device
@@ -518,6 +532,8 @@ class Tagger:
                 )
         if not 0.0 <= unk_dropout < 1.0:
             raise ValueError(f"unk_dropout must be in [0, 1), got {unk_dropout}")
+        if crf and not crf_lr > 0:
+            raise ValueError(f"crf_lr must be > 0, got {crf_lr}")
         if unk_dropout and self.tokenizer.unk_token_id is None:
             raise ValueError("unk_dropout needs a tokenizer with an [UNK] token")
         dev = resolve_device(device) if device is not None else self.device
@@ -545,6 +561,13 @@ class Tagger:
             )
             trainer_cls = _weighted_trainer_cls() if weights is not None else Trainer
             kwargs = {"class_weights": torch.as_tensor(weights)} if weights is not None else {}
+            chain = None
+            if crf:
+                chain = LinearChainCRF(self.labels, init=bio_transitions(tags, self.labels)).to(dev)
+                words_per = max(1.0, sum(map(len, tags)) / max(len(tags), 1))
+                trainer_cls = _crf_trainer_cls()
+                kwargs = {**kwargs, "chain": chain, "chain_lr": crf_lr, "words_per": words_per}
+                kwargs.setdefault("class_weights", None)
             collate = self.collator()
             if unk_dropout:
                 collate = _UnkDropout(collate, self.tokenizer.unk_token_id, unk_dropout)
@@ -558,6 +581,8 @@ class Tagger:
             seconds = time.perf_counter() - t0
         self.model.to(self.device)
         self.model.eval()
+        if chain is not None:
+            self.crf_transitions = chain.as_transitions()
         done = float(trainer.state.epoch or epochs)
         history = [
             {"epoch": float(h["epoch"]), "loss": float(h["loss"])}
@@ -581,6 +606,7 @@ class Tagger:
                 "scheduler": scheduler,
                 "class_weights": class_weights if isinstance(class_weights, str | None) else "custom",
                 "unk_dropout": unk_dropout,
+                "crf": crf,
                 "label_all_subtokens": self.label_all_subtokens,
                 "casing": self.casing,
                 "max_length": self.max_length,
