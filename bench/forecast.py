@@ -116,8 +116,9 @@ series of a data set (every series' windows in one training set).  Rows (``--m-v
   ``temperature``; ``closed`` / ``promo`` / ``price`` by keyword), the others (YAZ's ``wind`` and
   ``clouds``) start from zero weights;
 - ``M (row ensemble)`` (``m-mix``), **the M of the goals** (``GOAL_MODEL``, since 2026-12-04):
-  the median, quantile by quantile, of the forecasts of every other patch row of the run (their
-  seed-0 members; not ``M``), no training of its own.  It replaced ``M`` as the goals' model by
+  the median, quantile by quantile, of the forecasts of every other patch row of the run (every
+  seed member of each: one per row by default, ``--seeds K`` gives K; not ``M``), no training of
+  its own.  It replaced ``M`` as the goals' model by
   a rule written before its figures: below ``M`` on the 12 validation origins before the test
   period of both YAZ (0.7882 against 0.7897) and pasta-brands (0.6712 against 0.6720), so the
   choice was made before any test window was scored with it (``docs/forecast_findings.md``);
@@ -476,6 +477,12 @@ def mixed_rows(models: dict[str, list], label: str) -> list[str]:
     return [k for k in rows if not (M_VARIANTS[k].get("select") or M_VARIANTS[k].get("mix"))]
 
 
+def mixed_members(models: dict[str, list], rows: list[str]) -> list:
+    """The members ``M (row ensemble)`` takes the median of: every seed member of each of ``rows``
+    (one per row by default; ``--seeds K`` trains K), in row then seed order."""
+    return [m for k in rows for m in models[k]]
+
+
 def predict_m(
     s: Setup, members: list[TrainedForecaster], origin: pd.Timestamp, args, conformal: bool = False
 ) -> pd.DataFrame:
@@ -538,7 +545,7 @@ def run(s: Setup, args, bench: Bench) -> None:
             how = "trained" if retrain or label not in models else "reused"
             if ov.get("mix"):  # the other rows' members of this origin, combined
                 rows = mixed_rows(models, label)
-                models[label] = [models[k][0] for k in rows]
+                models[label] = mixed_members(models, rows)
                 how = f"combined ({', '.join(rows)})"
             elif how == "trained":
                 if ov.get("select"):  # the patch row of this run with the lowest validation MASE

@@ -382,6 +382,12 @@ def test_row_ensemble_combines_the_other_patch_rows_only(capsys):
     assert bench_mod.mixed_rows(models, k["m-mix"]) == [k["q-base-long"], k["q-pre"]]
     assert bench_mod.mixed_rows({**models, k["m-mix"]: ["mix"]}, k["m-mix"]) == [k["q-base-long"], k["q-pre"]]
     assert list(bench_mod.M_VARIANTS)[-2:] == ["M", "M (row ensemble)"]  # run after the rows it mixes
+    # every seed member of each row (--seeds K), not only the first
+    seeded = {k[x]: [f"{x}/0", f"{x}/1", f"{x}/2"] for x in ("q-base-long", "q-pre")}
+    rows = bench_mod.mixed_rows(seeded, k["m-mix"])
+    assert bench_mod.mixed_members(seeded, rows) == [
+        f"{x}/{i}" for x in ("q-base-long", "q-pre") for i in range(3)
+    ]
     # with nothing to combine (the selection and LM rows are not combined) it refuses to run
     for keys in ("m-mix", "m,m-mix", "lm,m-mix"):
         with pytest.raises(SystemExit, match="2"):

@@ -161,8 +161,8 @@ M_VARIANTS = {  # label -> ForecasterConfig overrides (+ bench keys: static, ser
         "select": True,
         "ensemble": True,
     },
-    # the M of the goals (GOAL_MODEL): the median of every other patch row's forecast (their
-    # seed-0 members), no training of its own
+    # the M of the goals (GOAL_MODEL): the median of every other patch row's forecast (every seed
+    # member of each: one by default, K with --seeds K), no training of its own
     "M (row ensemble)": {"backbone": "patch", **QUANTILE, "mix": True},
 }
 M_KEYS = dict(  # --m-variants key -> label
