@@ -165,6 +165,11 @@ def _logits_path(folder: str, seed: int, split: str = "test") -> str:
     return os.path.join(folder, name)
 
 
+def _crf_path(folder: str, seed: int, split: str = "test") -> str:
+    """``<logits file>_crf.npz``: a CRF member's learned transitions, beside its logits."""
+    return _logits_path(folder, seed, split)[: -len(".npz")] + "_crf.npz"
+
+
 def _save_logits(folder: str, seed: int, logits: list, split: str = "test", transitions=None) -> None:
     """Save a member's logits and, for a CRF member (``--wnut-crf``), its learned transitions
     beside them (``<logits name>_crf.npz``: ``start``, ``trans``)."""
@@ -174,7 +179,7 @@ def _save_logits(folder: str, seed: int, logits: list, split: str = "test", tran
     path = _logits_path(folder, seed, split)
     np.savez_compressed(path, *logits)
     if transitions is not None:
-        np.savez_compressed(path[: -len(".npz")] + "_crf.npz", start=transitions[0], trans=transitions[1])
+        np.savez_compressed(_crf_path(folder, seed, split), start=transitions[0], trans=transitions[1])
     print(f"WNUT-17 seed {seed}: {split} logits saved to {path}", flush=True)
 
 
@@ -182,7 +187,7 @@ def _load_crf(folder: str, seed: int, split: str = "test"):
     """The learned transitions saved beside a member's logits (:func:`_save_logits`), or ``None``."""
     import numpy as np
 
-    path = _logits_path(folder, seed, split)[: -len(".npz")] + "_crf.npz"
+    path = _crf_path(folder, seed, split)
     if not os.path.exists(path):
         return None
     with np.load(path) as z:

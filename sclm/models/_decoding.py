@@ -184,7 +184,7 @@ def mean_transitions(members: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[
         inf = [np.isneginf(a) for a in arrs]
         if any((m != inf[0]).any() for m in inf):
             raise ValueError("members disagree on which transitions are impossible (-inf)")
-        mean = np.where(inf[0], 0.0, np.mean([np.where(inf[0], 0.0, a) for a in arrs], axis=0))
+        mean = np.mean([np.where(inf[0], 0.0, a) for a in arrs], axis=0)
         mean[inf[0]] = -np.inf
         out.append(mean)
     return out[0], out[1]

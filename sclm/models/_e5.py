@@ -675,11 +675,11 @@ def fit_cached(
         groups = [{"params": params}]
         chain = None
         if crf:
-            from sclm.models._tagger_data import LinearChainCRF, bio_transitions, compact_labels
+            from sclm.models._tagger_data import compact_labels, crf_for
 
-            chain = LinearChainCRF(tagger.labels, init=bio_transitions(tags, tagger.labels)).to(dev)
+            chain, words_per = crf_for(tags, tagger.labels)
+            chain = chain.to(dev)
             groups.append({"params": list(chain.parameters()), "lr": crf_lr, "weight_decay": 0.0})
-            words_per = max(1.0, sum(map(len, tags)) / max(len(tags), 1))
         opt = torch.optim.AdamW(groups, lr=learning_rate, weight_decay=weight_decay)
         n_batches = math.ceil(len(data) / batch_size)
         total = max(1, int(round(n_batches * epochs)))

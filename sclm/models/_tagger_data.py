@@ -586,58 +586,41 @@ class _UnkDropout:
         return batch
 
 
+def crf_for(tags: Sequence[Sequence[str]], labels: Sequence[str]) -> tuple[LinearChainCRF, float]:
+    """A :class:`LinearChainCRF` started from the training tags' counted transitions
+    (:func:`bio_transitions`) and the mean words per sentence, by which its negative
+    log-likelihood (per sentence) is divided to be added to a per-word cross-entropy."""
+    chain = LinearChainCRF(labels, init=bio_transitions(tags, labels))
+    return chain, max(1.0, sum(map(len, tags)) / max(len(tags), 1))
+
+
 def _weighted_trainer_cls() -> type:
     from transformers import Trainer
 
     class WeightedTrainer(Trainer):
-        """``Trainer`` with class-weighted token cross-entropy."""
-
-        def __init__(self, *args: Any, class_weights: torch.Tensor, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self.class_weights = class_weights
-
-        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            labels = inputs.pop("labels")
-            outputs = model(**inputs)
-            logits = outputs.logits
-            loss = torch.nn.functional.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]).float(),
-                labels.reshape(-1),
-                weight=self.class_weights.to(logits.device),
-                ignore_index=IGNORE,
-            )
-            return (loss, outputs) if return_outputs else loss
-
-    return WeightedTrainer
-
-
-def _crf_trainer_cls() -> type:
-    from transformers import Trainer
-
-    class CRFTrainer(Trainer):
-        """``Trainer`` whose loss is the token cross-entropy (optionally class-weighted) plus a
-        linear-chain CRF's negative log-likelihood per word (:class:`LinearChainCRF` over the
-        word-level emissions of :func:`compact_labels`); the CRF's transition scores are trained in
-        a parameter group of their own (learning rate ``chain_lr``, no weight decay), under the same
-        schedule as the model."""
+        """``Trainer`` with its own token cross-entropy: class-weighted where ``class_weights`` is
+        given, plus a linear-chain CRF's negative log-likelihood per word where ``chain`` is
+        given (:class:`LinearChainCRF` over the word-level emissions of :func:`compact_labels`;
+        its transition scores in a parameter group of their own, learning rate ``chain_lr``, no
+        weight decay, under the model's schedule)."""
 
         def __init__(
             self,
             *args: Any,
-            chain: LinearChainCRF,
-            chain_lr: float,
-            words_per: float,
             class_weights: torch.Tensor | None = None,
+            chain: LinearChainCRF | None = None,
+            chain_lr: float = 1e-2,
+            words_per: float = 1.0,
             **kwargs: Any,
         ) -> None:
             super().__init__(*args, **kwargs)
-            self.chain, self.chain_lr, self.words_per = chain, float(chain_lr), float(words_per)
             self.class_weights = class_weights
+            self.chain, self.chain_lr, self.words_per = chain, float(chain_lr), float(words_per)
 
         def create_optimizer(self, model=None):
             fresh = self.optimizer is None
             opt = super().create_optimizer(model)
-            if fresh:
+            if fresh and self.chain is not None:
                 opt.add_param_group(
                     {"params": list(self.chain.parameters()), "lr": self.chain_lr, "weight_decay": 0.0}
                 )
@@ -654,8 +637,9 @@ def _crf_trainer_cls() -> type:
                 weight=weight,
                 ignore_index=IGNORE,
             )
-            em, tg, wm = compact_labels(logits, labels)
-            loss = loss + self.chain.nll(em, tg, wm) / self.words_per
+            if self.chain is not None:
+                em, tg, wm = compact_labels(logits, labels)
+                loss = loss + self.chain.nll(em, tg, wm) / self.words_per
             return (loss, outputs) if return_outputs else loss
 
-    return CRFTrainer
+    return WeightedTrainer

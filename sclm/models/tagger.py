@@ -70,11 +70,9 @@ from sclm.models._tagger_data import (
     IGNORE,
     N_CASING,
     FitReport,
-    LinearChainCRF,
     TokenClassificationDataset,
     _check_corpus,
     _check_labels,
-    _crf_trainer_cls,
     _UnkDropout,
     _weighted_trainer_cls,
     align_labels,
@@ -82,6 +80,7 @@ from sclm.models._tagger_data import (
     bio_viterbi,
     casing_classes,
     class_weights_from,
+    crf_for,
     ensemble_logits,
     train_wordpiece,
 )
@@ -559,15 +558,13 @@ class Tagger:
                 disable_tqdm=not progress,
                 dataloader_num_workers=0,
             )
-            trainer_cls = _weighted_trainer_cls() if weights is not None else Trainer
+            trainer_cls = _weighted_trainer_cls() if weights is not None or crf else Trainer
             kwargs = {"class_weights": torch.as_tensor(weights)} if weights is not None else {}
             chain = None
             if crf:
-                chain = LinearChainCRF(self.labels, init=bio_transitions(tags, self.labels)).to(dev)
-                words_per = max(1.0, sum(map(len, tags)) / max(len(tags), 1))
-                trainer_cls = _crf_trainer_cls()
+                chain, words_per = crf_for(tags, self.labels)
+                chain = chain.to(dev)
                 kwargs = {**kwargs, "chain": chain, "chain_lr": crf_lr, "words_per": words_per}
-                kwargs.setdefault("class_weights", None)
             collate = self.collator()
             if unk_dropout:
                 collate = _UnkDropout(collate, self.tokenizer.unk_token_id, unk_dropout)
