@@ -154,6 +154,14 @@ forecast combination, as practitioners deploy it; reported with its ratio to the
 context, never as the M of the goals (a combination that contains the baselines cannot show that
 M beats them).
 
+Count rows (``--counts``; ``sclm.counts``): on series whose every value up to the origin is a
+whole number (units sold), ``M (row ensemble)`` rounds its columns (mean, q0.1 .. q0.9) to the
+nearest whole number, half up, after the median over rows: the absolute error of a whole-number
+outcome is linear between two whole numbers, so the MAE-optimal point (the median of a count
+distribution) is a whole number.  ``M (row ensemble, unrounded)`` keeps the forecast as it was,
+and every baseline but the reference gets a rounded twin ``<label> (counts)``; the goal's best
+baseline is the best of the four in either form, so rounding alone cannot win M a comparison.
+
 Conformal row (``--conformal``; ``conformal_interval``): ``M (conformal)`` is ``M``'s forecast
 with its 80 % interval recalibrated by conformalised quantile regression on the validation
 windows of ``M``'s own training (``sclm.pipeline.validation_forecasts``, every day before the
@@ -264,7 +272,9 @@ from _forecast.data import (  # noqa: F401 (re-exported: the tests read them her
 from _forecast.rows import (
     BASELINES,
     BENCH_KEYS,
+    COUNTS,
     EXTRA_BASELINES,
+    GOAL_MODEL,
     HYBRID_KEYS,
     HYBRIDS,
     M_KEYS,
@@ -272,12 +282,14 @@ from _forecast.rows import (
     QCOLS,
     REFERENCE,
     SELECTION_MODEL,
+    UNROUNDED,
 )
 from _forecast.scoring import block_scores, point_table, save_forecasts, score  # noqa: F401 (point_table: re-exported)
 from forecast_baselines import SEASON_LENGTH, origin_days  # noqa: F401 (origin_days: re-exported)
 
 from sclm.baselines import forecast
 from sclm.benchmarking import Bench
+from sclm.counts import count_forecast
 from sclm.pipeline import ForecastTask, TrainedForecaster, train_forecaster
 
 # --------------------------------------------------------------------------------------------------
@@ -518,6 +530,10 @@ def run(s: Setup, args, bench: Bench) -> None:
                 f"--conformal calibrates {SELECTION_MODEL!r}'s interval: run it (--m-variants ...,m)"
             )
         labels.append(CONFORMAL)
+    counts = getattr(args, "counts", False)
+    count_labels = [k for k in baselines if k != REFERENCE] if counts else []
+    if counts:
+        labels += [k + COUNTS for k in count_labels] + ([UNROUNDED] if GOAL_MODEL in labels else [])
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in labels}
     secs: dict[str, list] = {k: [0.0, None] for k in baselines} | {
         k: [0.0, 0.0] for k in labels[len(baselines) :]
@@ -597,6 +613,13 @@ def run(s: Setup, args, bench: Bench) -> None:
             t0 = time.perf_counter()
             fcs[label] = hybrid_forecast(fcs, members)
             secs[label][1] += time.perf_counter() - t0
+        if counts:  # whole-number forecasts of count series: M's and every baseline's twin row
+            past = train[["unique_id", "y"]]
+            for label in count_labels:
+                fcs[label + COUNTS] = count_forecast(fcs[label], past, ["mean", *QCOLS])
+            if GOAL_MODEL in fcs:
+                fcs[UNROUNDED] = fcs[GOAL_MODEL]
+                fcs[GOAL_MODEL] = count_forecast(fcs[GOAL_MODEL], past, ["mean", *QCOLS])
         for label, fc in fcs.items():
             m = fc.merge(test[["unique_id", "ds", "y", "open"]], on=["unique_id", "ds"], how="inner")
             parts[label].append(m[m["open"]].assign(origin=origin))
@@ -700,6 +723,14 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help=f"add the row {CONFORMAL!r}: M's forecast with its 80 %% interval calibrated by CQR on "
         "its own validation windows (no training of its own)",
+    )
+    ap.add_argument(
+        "--counts",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help=f"on count series (every value up to the origin a whole number), {GOAL_MODEL!r} rounds its "
+        f"quantiles to whole numbers ({UNROUNDED!r} keeps them as they were) and every baseline but the "
+        f"reference gets a rounded twin row '<label>{COUNTS}'; the best-baseline ratio takes both forms",
     )
     ap.add_argument(
         "--baselines",

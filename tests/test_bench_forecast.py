@@ -32,6 +32,7 @@ def test_bench_forecast_smoke(tmp_path):
             "--hybrids",
             "m-lgbm,m-all",
             "--conformal",
+            "--counts",
             "--save-forecasts",
             "--epochs",
             "1",
@@ -61,15 +62,17 @@ def test_bench_forecast_smoke(tmp_path):
     # the goal is the row ensemble's, over every baseline, AutoTheta included (Fracast is
     # reported beside it); the validation selection's ratio is context
     goal = data[f"yaz: {MIX}: relMASE / best baseline's"]
-    best = min(BASELINE_ROWS, key=rel.get)
-    assert goal["goal"] == "<= 1" and goal["note"].endswith(best)
-    assert goal["value"] == pytest.approx(rel[MIX] / rel[best], rel=1e-3)
+    base = {b: rel[b] for b in BASELINE_ROWS}  # every baseline, as is and (--counts) rounded
+    base |= {f"{b} (counts)": data[f"yaz: {b} (counts): relMASE"]["value"] for b in BASELINE_ROWS[1:]}
+    best = min(base, key=base.get)
+    assert goal["goal"] == "<= 1" and goal["note"].endswith(": " + best)
+    assert goal["value"] == pytest.approx(rel[MIX] / base[best], rel=1e-3)
     assert goal["holds"] is (goal["value"] <= 1)
     assert data[f"yaz: {MIX}: relMASE / Fracast (zero-shot)'s"]["value"] == pytest.approx(
         rel[MIX] / rel["Fracast (zero-shot)"], rel=1e-3
     )
     context = data["yaz: M: relMASE / best baseline's"]
-    assert context["goal"] is None and context["value"] == pytest.approx(rel["M"] / rel[best], rel=1e-3)
+    assert context["goal"] is None and context["value"] == pytest.approx(rel["M"] / base[best], rel=1e-3)
     assert data[f"yaz: {MIX}: relMASE"]["goal"] == "<= 0.70" and data["yaz: M: relMASE"]["goal"] is None
     # YAZ has 4 origins: every row retrained at each; M takes the candidate row of lower
     # validation MASE (recorded) and trains a second seed (its first is the candidate's own member)
@@ -84,11 +87,17 @@ def test_bench_forecast_smoke(tmp_path):
     saved = pd.read_csv(tmp_path / "forecast_quick_smoke_yaz_forecasts.csv")
     wide = saved.pivot_table(index=["unique_id", "origin", "ds"], columns="row", values="q0.5")
     # the row ensemble: the median, quantile by quantile, of the two rows' saved forecasts (each
-    # one seed-0 member), cell by cell
+    # one seed-0 member), cell by cell; --counts (YAZ sells whole dishes) rounds it to whole
+    # numbers, half up, and keeps it as it was in the unrounded row; each baseline but the
+    # reference has a rounded twin, and the goal's best baseline is taken over both forms
     for q in ("q0.1", "q0.5", "q0.9"):
         cell = saved.pivot_table(index=["unique_id", "origin", "ds"], columns="row", values=q)
         median = cell[["M (quantile)", "M (quantile, static)"]].median(axis=1)
-        np.testing.assert_allclose(cell[MIX], median, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(cell["M (row ensemble, unrounded)"], median, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(cell[MIX], np.floor(median + 0.5), atol=1e-6)
+        for b in BASELINE_ROWS[1:]:
+            np.testing.assert_allclose(cell[f"{b} (counts)"], np.floor(cell[b] + 0.5), atol=1e-9)
+    assert "Seasonal Naive (counts)" not in set(saved["row"])
     assert res.stdout.count(f"{MIX}: combined (M (quantile), M (quantile, static))") == 4
     for label, members in (
         ("M (hybrid: M, LightGBM)", ["M", "LightGBM"]),
@@ -97,7 +106,7 @@ def test_bench_forecast_smoke(tmp_path):
         np.testing.assert_allclose(wide[label], wide[members].mean(axis=1), rtol=1e-9)
         ratio = data[f"yaz: {label}: relMASE / best baseline's"]
         assert ratio["goal"] is None and ratio["value"] == pytest.approx(
-            data[f"yaz: {label}: relMASE"]["value"] / rel[best], rel=1e-3
+            data[f"yaz: {label}: relMASE"]["value"] / base[best], rel=1e-3
         )
         assert data[f"yaz: {label}: relMASE"]["goal"] is None
     # the conformal row: M's median, its own interval
@@ -264,6 +273,32 @@ def test_forecast_bench_goal_is_taken_over_every_baseline():
     from _forecast.rows import GOALS  # bench/_forecast/rows.py (bench/ is on sys.path)
 
     assert GOALS == {"pasta": "<= 0.62", "yaz": "<= 0.70"}
+
+
+def test_counts_twins_of_the_baselines_enter_the_best_baseline_of_the_goal():
+    """--counts: a baseline's rounded twin that beats every as-is baseline is the one M is
+    compared with; the unrounded M is reported beside M with its own ratio, no goal."""
+    from sclm.benchmarking import Bench
+
+    bench_mod = _bench_module()
+    offsets = {
+        "Seasonal Naive": -1.0,
+        "AutoETS": 0.5,
+        "AutoTheta": 2.0,
+        "LightGBM": 0.4,
+        "LightGBM (counts)": 0.25,
+        "AutoETS (counts)": 0.5,
+        MIX: 0.3,
+        "M (row ensemble, unrounded)": 0.35,
+    }
+    results, history = _toy_results(offsets)
+    bench = Bench("toy")
+    bench_mod.score("toy", results, history, {k: [0.0, None] for k in offsets}, bench)
+    goal = bench.figures[f"toy: {MIX}: relMASE / best baseline's"]
+    assert goal["note"] == "best of the 4 baselines (as is and rounded): LightGBM (counts)"
+    assert goal["value"] == pytest.approx(0.3 / 0.25) and goal["holds"] is False  # 0.3 < 0.4 not enough
+    raw = bench.figures["toy: M (row ensemble, unrounded): relMASE / best baseline's"]
+    assert raw["goal"] is None and raw["value"] == pytest.approx(0.35 / 0.25, abs=1e-4)
 
 
 def test_seed_ensemble_is_the_median_of_the_members():

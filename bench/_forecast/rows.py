@@ -235,6 +235,12 @@ REFERENCE = "Seasonal Naive"  # relMASE is measured to it; always run
 # rule written before its figures (below the per-origin selection on the 12 validation origins of
 # YAZ and pasta-brands; docs/forecast_findings.md), fixed before any test window was scored with it.
 GOAL_MODEL = "M (row ensemble)"
+# --counts: on series whose every value up to the origin is a whole number, the M of the goals
+# rounds its columns to whole numbers (sclm.counts.count_forecast) and is also reported as it was
+# (UNROUNDED); every baseline but the reference gets a rounded twin row "<label> (counts)", and the
+# best-baseline ratio is taken over both forms, so rounding cannot win M a comparison by itself.
+COUNTS = " (counts)"
+UNROUNDED = "M (row ensemble, unrounded)"
 # The per-origin validation selection (key ``m``), the goals' M until then: reported beside it, its
 # ratio to the best baseline as context; the row the conformal interval and the hybrids build on.
 SELECTION_MODEL = "M"
