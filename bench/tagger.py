@@ -95,6 +95,7 @@ from sclm.models._e5 import fit_cached
 from sclm.models._mention_swap import equal_step_swap
 from sclm.models.tagger import Tagger, bio_transitions, ensemble_logits, train_wordpiece
 from sclm.scenarios import documents as gen
+from sclm.scenarios._context_words import context_words, insert_context_words, pool_names
 
 
 def _pieces(tagger: Tagger, tokens: list[list[str]]) -> int:
@@ -435,20 +436,25 @@ def _e5_label(layers: int | None, synthetic: float = 0.0, opts: frozenset[str] =
     name += ", jieba features" if "jieba" in opts else ""
     name += f", {ZH_LATIN:.0%} Latin synthetic orgs" if "latin" in opts else ""
     name += f", {ZH_RECOMBINED:.0%} recombined templates" if "recomb" in opts else ""
+    name += f", context words in {ZH_CONTEXT:.0%} of the docs" if "ctx" in opts else ""
     return name + (", learned CRF" if "crf" in opts else "")
 
 
-_E5_OPTS = ("jieba", "crf", "latin", "recomb")
+_E5_OPTS = ("jieba", "crf", "latin", "recomb", "ctx")
 ZH_LATIN = 0.3
 """Option ``latin``: share of the synthetic organisations written in Latin script."""
 ZH_RECOMBINED = 0.5
 """Option ``recomb``: share of the fixed-template training documents recombined from clauses."""
+ZH_CONTEXT = 0.5
+"""Option ``ctx``: share of the training documents with common words inserted next to their
+entities (:func:`sclm.scenarios._context_words.insert_context_words`, probability 0.5 a side)."""
 
 
 def _e5_spec(spec: str) -> tuple[int | None, float, frozenset[str]]:
     """``"LAYERS[:SHARE[:OPT+OPT]]"`` → (trainable top layers, share of synthetic-name training
     documents, options among ``jieba`` (word features), ``crf`` (learned transitions), ``latin``
-    (Latin-script synthetic organisations) and ``recomb`` (recombined training templates))."""
+    (Latin-script synthetic organisations), ``recomb`` (recombined training templates) and ``ctx``
+    (common words inserted next to the training entities))."""
     layers, _, rest = spec.partition(":")
     share, _, opts = rest.partition(":")
     flags = frozenset(o for o in opts.split("+") if o)
@@ -532,6 +538,10 @@ def docs_zh_e5(bench: Bench, args: argparse.Namespace, n_train: int, test) -> No
             synthetic_latin=ZH_LATIN if "latin" in opts else 0.0,
             recombined=ZH_RECOMBINED if "recomb" in opts else 0.0,
         )  # fmt: skip
+        if "ctx" in opts:  # words that are no part of any name, real (held-out too) or synthetic
+            synth = gen.synthetic_pools(pools, latin=ZH_LATIN if "latin" in opts else 0.0)
+            words = context_words(pool_names(_pools("zh"), pools, synth))
+            tr = insert_context_words(tr, words, share=ZH_CONTEXT, seed=args.seed)
         lr = args.zh_e5_head_lr if layers == 0 else args.zh_e5_lr
         epochs = 1 if args.quick else args.zh_e5_head_epochs if layers == 0 else args.zh_e5_epochs
         cpu0 = time.process_time()
