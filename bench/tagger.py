@@ -55,7 +55,11 @@
   templates *and* names.  Options ``latin`` (30 % of the synthetic organisations in Latin
   script, ``make_corpus(synthetic_latin=0.3)``) and ``recomb`` (half the fixed-template training
   documents rewritten from clauses of the training templates of every kind,
-  ``make_corpus(recombined=0.5)``, :func:`sclm.scenarios.documents.recombine_template`).
+  ``make_corpus(recombined=0.5)``, :func:`sclm.scenarios.documents.recombine_template`), and
+  ``ctx`` (in half the training documents, a common two-character word of jieba's dictionary that
+  is no part of any name inserted before and after each entity with probability 0.5 a side,
+  tagged ``O``: :mod:`sclm.scenarios._context_words`), so entity boundaries do not hang on the
+  training templates' few neighbours of each slot.
   The held-out split: every fifth name of each pool, and an organisation held out for one
   document kind is left out of every kind's training pool.
 - Text → readings: the English tagger reads scenario documents (raw text, not gold tokens)
