@@ -59,7 +59,7 @@
   ``ctx`` (in half the training documents, a common two-character word of jieba's dictionary that
   is no part of any name inserted before and after each entity with probability 0.5 a side,
   tagged ``O``: :mod:`sclm.scenarios._context_words`), so entity boundaries do not hang on the
-  training templates' few neighbours of each slot.
+  training templates' few neighbours of each slot; ``ctxb`` inserts them before the entities only.
   The held-out split: every fifth name of each pool, and an organisation held out for one
   document kind is left out of every kind's training pool.
 - Text → readings: the English tagger reads scenario documents (raw text, not gold tokens)
@@ -441,10 +441,11 @@ def _e5_label(layers: int | None, synthetic: float = 0.0, opts: frozenset[str] =
     name += f", {ZH_LATIN:.0%} Latin synthetic orgs" if "latin" in opts else ""
     name += f", {ZH_RECOMBINED:.0%} recombined templates" if "recomb" in opts else ""
     name += f", context words in {ZH_CONTEXT:.0%} of the docs" if "ctx" in opts else ""
+    name += f", context words before the entities of {ZH_CONTEXT:.0%} of the docs" if "ctxb" in opts else ""
     return name + (", learned CRF" if "crf" in opts else "")
 
 
-_E5_OPTS = ("jieba", "crf", "latin", "recomb", "ctx")
+_E5_OPTS = ("jieba", "crf", "latin", "recomb", "ctx", "ctxb")
 ZH_LATIN = 0.3
 """Option ``latin``: share of the synthetic organisations written in Latin script."""
 ZH_RECOMBINED = 0.5
@@ -542,10 +543,11 @@ def docs_zh_e5(bench: Bench, args: argparse.Namespace, n_train: int, test) -> No
             synthetic_latin=ZH_LATIN if "latin" in opts else 0.0,
             recombined=ZH_RECOMBINED if "recomb" in opts else 0.0,
         )  # fmt: skip
-        if "ctx" in opts:  # words that are no part of any name, real (held-out too) or synthetic
+        if opts & {"ctx", "ctxb"}:  # words that are no part of any name, real (held-out too) or synthetic
             synth = gen.synthetic_pools(pools, latin=ZH_LATIN if "latin" in opts else 0.0)
             words = context_words(pool_names(_pools("zh"), pools, synth))
-            tr = insert_context_words(tr, words, share=ZH_CONTEXT, seed=args.seed)
+            after = 0.5 if "ctx" in opts else 0.0  # ctxb: before the entities only
+            tr = insert_context_words(tr, words, share=ZH_CONTEXT, after=after, seed=args.seed)
         lr = args.zh_e5_head_lr if layers == 0 else args.zh_e5_lr
         epochs = 1 if args.quick else args.zh_e5_head_epochs if layers == 0 else args.zh_e5_epochs
         cpu0 = time.process_time()

@@ -45,7 +45,7 @@ def test_the_bundled_dictionary_gives_thousands_of_words_none_inside_a_name():
 def test_insert_context_words_puts_o_words_beside_entities_and_keeps_everything_else():
     corpus = gen.make_corpus(40, seed=3, lang="zh", split="train")
     words = ("甲乙", "丙丁")
-    out = insert_context_words(corpus, words, share=1.0, side=1.0, seed=0)
+    out = insert_context_words(corpus, words, share=1.0, before=1.0, after=1.0, seed=0)
     for (tok0, tag0), (tok, tag), text in zip(
         zip(corpus["tokens"], corpus["tags"], strict=True),
         zip(out["tokens"], out["tags"], strict=True),
@@ -70,7 +70,12 @@ def test_insert_context_words_puts_o_words_beside_entities_and_keeps_everything_
     changed = (same["text"] != corpus["text"]).mean()
     assert 0.2 < changed < 0.8  # about half the documents
     assert insert_context_words(corpus, words, share=0.0)["tokens"].tolist() == corpus["tokens"].tolist()
-    with pytest.raises(ValueError, match="share and side"):
+    only = insert_context_words(corpus, words, share=1.0, before=1.0, after=0.0)
+    for tok0, tok, tag in zip(corpus["tokens"], only["tokens"], only["tags"], strict=True):
+        spans = entity_spans(list(tag))  # a word before each entity, none after
+        assert all("".join(tok[a - 2 : a]) in words for a, _, _ in spans)
+        assert len(tok) == len(tok0) + 2 * len(spans)
+    with pytest.raises(ValueError, match="share, before and after"):
         insert_context_words(corpus, words, share=1.5)
     with pytest.raises(ValueError, match="no words"):
         insert_context_words(corpus, (), share=0.5)

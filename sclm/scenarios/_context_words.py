@@ -94,7 +94,13 @@ def context_words(
 
 
 def insert_context_words(
-    corpus: pd.DataFrame, words: tuple[str, ...], *, share: float, side: float = 0.5, seed: int = 0
+    corpus: pd.DataFrame,
+    words: tuple[str, ...],
+    *,
+    share: float,
+    before: float = 0.5,
+    after: float = 0.5,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """``corpus`` with words inserted next to the entities of a ``share`` of its documents.
 
@@ -107,8 +113,8 @@ def insert_context_words(
         The words drawn from (uniformly), e.g. :func:`context_words`.
     share
         Share of documents augmented, in [0, 1] (drawn per document).
-    side
-        Probability of a word before an entity, and independently after it.
+    before, after
+        Probability of a word right before an entity, and independently of one right after it.
     seed
         Same seed → the same corpus.
 
@@ -118,8 +124,8 @@ def insert_context_words(
         A copy: the augmented documents' ``tokens`` and ``tags`` (each inserted character its own
         token, tagged ``O``) and ``text``; every other column unchanged.
     """
-    if not 0.0 <= share <= 1.0 or not 0.0 <= side <= 1.0:
-        raise ValueError(f"share and side must be in [0, 1], got {share}, {side}")
+    if not all(0.0 <= v <= 1.0 for v in (share, before, after)):
+        raise ValueError(f"share, before and after must be in [0, 1], got {share}, {before}, {after}")
     if not words:
         raise ValueError("no words to insert")
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0xC0E7]))
@@ -131,23 +137,23 @@ def insert_context_words(
             tags_col.append(list(tags))
             texts.append(text)
             continue
-        before: dict[int, str] = {}
-        after: dict[int, str] = {}
+        pre: dict[int, str] = {}
+        post: dict[int, str] = {}
         for start, end, _ in entity_spans(list(tags)):
-            if rng.random() < side:
-                before[start] = words[int(rng.integers(len(words)))]
-            if rng.random() < side:
-                after[end - 1] = words[int(rng.integers(len(words)))]
+            if rng.random() < before:
+                pre[start] = words[int(rng.integers(len(words)))]
+            if rng.random() < after:
+                post[end - 1] = words[int(rng.integers(len(words)))]
         tok, tag = [], []
         for i, (t, g) in enumerate(zip(tokens, tags, strict=True)):
-            if i in before:
-                tok += list(before[i])
-                tag += ["O"] * len(before[i])
+            if i in pre:
+                tok += list(pre[i])
+                tag += ["O"] * len(pre[i])
             tok.append(t)
             tag.append(g)
-            if i in after:
-                tok += list(after[i])
-                tag += ["O"] * len(after[i])
+            if i in post:
+                tok += list(post[i])
+                tag += ["O"] * len(post[i])
         tokens_col.append(tok)
         tags_col.append(tag)
         texts.append(join_zh(tok))
