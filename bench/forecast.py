@@ -216,8 +216,8 @@ Training budgets
   --epochs 10 --patience 2``.
 - ``M`` of issue 14 on YAZ's protocol as it stands (its candidates chosen on validation origins,
   ``docs/forecast_findings.md``): ``--datasets yaz,pasta-brands`` (or ``--csv FILE``)
-  ``--m-variants q-seasonal,q-base-long-r,q-level-long-r,q-events-long-b,m-mix --epochs 10
-  --patience 2 --device cpu --lm-layers 2 --robustness off`` (add ``m`` for the selection row
+  ``--m-variants goal --epochs 10 --patience 2 --device cpu --lm-layers 2 --robustness off``
+  (``goal`` = ``q-seasonal,q-base-long-r,q-level-long-r,q-events-long-b,m-mix``, ``GOAL_ROWS``) (add ``m`` for the selection row
   beside it, which trains two more seeds of its pick at each origin; without it 269 s on YAZ
   and 418 s on pasta-brands, two processes on 2 cores).
 - ``--origins-before K`` evaluates pasta/YAZ/pasta-brands on the K origins one horizon apart
@@ -275,6 +275,7 @@ from _forecast.rows import (
     COUNTS,
     EXTRA_BASELINES,
     GOAL_MODEL,
+    GOAL_ROWS,
     HYBRID_KEYS,
     HYBRIDS,
     M_KEYS,
@@ -654,6 +655,14 @@ def _config_item(item: str, ap: argparse.ArgumentParser) -> tuple[str, object]:
         return key, value
 
 
+def goal_rows(text: str) -> str:
+    """``--m-variants`` with the item ``goal`` replaced by the rows of the M of the goals
+    (``GOAL_ROWS``), each row once."""
+    items = [k.strip() for k in text.split(",") if k.strip()]
+    out = [r for k in items for r in (GOAL_ROWS if k == "goal" else (k,))]
+    return ",".join(dict.fromkeys(out))
+
+
 def _choices(text: str, keys: dict[str, str], what: str, ap: argparse.ArgumentParser) -> list[str]:
     """A comma-separated option mapped through ``keys``; an unknown item is a usage error."""
     items = [k.strip() for k in text.split(",") if k.strip()]
@@ -710,7 +719,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--m-variants",
         default=",".join(M_KEYS),
-        help=f"M rows to run: subset of {','.join(M_KEYS)}",
+        help=f"M rows to run: subset of {','.join(M_KEYS)}; 'goal' = the rows of the M of the goals "
+        f"({','.join(GOAL_ROWS)})",
     )
     ap.add_argument(
         "--hybrids",
@@ -813,7 +823,7 @@ def main(argv: list[str] | None = None) -> None:
         zip(("snaive", "ets", "theta", "lightgbm", "fracast"), [*BASELINES, *EXTRA_BASELINES], strict=True)
     )
     args.baselines = list(dict.fromkeys([REFERENCE, *_choices(args.baselines, bkeys, "baseline", ap)]))
-    args.m_variants = _choices(args.m_variants, M_KEYS, "M variant", ap)
+    args.m_variants = _choices(goal_rows(args.m_variants), M_KEYS, "M variant", ap)
     for label in args.m_variants:  # a row ensemble needs rows to combine
         if M_VARIANTS[label].get("mix") and not mixed_rows(dict.fromkeys(args.m_variants), label):
             ap.error(f"{label!r} is the median of the other patch rows: none among --m-variants")

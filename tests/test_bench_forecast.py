@@ -504,3 +504,14 @@ def test_refit_rows_forecast_with_the_refitted_model_and_are_ranked_on_the_early
     fp = bench_mod.predict_m(s, [p], days[140], args)
     fr = bench_mod.predict_m(s, [r], days[140], args)
     assert np.abs(fp["q0.5"].to_numpy() - fr["q0.5"].to_numpy()).max() > 1e-6  # forecast by the refit
+
+
+def test_m_variants_goal_names_the_rows_of_the_m_of_the_goals():
+    bench_mod = _bench_module()
+    rows = sys.modules["_forecast.rows"]
+    assert bench_mod.goal_rows("goal") == ",".join(rows.GOAL_ROWS)
+    assert bench_mod.goal_rows("m, goal ,q-seasonal") == "m," + ",".join(rows.GOAL_ROWS)  # each once
+    labels = [bench_mod.M_KEYS[k] for k in rows.GOAL_ROWS]
+    assert labels[-1] == rows.GOAL_MODEL and all(k in bench_mod.M_KEYS for k in rows.GOAL_ROWS)
+    # the row ensemble combines exactly the four candidate rows
+    assert bench_mod.mixed_rows(dict.fromkeys(labels), rows.GOAL_MODEL) == labels[:-1]

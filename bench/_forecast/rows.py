@@ -235,6 +235,9 @@ REFERENCE = "Seasonal Naive"  # relMASE is measured to it; always run
 # rule written before its figures (below the per-origin selection on the 12 validation origins of
 # YAZ and pasta-brands; docs/forecast_findings.md), fixed before any test window was scored with it.
 GOAL_MODEL = "M (row ensemble)"
+# --m-variants goal: the rows of the M of the goals as it stands (its four candidate rows and the
+# row ensemble over them), the same command on one's own file (--csv) as on YAZ and pasta-brands
+GOAL_ROWS = ("q-seasonal", "q-base-long-r", "q-level-long-r", "q-events-long-b", "m-mix")
 # --counts: on series whose every value up to the origin is a whole number, the M of the goals
 # rounds its columns to whole numbers (sclm.counts.count_forecast) and is also reported as it was
 # (UNROUNDED); every baseline but the reference gets a rounded twin row "<label> (counts)", and the
