@@ -148,7 +148,8 @@ def _wnut_member(args: argparse.Namespace, ds, train, test, seed: int, fit: bool
     rep = tagger.fit(
         tr_tokens, tr_tags, epochs=epochs, learning_rate=lr,
         batch_size=args.batch_size, scheduler=args.scheduler, warmup=args.warmup,
-        class_weights=args.class_weights, crf=args.wnut_crf, seed=seed, progress=args.progress,
+        class_weights=args.class_weights, crf=args.wnut_crf, layer_decay=args.layer_decay, seed=seed,
+        progress=args.progress,
     )  # fmt: skip
     cpu = time.process_time() - cpu0
     print(f"WNUT-17 seed {seed} training config: {rep.config}, train sentences {len(train)} "
@@ -376,6 +377,7 @@ def wnut(bench: Bench, args: argparse.Namespace) -> None:
         ">= 50",
         note=f"{what}, per-word argmax; {'train' if args.train_only else 'train+dev'}, {epochs} epochs, lr {lr}, "
         f"casing={args.casing}, all_subtokens={args.all_subtokens}, class_weights={args.class_weights}, "
+        f"layer_decay={args.layer_decay}, "
         f"augment={args.wnut_augment}",
     )
     bench.add("WNUT-17 test precision (%)", round(100 * float(micro["precision"]), 2))
@@ -702,6 +704,9 @@ def main() -> None:
     ap.add_argument("--wnut-crf", action="store_true",
                     help="WNUT: learn a linear-chain CRF jointly (Tagger.fit(crf=True)); the O-bias choice and the "
                          "headline decode with its learned transitions (a seed ensemble: the members' mean)")  # fmt: skip
+    ap.add_argument("--layer-decay", type=float, default=None,
+                    help="WNUT: layer-wise learning-rate decay (Tagger.fit(layer_decay=...)): encoder layer l of L "
+                         "at lr * decay^(L - l), the head and top layer at lr; default: one rate")  # fmt: skip
     ap.add_argument("--wnut-augment", choices=["swap"], default=None,
                     help="WNUT: 'swap' = mention replacement (Dai & Adel 2020) on every WNUT model's training "
                          "sentences, epochs scaled to the un-augmented run's optimizer steps; default: off")  # fmt: skip

@@ -500,3 +500,39 @@ def test_bio_transitions_pmi_divides_out_the_tag_prior():
     assert np.isneginf(pt[0, 2])  # O → I-ORG stays impossible
     # the frequent O loses its prior advantage: O → B-ORG gains against O → O
     assert pt[0, 1] - pt[0, 0] > trans[0, 1] - trans[0, 0]
+
+
+def test_layer_decay_trains_each_encoder_layer_at_its_own_rate(one_torch_thread):
+    """Tagger.fit(layer_decay=ξ): layer l of L at lr·ξ^(L-l), the head and top layer at lr, the
+    embeddings at lr·ξ^L; no weight decay on biases and LayerNorms; the schedule scales them alike."""
+    from sclm.models._tagger_data import layer_decay_groups
+
+    t = Tagger.from_scratch(LABELS, **{**TINY, "num_hidden_layers": 3}, seed=3, device="cpu")
+    names = {n for n, _ in t.model.named_parameters() if not ("bias" in n or "LayerNorm" in n)}
+    groups = layer_decay_groups(t.model, 1e-3, 0.5, 0.01, names)
+    by = {id(p): g for g in groups for p in g["params"]}
+    assert sorted(by) == sorted(id(p) for p in t.model.parameters() if p.requires_grad)  # each once
+    params = dict(t.model.named_parameters())
+    want = {"embeddings": 1e-3 * 0.5**3, "layer.0.": 1e-3 * 0.25, "layer.1.": 1e-3 * 0.5, "layer.2.": 1e-3}
+    for name, p in params.items():
+        g = by[id(p)]
+        lr = next((v for k, v in want.items() if k in name), 1e-3)  # the head: lr
+        assert g["lr"] == pytest.approx(lr), name
+        assert g["weight_decay"] == (0.01 if name in names else 0.0), name
+    with pytest.raises(ValueError, match="layer decay must be in"):
+        layer_decay_groups(t.model, 1e-3, 0.0, 0.01, names)
+    # training with it: the optimizer holds those groups, and the bottom layer moves less
+    data = gen.make_corpus(16, seed=2, pools=gen.name_pools("builtin"))
+    toks, tags = data["tokens"].tolist(), data["tags"].tolist()
+    kw = {"max_steps": 4, "batch_size": 8, "learning_rate": 1e-3, "seed": 1, "warmup": 0.0}
+    runs = {}
+    for decay in (None, 0.1):
+        m = Tagger.from_scratch(LABELS, **{**TINY, "num_hidden_layers": 3}, seed=3, device="cpu")
+        before = {n: p.detach().clone() for n, p in m.model.named_parameters()}
+        rep = m.fit(toks, tags, layer_decay=decay, **kw)
+        assert rep.config["layer_decay"] == decay and rep.steps == 4
+        runs[decay] = {n: float((p.detach() - before[n]).abs().mean()) for n, p in m.model.named_parameters()}
+    emb = "bert.embeddings.word_embeddings.weight"
+    assert runs[0.1][emb] < 0.1 * runs[None][emb]  # AdamW steps scale with lr: 0.1^3 of it
+    with pytest.raises(ValueError, match="layer_decay must be in"):
+        t.fit(toks, tags, layer_decay=1.5, **kw)

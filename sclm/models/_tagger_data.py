@@ -6,6 +6,7 @@ decoding with counted or learned (linear-chain CRF) transitions, seed ensembles
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -594,6 +595,46 @@ def crf_for(tags: Sequence[Sequence[str]], labels: Sequence[str]) -> tuple[Linea
     return chain, max(1.0, sum(map(len, tags)) / max(len(tags), 1))
 
 
+def _layer_depth(name: str, n_layers: int) -> int:
+    """Depth of a parameter of a BERT-style model: the embeddings 0, encoder layer ``i`` (0-based)
+    ``i + 1``, anything above the encoder (pooler, head) ``n_layers``."""
+    m = re.search(r"encoder\.layer\.(\d+)\.", name)
+    if m:
+        return int(m.group(1)) + 1
+    return 0 if "embeddings" in name else n_layers
+
+
+def layer_decay_groups(
+    model: torch.nn.Module, lr: float, decay: float, weight_decay: float, decay_names: set[str]
+) -> list[dict[str, Any]]:
+    """AdamW parameter groups with layer-wise learning-rate decay (Sun et al. 2019).
+
+    Encoder layer ``l`` (1 .. L, from the bottom) gets ``lr · decay^(L - l)``: the top layer and
+    the head ``lr``, the embeddings ``lr · decay^L``.  ``decay_names``: the parameters that take
+    ``weight_decay`` (the Trainer's choice: not biases and LayerNorms); the others get none.
+    Frozen parameters are left out.
+    """
+    if not 0.0 < decay <= 1.0:
+        raise ValueError(f"layer decay must be in (0, 1], got {decay}")
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    depths = [int(m.group(1)) + 1 for n, _ in named if (m := re.search(r"encoder\.layer\.(\d+)\.", n))]
+    n_layers = max(depths, default=0)
+    groups: dict[tuple[int, bool], dict[str, Any]] = {}
+    for name, p in named:
+        depth = _layer_depth(name, n_layers)
+        wd = name in decay_names
+        g = groups.setdefault(
+            (depth, wd),
+            {
+                "params": [],
+                "lr": lr * decay ** (n_layers - depth),
+                "weight_decay": weight_decay if wd else 0.0,
+            },
+        )
+        g["params"].append(p)
+    return [groups[k] for k in sorted(groups)]
+
+
 def _weighted_trainer_cls() -> type:
     from transformers import Trainer
 
@@ -611,14 +652,24 @@ def _weighted_trainer_cls() -> type:
             chain: LinearChainCRF | None = None,
             chain_lr: float = 1e-2,
             words_per: float = 1.0,
+            layer_decay: float | None = None,
             **kwargs: Any,
         ) -> None:
             super().__init__(*args, **kwargs)
             self.class_weights = class_weights
             self.chain, self.chain_lr, self.words_per = chain, float(chain_lr), float(words_per)
+            self.layer_decay = layer_decay
 
         def create_optimizer(self, model=None):
             fresh = self.optimizer is None
+            if fresh and self.layer_decay is not None:
+                model = self.model if model is None else model
+                cls, kwargs = Trainer.get_optimizer_cls_and_kwargs(self.args, model)
+                groups = layer_decay_groups(
+                    model, self.args.learning_rate, self.layer_decay, self.args.weight_decay,
+                    set(self.get_decay_parameter_names(model)),
+                )  # fmt: skip
+                self.optimizer = cls(groups, **{k: v for k, v in kwargs.items() if k != "lr"})
             opt = super().create_optimizer(model)
             if fresh and self.chain is not None:
                 opt.add_param_group(

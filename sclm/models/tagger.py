@@ -447,6 +447,7 @@ class Tagger:
         max_steps: int = -1,
         crf: bool = False,
         crf_lr: float = 1e-2,
+        layer_decay: float | None = None,
         seed: int = 0,
         device: str | torch.device | None = None,
         progress: bool = False,
@@ -486,6 +487,11 @@ class Tagger:
             ``decode(..., constrained=True, transitions=tagger.crf_transitions)``.
         crf_lr
             Learning rate of the transition scores (AdamW, no weight decay, the model's schedule).
+        layer_decay
+            Layer-wise learning-rate decay ξ in (0, 1] (Sun et al. 2019): encoder layer ``l`` of
+            ``L`` trains at ``learning_rate · ξ^(L - l)``, the top layer and the head at
+            ``learning_rate``, the embeddings at ``learning_rate · ξ^L``
+            (:func:`~sclm.models._tagger_data.layer_decay_groups`); None (default): one rate.
         seed
             Seeds shuffling and dropout (same seed on CPU → identical weights).
         device
@@ -533,6 +539,8 @@ class Tagger:
             raise ValueError(f"unk_dropout must be in [0, 1), got {unk_dropout}")
         if crf and not crf_lr > 0:
             raise ValueError(f"crf_lr must be > 0, got {crf_lr}")
+        if layer_decay is not None and not 0.0 < layer_decay <= 1.0:
+            raise ValueError(f"layer_decay must be in (0, 1], got {layer_decay}")
         if unk_dropout and self.tokenizer.unk_token_id is None:
             raise ValueError("unk_dropout needs a tokenizer with an [UNK] token")
         dev = resolve_device(device) if device is not None else self.device
@@ -558,8 +566,11 @@ class Tagger:
                 disable_tqdm=not progress,
                 dataloader_num_workers=0,
             )
-            trainer_cls = _weighted_trainer_cls() if weights is not None or crf else Trainer
+            own = weights is not None or crf or layer_decay is not None
+            trainer_cls = _weighted_trainer_cls() if own else Trainer
             kwargs = {"class_weights": torch.as_tensor(weights)} if weights is not None else {}
+            if layer_decay is not None:
+                kwargs["layer_decay"] = float(layer_decay)
             chain = None
             if crf:
                 chain, words_per = crf_for(tags, self.labels)
@@ -604,6 +615,7 @@ class Tagger:
                 "class_weights": class_weights if isinstance(class_weights, str | None) else "custom",
                 "unk_dropout": unk_dropout,
                 "crf": crf,
+                "layer_decay": layer_decay,
                 "label_all_subtokens": self.label_all_subtokens,
                 "casing": self.casing,
                 "max_length": self.max_length,
