@@ -235,6 +235,45 @@ def test_lm_save_load_roundtrip_without_lm_dir(tmp_path):
     assert (tmp_path / "model.safetensors").stat().st_size < 10e6  # no 30k-word embedding table
 
 
+def test_lm_lora_adds_trainable_adapters_and_keeps_the_pretrained_weights_frozen(tmp_path):
+    """lm_lora=r: rank-r adapters on every layer's query and value, B started at zero (the adapted
+    model starts as the frozen one); one step trains them and the LayerNorms, never the weights."""
+    seed_everything(0)
+    plain, m = Forecaster(lm_cfg(lm_layers=2)), None
+    seed_everything(0)
+    m = Forecaster(lm_cfg(lm_layers=2, lm_lora=4))
+    lora = {n: p for n, p in m.named_parameters() if "lora_" in n}
+    assert len(lora) == 2 * 2 * 2 and all(p.requires_grad for p in lora.values())  # 2 layers × q, v × A, B
+    assert all(("query" in n or "value" in n) for n in lora)
+    a = m.backbone.bert.encoder.layer[0].attention.self.query.lora_A["default"].weight
+    assert a.shape == (4, 384)
+    extra = m.trainable_parameters()["trainable"] - plain.trainable_parameters()["trainable"]
+    assert extra == 2 * 2 * (4 * 384 + 384 * 4)
+    x, xf, y = batch(n=8)
+    with torch.no_grad():  # B = 0: the same forecast as without adapters, same weights
+        plain.load_state_dict({k: v for k, v in m.state_dict().items() if "lora_" not in k}, strict=False)
+        torch.testing.assert_close(m.eval()(x, xf).point, plain.eval()(x, xf).point)
+    before = {n: p.detach().clone() for n, p in m.named_parameters()}
+    kw = {"epochs": 1, "batch_size": 8, "lr": 1e-2, "max_steps": 2, "device": "cpu", "progress": False}
+    fit(m, (x.numpy(), xf.numpy(), y.numpy()), None, seed=0, **kw)
+    after = dict(m.named_parameters())
+    for n in before:
+        if _is_attention_or_ffn(n) and "lora_" not in n:
+            assert torch.equal(before[n], after[n]), f"frozen weight {n} changed"
+    assert any(not torch.equal(before[n], after[n]) for n in lora)  # the adapters learned
+    assert not torch.equal(
+        before["backbone.bert.embeddings.LayerNorm.weight"],
+        after["backbone.bert.embeddings.LayerNorm.weight"],
+    )
+    m.eval().save_pretrained(tmp_path)
+    back = Forecaster.from_pretrained(tmp_path).eval()
+    assert back.config.lm_lora == 4 and torch.equal(m(x, xf).point, back(x, xf).point)
+    with pytest.raises(ValueError, match="lm_lora adapts the language model"):
+        tiny(lm_lora=4)
+    with pytest.raises(ValueError, match="lm_lora must be a non-negative integer"):
+        lm_cfg(lm_lora=-1)
+
+
 # --------------------------------------------------------------------------------------------------
 # RevIN and the linear skip path
 # --------------------------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ M_VARIANTS = {  # label -> ForecasterConfig overrides (+ bench keys: static, ser
     "M (patch)": {"backbone": "patch"},
     "M (MiniLM)": {"backbone": "lm", "lm_pretrained": True},
     "M (MiniLM, random)": {"backbone": "lm", "lm_pretrained": False},
+    # the pretrained MiniLM with LoRA adapters of rank 8 on its attention query/value (lm_lora)
+    "M (MiniLM, LoRA)": {"backbone": "lm", "lm_pretrained": True, "lm_lora": 8},
     "M (quantile)": {"backbone": "patch", **QUANTILE},
     "M (quantile, static)": {"backbone": "patch", **QUANTILE, "static": True},
     "M (quantile, series id)": {"backbone": "patch", **QUANTILE, "series_id": True},
@@ -171,6 +173,7 @@ M_KEYS = dict(  # --m-variants key -> label
             "patch",
             "lm",
             "lm-random",
+            "lm-lora",
             "q",
             "q-static",
             "q-id",

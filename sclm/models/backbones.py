@@ -139,6 +139,11 @@ class LMBackbone(nn.Module):
     lm_config : dict, optional
         Architecture fields (:data:`LM_CONFIG_KEYS`) — used by ``Forecaster.from_pretrained`` to
         rebuild the module (random weights, then the saved state dict is loaded).
+    lora_rank : int
+        r > 0: low-rank adapters (LoRA, Hu et al. 2022, through ``peft``) on every layer's
+        attention query and value projections, ``W x + (α / r) B A x`` with α = 2r, B started at
+        zero (so the adapted model starts as the frozen one); A and B are trained, the frozen
+        weights stay frozen.  0 (default): none.
     """
 
     def __init__(
@@ -148,9 +153,13 @@ class LMBackbone(nn.Module):
         pretrained: bool,
         dropout: float,
         lm_config: dict[str, Any] | None = None,
+        lora_rank: int = 0,
     ) -> None:
         super().__init__()
         from transformers import BertConfig, BertModel
+
+        if isinstance(lora_rank, bool) or not isinstance(lora_rank, int) or lora_rank < 0:
+            raise ValueError(f"lora_rank must be a non-negative integer, got {lora_rank!r}")
 
         overrides = {"hidden_dropout_prob": dropout, "attention_probs_dropout_prob": dropout}
         if lm_config is not None:
@@ -189,6 +198,17 @@ class LMBackbone(nn.Module):
             )
         for name, p in self.bert.named_parameters():
             p.requires_grad_(not is_frozen_lm_param(name))
+        if lora_rank:
+            from peft import LoraConfig, inject_adapter_in_model
+
+            train = {n for n, p in self.bert.named_parameters() if p.requires_grad}
+            lora = LoraConfig(
+                r=lora_rank, lora_alpha=2 * lora_rank, target_modules=["query", "value"], lora_dropout=0.0
+            )
+            self.bert = inject_adapter_in_model(lora, self.bert)
+            for name, p in self.bert.named_parameters():  # peft freezes all but the adapters: undo it
+                if name in train:
+                    p.requires_grad_(True)
 
     @property
     def hidden_size(self) -> int:

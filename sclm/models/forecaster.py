@@ -138,6 +138,11 @@ class ForecasterConfig:
         Pretrained layers kept (default 6 = all of MiniLM).
     lm_pretrained : bool
         False: same architecture, random weights (ablation).
+    lm_lora : int
+        r > 0: LoRA adapters of rank r on the LM's attention query and value projections
+        (:class:`~sclm.models.backbones.LMBackbone` ``lora_rank``), trained with the rest while the
+        pretrained weights stay frozen: more of the LM adapted at a few thousand parameters.
+        0 (default): none.  ``backbone="lm"`` only.
     future_hidden : int
         Width of the known-future MLP.
     future_lags : int
@@ -237,6 +242,7 @@ class ForecasterConfig:
     lm_path: str | None = None
     lm_layers: int = 6
     lm_pretrained: bool = True
+    lm_lora: int = 0
     future_hidden: int = 32
     future_lags: int = 0
     future_scale: Literal["revin", "level"] = "revin"
@@ -283,6 +289,10 @@ class ForecasterConfig:
             raise ValueError(f"patch_len={self.patch_len} is longer than input_size={self.input_size}")
         if self.backbone not in ("patch", "lm"):
             raise ValueError(f"backbone must be 'patch' or 'lm', got {self.backbone!r}")
+        if isinstance(self.lm_lora, bool) or not isinstance(self.lm_lora, int) or self.lm_lora < 0:
+            raise ValueError(f"lm_lora must be a non-negative integer, got {self.lm_lora!r}")
+        if self.lm_lora and self.backbone != "lm":
+            raise ValueError("lm_lora adapts the language model: it needs backbone='lm'")
         if self.backbone == "patch" and self.d_model % self.n_heads:
             raise ValueError(f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
         if not 0 <= self.dropout < 1:
@@ -568,6 +578,7 @@ class Forecaster(nn.Module):
                 cfg.lm_pretrained,
                 cfg.dropout,
                 lm_config=cfg.lm_config if _from_saved else None,
+                lora_rank=cfg.lm_lora,
             )
             cfg.lm_config = self.backbone.lm_config()
             cfg.d_model = self.backbone.hidden_size
