@@ -36,6 +36,9 @@ series of a data set (every series' windows in one training set).  Rows (``--m-v
   pinball of the deciles), the M of the earlier issues;
 - ``M (MiniLM)`` / ``M (MiniLM, random)`` (``lm``, ``lm-random``): the pretrained MiniLM backbone
   (frozen attention/FFN) and the same architecture with random weights;
+- ``M (MiniLM, LoRA)`` (``lm-lora``): the pretrained MiniLM with rank-8 LoRA adapters (``peft``) on
+  every layer's attention query and value (``ForecasterConfig(lm_lora=8)``), trained with the rest
+  while the pretrained weights stay frozen: more of the language model adapted;
 - ``M (quantile)`` (``q``): pinball loss only, the point is the q0.5 output (``loss_kind``);
 - ``M (quantile, static)`` (``q-static``): + each series' zero-day share and log mean (days up to
   the first origin) as constant known-future channels (``add_static``);
