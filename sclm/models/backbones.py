@@ -14,7 +14,8 @@ Both take patch tokens ``(B, P, d_model)`` (already embedded, *without* position
   LayerNorms are trained (the patch embedding and the head live in the Forecaster and are
   trained too).  ``pretrained=False`` builds the same architecture with random weights
   (the "does the LM help?" ablation of Tan et al. 2024) — the freezing is identical, so the
-  two differ only in the values of the frozen weights.
+  two differ only in the values of the frozen weights.  ``lora_rank=r`` adds LoRA adapters
+  (``peft``) to every layer's attention query and value, trained while those weights stay frozen.
 
 The word-embedding table (30522×384) is never used (patches enter as ``inputs_embeds``); it is
 replaced by a frozen 1×hidden table so that it does not bloat checkpoints.
