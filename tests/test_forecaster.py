@@ -238,8 +238,7 @@ def test_lm_save_load_roundtrip_without_lm_dir(tmp_path):
 def test_lm_lora_adds_trainable_adapters_and_keeps_the_pretrained_weights_frozen(tmp_path):
     """lm_lora=r: rank-r adapters on every layer's query and value, B started at zero (the adapted
     model starts as the frozen one); one step trains them and the LayerNorms, never the weights."""
-    seed_everything(0)
-    plain, m = Forecaster(lm_cfg(lm_layers=2)), None
+    plain = Forecaster(lm_cfg(lm_layers=2))
     seed_everything(0)
     m = Forecaster(lm_cfg(lm_layers=2, lm_lora=4))
     lora = {n: p for n, p in m.named_parameters() if "lora_" in n}

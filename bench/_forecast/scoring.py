@@ -29,7 +29,7 @@ from .rows import (
 def best_baseline(table: pd.DataFrame, labels) -> str:
     """The baseline row with the lowest relMASE in ``table``, over every baseline of
     ``BASELINES`` and, where they were run (``--counts``), their rounded twins ``<label> (counts)``."""
-    cands = [b for b in BASELINES] + [b + COUNTS for b in BASELINES if b + COUNTS in labels]
+    cands = list(BASELINES) + [b + COUNTS for b in BASELINES if b + COUNTS in labels]
     return min(cands, key=lambda b: table.loc[b, "relMASE"])
 
 

@@ -595,10 +595,13 @@ def crf_for(tags: Sequence[Sequence[str]], labels: Sequence[str]) -> tuple[Linea
     return chain, max(1.0, sum(map(len, tags)) / max(len(tags), 1))
 
 
+_ENCODER_LAYER = re.compile(r"encoder\.layer\.(\d+)\.")
+
+
 def _layer_depth(name: str, n_layers: int) -> int:
     """Depth of a parameter of a BERT-style model: the embeddings 0, encoder layer ``i`` (0-based)
     ``i + 1``, anything above the encoder (pooler, head) ``n_layers``."""
-    m = re.search(r"encoder\.layer\.(\d+)\.", name)
+    m = _ENCODER_LAYER.search(name)
     if m:
         return int(m.group(1)) + 1
     return 0 if "embeddings" in name else n_layers
@@ -617,8 +620,7 @@ def layer_decay_groups(
     if not 0.0 < decay <= 1.0:
         raise ValueError(f"layer decay must be in (0, 1], got {decay}")
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    depths = [int(m.group(1)) + 1 for n, _ in named if (m := re.search(r"encoder\.layer\.(\d+)\.", n))]
-    n_layers = max(depths, default=0)
+    n_layers = max((_layer_depth(n, 0) for n, _ in named), default=0)  # the top encoder layer
     groups: dict[tuple[int, bool], dict[str, Any]] = {}
     for name, p in named:
         depth = _layer_depth(name, n_layers)
